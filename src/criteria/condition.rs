@@ -1,0 +1,687 @@
+//! The built-in, serializable criteria.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Checklist, CriteriaError, CriteriaRegistry, Criterion, Framework, LeadView, Outcome, Verdict};
+use crate::event::{Event, PageCategory};
+use crate::matcher::{EventMatcher, Predicate};
+use crate::points::Points;
+use crate::scores::{Dimension, EngagementLevel, Grade};
+use crate::span::Span;
+
+/// A built-in qualification criterion, serializable so models can be data.
+///
+/// Serialized internally tagged by `"type"`. Every condition implements
+/// [`Criterion`]. Windows are inclusive: an event at `t` is within `w` of
+/// `now` when `now - w <= t <= now`; events after `now` are ignored.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use leadflow::criteria::{Condition, Criterion, LeadView, Outcome};
+/// use leadflow::{Dimension, Lead, LeadId, Points, Scores};
+///
+/// let lead = Lead::new(LeadId::new("l1")?, Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap());
+/// let scores = Scores { combined: Points::new(72), ..Scores::default() };
+/// let view = LeadView::new(&lead).with_scores(&scores);
+/// let now = Utc.with_ymd_and_hms(2026, 3, 5, 0, 0, 0).unwrap();
+///
+/// let verdict = Condition::score_at_least(Dimension::Combined, 60).evaluate(&view, now);
+/// assert_eq!(verdict.outcome, Outcome::Met);
+/// assert_eq!(verdict.description, "combined score 72 >= 60");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Condition {
+    /// A score dimension (or a named side score) at least a number of points.
+    /// Unknown when the lead has no scores.
+    ScoreAtLeast {
+        /// Which dimension.
+        dimension: Dimension,
+        /// The threshold, inclusive.
+        at_least: Points,
+        /// A named side score instead of the main one
+        /// ([`Scores::named`](crate::Scores::named)); `dimension` is then ignored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        score: Option<String>,
+    },
+    /// The fit grade at least this good (`B` accepts A and B). Unknown when
+    /// the lead has no grade.
+    FitGradeAtLeast {
+        /// The worst accepted grade.
+        grade: Grade,
+    },
+    /// The engagement level at least this engaged (`2` accepts 1 and 2).
+    /// Unknown when the lead has no level.
+    EngagementLevelAtLeast {
+        /// The least engaged accepted level.
+        level: EngagementLevel,
+    },
+    /// The lead did a matching action, optionally within a window.
+    DidAction {
+        /// Which events count.
+        action: EventMatcher,
+        /// Only events this recent; all time when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        within: Option<Span>,
+    },
+    /// The lead did matching actions at least `at_least` times.
+    ActionCount {
+        /// Which events count.
+        action: EventMatcher,
+        /// How many, inclusive.
+        at_least: u32,
+        /// Only events this recent; all time when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        within: Option<Span>,
+    },
+    /// Distinct visits to a page category at least `at_least` times: page
+    /// views less than `session_gap` after the previous one are the same
+    /// visit. "3 visits to product pages" is the classic sales-ready signal.
+    RepeatVisits {
+        /// The page category.
+        page: PageCategory,
+        /// How many distinct visits, inclusive.
+        at_least: u32,
+        /// Only visits this recent; all time when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        within: Option<Span>,
+        /// Views closer than this belong to one visit (default 30 minutes).
+        #[serde(default = "default_session_gap")]
+        session_gap: Span,
+    },
+    /// An attribute satisfies a predicate. Unknown when the attribute is
+    /// unknown.
+    Attribute {
+        /// The attribute name (see [`Lead::attribute`](crate::Lead::attribute)).
+        key: String,
+        /// The test.
+        predicate: Predicate,
+    },
+    /// At least `at_least` checklist items are met (k of n). Met when k items
+    /// are met, not met when even counting every unknown item fewer than k
+    /// could be, unknown otherwise.
+    Checklist {
+        /// A standard framework whose items to use when `items` is empty.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        framework: Option<Framework>,
+        /// The item names.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        items: Vec<String>,
+        /// How many must be met.
+        at_least: u32,
+    },
+    /// Every part holds.
+    All {
+        /// The parts.
+        of: Vec<Condition>,
+    },
+    /// At least one part holds.
+    Any {
+        /// The parts.
+        of: Vec<Condition>,
+    },
+    /// The part does not hold.
+    Not {
+        /// The part.
+        of: Box<Condition>,
+    },
+    /// A criterion implemented in code, registered by name in a
+    /// [`CriteriaRegistry`] and bound with [`Condition::bind`].
+    Custom {
+        /// The registered name.
+        name: String,
+        /// The bound implementation (not serialized).
+        #[serde(skip)]
+        bound: Binding,
+    },
+}
+
+fn default_session_gap() -> Span {
+    Span::minutes(30)
+}
+
+/// The implementation a [`Condition::Custom`] is bound to. Compares equal
+/// regardless of binding: conditions compare by their data.
+#[derive(Clone, Default)]
+pub struct Binding(Option<Arc<dyn Criterion>>);
+
+impl fmt::Debug for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "bound" } else { "unbound" })
+    }
+}
+
+impl PartialEq for Binding {
+    fn eq(&self, _: &Binding) -> bool {
+        true
+    }
+}
+
+impl Condition {
+    /// A dimension's score at least `at_least` points.
+    pub fn score_at_least(dimension: Dimension, at_least: impl Into<Points>) -> Condition {
+        Condition::ScoreAtLeast {
+            dimension,
+            at_least: at_least.into(),
+            score: None,
+        }
+    }
+
+    /// The fit grade at least `grade`.
+    pub fn fit_grade_at_least(grade: Grade) -> Condition {
+        Condition::FitGradeAtLeast { grade }
+    }
+
+    /// Did a matching action, ever.
+    pub fn did(action: impl Into<EventMatcher>) -> Condition {
+        Condition::DidAction {
+            action: action.into(),
+            within: None,
+        }
+    }
+
+    /// Did a matching action within a window.
+    pub fn did_within(action: impl Into<EventMatcher>, within: Span) -> Condition {
+        Condition::DidAction {
+            action: action.into(),
+            within: Some(within),
+        }
+    }
+
+    /// Did matching actions at least `at_least` times, optionally within a window.
+    pub fn count(action: impl Into<EventMatcher>, at_least: u32, within: Option<Span>) -> Condition {
+        Condition::ActionCount {
+            action: action.into(),
+            at_least,
+            within,
+        }
+    }
+
+    /// At least `at_least` distinct visits to a page category, with the
+    /// default 30-minute session gap.
+    pub fn repeat_visits(page: PageCategory, at_least: u32, within: Option<Span>) -> Condition {
+        Condition::RepeatVisits {
+            page,
+            at_least,
+            within,
+            session_gap: default_session_gap(),
+        }
+    }
+
+    /// An attribute predicate.
+    pub fn attribute(key: impl Into<String>, predicate: Predicate) -> Condition {
+        Condition::Attribute {
+            key: key.into(),
+            predicate,
+        }
+    }
+
+    /// At least `at_least` items of a framework met (e.g. BANT 3 of 4).
+    pub fn checklist(framework: Framework, at_least: u32) -> Condition {
+        Condition::Checklist {
+            framework: Some(framework),
+            items: Vec::new(),
+            at_least,
+        }
+    }
+
+    /// Every part holds.
+    pub fn all(of: impl IntoIterator<Item = Condition>) -> Condition {
+        Condition::All {
+            of: of.into_iter().collect(),
+        }
+    }
+
+    /// At least one part holds.
+    pub fn any(of: impl IntoIterator<Item = Condition>) -> Condition {
+        Condition::Any {
+            of: of.into_iter().collect(),
+        }
+    }
+
+    /// The part does not hold.
+    pub fn negate(of: Condition) -> Condition {
+        Condition::Not { of: Box::new(of) }
+    }
+
+    /// A custom criterion by registered name, unbound.
+    pub fn custom(name: impl Into<String>) -> Condition {
+        Condition::Custom {
+            name: name.into(),
+            bound: Binding::default(),
+        }
+    }
+
+    /// Binds every custom criterion in the tree to its implementation in
+    /// `registry`.
+    ///
+    /// # Errors
+    ///
+    /// [`CriteriaError::Unbound`] naming the first custom criterion the
+    /// registry does not have; nothing is bound then.
+    pub fn bind(&mut self, registry: &CriteriaRegistry) -> Result<(), CriteriaError> {
+        self.check_bindable(registry, "$")?;
+        self.bind_all(registry);
+        Ok(())
+    }
+
+    fn check_bindable(&self, registry: &CriteriaRegistry, path: &str) -> Result<(), CriteriaError> {
+        match self {
+            Condition::Custom { name, .. } if registry.get(name).is_none() => Err(CriteriaError::Unbound {
+                name: name.clone(),
+                path: path.to_owned(),
+                registered: registry.names().collect::<Vec<_>>().join(", "),
+            }),
+            Condition::All { of } | Condition::Any { of } => of
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, c)| c.check_bindable(registry, &format!("{path}.of[{i}]"))),
+            Condition::Not { of } => of.check_bindable(registry, &format!("{path}.of")),
+            _ => Ok(()),
+        }
+    }
+
+    fn bind_all(&mut self, registry: &CriteriaRegistry) {
+        match self {
+            Condition::Custom { name, bound } => bound.0 = registry.get(name).cloned(),
+            Condition::All { of } | Condition::Any { of } => of.iter_mut().for_each(|c| c.bind_all(registry)),
+            Condition::Not { of } => of.bind_all(registry),
+            _ => {}
+        }
+    }
+
+    /// Checks the condition can be evaluated meaningfully: combinators have
+    /// parts, counts are positive, windows non-zero, matchers and predicates
+    /// valid, checklists ask for 1..=n items, custom criteria bound.
+    ///
+    /// # Errors
+    ///
+    /// [`CriteriaError`] with the path of the offending part (`$.of[1]`).
+    pub fn validate(&self) -> Result<(), CriteriaError> {
+        self.validate_at("$")
+    }
+
+    fn validate_at(&self, path: &str) -> Result<(), CriteriaError> {
+        let matcher = |m: &EventMatcher| {
+            m.validate().map_err(|source| CriteriaError::Matcher {
+                path: path.to_owned(),
+                source,
+            })
+        };
+        let window = |w: &Option<Span>| match w {
+            Some(w) if w.is_zero() => Err(CriteriaError::ZeroWindow {
+                path: path.to_owned(),
+            }),
+            _ => Ok(()),
+        };
+        let positive = |n: u32, what: &'static str| {
+            if n == 0 {
+                Err(CriteriaError::ZeroCount {
+                    what,
+                    path: path.to_owned(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Condition::ScoreAtLeast { .. }
+            | Condition::FitGradeAtLeast { .. }
+            | Condition::EngagementLevelAtLeast { .. } => Ok(()),
+            Condition::DidAction { action, within } => {
+                matcher(action)?;
+                window(within)
+            }
+            Condition::ActionCount {
+                action,
+                at_least,
+                within,
+            } => {
+                matcher(action)?;
+                positive(*at_least, "action_count")?;
+                window(within)
+            }
+            Condition::RepeatVisits { at_least, within, .. } => {
+                positive(*at_least, "repeat_visits")?;
+                window(within)
+            }
+            Condition::Attribute { predicate, .. } => {
+                predicate.validate().map_err(|source| CriteriaError::Matcher {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
+            Condition::Checklist { at_least, .. } => {
+                let items = self.checklist_items().len();
+                if *at_least == 0 || *at_least as usize > items {
+                    return Err(CriteriaError::ChecklistBounds {
+                        at_least: *at_least,
+                        items,
+                        path: path.to_owned(),
+                    });
+                }
+                Ok(())
+            }
+            Condition::All { of } | Condition::Any { of } => {
+                if of.is_empty() {
+                    return Err(CriteriaError::EmptyCombinator {
+                        combinator: if matches!(self, Condition::All { .. }) {
+                            "all"
+                        } else {
+                            "any"
+                        },
+                        path: path.to_owned(),
+                    });
+                }
+                of.iter()
+                    .enumerate()
+                    .try_for_each(|(i, c)| c.validate_at(&format!("{path}.of[{i}]")))
+            }
+            Condition::Not { of } => of.validate_at(&format!("{path}.of")),
+            Condition::Custom { name, bound } => match bound.0 {
+                Some(_) => Ok(()),
+                None => Err(CriteriaError::Unbound {
+                    name: name.clone(),
+                    path: path.to_owned(),
+                    registered: String::new(),
+                }),
+            },
+        }
+    }
+
+    fn checklist_items(&self) -> Vec<&str> {
+        match self {
+            Condition::Checklist { framework, items, .. } => {
+                if items.is_empty() {
+                    framework.map(|f| f.items().to_vec()).unwrap_or_default()
+                } else {
+                    items.iter().map(String::as_str).collect()
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn in_window(at: DateTime<Utc>, now: DateTime<Utc>, within: Option<Span>) -> bool {
+    at <= now && within.is_none_or(|w| at >= now - w.to_time_delta())
+}
+
+fn matching<'a>(
+    events: &'a [Event],
+    action: &'a EventMatcher,
+    now: DateTime<Utc>,
+    within: Option<Span>,
+) -> impl Iterator<Item = &'a Event> + 'a {
+    events
+        .iter()
+        .filter(move |e| in_window(e.at, now, within) && action.matches(e))
+}
+
+fn distinct_visits(
+    view: &LeadView<'_>,
+    page: PageCategory,
+    now: DateTime<Utc>,
+    within: Option<Span>,
+    gap: Span,
+) -> u32 {
+    let mut times: Vec<DateTime<Utc>> = view
+        .events
+        .iter()
+        .filter(|e| in_window(e.at, now, within) && e.kind.page_category() == Some(page))
+        .map(|e| e.at)
+        .collect();
+    times.sort_unstable();
+    let gap = gap.to_time_delta();
+    let mut visits = 0u32;
+    let mut last: Option<DateTime<Utc>> = None;
+    for t in times {
+        if last.is_none_or(|l| t - l >= gap) {
+            visits = visits.saturating_add(1);
+        }
+        last = Some(t);
+    }
+    visits
+}
+
+fn checklist_counts(checklist: Option<&Checklist>, items: &[&str]) -> (usize, usize) {
+    let mut met = 0;
+    let mut unknown = 0;
+    for item in items {
+        match checklist.map_or(Outcome::Unknown, |c| c.status(item)) {
+            Outcome::Met => met += 1,
+            Outcome::Unknown => unknown += 1,
+            Outcome::NotMet => {}
+        }
+    }
+    (met, unknown)
+}
+
+fn k_of_n(met: usize, unknown: usize, k: u32) -> Outcome {
+    let k = k as usize;
+    if met >= k {
+        Outcome::Met
+    } else if met + unknown < k {
+        Outcome::NotMet
+    } else {
+        Outcome::Unknown
+    }
+}
+
+fn window_text(within: Option<Span>) -> String {
+    within.map_or_else(String::new, |w| format!(" within {w}"))
+}
+
+impl Criterion for Condition {
+    fn outcome(&self, view: &LeadView<'_>, now: DateTime<Utc>) -> Outcome {
+        match self {
+            Condition::ScoreAtLeast {
+                dimension,
+                at_least,
+                score,
+            } => match score_of(view, *dimension, score.as_deref()) {
+                Some(p) => Outcome::from_bool(p >= *at_least),
+                None => Outcome::Unknown,
+            },
+            Condition::FitGradeAtLeast { grade } => view
+                .scores
+                .and_then(|s| s.fit_grade)
+                .map_or(Outcome::Unknown, |g| Outcome::from_bool(g >= *grade)),
+            Condition::EngagementLevelAtLeast { level } => view
+                .scores
+                .and_then(|s| s.engagement_level)
+                .map_or(Outcome::Unknown, |l| Outcome::from_bool(l >= *level)),
+            Condition::DidAction { action, within } => {
+                Outcome::from_bool(matching(view.events, action, now, *within).next().is_some())
+            }
+            Condition::ActionCount {
+                action,
+                at_least,
+                within,
+            } => Outcome::from_bool(
+                matching(view.events, action, now, *within)
+                    .take(*at_least as usize)
+                    .count()
+                    >= *at_least as usize,
+            ),
+            Condition::RepeatVisits {
+                page,
+                at_least,
+                within,
+                session_gap,
+            } => Outcome::from_bool(distinct_visits(view, *page, now, *within, *session_gap) >= *at_least),
+            Condition::Attribute { key, predicate } => view
+                .lead
+                .attribute(key)
+                .map_or(Outcome::Unknown, |v| Outcome::from_bool(predicate.test(v))),
+            Condition::Checklist { at_least, .. } => {
+                let (met, unknown) = checklist_counts(view.checklist, &self.checklist_items());
+                k_of_n(met, unknown, *at_least)
+            }
+            Condition::All { of } => {
+                let mut acc = Outcome::Met;
+                for c in of {
+                    acc = acc.and(c.outcome(view, now));
+                    if acc == Outcome::NotMet {
+                        break;
+                    }
+                }
+                acc
+            }
+            Condition::Any { of } => {
+                let mut acc = Outcome::NotMet;
+                for c in of {
+                    acc = acc.or(c.outcome(view, now));
+                    if acc == Outcome::Met {
+                        break;
+                    }
+                }
+                acc
+            }
+            Condition::Not { of } => of.outcome(view, now).negate(),
+            Condition::Custom { bound, .. } => bound
+                .0
+                .as_ref()
+                .map_or(Outcome::Unknown, |c| c.outcome(view, now)),
+        }
+    }
+
+    fn evaluate(&self, view: &LeadView<'_>, now: DateTime<Utc>) -> Verdict {
+        let outcome = self.outcome(view, now);
+        let leaf = |description: String| Verdict::leaf(outcome, description);
+        match self {
+            Condition::ScoreAtLeast {
+                dimension,
+                at_least,
+                score,
+            } => {
+                let name = score.clone().unwrap_or_else(|| dimension.to_string());
+                leaf(match score_of(view, *dimension, score.as_deref()) {
+                    Some(p) => format!(
+                        "{name} score {p} {} {at_least}",
+                        if p >= *at_least { ">=" } else { "<" }
+                    ),
+                    None => format!("{name} score unknown (needs >= {at_least})"),
+                })
+            }
+            Condition::FitGradeAtLeast { grade } => leaf(match view.scores.and_then(|s| s.fit_grade) {
+                Some(g) => format!("fit grade {g} (needs {grade} or better)"),
+                None => format!("fit grade unknown (needs {grade} or better)"),
+            }),
+            Condition::EngagementLevelAtLeast { level } => {
+                leaf(match view.scores.and_then(|s| s.engagement_level) {
+                    Some(l) => format!("engagement level {l} (needs {level} or better)"),
+                    None => format!("engagement level unknown (needs {level} or better)"),
+                })
+            }
+            Condition::DidAction { action, within } => {
+                let last = matching(view.events, action, now, *within).map(|e| e.at).max();
+                leaf(match last {
+                    Some(t) => format!(
+                        "did {action}{} (last at {})",
+                        window_text(*within),
+                        t.format("%Y-%m-%d %H:%M")
+                    ),
+                    None => format!("did {action}{}: never", window_text(*within)),
+                })
+            }
+            Condition::ActionCount {
+                action,
+                at_least,
+                within,
+            } => {
+                let n = matching(view.events, action, now, *within).count();
+                leaf(format!(
+                    "{action}{} {n} times (needs {at_least})",
+                    window_text(*within)
+                ))
+            }
+            Condition::RepeatVisits {
+                page,
+                at_least,
+                within,
+                session_gap,
+            } => {
+                let n = distinct_visits(view, *page, now, *within, *session_gap);
+                leaf(format!(
+                    "{} distinct visits to {page:?} pages{} (needs {at_least})",
+                    n,
+                    window_text(*within)
+                ))
+            }
+            Condition::Attribute { key, predicate } => leaf(match view.lead.attribute(key) {
+                Some(v) => format!("{key} {v} {predicate}"),
+                None => format!("{key} unknown (needs {predicate})"),
+            }),
+            Condition::Checklist {
+                framework, at_least, ..
+            } => {
+                let items = self.checklist_items();
+                let (met, unknown) = checklist_counts(view.checklist, &items);
+                let name = framework.map_or("checklist", Framework::as_str);
+                let met_items: Vec<&str> = items
+                    .iter()
+                    .copied()
+                    .filter(|i| view.checklist.is_some_and(|c| c.status(i) == Outcome::Met))
+                    .collect();
+                leaf(format!(
+                    "{name} {met} of {} met, {unknown} unknown (needs {at_least}){}",
+                    items.len(),
+                    if met_items.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", met_items.join(", "))
+                    }
+                ))
+            }
+            Condition::All { of } | Condition::Any { of } => Verdict {
+                outcome,
+                description: format!(
+                    "{} of {}",
+                    if matches!(self, Condition::All { .. }) {
+                        "all"
+                    } else {
+                        "any"
+                    },
+                    of.len()
+                ),
+                children: of.iter().map(|c| c.evaluate(view, now)).collect(),
+            },
+            Condition::Not { of } => Verdict {
+                outcome,
+                description: "not".to_owned(),
+                children: vec![of.evaluate(view, now)],
+            },
+            Condition::Custom { name, bound } => match &bound.0 {
+                Some(c) => {
+                    let inner = c.evaluate(view, now);
+                    Verdict {
+                        outcome: inner.outcome,
+                        description: format!("{name}: {}", inner.description),
+                        children: inner.children,
+                    }
+                }
+                None => leaf(format!("custom criterion {name:?} is not bound")),
+            },
+        }
+    }
+}
+
+fn score_of(view: &LeadView<'_>, dimension: Dimension, score: Option<&str>) -> Option<Points> {
+    let scores = view.scores?;
+    match score {
+        Some(name) => scores.named.get(name).copied(),
+        None => Some(scores.get(dimension)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,126 @@
+//! # leadflow
+//!
+//! Embeddable, deterministic B2B lead qualification: describe who a lead is
+//! ([`Lead`]) and what it does ([`Event`]), decide when it qualifies
+//! ([`criteria`]), and move it through the lifecycle stages your company uses
+//! (MAL → MQL → SAL → SQL → Customer → CSQL) with typed, explained, recorded
+//! transitions ([`LifecycleStateMachine`]).
+//!
+//! leadflow does no I/O and reads no clock: the host feeds it data and the
+//! current time and acts on what it returns, so every result can be replayed
+//! bit for bit.
+//!
+//! ## Quick example
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use leadflow::criteria::{Checklist, Condition, LeadView};
+//! use leadflow::{
+//!     AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId,
+//!     LifecycleDefinition, OwnerId, Stage, Transition,
+//! };
+//!
+//! // MQL when the combined score reaches 60, or on a pricing-sheet download.
+//! let mql = Condition::any([
+//!     Condition::score_at_least(Dimension::Combined, 60),
+//!     Condition::did(EventMatcher::download(AssetType::PricingSheet)),
+//! ]);
+//! let machine = LifecycleDefinition::standard_b2b(mql).build()?;
+//!
+//! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
+//! lead.person.set_email("ada@acme.io");
+//! let mut life = machine.start(&lead);
+//!
+//! let events = vec![Event::new(
+//!     EventId::new("e1")?, lead.id.clone(), t0,
+//!     EventKind::ContentDownload { asset: AssetType::PricingSheet, asset_id: None },
+//! )];
+//! let view = LeadView::new(&lead).with_events(&events);
+//!
+//! // Identified + a download → MAL; pricing sheet → MQL. Both fire at once.
+//! let fired = machine.advance(&mut life, &view, t0);
+//! assert_eq!(fired.len(), 2);
+//! assert_eq!(life.stage(), Stage::Mql);
+//!
+//! // Sales accepts, then qualifies with BANT evidence (3 of 4 needed).
+//! let rep = OwnerId::new("rep-jane")?;
+//! machine.apply(&mut life, Transition::Accept { owner: rep.clone() }, &view, t0 + Duration::hours(2))?;
+//! let bant = Checklist::new()
+//!     .met("budget", "40k").met("authority", "VP signs").met("need", "replacing sheets");
+//! machine.apply(&mut life, Transition::QualifyForSales { by: rep, evidence: bant }, &view,
+//!               t0 + Duration::days(3))?;
+//! assert_eq!(life.stage(), Stage::Sql);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Concepts
+//!
+//! - **Ids** ([`LeadId`], [`EventId`], [`AccountId`], [`OwnerId`],
+//!   [`CampaignId`], [`ModelVersion`]) are validated newtypes.
+//! - **[`Points`]** are exact fixed-point numbers (thousandths), saturating,
+//!   `Eq + Ord + Hash`: scores never drift between batch and incremental
+//!   computation.
+//! - **[`Lead`]** holds [`Company`] and [`Person`] attributes, custom
+//!   attributes and a [`Source`]; [`Lead::attribute`] reads any of them by
+//!   name.
+//! - **[`Event`]** has an id (for idempotency), a time and an [`EventKind`]
+//!   with the kind's fields; [`EventMatcher`] selects events for rules and
+//!   criteria.
+//! - **[`Scores`]** (fit, engagement, combined, grade, level) are the seam
+//!   between scoring and qualification.
+//! - **[`criteria`]**: the [`Criterion`](criteria::Criterion) trait, the
+//!   serializable built-in [`Condition`](criteria::Condition)s and their
+//!   three-valued [`Verdict`](criteria::Verdict)s.
+//! - **[`lifecycle`]**: stages, typed transitions, the definition, the
+//!   machine, per-lead records and SLAs.
+//!
+//! ## Determinism
+//!
+//! Nothing in leadflow reads the clock, the environment or random state.
+//! Times are arguments; events after `now` are ignored by criteria; points are
+//! integers. The same inputs always give the same outputs.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod criteria;
+mod event;
+mod id;
+mod lead;
+pub mod lifecycle;
+mod matcher;
+mod points;
+mod scores;
+mod span;
+mod value;
+
+pub use event::{AssetType, Event, EventKind, EventType, PageCategory};
+pub use id::{AccountId, CampaignId, EventId, IdError, LeadId, MAX_ID_LEN, ModelVersion, OwnerId};
+pub use lead::{
+    AttributeError, Channel, Company, JobFunction, Lead, Person, Seniority, SizeBand, Source,
+    is_free_mail_domain, keys,
+};
+pub use lifecycle::{
+    DefinitionError, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, QualifiedBy, Reason,
+    ReasonCode, Sla, SlaBreach, SlaKind, Stage, StageSet, Transition, TransitionError, TransitionKind,
+    TransitionRecord,
+};
+pub use matcher::{EventMatcher, MatcherError, Predicate};
+pub use points::{Points, PointsError};
+pub use scores::{Dimension, EngagementLevel, Grade, GradeError, MatrixCell, Scores};
+pub use span::{Span, SpanError};
+pub use value::{AttrRef, AttrValue, NonFiniteError};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
