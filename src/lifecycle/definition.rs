@@ -206,69 +206,65 @@ impl LifecycleDefinition {
         self
     }
 
-    /// Adds a command edge.
-    pub fn command(mut self, from: Stage, transition: TransitionKind) -> LifecycleDefinition {
-        self.edges.push(Edge {
-            from,
-            transition,
-            trigger: Trigger::Command { guard: None },
-        });
+    /// Adds an edge, or replaces the trigger of the existing edge of the same
+    /// kind from the same stage (keeping its position).
+    pub fn edge(mut self, from: Stage, transition: TransitionKind, trigger: Trigger) -> LifecycleDefinition {
+        match self
+            .edges
+            .iter_mut()
+            .find(|e| e.from == from && e.transition == transition)
+        {
+            Some(e) => e.trigger = trigger,
+            None => self.edges.push(Edge {
+                from,
+                transition,
+                trigger,
+            }),
+        }
         self
     }
 
-    /// Adds a command edge with a guard condition.
-    pub fn guarded(
-        mut self,
-        from: Stage,
-        transition: TransitionKind,
-        guard: Condition,
-    ) -> LifecycleDefinition {
-        self.edges.push(Edge {
-            from,
-            transition,
-            trigger: Trigger::Command { guard: Some(guard) },
-        });
-        self
+    /// Adds (or makes) a command edge.
+    pub fn command(self, from: Stage, transition: TransitionKind) -> LifecycleDefinition {
+        self.edge(from, transition, Trigger::Command { guard: None })
     }
 
-    /// Adds an automatic edge.
+    /// Adds (or makes) a command edge with a guard condition.
+    pub fn guarded(self, from: Stage, transition: TransitionKind, guard: Condition) -> LifecycleDefinition {
+        self.edge(from, transition, Trigger::Command { guard: Some(guard) })
+    }
+
+    /// Adds (or makes) an automatic edge.
     pub fn automatic(
-        mut self,
+        self,
         from: Stage,
         transition: TransitionKind,
         name: impl Into<String>,
         criterion: Condition,
     ) -> LifecycleDefinition {
-        self.edges.push(Edge {
-            from,
-            transition,
-            trigger: Trigger::Automatic {
-                name: name.into(),
-                criterion,
-                reason: None,
-            },
-        });
-        self
+        let trigger = Trigger::Automatic {
+            name: name.into(),
+            criterion,
+            reason: None,
+        };
+        self.edge(from, transition, trigger)
     }
 
-    /// Adds an automatic disqualification with the reason it records.
+    /// Adds (or makes) an automatic disqualification with the reason it
+    /// records.
     pub fn auto_disqualify(
-        mut self,
+        self,
         from: Stage,
         name: impl Into<String>,
         criterion: Condition,
         reason: Reason,
     ) -> LifecycleDefinition {
-        self.edges.push(Edge {
-            from,
-            transition: TransitionKind::Disqualify,
-            trigger: Trigger::Automatic {
-                name: name.into(),
-                criterion,
-                reason: Some(reason),
-            },
-        });
-        self
+        let trigger = Trigger::Automatic {
+            name: name.into(),
+            criterion,
+            reason: Some(reason),
+        };
+        self.edge(from, TransitionKind::Disqualify, trigger)
     }
 
     /// Replaces the trigger of every edge of `transition` kind (from any

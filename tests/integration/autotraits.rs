@@ -1,0 +1,25 @@
+//! The core types can be shared across threads.
+
+use leadflow::criteria::{Condition, CriteriaRegistry, Verdict};
+use leadflow::{
+    Event, Lead, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Points, Scores, Transition,
+    TransitionRecord,
+};
+
+fn send_sync<T: Send + Sync>() {}
+
+#[test]
+fn core_types_are_send_and_sync() {
+    send_sync::<Lead>();
+    send_sync::<Event>();
+    send_sync::<Points>();
+    send_sync::<Scores>();
+    send_sync::<Condition>();
+    send_sync::<CriteriaRegistry>();
+    send_sync::<Verdict>();
+    send_sync::<Transition>();
+    send_sync::<TransitionRecord>();
+    send_sync::<LifecycleDefinition>();
+    send_sync::<LifecycleStateMachine>();
+    send_sync::<LeadLifecycle>();
+}
