@@ -93,6 +93,7 @@
     )
 )]
 
+pub mod analytics;
 pub mod criteria;
 mod event;
 mod id;
