@@ -1,5 +1,5 @@
 //! Funnel analytics costs over a synthetic history of ~1M lifecycle records
-//! (the seeded generator of the `funnel` example, 200k leads through the
+//! (the seeded generator of the `funnel` example, 400k leads through the
 //! standard B2B lifecycle):
 //!
 //! - `funnel/analyze/…`: `Funnel::analyze` of every lead, overall plus the five
@@ -23,7 +23,7 @@ use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use leadflow::analytics::{Funnel, FunnelAnalysis, FunnelConfig, LeadHistory};
 
-const LEADS: usize = 200_000;
+const LEADS: usize = 400_000;
 
 fn bench(c: &mut Criterion) {
     let machine = synth::machine().unwrap();

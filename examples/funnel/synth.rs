@@ -300,8 +300,8 @@ fn nurture(s: &mut Step<'_>, rng: &mut SplitMix64) -> Result<(), Box<dyn Error>>
     if rng.chance(30) {
         s.wait_hours(rng, 24 * 20, 24 * 60);
         s.event(EventKind::DemoRequest)?;
-        s.scores.engagement = s.scores.engagement + Points::new(20);
-        s.scores.combined = s.scores.combined + Points::new(20);
+        s.scores.engagement += Points::new(20);
+        s.scores.combined += Points::new(20);
         if s.advance(true) > 0 {
             return mql(s, rng);
         }

@@ -1,7 +1,9 @@
 //! Funnel metrics: per-stage counts, conversions, durations, SLA breaches and
 //! reasons, computed from lifecycle records and merged across shards.
 
-use chrono::{DateTime, Utc};
+use std::borrow::Cow;
+
+use chrono::{DateTime, Datelike, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -70,26 +72,31 @@ impl Breakdown {
 
     /// The lead's key in this breakdown, [`NONE_KEY`] when it has none.
     pub fn key_of(&self, lead: &Lead, lifecycle: &LeadLifecycle, as_of: DateTime<Utc>) -> String {
-        let attr = |k: &str| lead.attribute(k).map_or_else(|| NONE_KEY.to_owned(), attr_text);
+        self.key(lead, lifecycle, as_of).into_owned()
+    }
+
+    /// The key, borrowed when possible (the hot path of [`Funnel::observe`]).
+    fn key<'l>(&self, lead: &'l Lead, lifecycle: &'l LeadLifecycle, as_of: DateTime<Utc>) -> Cow<'l, str> {
+        let attr = |k: &str| match lead.attribute(k) {
+            None => Cow::Borrowed(NONE_KEY),
+            Some(AttrRef::Text(s)) => Cow::Borrowed(s),
+            Some(other) => Cow::Owned(other.to_string()),
+        };
         match self {
             Breakdown::Source => attr(crate::lead::keys::SOURCE),
             Breakdown::Channel => attr(crate::lead::keys::CHANNEL),
             Breakdown::Campaign => attr(crate::lead::keys::CAMPAIGN),
-            Breakdown::Owner => owner(lead, lifecycle, as_of),
-            Breakdown::Cohort => lead.created_at.format("%Y-%m").to_string(),
+            Breakdown::Owner => Cow::Borrowed(owner(lead, lifecycle, as_of)),
+            Breakdown::Cohort => {
+                let d = lead.created_at;
+                Cow::Owned(format!("{:04}-{:02}", d.year(), d.month()))
+            }
             Breakdown::Attribute { key } => attr(key),
         }
     }
 }
 
-fn attr_text(v: AttrRef<'_>) -> String {
-    match v {
-        AttrRef::Text(s) => s.to_owned(),
-        other => other.to_string(),
-    }
-}
-
-fn owner(lead: &Lead, lifecycle: &LeadLifecycle, as_of: DateTime<Utc>) -> String {
+fn owner<'l>(lead: &'l Lead, lifecycle: &'l LeadLifecycle, as_of: DateTime<Utc>) -> &'l str {
     let accepted = lifecycle
         .history()
         .iter()
@@ -97,8 +104,8 @@ fn owner(lead: &Lead, lifecycle: &LeadLifecycle, as_of: DateTime<Utc>) -> String
         .filter(|r| r.at <= as_of && r.transition.kind() == TransitionKind::Accept)
         .find_map(|r| r.transition.actor());
     match (accepted, &lead.source) {
-        (Some(o), _) | (None, Source::Sales { rep: Some(o) }) => o.as_str().to_owned(),
-        _ => NONE_KEY.to_owned(),
+        (Some(o), _) | (None, Source::Sales { rep: Some(o) }) => o.as_str(),
+        _ => NONE_KEY,
     }
 }
 
@@ -585,12 +592,19 @@ impl FunnelAnalysis {
 pub struct Funnel<'m> {
     machine: &'m LifecycleStateMachine,
     config: FunnelConfig,
+    /// The breakdowns' names, computed once.
+    names: Vec<String>,
 }
 
 impl<'m> Funnel<'m> {
     /// A funnel over `machine`'s lifecycles.
     pub fn new(machine: &'m LifecycleStateMachine, config: FunnelConfig) -> Funnel<'m> {
-        Funnel { machine, config }
+        let names = config.breakdowns.iter().map(Breakdown::name).collect();
+        Funnel {
+            machine,
+            config,
+            names,
+        }
     }
 
     /// The configuration.
@@ -602,28 +616,34 @@ impl<'m> Funnel<'m> {
     /// Leads with nothing in the window add nothing. Call
     /// [`FunnelAnalysis::sort`] when done.
     pub fn observe(&self, analysis: &mut FunnelAnalysis, lead: &LeadHistory<'_>) {
-        let facts = LeadFacts::of(self.machine, &self.config, lead);
+        self.observe_with(analysis, lead, &mut LeadFacts::default());
+    }
+
+    fn observe_with(&self, analysis: &mut FunnelAnalysis, lead: &LeadHistory<'_>, facts: &mut LeadFacts) {
+        facts.fill(self.machine, &self.config, lead);
         if facts.entered.is_empty() {
             return;
         }
-        analysis.overall.add(&facts);
-        for b in &self.config.breakdowns {
-            let key = b.key_of(lead.lead, lead.lifecycle, self.config.as_of);
-            analysis
-                .breakdowns
-                .entry(b.name())
-                .or_default()
-                .entry(key)
-                .or_default()
-                .add(&facts);
+        analysis.overall.add(facts);
+        for (b, name) in self.config.breakdowns.iter().zip(&self.names) {
+            let key = b.key(lead.lead, lead.lifecycle, self.config.as_of);
+            let table = match analysis.breakdowns.get_mut(name.as_str()) {
+                Some(t) => t,
+                None => analysis.breakdowns.entry(name.clone()).or_default(),
+            };
+            match table.get_mut(key.as_ref()) {
+                Some(m) => m.add(facts),
+                None => table.entry(key.into_owned()).or_default().add(facts),
+            }
         }
     }
 
     /// The analysis of many leads, sorted.
     pub fn analyze<'a>(&self, leads: impl IntoIterator<Item = LeadHistory<'a>>) -> FunnelAnalysis {
         let mut analysis = FunnelAnalysis::new();
+        let mut facts = LeadFacts::default();
         for lead in leads {
-            self.observe(&mut analysis, &lead);
+            self.observe_with(&mut analysis, &lead, &mut facts);
         }
         analysis.sort();
         analysis
@@ -653,9 +673,11 @@ struct LeadFacts {
 }
 
 impl LeadFacts {
-    fn of(machine: &LifecycleStateMachine, config: &FunnelConfig, h: &LeadHistory<'_>) -> LeadFacts {
+    /// Computes one lead's facts into `self`, reusing its buffers.
+    fn fill(&mut self, machine: &LifecycleStateMachine, config: &FunnelConfig, h: &LeadHistory<'_>) {
         let life = h.lifecycle;
-        let mut f = LeadFacts::default();
+        let f = self;
+        f.clear();
         // The sequence of entries within the window: (stage, position).
         let mut first = [usize::MAX; 12];
         let mut last = [0usize; 12];
@@ -676,10 +698,10 @@ impl LeadFacts {
         };
         if config.in_window(life.created_at()) {
             f.created = true;
-            enter(&mut f, life.initial_stage());
+            enter(f, life.initial_stage());
         }
         for r in life.history().iter().filter(|r| config.in_window(r.at)) {
-            enter(&mut f, r.to);
+            enter(f, r.to);
             f.exits.push((r.from, r.transition.kind()));
             if let Some(reason) = r.transition.reason() {
                 f.reasons.push((r.transition.kind(), reason.code));
@@ -713,9 +735,11 @@ impl LeadFacts {
                 f.follow_ups.push((v.stage, (d - v.entered_at).num_seconds()));
             }
         }
-        for b in life.sla_breaches(machine, config.as_of) {
-            if config.in_window(b.entered_at) {
-                f.breaches.push((b.sla.stage, b.is_open()));
+        if !machine.definition().slas.is_empty() {
+            for b in life.sla_breaches(machine, config.as_of) {
+                if config.in_window(b.entered_at) {
+                    f.breaches.push((b.sla.stage, b.is_open()));
+                }
             }
         }
         if let Some(s) = h.scores {
@@ -730,6 +754,24 @@ impl LeadFacts {
                 _ => {}
             }
         }
-        f
+    }
+
+    fn clear(&mut self) {
+        self.created = false;
+        self.entered = StageSet::EMPTY;
+        self.entries = [0; 12];
+        self.reach = [StageSet::EMPTY; 12];
+        self.exits.clear();
+        self.reasons.clear();
+        self.stays.clear();
+        self.follow_ups.clear();
+        self.breaches.clear();
+        self.fit = None;
+        self.engagement = None;
+        self.forms = 0;
+        self.downloads = 0;
+        self.webinars = 0;
+        self.wins.clear();
+        self.to_deal.clear();
     }
 }

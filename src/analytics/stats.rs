@@ -61,8 +61,30 @@ impl Durations {
 
     /// Adds every sample of `other`. Associative and commutative.
     pub fn merge(&mut self, other: &Durations) {
-        self.samples.extend_from_slice(&other.samples);
-        self.sort();
+        if other.samples.is_empty() {
+            return;
+        }
+        if self.samples.is_sorted() && other.samples.is_sorted() {
+            // A linear merge of two sorted runs.
+            let mine = std::mem::take(&mut self.samples);
+            let mut out = Vec::with_capacity(mine.len() + other.samples.len());
+            let (mut a, mut b) = (mine.iter().peekable(), other.samples.iter().peekable());
+            while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+                if x <= y {
+                    out.push(**x);
+                    a.next();
+                } else {
+                    out.push(**y);
+                    b.next();
+                }
+            }
+            out.extend(a);
+            out.extend(b);
+            self.samples = out;
+        } else {
+            self.samples.extend_from_slice(&other.samples);
+            self.sort();
+        }
     }
 
     /// Sorts the samples (cheap when already sorted or made of sorted runs),
