@@ -8,7 +8,7 @@ use super::{Durations, FunnelMetrics};
 use crate::lifecycle::{Money, ReasonCode, Stage, TransitionKind};
 use crate::points::Points;
 
-/// The consecutive stage pairs whose conversion [`Kpis::conversions`] lists:
+/// The consecutive stage pairs whose conversion [`AcrossKpis::conversions`] lists:
 /// the main path, with the shortcuts the standard definition allows
 /// (SGL → SAL, SQL → Customer) and re-qualification from Nurture.
 pub const CONSECUTIVE: [(Stage, Stage); 10] = [
