@@ -76,6 +76,10 @@ fn pct(r: Option<f64>) -> String {
     r.map_or_else(|| "-".to_owned(), |r| format!("{:.1}%", r * 100.0))
 }
 
+fn pts(p: Option<leadflow::Points>) -> String {
+    p.map_or_else(|| "-".to_owned(), |p| p.to_string())
+}
+
 fn dur(secs: Option<i64>) -> String {
     match secs {
         None => "-".to_owned(),
@@ -98,14 +102,14 @@ fn print_kpis(m: &FunnelMetrics) {
         "MAL  leads generated {:>6}  MALs {:>6}  avg fit {:>6}  form completion {:>6}",
         k.mal.leads_generated,
         k.mal.mals,
-        k.mal.avg_fit.map_or("-".into(), |p| p.to_string()),
+        pts(k.mal.avg_fit),
         pct(k.mal.form_completion_rate)
     );
     println!(
         "MQL  MQLs {:>6}  MAL→MQL {:>6}  avg engagement {:>6}  downloads {:>5}  webinars {:>5}  content/MQL {:.2}",
         k.mql.mqls,
         pct(k.mql.promotion_rate),
-        k.mql.avg_engagement.map_or("-".into(), |p| p.to_string()),
+        pts(k.mql.avg_engagement),
         k.mql.downloads,
         k.mql.webinars,
         k.mql.content_per_mql.unwrap_or(0.0)
@@ -113,7 +117,7 @@ fn print_kpis(m: &FunnelMetrics) {
     println!(
         "SGL  SGLs {:>6}  avg fit {:>6}  reaching a deal {:>6}",
         k.sgl.sgls,
-        k.sgl.avg_fit.map_or("-".into(), |p| p.to_string()),
+        pts(k.sgl.avg_fit),
         pct(k.sgl.deal_rate)
     );
     println!(
