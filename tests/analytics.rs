@@ -852,3 +852,13 @@ fn olist_figures_when_the_data_is_present() {
     assert_eq!(s.by_origin["organic_search"].mqls, 2_296);
     assert_eq!(s.by_origin["(none)"].mqls, 60);
 }
+
+#[test]
+fn analytics_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<FunnelAnalysis>();
+    check::<Funnel<'static>>();
+    check::<AccountModel>();
+    check::<leadflow::analytics::AccountRollup>();
+    check::<ExpansionCriteria>();
+}

@@ -392,3 +392,38 @@ impl AccountRollup {
         Some(lead)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rollups_of_nothing_are_zero() {
+        for r in [Rollup::Sum, Rollup::Max, Rollup::TopN { n: 2 }] {
+            assert_eq!(r.combine([]), Points::ZERO);
+        }
+        assert_eq!(Rollup::Sum.combine([Points::MAX, Points::new(1)]), Points::MAX);
+        assert_eq!(
+            Rollup::TopN { n: 5 }.combine([Points::new(1), Points::new(2)]),
+            Points::new(3)
+        );
+    }
+
+    #[test]
+    fn rollup_serde_is_tagged() {
+        let json = serde_json::to_string(&Rollup::TopN { n: 3 }).unwrap();
+        assert_eq!(json, r#"{"type":"top_n","n":3}"#);
+        assert_eq!(
+            serde_json::from_str::<Rollup>(r#"{"type":"max"}"#).unwrap(),
+            Rollup::Max
+        );
+    }
+
+    #[test]
+    fn standard_model_is_valid_and_round_trips() {
+        let m = AccountModel::standard();
+        assert_eq!(m.validate(), Ok(()));
+        let back: AccountModel = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+    }
+}

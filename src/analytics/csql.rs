@@ -170,3 +170,31 @@ pub fn csql_evidence(record: &TransitionRecord) -> Option<&Verdict> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_condition_has_four_parts_three_without_detractors() {
+        let parts = |c: Condition| match c {
+            Condition::All { of } => of.len(),
+            _ => 0,
+        };
+        let mut c = ExpansionCriteria::standard();
+        assert_eq!(parts(c.to_condition().unwrap()), 4);
+        c.detractor_below = None;
+        assert_eq!(parts(c.to_condition().unwrap()), 3);
+    }
+
+    #[test]
+    fn infinite_threshold_refused() {
+        let mut c = ExpansionCriteria::standard();
+        c.feature_adoption_at_least = f64::INFINITY;
+        let err = c.to_condition().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "feature_adoption_at_least is inf: give a finite number"
+        );
+    }
+}

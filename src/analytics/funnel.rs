@@ -775,3 +775,96 @@ impl LeadFacts {
         self.to_deal.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::id::{CampaignId, LeadId, OwnerId};
+    use crate::lead::Channel;
+    use crate::lifecycle::{LifecycleDefinition, Transition};
+
+    #[test]
+    fn breakdown_names_and_serde() {
+        let all = [
+            Breakdown::Source,
+            Breakdown::Channel,
+            Breakdown::Campaign,
+            Breakdown::Owner,
+            Breakdown::Cohort,
+            Breakdown::Attribute { key: "origin".into() },
+        ];
+        let names: Vec<String> = all.iter().map(Breakdown::name).collect();
+        assert_eq!(
+            names,
+            [
+                "source",
+                "channel",
+                "campaign",
+                "owner",
+                "cohort",
+                "attribute:origin"
+            ]
+        );
+        let json = serde_json::to_string(&all).unwrap();
+        assert!(json.contains(r#"{"type":"attribute","key":"origin"}"#), "{json}");
+        assert_eq!(serde_json::from_str::<Vec<Breakdown>>(&json).unwrap(), all);
+        // Missing breakdowns in data mean the standard ones.
+        let c: FunnelConfig = serde_json::from_str(r#"{"as_of": "2026-01-01T00:00:00Z"}"#).unwrap();
+        assert_eq!(c.breakdowns, Breakdown::standard());
+    }
+
+    #[test]
+    fn keys_of_a_lead() {
+        let t = Utc.with_ymd_and_hms(2026, 2, 3, 4, 5, 6).unwrap();
+        let machine = LifecycleDefinition::new(Stage::Mql)
+            .command(Stage::Mql, TransitionKind::Accept)
+            .build()
+            .unwrap();
+        let lead = Lead::new(LeadId::new("l").unwrap(), t).with_source(Source::Marketing {
+            channel: Channel::Email,
+            campaign: Some(CampaignId::new("spring").unwrap()),
+        });
+        let mut life = machine.start(&lead);
+        let key = |b: &Breakdown, life: &LeadLifecycle| b.key_of(&lead, life, t + chrono::Duration::days(1));
+        assert_eq!(key(&Breakdown::Owner, &life), NONE_KEY);
+        machine
+            .apply(
+                &mut life,
+                Transition::Accept {
+                    owner: OwnerId::new("rep").unwrap(),
+                },
+                &crate::criteria::LeadView::new(&lead),
+                t,
+            )
+            .unwrap();
+        assert_eq!(key(&Breakdown::Source, &life), "marketing");
+        assert_eq!(key(&Breakdown::Channel, &life), "email");
+        assert_eq!(key(&Breakdown::Campaign, &life), "spring");
+        assert_eq!(key(&Breakdown::Owner, &life), "rep");
+        assert_eq!(key(&Breakdown::Cohort, &life), "2026-02");
+        assert_eq!(
+            key(
+                &Breakdown::Attribute {
+                    key: "industry".into()
+                },
+                &life
+            ),
+            NONE_KEY
+        );
+        // The accept after as_of does not count.
+        assert_eq!(
+            Breakdown::Owner.key_of(&lead, &life, t - chrono::Duration::hours(1)),
+            NONE_KEY
+        );
+    }
+
+    #[test]
+    fn empty_metrics_have_no_rates() {
+        let m = FunnelMetrics::new();
+        assert_eq!(m.conversion(Stage::Mql, Stage::Sql), None);
+        assert_eq!(m.stage(Stage::Csql), &StageStats::default());
+        assert_eq!(MoneySum::default().average_minor(), None);
+    }
+}

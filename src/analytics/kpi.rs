@@ -316,3 +316,27 @@ impl Kpis {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_pairs_move_forward_or_requalify() {
+        for (from, to) in CONSECUTIVE {
+            match (from.rank(), to.rank()) {
+                (Some(a), Some(b)) => assert!(a < b, "{from} → {to}"),
+                _ => assert_eq!((from, to), (Stage::Nurture, Stage::Mql)),
+            }
+        }
+    }
+
+    #[test]
+    fn rates_need_a_denominator() {
+        let k = Kpis::from_metrics(&FunnelMetrics::new());
+        assert!(k.across.conversions.is_empty());
+        assert!(k.across.time_in_stage.is_empty());
+        assert_eq!(k.sal.acceptance_rate, None);
+        assert_eq!(k.sql.win_rate, None);
+    }
+}
