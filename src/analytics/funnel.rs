@@ -222,12 +222,16 @@ pub struct StageStats {
     /// Entries, counting re-entries.
     pub entries: u64,
     /// `reached[s.index()]`: of those leads, how many entered stage `s` after
-    /// (first) entering this one.
+    /// (first) entering this one. Serialized as a map from stage to count
+    /// (non-zero counts only).
+    #[serde(with = "by_stage")]
     pub reached: [u64; 12],
     /// Of those leads, how many later reached a deal (Opportunity or
     /// Customer).
     pub reached_deal: u64,
     /// `exits[k.index()]`: transitions of kind `k` leaving the stage.
+    /// Serialized as a map from kind to count (non-zero counts only).
+    #[serde(with = "by_kind")]
     pub exits: [u64; 11],
     /// Closed stays (entered and left within the window): their lengths.
     pub time_in_stage: Durations,
@@ -319,7 +323,9 @@ impl MoneySum {
 pub struct FunnelMetrics {
     /// Leads created within the window: leads generated.
     pub created: u64,
-    /// Per stage, indexed by [`Stage::index`].
+    /// Per stage, indexed by [`Stage::index`]. Serialized as a map from
+    /// stage to its statistics (stages with any data only).
+    #[serde(with = "by_stage")]
     pub stages: [StageStats; 12],
     /// Transitions carrying a reason (reject, lose, recycle, disqualify), by
     /// kind and reason code, keys sorted.
@@ -494,6 +500,104 @@ static EMPTY_STAGE: StageStats = StageStats {
     downloads: 0,
     webinars: 0,
 };
+
+/// Serde for dense arrays indexed by an enum: a map from the enum's names to
+/// the non-default values, in declaration order.
+mod dense {
+    use indexmap::IndexMap;
+    use serde::de::{DeserializeOwned, Error as _};
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<K, T, S, const N: usize>(
+        all: &[K],
+        values: &[T; N],
+        s: S,
+    ) -> Result<S::Ok, S::Error>
+    where
+        K: Serialize,
+        T: Serialize + Default + PartialEq,
+        S: Serializer,
+    {
+        let empty = T::default();
+        let present = || all.iter().zip(values).filter(|(_, v)| **v != empty);
+        let mut map = s.serialize_map(Some(present().count()))?;
+        for (k, v) in present() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+
+    pub(super) fn deserialize<'de, K, T, D, const N: usize>(
+        index: impl Fn(K) -> usize,
+        d: D,
+    ) -> Result<[T; N], D::Error>
+    where
+        K: DeserializeOwned + std::hash::Hash + Eq,
+        T: DeserializeOwned + Default,
+        D: Deserializer<'de>,
+        [T; N]: Default,
+    {
+        let map = IndexMap::<K, T>::deserialize(d)?;
+        let mut out = <[T; N]>::default();
+        for (k, v) in map {
+            let i = index(k);
+            *out.get_mut(i)
+                .ok_or_else(|| D::Error::custom(format!("index {i} out of range")))? = v;
+        }
+        Ok(out)
+    }
+}
+
+/// [`dense`] keyed by [`Stage`].
+mod by_stage {
+    use serde::de::DeserializeOwned;
+    use serde::{Deserializer, Serialize, Serializer};
+
+    use crate::lifecycle::Stage;
+
+    pub(super) fn serialize<T, S, const N: usize>(values: &[T; N], s: S) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize + Default + PartialEq,
+        S: Serializer,
+    {
+        super::dense::serialize(&Stage::ALL, values, s)
+    }
+
+    pub(super) fn deserialize<'de, T, D, const N: usize>(d: D) -> Result<[T; N], D::Error>
+    where
+        T: DeserializeOwned + Default,
+        D: Deserializer<'de>,
+        [T; N]: Default,
+    {
+        super::dense::deserialize(Stage::index, d)
+    }
+}
+
+/// [`dense`] keyed by [`TransitionKind`].
+mod by_kind {
+    use serde::de::DeserializeOwned;
+    use serde::{Deserializer, Serialize, Serializer};
+
+    use crate::lifecycle::TransitionKind;
+
+    pub(super) fn serialize<T, S, const N: usize>(values: &[T; N], s: S) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize + Default + PartialEq,
+        S: Serializer,
+    {
+        super::dense::serialize(&TransitionKind::ALL, values, s)
+    }
+
+    pub(super) fn deserialize<'de, T, D, const N: usize>(d: D) -> Result<[T; N], D::Error>
+    where
+        T: DeserializeOwned + Default,
+        D: Deserializer<'de>,
+        [T; N]: Default,
+    {
+        super::dense::deserialize(TransitionKind::index, d)
+    }
+}
 
 pub(crate) fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
@@ -858,6 +962,20 @@ mod tests {
             Breakdown::Owner.key_of(&lead, &life, t - chrono::Duration::hours(1)),
             NONE_KEY
         );
+    }
+
+    #[test]
+    fn stages_serialize_as_maps_of_what_is_there() {
+        let mut m = FunnelMetrics::new();
+        m.stages[Stage::Sal.index()].leads = 2;
+        m.stages[Stage::Sal.index()].reached[Stage::Sql.index()] = 1;
+        m.stages[Stage::Sal.index()].exits[TransitionKind::Recycle.index()] = 1;
+        let json = serde_json::to_value(&m).unwrap();
+        let sal = &json["stages"]["sal"];
+        assert_eq!(json["stages"].as_object().unwrap().len(), 1);
+        assert_eq!(sal["reached"], serde_json::json!({"sql": 1}));
+        assert_eq!(sal["exits"], serde_json::json!({"recycle": 1}));
+        assert_eq!(serde_json::from_value::<FunnelMetrics>(json).unwrap(), m);
     }
 
     #[test]
