@@ -34,7 +34,7 @@ use crate::span::Span;
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
 /// use leadflow::analytics::{ExpansionCriteria, csql_evidence};
-/// use leadflow::criteria::{Condition, LeadView};
+/// use leadflow::criteria::LeadView;
 /// use leadflow::{
 ///     AttrValue, Event, EventId, EventKind, Lead, LeadId, LifecycleDefinition, Stage, Transition,
 /// };

@@ -671,8 +671,8 @@ impl FunnelAnalysis {
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
 /// use leadflow::analytics::{Funnel, FunnelConfig, LeadHistory};
-/// use leadflow::criteria::{Condition, LeadView};
-/// use leadflow::{Dimension, Lead, LeadId, LifecycleDefinition, Points, Scores, Stage, Transition, OwnerId};
+/// use leadflow::criteria::LeadView;
+/// use leadflow::{Lead, LeadId, LifecycleDefinition, OwnerId, Stage, Transition};
 ///
 /// let machine = LifecycleDefinition::new(Stage::Mql)
 ///     .command(Stage::Mql, leadflow::TransitionKind::Accept)
