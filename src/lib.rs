@@ -74,6 +74,10 @@
 //!   three-valued [`Verdict`](criteria::Verdict)s.
 //! - **[`lifecycle`]**: stages, typed transitions, the definition, the
 //!   machine, per-lead records and SLAs.
+//! - **[`analytics`]**: funnel KPIs per stage, conversion, time in stage and
+//!   to deal, SLA breaches, by source, channel, campaign, owner and cohort,
+//!   mergeable across shards; the account view (roll-up, buying-group
+//!   coverage, MQA) and CSQL expansion criteria.
 //!
 //! ## Determinism
 //!
@@ -93,6 +97,7 @@
     )
 )]
 
+pub mod analytics;
 pub mod criteria;
 mod event;
 mod id;
