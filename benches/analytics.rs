@@ -2,7 +2,7 @@
 //! (the seeded generator of the `funnel` example, 400k leads through the
 //! standard B2B lifecycle):
 //!
-//! - `funnel/analyze/…`: `Funnel::analyze` of every lead, overall plus the five
+//! - `funnel/analyze/…`: `FunnelAnalyzer::analyze` of every lead, overall plus the five
 //!   standard breakdowns (source, channel, campaign, owner, cohort), with
 //!   events and scores; divide by the record count printed first for the
 //!   per-record cost;
@@ -21,7 +21,7 @@ use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use leadflow::analytics::{Funnel, FunnelAnalysis, FunnelConfig, LeadHistory};
+use leadflow::analytics::{AnalysisConfig, FunnelAnalysis, FunnelAnalyzer, LeadHistory};
 
 const LEADS: usize = 400_000;
 
@@ -47,11 +47,11 @@ fn bench(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("funnel");
     g.sample_size(10);
-    let standard = Funnel::new(&machine, FunnelConfig::new(as_of));
+    let standard = FunnelAnalyzer::new(&machine, AnalysisConfig::new(as_of));
     g.bench_function(format!("analyze/{records}_records/5_breakdowns"), |b| {
         b.iter(|| black_box(standard.analyze(histories(0..LEADS))))
     });
-    let overall = Funnel::new(&machine, FunnelConfig::new(as_of).with_breakdowns([]));
+    let overall = FunnelAnalyzer::new(&machine, AnalysisConfig::new(as_of).with_breakdowns([]));
     g.bench_function(format!("analyze/{records}_records/overall_only"), |b| {
         b.iter(|| black_box(overall.analyze(histories(0..LEADS))))
     });

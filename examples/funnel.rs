@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 use chrono::{TimeZone, Utc};
 use indexmap::IndexMap;
 use leadflow::analytics::{
-    AccountModel, Breakdown, Funnel, FunnelAnalysis, FunnelConfig, FunnelMetrics, LeadHistory, csql_evidence,
+    AccountModel, AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory,
+    csql_evidence,
 };
 use leadflow::criteria::LeadView;
 use leadflow::{Stage, TransitionKind};
@@ -273,7 +274,7 @@ fn run_synthetic(a: &Args) -> Result<(), Box<dyn Error>> {
                 .with_scores(&s.scores[i])
         })
     };
-    let analysis = Funnel::new(&machine, FunnelConfig::new(as_of)).analyze(histories());
+    let analysis = FunnelAnalyzer::new(&machine, AnalysisConfig::new(as_of)).analyze(histories());
     let o = &analysis.overall;
     println!("\n{:<14} {:>7} {:>8}", "stage", "leads", "entries");
     for stage in Stage::ALL {

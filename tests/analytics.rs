@@ -9,8 +9,8 @@ mod synth;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::analytics::{
-    AccountModel, AnalyticsError, Breakdown, BuyingRole, ExpansionCriteria, Funnel, FunnelAnalysis,
-    FunnelConfig, LeadHistory, NONE_KEY, Period, Rollup, csql_evidence,
+    AccountModel, AnalysisConfig, AnalyticsError, Breakdown, BuyingRole, ExpansionCriteria, FunnelAnalysis,
+    FunnelAnalyzer, LeadHistory, NONE_KEY, Period, Rollup, csql_evidence,
 };
 use leadflow::criteria::{Checklist, Condition, LeadView};
 use leadflow::{
@@ -287,8 +287,8 @@ fn history(m: &LifecycleStateMachine) -> Vec<Row> {
     ]
 }
 
-fn analyze(m: &LifecycleStateMachine, rows: &[Row], config: FunnelConfig) -> FunnelAnalysis {
-    Funnel::new(m, config).analyze(rows.iter().map(Row::history))
+fn analyze(m: &LifecycleStateMachine, rows: &[Row], config: AnalysisConfig) -> FunnelAnalysis {
+    FunnelAnalyzer::new(m, config).analyze(rows.iter().map(Row::history))
 }
 
 fn close(a: Option<f64>, b: f64) -> bool {
@@ -299,7 +299,7 @@ fn close(a: Option<f64>, b: f64) -> bool {
 fn every_kpi_on_the_hand_checked_history() {
     let m = machine();
     let rows = history(&m);
-    let a = analyze(&m, &rows, FunnelConfig::new(days(60)));
+    let a = analyze(&m, &rows, AnalysisConfig::new(days(60)));
     let o = &a.overall;
     let k = o.kpis();
 
@@ -417,7 +417,7 @@ fn every_kpi_on_the_hand_checked_history() {
 fn breakdowns_by_source_channel_campaign_owner_cohort() {
     let m = machine();
     let rows = history(&m);
-    let a = analyze(&m, &rows, FunnelConfig::new(days(60)));
+    let a = analyze(&m, &rows, AnalysisConfig::new(days(60)));
     let keys = |b: &Breakdown| a.by(b).unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&Breakdown::Source), ["marketing", "sales"]);
     assert_eq!(
@@ -441,7 +441,7 @@ fn breakdowns_by_source_channel_campaign_owner_cohort() {
     let by_id = analyze(
         &m,
         &rows,
-        FunnelConfig::new(days(60)).with_breakdowns([Breakdown::Attribute { key: "source".into() }]),
+        AnalysisConfig::new(days(60)).with_breakdowns([Breakdown::Attribute { key: "source".into() }]),
     );
     assert_eq!(by_id.breakdowns.keys().collect::<Vec<_>>(), ["attribute:source"]);
     assert_eq!(
@@ -458,7 +458,7 @@ fn period_keeps_only_what_happens_within_it() {
     let m = machine();
     let rows = history(&m);
     let period = Period::new(days(1), days(60)).unwrap();
-    let a = analyze(&m, &rows, FunnelConfig::new(days(60)).with_period(period));
+    let a = analyze(&m, &rows, AnalysisConfig::new(days(60)).with_period(period));
     let o = &a.overall;
     assert_eq!(o.created, 0);
     assert_eq!(o.stage(Stage::Mql).leads, 0);
@@ -472,7 +472,7 @@ fn period_keeps_only_what_happens_within_it() {
     assert_eq!(o.reason_count(TransitionKind::Recycle, ReasonCode::BadTiming), 1);
 
     // `as_of` ignores what happens later.
-    let early = analyze(&m, &rows, FunnelConfig::new(hours(3)));
+    let early = analyze(&m, &rows, AnalysisConfig::new(hours(3)));
     assert_eq!(early.overall.stage(Stage::Mql).leads, 3); // C at 1h, A at 2h, B at 3h (inclusive)
     assert_eq!(early.overall.stage(Stage::Sal).leads, 1); // E at 1h; A at 4h is later
 }
@@ -481,7 +481,7 @@ fn period_keeps_only_what_happens_within_it() {
 fn serde_round_trip_of_an_analysis() {
     let m = machine();
     let rows = history(&m);
-    let a = analyze(&m, &rows, FunnelConfig::new(days(60)));
+    let a = analyze(&m, &rows, AnalysisConfig::new(days(60)));
     let json = serde_json::to_string(&a).unwrap();
     let back: FunnelAnalysis = serde_json::from_str(&json).unwrap();
     assert_eq!(back, a);
@@ -496,10 +496,10 @@ fn synthetic_histories(seed: u64, n: usize) -> (LifecycleStateMachine, synth::Sy
 fn shard_analysis(
     m: &LifecycleStateMachine,
     s: &synth::Synthetic,
-    config: &FunnelConfig,
+    config: &AnalysisConfig,
     pick: &[usize],
 ) -> FunnelAnalysis {
-    let funnel = Funnel::new(m, config.clone());
+    let funnel = FunnelAnalyzer::new(m, config.clone());
     funnel.analyze(pick.iter().map(|&i| {
         LeadHistory::new(&s.leads[i], &s.lives[i])
             .with_events(&s.events[i])
@@ -522,7 +522,7 @@ proptest! {
         with_period in any::<bool>(),
     ) {
         let (m, s) = synthetic_histories(seed, n);
-        let mut config = FunnelConfig::new(Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap());
+        let mut config = AnalysisConfig::new(Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap());
         if with_period {
             config = config.with_period(Period::new(
                 Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
@@ -555,7 +555,7 @@ proptest! {
     #[test]
     fn merge_is_associative_and_commutative(seed in 0u64..1_000, n in 3usize..30) {
         let (m, s) = synthetic_histories(seed, n);
-        let config = FunnelConfig::new(Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap());
+        let config = AnalysisConfig::new(Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap());
         let third = n / 3;
         let idx: Vec<usize> = (0..n).collect();
         let a = shard_analysis(&m, &s, &config, &idx[..third]);
@@ -580,9 +580,9 @@ proptest! {
 #[test]
 fn synthetic_history_goes_through_every_stage() {
     let (m, s) = synthetic_histories(7, 400);
-    let a = Funnel::new(
+    let a = FunnelAnalyzer::new(
         &m,
-        FunnelConfig::new(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()),
+        AnalysisConfig::new(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()),
     )
     .analyze((0..s.leads.len()).map(|i| LeadHistory::new(&s.leads[i], &s.lives[i])));
     for stage in Stage::ALL {
@@ -857,7 +857,7 @@ fn olist_figures_when_the_data_is_present() {
 fn analytics_types_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<FunnelAnalysis>();
-    check::<Funnel<'static>>();
+    check::<FunnelAnalyzer<'static>>();
     check::<AccountModel>();
     check::<leadflow::analytics::AccountRollup>();
     check::<ExpansionCriteria>();

@@ -17,7 +17,9 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use indexmap::IndexMap;
-use leadflow::analytics::{Breakdown, Funnel, FunnelAnalysis, FunnelConfig, FunnelMetrics, LeadHistory};
+use leadflow::analytics::{
+    AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory,
+};
 use leadflow::criteria::LeadView;
 use leadflow::{
     Channel, Lead, LeadId, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, OwnerId, Source, Stage,
@@ -108,8 +110,10 @@ pub(crate) fn analyze(o: &Olist) -> FunnelAnalysis {
         .with_ymd_and_hms(2019, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let config = FunnelConfig::new(as_of).with_breakdowns([origin(), Breakdown::Cohort, Breakdown::Channel]);
-    Funnel::new(&o.machine, config).analyze(o.leads.iter().zip(&o.lives).map(|(l, f)| LeadHistory::new(l, f)))
+    let config =
+        AnalysisConfig::new(as_of).with_breakdowns([origin(), Breakdown::Cohort, Breakdown::Channel]);
+    FunnelAnalyzer::new(&o.machine, config)
+        .analyze(o.leads.iter().zip(&o.lives).map(|(l, f)| LeadHistory::new(l, f)))
 }
 
 /// MQLs, wins and the rate of one group.

@@ -75,7 +75,7 @@ impl Breakdown {
         self.key(lead, lifecycle, as_of).into_owned()
     }
 
-    /// The key, borrowed when possible (the hot path of [`Funnel::observe`]).
+    /// The key, borrowed when possible (the hot path of [`FunnelAnalyzer::observe`]).
     fn key<'l>(&self, lead: &'l Lead, lifecycle: &'l LeadLifecycle, as_of: DateTime<Utc>) -> Cow<'l, str> {
         let attr = |k: &str| match lead.attribute(k) {
             None => Cow::Borrowed(NONE_KEY),
@@ -116,18 +116,18 @@ fn owner<'l>(lead: &'l Lead, lifecycle: &'l LeadLifecycle, as_of: DateTime<Utc>)
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::analytics::{Breakdown, FunnelConfig, Period};
+/// use leadflow::analytics::{Breakdown, AnalysisConfig, Period};
 ///
 /// let as_of = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
-/// let config = FunnelConfig::new(as_of)
+/// let config = AnalysisConfig::new(as_of)
 ///     .with_period(Period::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(), as_of)?)
 ///     .with_breakdowns([Breakdown::Channel, Breakdown::Cohort]);
 /// let json = serde_json::to_string(&config)?;
-/// assert_eq!(serde_json::from_str::<FunnelConfig>(&json)?, config);
+/// assert_eq!(serde_json::from_str::<AnalysisConfig>(&json)?, config);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FunnelConfig {
+pub struct AnalysisConfig {
     /// The time of the measurement: records, events and follow-ups after it
     /// are ignored, and open stays and SLAs are judged at it.
     pub as_of: DateTime<Utc>,
@@ -140,11 +140,11 @@ pub struct FunnelConfig {
     pub breakdowns: Vec<Breakdown>,
 }
 
-impl FunnelConfig {
+impl AnalysisConfig {
     /// All time up to `as_of`, with the [standard](Breakdown::standard)
     /// breakdowns.
-    pub fn new(as_of: DateTime<Utc>) -> FunnelConfig {
-        FunnelConfig {
+    pub fn new(as_of: DateTime<Utc>) -> AnalysisConfig {
+        AnalysisConfig {
             as_of,
             period: None,
             breakdowns: Breakdown::standard(),
@@ -152,13 +152,13 @@ impl FunnelConfig {
     }
 
     /// Restricts to a period.
-    pub fn with_period(mut self, period: Period) -> FunnelConfig {
+    pub fn with_period(mut self, period: Period) -> AnalysisConfig {
         self.period = Some(period);
         self
     }
 
     /// Replaces the breakdowns.
-    pub fn with_breakdowns(mut self, breakdowns: impl IntoIterator<Item = Breakdown>) -> FunnelConfig {
+    pub fn with_breakdowns(mut self, breakdowns: impl IntoIterator<Item = Breakdown>) -> AnalysisConfig {
         self.breakdowns = breakdowns.into_iter().collect();
         self
     }
@@ -642,8 +642,8 @@ impl FunnelAnalysis {
     }
 
     /// Sorts duration samples and keys, so quantile queries need no copy.
-    /// [`Funnel::analyze`] and [`merge`](Self::merge) leave the analysis
-    /// sorted; call this after [`Funnel::observe`].
+    /// [`FunnelAnalyzer::analyze`] and [`merge`](Self::merge) leave the analysis
+    /// sorted; call this after [`FunnelAnalyzer::observe`].
     pub fn sort(&mut self) {
         self.overall.sort();
         for table in self.breakdowns.values_mut() {
@@ -655,7 +655,7 @@ impl FunnelAnalysis {
     }
 }
 
-/// Computes funnel metrics from lead histories, under a [`FunnelConfig`]
+/// Computes funnel metrics from lead histories, under a [`AnalysisConfig`]
 /// and with the state machine whose SLAs apply.
 ///
 /// # What is counted
@@ -670,7 +670,7 @@ impl FunnelAnalysis {
 ///
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
-/// use leadflow::analytics::{Funnel, FunnelConfig, LeadHistory};
+/// use leadflow::analytics::{FunnelAnalyzer, AnalysisConfig, LeadHistory};
 /// use leadflow::criteria::LeadView;
 /// use leadflow::{Lead, LeadId, LifecycleDefinition, OwnerId, Stage, Transition};
 ///
@@ -685,7 +685,7 @@ impl FunnelAnalysis {
 /// machine.apply(&mut la, Transition::Accept { owner: OwnerId::new("rep")? },
 ///               &LeadView::new(&a), t0 + Duration::hours(3))?;
 ///
-/// let funnel = Funnel::new(&machine, FunnelConfig::new(t0 + Duration::days(1)));
+/// let funnel = FunnelAnalyzer::new(&machine, AnalysisConfig::new(t0 + Duration::days(1)));
 /// let analysis = funnel.analyze([LeadHistory::new(&a, &la), LeadHistory::new(&b, &lb)]);
 /// assert_eq!(analysis.overall.stage(Stage::Mql).leads, 2);
 /// assert_eq!(analysis.overall.conversion(Stage::Mql, Stage::Sal), Some(0.5));
@@ -693,18 +693,18 @@ impl FunnelAnalysis {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct Funnel<'m> {
+pub struct FunnelAnalyzer<'m> {
     machine: &'m LifecycleStateMachine,
-    config: FunnelConfig,
+    config: AnalysisConfig,
     /// The breakdowns' names, computed once.
     names: Vec<String>,
 }
 
-impl<'m> Funnel<'m> {
+impl<'m> FunnelAnalyzer<'m> {
     /// A funnel over `machine`'s lifecycles.
-    pub fn new(machine: &'m LifecycleStateMachine, config: FunnelConfig) -> Funnel<'m> {
+    pub fn new(machine: &'m LifecycleStateMachine, config: AnalysisConfig) -> FunnelAnalyzer<'m> {
         let names = config.breakdowns.iter().map(Breakdown::name).collect();
-        Funnel {
+        FunnelAnalyzer {
             machine,
             config,
             names,
@@ -712,7 +712,7 @@ impl<'m> Funnel<'m> {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &FunnelConfig {
+    pub fn config(&self) -> &AnalysisConfig {
         &self.config
     }
 
@@ -778,7 +778,7 @@ struct LeadFacts {
 
 impl LeadFacts {
     /// Computes one lead's facts into `self`, reusing its buffers.
-    fn fill(&mut self, machine: &LifecycleStateMachine, config: &FunnelConfig, h: &LeadHistory<'_>) {
+    fn fill(&mut self, machine: &LifecycleStateMachine, config: &AnalysisConfig, h: &LeadHistory<'_>) {
         let life = h.lifecycle;
         let f = self;
         f.clear();
@@ -915,7 +915,7 @@ mod tests {
         assert!(json.contains(r#"{"type":"attribute","key":"origin"}"#), "{json}");
         assert_eq!(serde_json::from_str::<Vec<Breakdown>>(&json).unwrap(), all);
         // Missing breakdowns in data mean the standard ones.
-        let c: FunnelConfig = serde_json::from_str(r#"{"as_of": "2026-01-01T00:00:00Z"}"#).unwrap();
+        let c: AnalysisConfig = serde_json::from_str(r#"{"as_of": "2026-01-01T00:00:00Z"}"#).unwrap();
         assert_eq!(c.breakdowns, Breakdown::standard());
     }
 

@@ -1,6 +1,6 @@
 //! Funnel analytics, the account view and CSQL criteria.
 //!
-//! - **Funnel metrics** ([`Funnel`], [`FunnelAnalysis`], [`FunnelMetrics`]):
+//! - **Funnel metrics** ([`FunnelAnalyzer`], [`FunnelAnalysis`], [`FunnelMetrics`]):
 //!   per-stage counts, conversion between stages, time in stage, follow-up
 //!   speed, SLA breaches, reasons for recycling and disqualification, won
 //!   deal values and time to deal, computed from lifecycle records for a
@@ -25,7 +25,7 @@
 //!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
-//! use leadflow::analytics::{Breakdown, Funnel, FunnelConfig, LeadHistory};
+//! use leadflow::analytics::{Breakdown, FunnelAnalyzer, AnalysisConfig, LeadHistory};
 //! use leadflow::criteria::{Condition, LeadView};
 //! use leadflow::{
 //!     Channel, Dimension, Lead, LeadId, LifecycleDefinition, OwnerId, Points, Scores, Source,
@@ -57,7 +57,7 @@
 //! machine.apply(&mut lives[0], Transition::Accept { owner: OwnerId::new("rep")? }, &view,
 //!               t0 + Duration::hours(5))?;
 //!
-//! let funnel = Funnel::new(&machine, FunnelConfig::new(t0 + Duration::days(2)));
+//! let funnel = FunnelAnalyzer::new(&machine, AnalysisConfig::new(t0 + Duration::days(2)));
 //! let analysis = funnel.analyze(leads.iter().zip(&lives).map(|(l, f)| LeadHistory::new(l, f)));
 //! let kpis = analysis.overall.kpis();
 //! assert_eq!(kpis.mql.mqls, 2);
@@ -83,8 +83,8 @@ use crate::criteria::CriteriaError;
 pub use account::{AccountModel, AccountRollup, BuyingRole, RoleCoverage, Rollup, account_keys};
 pub use csql::{ExpansionCriteria, csql_evidence};
 pub use funnel::{
-    Breakdown, Funnel, FunnelAnalysis, FunnelConfig, FunnelMetrics, LeadHistory, MoneySum, NONE_KEY,
-    StageStats,
+    AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory, MoneySum,
+    NONE_KEY, StageStats,
 };
 pub use kpi::{
     AcrossKpis, CONSECUTIVE, Conversion, Kpis, MalKpis, MqlKpis, SalKpis, SglKpis, SqlKpis, StageTime,
