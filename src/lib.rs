@@ -101,6 +101,7 @@ pub mod lifecycle;
 mod matcher;
 mod points;
 mod scores;
+pub mod scoring;
 mod span;
 mod value;
 
@@ -118,6 +119,7 @@ pub use lifecycle::{
 pub use matcher::{EventMatcher, MatcherError, Predicate};
 pub use points::{Points, PointsError};
 pub use scores::{Dimension, EngagementLevel, Grade, GradeError, MatrixCell, Scores};
+pub use scoring::{Explanation, ModelError, Rule, ScoringModel, ScoringModelBuilder};
 pub use span::{Span, SpanError};
 pub use value::{AttrRef, AttrValue, NonFiniteError};
 
