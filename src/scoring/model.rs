@@ -481,10 +481,10 @@ impl ScoringModel {
         )?;
 
         // Groups: declared ones first, then in order of first use.
-        let mut groups: IndexMap<String, (Option<Points>, Option<Decay>, Option<(Dimension, usize)>)> = spec
+        let mut groups: IndexMap<String, (Group, Option<Dimension>)> = spec
             .groups
             .iter()
-            .map(|(n, g)| (n.clone(), (g.cap, g.decay, None)))
+            .map(|(n, g)| (n.clone(), (g.clone(), None)))
             .collect();
         let mut compiled = Vec::with_capacity(spec.rules.len());
         let mut by_type: Vec<Vec<u16>> = vec![Vec::new(); EventType::ALL.len()];
@@ -493,10 +493,10 @@ impl ScoringModel {
             let dimension = rule.dimension();
             let entry = groups
                 .entry(rule.group_name().to_owned())
-                .or_insert((None, None, None));
-            match entry.2 {
-                None => entry.2 = Some((dimension, index)),
-                Some((d, _)) if d != dimension => {
+                .or_insert((Group::new(), None));
+            match entry.1 {
+                None => entry.1 = Some(dimension),
+                Some(d) if d != dimension => {
                     return Err(ModelError::MixedGroup {
                         group: rule.group_name().to_owned(),
                         rule: rule.id.clone(),
@@ -504,7 +504,7 @@ impl ScoringModel {
                 }
                 Some(_) => {}
             }
-            let group_decay = entry.1;
+            let group_decay = entry.0.decay;
             let group = groups.get_index_of(rule.group_name()).unwrap_or(0);
             match &rule.when {
                 Trigger::Event { action } => {
@@ -522,7 +522,7 @@ impl ScoringModel {
                 decay: rule.decay.or(group_decay).unwrap_or_default(),
             });
         }
-        for (name, (_, _, used)) in &groups {
+        for (name, (_, used)) in &groups {
             if used.is_none() {
                 return Err(ModelError::EmptyGroup {
                     path: format!("groups.{name}"),
@@ -552,7 +552,7 @@ impl ScoringModel {
         }
         let groups = groups
             .into_iter()
-            .map(|(name, (cap, _, _))| CGroup { name, cap })
+            .map(|(name, (g, _))| CGroup { name, cap: g.cap })
             .collect();
         Ok(ScoringModel {
             spec,
