@@ -5,9 +5,10 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::decay::Decay;
+use super::dispatch::DispatchTable;
 use super::explain::{Explanation, HitRef, settle};
 use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
-use crate::event::{Event, EventType};
+use crate::event::Event;
 use crate::id::{EventId, IdError, ModelVersion};
 use crate::lead::Lead;
 use crate::matcher::MatcherError;
@@ -335,7 +336,7 @@ pub struct ScoringModel {
     pub(crate) groups: Vec<CGroup>,
     pub(crate) named: Vec<CNamed>,
     /// Event rule indices by `EventType::index()`.
-    by_type: Vec<Vec<u16>>,
+    by_type: DispatchTable,
     /// Attribute rule indices.
     pub(crate) fit_rules: Vec<usize>,
 }
@@ -487,7 +488,7 @@ impl ScoringModel {
             .map(|(n, g)| (n.clone(), (g.clone(), None)))
             .collect();
         let mut compiled = Vec::with_capacity(spec.rules.len());
-        let mut by_type: Vec<Vec<u16>> = vec![Vec::new(); EventType::ALL.len()];
+        let mut by_type = DispatchTable::new();
         let mut fit_rules = Vec::new();
         for (index, rule) in spec.rules.iter().enumerate() {
             let dimension = rule.dimension();
@@ -508,9 +509,7 @@ impl ScoringModel {
             let group = groups.get_index_of(rule.group_name()).unwrap_or(0);
             match &rule.when {
                 Trigger::Event { action } => {
-                    if let Some(slot) = by_type.get_mut(action.event.index()) {
-                        slot.push(u16::try_from(index).unwrap_or(u16::MAX));
-                    }
+                    by_type.add(index, rule.points, action);
                 }
                 Trigger::Attribute { .. } => fit_rules.push(index),
             }
@@ -637,17 +636,8 @@ impl ScoringModel {
     /// assert_eq!(model.rules()[hits[0].0].id, "demo_request");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn matches(&self, event: &Event) -> impl Iterator<Item = (usize, Points)> {
-        let candidates: &[u16] = self
-            .by_type
-            .get(event.event_type().index())
-            .map_or(&[], Vec::as_slice);
-        candidates.iter().filter_map(move |&i| {
-            let i = usize::from(i);
-            let rule = self.spec.rules.get(i)?;
-            let c = self.compiled.get(i)?;
-            rule.matches_event(event).then_some((i, c.points))
-        })
+    pub fn matches<'a>(&'a self, event: &'a Event) -> impl Iterator<Item = (usize, Points)> + 'a {
+        self.by_type.matches(event)
     }
 
     /// The lead's scores from its attributes and events at `now`: the pure

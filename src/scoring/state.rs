@@ -13,15 +13,38 @@ use crate::scores::Scores;
 /// One event that matched one event rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hit {
-    /// When the event happened.
-    pub at: DateTime<Utc>,
-    /// The event's id.
-    pub event: EventId,
-    /// The rule's index in [`ScoringModel::rules`].
-    pub rule: u16,
+    at: DateTime<Utc>,
+    event: EventId,
+    rule: u16,
+    /// A 16-bit hash of the event id, to skip most id comparisons.
+    #[serde(skip)]
+    fingerprint: u16,
+}
+
+/// FNV-1a of the id, folded to 16 bits.
+fn fingerprint(id: &EventId) -> u16 {
+    let h = id.as_str().bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    (h ^ (h >> 16)) as u16
 }
 
 impl Hit {
+    /// When the event happened.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// The event's id.
+    pub fn event(&self) -> &EventId {
+        &self.event
+    }
+
+    /// The rule's index in [`ScoringModel::rules`].
+    pub fn rule(&self) -> usize {
+        usize::from(self.rule)
+    }
+
     fn key(&self) -> (DateTime<Utc>, &EventId, u16) {
         (self.at, &self.event, self.rule)
     }
@@ -67,6 +90,9 @@ pub struct ScoreState {
 
 impl From<Vec<Hit>> for ScoreState {
     fn from(mut hits: Vec<Hit>) -> ScoreState {
+        for h in &mut hits {
+            h.fingerprint = fingerprint(&h.event);
+        }
         hits.sort_by(|a, b| a.key().cmp(&b.key()));
         hits.dedup();
         ScoreState { hits }
@@ -90,7 +116,12 @@ impl ScoreState {
     /// is earlier (the earliest copy counts, as in [`ScoringModel::score`]).
     pub fn record(&mut self, model: &ScoringModel, event: &Event) -> bool {
         let mut changed = false;
-        if let Some(seen) = self.hits.iter().find(|h| h.event == event.id) {
+        let fp = fingerprint(&event.id);
+        if let Some(seen) = self
+            .hits
+            .iter()
+            .find(|h| h.fingerprint == fp && h.event == event.id)
+        {
             if seen.at <= event.at {
                 return false;
             }
@@ -98,12 +129,19 @@ impl ScoreState {
             changed = true;
         }
         for (rule, _) in model.matches(event) {
-            changed |= self.insert(model, rule, event.at, &event.id);
+            changed |= self.insert(model, rule, event.at, &event.id, fp);
         }
         changed
     }
 
-    fn insert(&mut self, model: &ScoringModel, rule: usize, at: DateTime<Utc>, event: &EventId) -> bool {
+    fn insert(
+        &mut self,
+        model: &ScoringModel,
+        rule: usize,
+        at: DateTime<Utc>,
+        event: &EventId,
+        fingerprint: u16,
+    ) -> bool {
         let Ok(rule16) = u16::try_from(rule) else {
             return false;
         };
@@ -125,6 +163,7 @@ impl ScoreState {
                 at,
                 event: event.clone(),
                 rule: rule16,
+                fingerprint,
             },
         );
         if let Some(max) = max {
