@@ -74,6 +74,10 @@
 //!   three-valued [`Verdict`](criteria::Verdict)s.
 //! - **[`lifecycle`]**: stages, typed transitions, the definition, the
 //!   machine, per-lead records and SLAs.
+//! - **[`scoring`]**: the [`ScoringModel`] that produces [`Scores`] from
+//!   attributes and events (rules, limits, windows, decay, caps, floor,
+//!   grades), explained contribution by contribution ([`Explanation`]);
+//!   [`ScoringModel::b2b_default`] is a documented starting point.
 //!
 //! ## Determinism
 //!
