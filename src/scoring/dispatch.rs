@@ -96,3 +96,52 @@ impl DispatchTable {
             .map(|c| (c.rule, c.points))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::{EventId, LeadId};
+    use chrono::{TimeZone, Utc};
+
+    fn ev(kind: EventKind) -> Event {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        Event::new(EventId::new("e").unwrap(), LeadId::new("l").unwrap(), at, kind)
+    }
+
+    #[test]
+    fn agrees_with_event_matcher() {
+        let matchers = [
+            EventMatcher::visit(PageCategory::Pricing),
+            EventMatcher::of(EventType::PageView).with_path_prefix("/PRICING/t"),
+            EventMatcher::of(EventType::PageView).with_channel(Channel::Email),
+            EventMatcher::download(AssetType::Whitepaper),
+            EventMatcher::of(EventType::Feedback).with_property("score", Predicate::at_least(9.0)),
+        ];
+        let mut table = DispatchTable::new();
+        for (i, m) in matchers.iter().enumerate() {
+            table.add(i, Points::new(1), m);
+        }
+        let page = |p: &str| EventKind::PageView {
+            path: p.into(),
+            category: None,
+        };
+        let events = [
+            ev(page("/pricing/team")),
+            ev(page("/pricing")).with_channel(Channel::Email),
+            ev(page("/p")),
+            ev(EventKind::ContentDownload {
+                asset: AssetType::Whitepaper,
+                asset_id: None,
+            }),
+            ev(EventKind::Feedback { score: 10 }),
+            ev(EventKind::Feedback { score: 3 }),
+        ];
+        for e in &events {
+            let fast: Vec<usize> = table.matches(e).map(|(i, _)| i).collect();
+            let slow: Vec<usize> = (0..matchers.len()).filter(|&i| matchers[i].matches(e)).collect();
+            assert_eq!(fast, slow, "{e:?}");
+        }
+        assert!(starts_with_ignore_case("/Pricing", "/pRICING"));
+        assert!(!starts_with_ignore_case("/pr", "/pricing"));
+    }
+}

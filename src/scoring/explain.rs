@@ -500,3 +500,57 @@ impl Settled<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(points: i64) -> Line<'static> {
+        Line {
+            rule: 0,
+            group: 0,
+            dimension: Dimension::Engagement,
+            event: None,
+            raw: Points::new(points),
+            decayed: Points::new(points),
+            points: i128::from(points),
+            group_clipped: false,
+            total_clipped: false,
+        }
+    }
+
+    #[test]
+    fn clip_takes_the_latest_positive_points_first() {
+        let mut lines = vec![line(10), line(10), line(-5), line(10), line(-3)];
+        clip(
+            &mut lines,
+            Some(Points::from_milli(15)),
+            |_| true,
+            |l| l.group_clipped = true,
+        );
+        let got: Vec<i128> = lines.iter().map(|l| l.points).collect();
+        assert_eq!(got, [10, 10, -5, 3, -3]);
+        assert!(lines[3].group_clipped && !lines[1].group_clipped);
+        let mut under = vec![line(4)];
+        clip(
+            &mut under,
+            Some(Points::from_milli(5)),
+            |_| true,
+            |l| l.group_clipped = true,
+        );
+        assert_eq!(under[0].points, 4);
+    }
+
+    #[test]
+    fn floors_and_bands() {
+        assert_eq!(floor_gap(-7, Some(0)), 7);
+        assert_eq!(floor_gap(7, Some(0)), 0);
+        assert_eq!(floor_gap(-7, None), 0);
+        let bands = [(Points::new(30), 'A'), (Points::new(10), 'B')];
+        assert_eq!(band(Points::new(30), bands.into_iter()), Some('A'));
+        assert_eq!(band(Points::new(-3), bands.into_iter()), Some('B'));
+        assert_eq!(band(Points::new(3), std::iter::empty::<(Points, char)>()), None);
+        assert_eq!(clamp(i128::MAX), Points::MAX);
+        assert_eq!(clamp(i128::MIN), Points::MIN);
+    }
+}

@@ -681,3 +681,59 @@ impl ScoringModel {
         hits
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventKind, EventType};
+    use crate::id::LeadId;
+    use crate::matcher::Predicate;
+    use chrono::TimeZone;
+
+    #[test]
+    fn dispatch_agrees_with_a_linear_scan_on_the_preset() {
+        let model = ScoringModel::b2b_default().unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let lead = LeadId::new("l").unwrap();
+        let kinds = [
+            EventKind::DemoRequest,
+            EventKind::PageView {
+                path: "/Pricing".into(),
+                category: None,
+            },
+            EventKind::PageView {
+                path: "/x".into(),
+                category: Some(crate::PageCategory::Careers),
+            },
+            EventKind::EmailBounce { hard: true },
+            EventKind::EmailBounce { hard: false },
+            EventKind::Custom { name: "x".into() },
+        ];
+        for kind in kinds {
+            let e = Event::new(EventId::new("e").unwrap(), lead.clone(), at, kind);
+            let fast: Vec<usize> = model.matches(&e).map(|(i, _)| i).collect();
+            let slow: Vec<usize> = (0..model.rules().len())
+                .filter(|&i| model.rules()[i].matches_event(&e))
+                .collect();
+            assert_eq!(fast, slow, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn groups_compile_in_declaration_then_use_order() {
+        let model = ScoringModel::builder(ModelVersion::new("v@1").unwrap())
+            .rule(Rule::event("a", EventType::DemoRequest, 1).group("late"))
+            .rule(Rule::attribute("b", "industry", Predicate::Exists, 1))
+            .rule(Rule::event("c", EventType::EmailOpen, 1).group("declared"))
+            .group("declared", Group::new().cap(5))
+            .build()
+            .unwrap();
+        let names: Vec<&str> = model.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["declared", "late", "fit"]);
+        assert_eq!(model.groups[0].cap, Some(Points::new(5)));
+        assert_eq!(model.fit_rules, [1]);
+        let back: ScoringModel = serde_json::from_str(&serde_json::to_string(&model).unwrap()).unwrap();
+        assert_eq!(back, model);
+        assert_eq!(back.to_builder(), model.to_builder());
+    }
+}

@@ -374,3 +374,47 @@ impl NamedScore {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventType;
+
+    #[test]
+    fn serde_shape_omits_defaults() {
+        let r = Rule::event("demo", EventType::DemoRequest, 40).group("intent");
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"demo","group":"intent","when":{"type":"event","action":{"event":"demo_request"}},"points":40}"#
+        );
+        assert_eq!(serde_json::from_str::<Rule>(&json).unwrap(), r);
+        let limited = r.once_per(Span::days(1)).within(Span::days(30));
+        let json = serde_json::to_string(&limited).unwrap();
+        assert!(
+            json.contains(r#""limit":{"type":"once_per","period":"1d"},"within":"30d""#),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn default_groups_and_dimensions() {
+        let e = Rule::event("e", EventType::EmailOpen, 1);
+        let a = Rule::attribute("a", "industry", Predicate::Exists, 1);
+        assert_eq!(
+            (e.group_name(), e.dimension()),
+            (ENGAGEMENT_GROUP, Dimension::Engagement)
+        );
+        assert_eq!((a.group_name(), a.dimension()), (FIT_GROUP, Dimension::Fit));
+        assert_eq!(Limit::Times { n: 3 }.max_count(), Some(3));
+        assert_eq!(Limit::Unlimited.max_count(), None);
+        assert_eq!(
+            Floor::At {
+                points: Points::new(-5)
+            }
+            .milli(),
+            Some(-5_000)
+        );
+        assert_eq!(Floor::Unbounded.milli(), None);
+    }
+}

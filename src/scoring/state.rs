@@ -214,3 +214,56 @@ impl ScoringModel {
         settle(self, lead, state.refs(), now).explain(self, now)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventKind, EventType};
+    use crate::id::LeadId;
+    use crate::scoring::Rule;
+    use chrono::{Duration, TimeZone};
+
+    fn ev(id: &str, hours: i64) -> Event {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::hours(hours);
+        Event::new(
+            EventId::new(id).unwrap(),
+            LeadId::new("l").unwrap(),
+            at,
+            EventKind::DemoRequest,
+        )
+    }
+
+    fn model() -> ScoringModel {
+        ScoringModel::builder(crate::ModelVersion::new("t@1").unwrap())
+            .rule(Rule::event("twice", EventType::DemoRequest, 10).times(2))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn keeps_only_hits_that_can_count() {
+        let m = model();
+        let mut s = ScoreState::new();
+        for i in (0..10).rev() {
+            s.record(&m, &ev(&format!("e{i}"), i));
+        }
+        let kept: Vec<&str> = s.hits().iter().map(|h| h.event().as_str()).collect();
+        assert_eq!(kept, ["e0", "e1"]);
+    }
+
+    #[test]
+    fn the_earliest_copy_of_an_id_wins() {
+        let m = model();
+        let mut s = ScoreState::new();
+        assert!(s.record(&m, &ev("a", 5)));
+        assert!(!s.record(&m, &ev("a", 5)));
+        assert!(!s.record(&m, &ev("a", 9)));
+        assert!(s.record(&m, &ev("a", 1)));
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.hits()[0].at(), ev("a", 1).at);
+        assert_eq!(
+            fingerprint(&EventId::new("a").unwrap()),
+            fingerprint(&EventId::new("a").unwrap())
+        );
+    }
+}
