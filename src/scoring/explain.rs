@@ -326,9 +326,7 @@ pub(crate) fn settle<'a>(
         let accept = match c.limit {
             Limit::Once => state.0 < 1,
             Limit::Times { n } => state.0 < n,
-            Limit::OncePer { period } => state
-                .1
-                .is_none_or(|last| (hit.at - last).num_seconds() >= period.as_seconds()),
+            Limit::OncePer { period } => state.1.is_none_or(|last| hit.at - last >= period.to_time_delta()),
             Limit::Unlimited => true,
         };
         if !accept {
@@ -336,11 +334,13 @@ pub(crate) fn settle<'a>(
         }
         state.0 = state.0.saturating_add(1);
         state.1 = Some(hit.at);
-        let age = (now - hit.at).num_seconds();
+        // Windows are inclusive and exact: `now - within <= at`.
+        let age = now - hit.at;
         if c.within.is_some_and(|w| age > w) {
             continue;
         }
-        let decayed = c.decay.apply(c.points, Span::seconds(age));
+        let age = Span::from_time_delta(age);
+        let decayed = c.decay.apply(c.points, age);
         lines.push(Line {
             rule: hit.rule,
             group: c.group,

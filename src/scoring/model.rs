@@ -276,7 +276,7 @@ pub(crate) struct CRule {
     pub(crate) group: usize,
     pub(crate) points: Points,
     pub(crate) limit: Limit,
-    pub(crate) within: Option<i64>,
+    pub(crate) within: Option<chrono::TimeDelta>,
     pub(crate) decay: Decay,
 }
 
@@ -517,7 +517,7 @@ impl ScoringModel {
                 group,
                 points: rule.points,
                 limit: rule.limit,
-                within: rule.within.map(Span::as_seconds),
+                within: rule.within.map(Span::to_time_delta),
                 decay: rule.decay.or(group_decay).unwrap_or_default(),
             });
         }

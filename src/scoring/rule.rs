@@ -58,7 +58,8 @@ pub struct Rule {
     /// How often it counts (event rules only; default once per lead).
     #[serde(default, skip_serializing_if = "Limit::is_once")]
     pub limit: Limit,
-    /// Only events at most this old at `now` count (event rules only).
+    /// Only events at most this old at `now` count (event rules only):
+    /// inclusive, `now - within <= at`, as in the criteria.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<Span>,
     /// The decay of this rule's points, overriding its group's (event rules
@@ -96,6 +97,12 @@ pub enum Trigger {
 /// time order (ties by event id): a `Once` rule keeps the **first** matching
 /// event, even when a window later drops it (see the cap order in
 /// [`scoring`](crate::scoring)).
+///
+/// A consequence for late (out-of-order) events: an older matching event that
+/// arrives late takes the place of a newer one under a `once` or `times`
+/// limit, and being older it may have decayed more or be outside the window,
+/// so the score can go down. New events (later than every event already
+/// known) that match only positive rules never lower a score.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
