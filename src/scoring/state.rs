@@ -252,6 +252,13 @@ mod tests {
     }
 
     #[test]
+    fn state_is_small() {
+        // The engine keeps a ScoreState per lead: 24 bytes inline, 32 per hit.
+        assert!(std::mem::size_of::<ScoreState>() <= 24);
+        assert!(std::mem::size_of::<Hit>() <= 32);
+    }
+
+    #[test]
     fn the_earliest_copy_of_an_id_wins() {
         let m = model();
         let mut s = ScoreState::new();
