@@ -271,7 +271,10 @@ fn mql_when_combined_60_and_grade_b_or_a_demo_request() {
         machine.advance(&mut life, &view, now);
         // Every transition the scores cause carries the model's version.
         for record in life.history() {
-            assert_eq!(record.model_version.as_ref().map(|v| v.as_str()), Some("b2b-default@1"));
+            assert_eq!(
+                record.model_version.as_ref().map(|v| v.as_str()),
+                Some("b2b-default@1")
+            );
         }
         (life.stage(), scores)
     };

@@ -145,17 +145,31 @@ impl ScoreState {
         let Ok(rule16) = u16::try_from(rule) else {
             return false;
         };
-        let pos = self.hits.partition_point(|h| h.key() < (at, event, rule16));
+        // In-order arrival (the common case) appends.
+        let pos = match self.hits.last() {
+            Some(last) if last.key() > (at, event, rule16) => {
+                self.hits.partition_point(|h| h.key() < (at, event, rule16))
+            }
+            _ => self.hits.len(),
+        };
         let max = model
             .compiled
             .get(rule)
             .and_then(|c| c.limit.max_count())
             .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        let mut overflow = false;
         if let Some(max) = max {
-            let before = self.hits.iter().take(pos).filter(|h| h.rule == rule16).count();
+            let (mut before, mut total) = (0usize, 0usize);
+            for (i, h) in self.hits.iter().enumerate() {
+                if h.rule == rule16 {
+                    total += 1;
+                    before += usize::from(i < pos);
+                }
+            }
             if before >= max {
                 return false;
             }
+            overflow = total >= max;
         }
         self.hits.insert(
             pos,
@@ -166,11 +180,10 @@ impl ScoreState {
                 fingerprint,
             },
         );
-        if let Some(max) = max {
-            if self.hits.iter().filter(|h| h.rule == rule16).count() > max {
-                if let Some(last) = self.hits.iter().rposition(|h| h.rule == rule16) {
-                    self.hits.remove(last);
-                }
+        // A limit already full: the newest hit of the rule can no longer count.
+        if overflow {
+            if let Some(last) = self.hits.iter().rposition(|h| h.rule == rule16) {
+                self.hits.remove(last);
             }
         }
         true
