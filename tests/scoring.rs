@@ -60,6 +60,8 @@ struct Expected {
     fit_floor: Points,
     #[serde(default)]
     engagement_floor: Points,
+    #[serde(default)]
+    named: std::collections::BTreeMap<String, Points>,
     contributions: Vec<ExpectedContribution>,
 }
 
@@ -83,7 +85,7 @@ fn fixtures_match_their_hand_computed_scores() {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 3, "fixtures missing in {}", dir.display());
+    assert!(files.len() >= 4, "fixtures missing in {}", dir.display());
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         let f: Fixture = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
