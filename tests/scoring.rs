@@ -103,6 +103,8 @@ fn fixtures_match_their_hand_computed_scores() {
             why.engagement_floor, f.expected.engagement_floor,
             "{name}: engagement floor"
         );
+        let named: std::collections::BTreeMap<String, Points> = s.named.clone().into_iter().collect();
+        assert_eq!(named, f.expected.named, "{name}: named scores");
         let got: Vec<ExpectedContribution> = why
             .contributions
             .iter()
