@@ -74,6 +74,10 @@
 //!   three-valued [`Verdict`](criteria::Verdict)s.
 //! - **[`lifecycle`]**: stages, typed transitions, the definition, the
 //!   machine, per-lead records and SLAs.
+//! - **[`scoring`]**: the [`ScoringModel`] that produces [`Scores`] from
+//!   attributes and events (rules, limits, windows, decay, caps, floor,
+//!   grades), explained contribution by contribution ([`Explanation`]);
+//!   [`ScoringModel::b2b_default`] is a documented starting point.
 //! - **[`analytics`]**: funnel KPIs per stage, conversion, time in stage and
 //!   to deal, SLA breaches, by source, channel, campaign, owner and cohort,
 //!   mergeable across shards; the account view (roll-up, buying-group
@@ -106,6 +110,7 @@ pub mod lifecycle;
 mod matcher;
 mod points;
 mod scores;
+pub mod scoring;
 mod span;
 pub mod synthetic;
 mod value;
@@ -124,6 +129,7 @@ pub use lifecycle::{
 pub use matcher::{EventMatcher, MatcherError, Predicate};
 pub use points::{Points, PointsError};
 pub use scores::{Dimension, EngagementLevel, Grade, GradeError, MatrixCell, Scores};
+pub use scoring::{Explanation, ModelError, Rule, ScoringModel, ScoringModelBuilder};
 pub use span::{Span, SpanError};
 pub use value::{AttrRef, AttrValue, NonFiniteError};
 
