@@ -1,10 +1,10 @@
-//! Integration tests of `leadflow::analytics`: every stage KPI on a small
+//! Tests of `leadflow::analytics`: every stage KPI on a small
 //! hand-checked history, period filtering, breakdowns, merging shard metrics
 //! (proptest), the account roll-up with buying-group coverage and MQA, the
 //! CSQL criteria, and (when the shared data is present) the Olist figures.
 
 #[allow(dead_code)]
-#[path = "../examples/funnel/synth.rs"]
+#[path = "../../examples/funnel/synth.rs"]
 mod synth;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -832,7 +832,7 @@ fn csql_criteria_validation() {
 // ---- Olist (only when the shared data is present) ----
 
 #[allow(dead_code)]
-#[path = "../examples/funnel/olist.rs"]
+#[path = "../../examples/funnel/olist.rs"]
 mod olist;
 
 #[test]

@@ -1,4 +1,4 @@
-//! Integration tests of the scoring model: hand-checkable fixtures under
+//! Tests of the scoring model: hand-checkable fixtures under
 //! `tests/data/scoring/`, model validation, serde round trips, the preset,
 //! the criteria seam end to end, and property tests with the pure
 //! `ScoringModel::score` as the oracle for the incremental path.
