@@ -102,6 +102,7 @@ mod matcher;
 mod points;
 mod scores;
 mod span;
+pub mod tuning;
 mod value;
 
 pub use event::{AssetType, Event, EventKind, EventType, PageCategory};
