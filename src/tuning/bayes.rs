@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::backtest::Scorer;
-use super::binning::{Bin, Encoded, Feature, attribute_value};
+use super::binning::{Bin, Encoded, Feature};
 use super::linalg::sigmoid;
-use super::scorecard::check_rows;
+use super::scorecard::{check_rows, lead_bins};
 use super::{BinPoints, Dataset, FeatureCard, PdoScaling, TuningError};
 use crate::{Event, Lead, Points};
 
@@ -168,28 +168,18 @@ pub struct NaiveBayes {
 impl NaiveBayes {
     /// Each feature's contribution for a lead, in feature order.
     pub fn explain(&self, lead: &Lead, events: &[Event]) -> Vec<Contribution> {
-        self.features
-            .iter()
-            .filter_map(|f| {
-                let value = attribute_value(lead, events, &f.feature.name, None);
-                f.bin_for(value).map(|b| Contribution {
-                    attribute: f.feature.name.clone(),
-                    bin: b.bin.clone(),
-                    log_odds: b.weight,
-                })
+        lead_bins(&self.features, lead, events)
+            .map(|(f, b)| Contribution {
+                attribute: f.feature.name.clone(),
+                bin: b.bin.clone(),
+                log_odds: b.weight,
             })
             .collect()
     }
 
     /// The log-odds of converting.
     pub fn log_odds(&self, lead: &Lead, events: &[Event]) -> f64 {
-        let sum: f64 = self
-            .features
-            .iter()
-            .filter_map(|f| f.bin_for(attribute_value(lead, events, &f.feature.name, None)))
-            .map(|b| b.weight)
-            .sum();
-        self.prior + sum
+        self.prior + lead_bins(&self.features, lead, events).map(|(_, b)| b.weight).sum::<f64>()
     }
 
     /// The probability of converting.

@@ -163,21 +163,58 @@ impl fmt::Display for Bin {
 /// The value of `key` for `lead` given the events known: the latest
 /// `AttributeChange` event for the key among `events` (those at or before
 /// `now` when given), else the lead's own attribute.
+#[cfg(test)]
 pub(crate) fn attribute_value<'a>(
     lead: &'a Lead,
     events: &'a [Event],
     key: &str,
     now: Option<DateTime<Utc>>,
 ) -> Option<AttrRef<'a>> {
-    events
+    let mut hint = 0;
+    read_attribute(lead, events, key, now, &mut hint)
+}
+
+/// As [`attribute_value`], with a position hint into the lead's custom
+/// attributes: leads built by the same code store their attributes in the
+/// same order, so checking the hinted slot first skips hashing the name.
+/// On a hit the hint moves to the next slot.
+pub(crate) fn read_attribute<'a>(
+    lead: &'a Lead,
+    events: &'a [Event],
+    key: &str,
+    now: Option<DateTime<Utc>>,
+    hint: &mut usize,
+) -> Option<AttrRef<'a>> {
+    let changed = events
         .iter()
         .rev()
         .filter(|e| now.is_none_or(|t| e.at <= t))
         .find_map(|e| match &e.kind {
             EventKind::AttributeChange { key: k, value } if k == key => Some(value.as_ref()),
             _ => None,
-        })
-        .or_else(|| lead.attribute(key))
+        });
+    if changed.is_some() {
+        return changed;
+    }
+    if let Some((k, v)) = lead.custom.get_index(*hint) {
+        if k == key {
+            *hint += 1;
+            return Some(v.as_ref());
+        }
+    }
+    if crate::keys::ALL.contains(&key) {
+        return lead.attribute(key);
+    }
+    // Small maps: a scan comparing lengths first beats hashing the name.
+    let found = if lead.custom.len() <= 32 {
+        lead.custom.iter().enumerate().find(|(_, (k, _))| k.as_str() == key).map(|(i, (_, v))| (i, v))
+    } else {
+        lead.custom.get_full(key).map(|(i, _, v)| (i, v))
+    };
+    found.map(|(i, v)| {
+        *hint = i + 1;
+        v.as_ref()
+    })
 }
 
 /// How a categorical value is keyed: text ignoring ASCII case, other values
@@ -202,8 +239,13 @@ pub(crate) struct FeatureBins {
 enum Lookup {
     /// Cut points; bin `1 + (number of cuts <= value)`.
     Numeric(Vec<f64>),
-    /// Level key → bin; anything else → `other`.
-    Categorical { levels: HashMap<String, usize>, other: usize },
+    /// Level key → bin; anything else → `other`. `exact` holds the exact
+    /// texts seen in training, so most lookups need no lowercasing.
+    Categorical {
+        levels: FxMap<String, usize>,
+        exact: FxMap<String, usize>,
+        other: usize,
+    },
 }
 
 impl FeatureBins {
@@ -243,29 +285,43 @@ impl FeatureBins {
                 }
             }
             FeatureKind::Categorical => {
-                let mut counts: HashMap<String, (usize, usize, AttrValue)> = HashMap::new();
+                // Count exact values first (no allocation per row), then
+                // merge those that differ only by ASCII case.
+                let mut raw: FxMap<AttrKey<'_>, (usize, usize)> = FxMap::default();
                 for (i, v) in values.iter().enumerate() {
                     if let Some(v) = v {
-                        let e = counts.entry(level_key(*v)).or_insert((0, i, v.to_owned_value()));
-                        e.0 += 1;
+                        raw.entry(AttrKey(*v)).or_insert((0, i)).0 += 1;
                     }
+                }
+                let mut raw: Vec<(AttrKey<'_>, (usize, usize))> = raw.into_iter().collect();
+                raw.sort_by_key(|(_, (_, first))| *first);
+                let mut counts: FxMap<String, (usize, usize, AttrValue)> = FxMap::default();
+                let mut spellings: Vec<(String, String)> = Vec::new();
+                for (v, (c, first)) in raw {
+                    let key = level_key(v.0);
+                    spellings.push((exact_key(v.0), key.clone()));
+                    counts.entry(key).or_insert((0, first, v.0.to_owned_value())).0 += c;
                 }
                 let mut kept: Vec<(String, (usize, usize, AttrValue))> =
                     counts.into_iter().filter(|(_, (c, _, _))| *c >= min_level_rows).collect();
                 // Most frequent first; ties by first appearance.
                 kept.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
                 let mut bins = vec![Bin::Missing];
-                let mut levels = HashMap::new();
+                let mut levels = FxMap::default();
                 for (key, (_, _, value)) in kept {
                     levels.insert(key, bins.len());
                     bins.push(Bin::OneOf { values: vec![value] });
                 }
                 let other = bins.len();
                 bins.push(Bin::Other);
+                let exact = spellings
+                    .into_iter()
+                    .filter_map(|(e, k)| levels.get(&k).map(|&b| (e, b)))
+                    .collect();
                 FeatureBins {
                     feature: feature.clone(),
                     bins,
-                    lookup: Lookup::Categorical { levels, other },
+                    lookup: Lookup::Categorical { levels, exact, other },
                 }
             }
         }
@@ -279,12 +335,95 @@ impl FeatureBins {
                 Some(x) => 1 + cuts.partition_point(|&c| c <= x),
                 None => 0,
             },
-            Lookup::Categorical { levels, other } => levels.get(&level_key(value)).copied().unwrap_or(*other),
+            Lookup::Categorical { levels, exact, other } => match value {
+                AttrRef::Text(t) => exact.get(t).copied(),
+                _ => None,
+            }
+            .or_else(|| levels.get(&level_key(value)).copied())
+            .unwrap_or(*other),
         }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.bins.len()
+    }
+}
+
+/// A small, fast, deterministic hasher (FxHash) for the binning maps: keys
+/// are attribute levels, not attacker-chosen input worth SipHash's cost.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// The exact form of a value, for the no-allocation lookup.
+fn exact_key(value: AttrRef<'_>) -> String {
+    match value {
+        AttrRef::Text(s) => s.to_owned(),
+        // Never equal to a text lookup: non-text values go through `level_key`.
+        other => format!("\u{0}{other}"),
+    }
+}
+
+/// A value hashed and compared exactly (numbers by bits).
+#[derive(Debug, Clone, Copy)]
+struct AttrKey<'a>(AttrRef<'a>);
+
+impl PartialEq for AttrKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (AttrRef::Number(a), AttrRef::Number(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl Eq for AttrKey<'_> {}
+
+impl std::hash::Hash for AttrKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self.0 {
+            AttrRef::Bool(b) => (0u8, b).hash(state),
+            AttrRef::Int(i) => (1u8, i).hash(state),
+            AttrRef::Number(n) => (2u8, n.to_bits()).hash(state),
+            AttrRef::Text(s) => (3u8, s).hash(state),
+        }
     }
 }
 
@@ -330,9 +469,17 @@ impl Encoded {
         let width = features.len();
         let mut encoded = vec![0u32; picked.len() * width];
         for (f, feature) in features.iter().enumerate() {
+            let mut hint = f;
             let values: Vec<Option<AttrRef<'_>>> = picked
                 .iter()
-                .map(|r| attribute_value(&r.lead, &r.events, &feature.name, None))
+                .map(|r| {
+                    let mut h = hint;
+                    let v = read_attribute(&r.lead, &r.events, &feature.name, None, &mut h);
+                    if v.is_some() {
+                        hint = h.saturating_sub(1);
+                    }
+                    v
+                })
                 .collect();
             let fb = FeatureBins::fit(feature, &values, max_bins, min_level_rows);
             for (slot, v) in encoded.iter_mut().skip(f).step_by(width.max(1)).zip(&values) {

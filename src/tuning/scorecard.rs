@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::backtest::Scorer;
-use super::binning::{Bin, Encoded, Feature, FeatureKind, attribute_value};
+use super::binning::{Bin, Encoded, Feature, FeatureKind, read_attribute};
 use super::linalg::{fit_logistic, sigmoid};
 use super::{Dataset, TuningError, metrics};
 use crate::{Event, Lead, Points};
@@ -339,6 +339,20 @@ fn whole_points(x: f64) -> Result<Points, TuningError> {
     })
 }
 
+/// The bin of each feature a lead falls in, reading attributes in feature
+/// order with a position hint (see `read_attribute`).
+pub(crate) fn lead_bins<'a, 'l>(
+    features: &'a [FeatureCard],
+    lead: &'l Lead,
+    events: &'l [Event],
+) -> impl Iterator<Item = (&'a FeatureCard, &'a BinPoints)> {
+    let mut hint = 0;
+    features.iter().filter_map(move |f| {
+        let value = read_attribute(lead, events, &f.feature.name, None, &mut hint);
+        f.bin_for(value).map(|b| (f, b))
+    })
+}
+
 /// One bin of a [`FeatureCard`] with its points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BinPoints {
@@ -436,24 +450,20 @@ impl Scorecard {
     /// The bin of each feature a lead falls in, with its points, given the
     /// events known (see [`Scorer`] for how events matter).
     pub fn explain<'a>(&'a self, lead: &Lead, events: &[Event]) -> Vec<(&'a str, &'a BinPoints)> {
-        self.features
-            .iter()
-            .filter_map(|f| {
-                let value = attribute_value(lead, events, &f.feature.name, None);
-                f.bin_for(value).map(|b| (f.feature.name.as_str(), b))
-            })
+        lead_bins(&self.features, lead, events)
+            .map(|(f, b)| (f.feature.name.as_str(), b))
             .collect()
     }
 
     /// The whole points of a lead: base plus its bins' points.
     pub fn points(&self, lead: &Lead, events: &[Event]) -> Points {
-        self.base + self.explain(lead, events).into_iter().map(|(_, b)| b.points).sum()
+        self.base + lead_bins(&self.features, lead, events).map(|(_, b)| b.points).sum()
     }
 
     /// The unrounded fitted log-odds of a lead (the logistic model behind the
     /// points).
     pub fn logit(&self, lead: &Lead, events: &[Event]) -> f64 {
-        self.intercept + self.explain(lead, events).into_iter().map(|(_, b)| b.weight).sum::<f64>()
+        self.intercept + lead_bins(&self.features, lead, events).map(|(_, b)| b.weight).sum::<f64>()
     }
 
     /// The probability of converting implied by a number of points.
