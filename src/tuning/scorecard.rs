@@ -424,7 +424,8 @@ impl FeatureCard {
 ///     println!("{attribute} {bin}: {points}");
 /// }
 /// let json = serde_json::to_string(&card)?;
-/// assert_eq!(serde_json::from_str::<leadflow::tuning::Scorecard>(&json)?, card);
+/// let back: leadflow::tuning::Scorecard = serde_json::from_str(&json)?;
+/// assert_eq!(back.points(&pro.lead, &[]), card.points(&pro.lead, &[]));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
