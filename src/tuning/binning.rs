@@ -162,19 +162,7 @@ impl fmt::Display for Bin {
 
 /// The value of `key` for `lead` given the events known: the latest
 /// `AttributeChange` event for the key among `events` (those at or before
-/// `now` when given), else the lead's own attribute.
-#[cfg(test)]
-pub(crate) fn attribute_value<'a>(
-    lead: &'a Lead,
-    events: &'a [Event],
-    key: &str,
-    now: Option<DateTime<Utc>>,
-) -> Option<AttrRef<'a>> {
-    let mut hint = 0;
-    read_attribute(lead, events, key, now, &mut hint)
-}
-
-/// As [`attribute_value`], with a position hint into the lead's custom
+/// `now` when given), else the lead's own attribute. Takes a position hint into the lead's custom
 /// attributes: leads built by the same code store their attributes in the
 /// same order, so checking the hinted slot first skips hashing the name.
 /// On a hit the hint moves to the next slot.
@@ -226,41 +214,28 @@ fn level_key(value: AttrRef<'_>) -> String {
     }
 }
 
-/// The bins of one feature, fitted on training rows, with a fast lookup.
+/// The bins of one feature, fitted on training rows.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FeatureBins {
     pub(crate) feature: Feature,
     /// Bin 0 is always `Missing`.
     pub(crate) bins: Vec<Bin>,
-    lookup: Lookup,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Lookup {
-    /// Cut points; bin `1 + (number of cuts <= value)`.
-    Numeric(Vec<f64>),
-    /// Level key → bin; anything else → `other`. `exact` holds the exact
-    /// texts seen in training, so most lookups need no lowercasing.
-    Categorical {
-        levels: FxMap<String, usize>,
-        exact: FxMap<String, usize>,
-        other: usize,
-    },
 }
 
 impl FeatureBins {
-    /// Fits bins on training values. `max_bins` quantile bins for numerics;
-    /// levels with fewer than `min_level_rows` rows go to `Other`.
+    /// Fits bins on training values and returns the bin of each value.
+    /// `max_bins` quantile bins for numerics; levels with fewer than
+    /// `min_level_rows` rows go to `Other`.
     pub(crate) fn fit(
         feature: &Feature,
         values: &[Option<AttrRef<'_>>],
         max_bins: usize,
         min_level_rows: usize,
-    ) -> FeatureBins {
+    ) -> (FeatureBins, Vec<u32>) {
         match feature.kind {
             FeatureKind::Numeric => {
                 let mut xs: Vec<f64> = values.iter().filter_map(|v| v.and_then(|v| v.as_f64())).collect();
-                xs.sort_by(f64::total_cmp);
+                xs.sort_unstable_by(f64::total_cmp);
                 let mut cuts: Vec<f64> = Vec::new();
                 let n = xs.len();
                 for q in 1..max_bins.max(1) {
@@ -278,69 +253,92 @@ impl FeatureBins {
                     lower = Some(c);
                 }
                 bins.push(Bin::Range { min: lower, max: None });
-                FeatureBins {
+                let located = values
+                    .iter()
+                    .map(|v| match v.and_then(|v| v.as_f64()) {
+                        Some(x) => 1 + cuts.partition_point(|&c| c <= x) as u32,
+                        None => 0,
+                    })
+                    .collect();
+                let fb = FeatureBins {
                     feature: feature.clone(),
                     bins,
-                    lookup: Lookup::Numeric(cuts),
-                }
+                };
+                (fb, located)
             }
             FeatureKind::Categorical => {
-                // Count exact values first (no allocation per row), then
-                // merge those that differ only by ASCII case.
-                let mut raw: FxMap<AttrKey<'_>, (usize, usize)> = FxMap::default();
+                // Count exact values first (no allocation per row), noting
+                // each row's distinct-value id; then merge values that differ
+                // only by ASCII case.
+                let mut index: FxMap<AttrKey<'_>, u32> = FxMap::default();
+                // Per distinct value (by id): rows, first row, the value.
+                let mut stats: Vec<(usize, usize, AttrKey<'_>)> = Vec::new();
+                let mut ids: Vec<u32> = Vec::with_capacity(values.len());
+                // Most columns have a handful of levels: the first few
+                // distinct values are found by comparison, without hashing.
+                const SMALL: usize = 8;
+                let mut small: Vec<(AttrKey<'_>, u32)> = Vec::with_capacity(SMALL);
                 for (i, v) in values.iter().enumerate() {
-                    if let Some(v) = v {
-                        raw.entry(AttrKey(*v)).or_insert((0, i)).0 += 1;
+                    let Some(v) = v else {
+                        ids.push(u32::MAX);
+                        continue;
+                    };
+                    let key = AttrKey(*v);
+                    let id = match small.iter().find(|(k, _)| *k == key) {
+                        Some(&(_, id)) => id,
+                        None => {
+                            let next = stats.len() as u32;
+                            let id = *index.entry(key).or_insert(next);
+                            if id == next {
+                                stats.push((0, i, key));
+                                if small.len() < SMALL {
+                                    small.push((key, id));
+                                }
+                            }
+                            id
+                        }
+                    };
+                    if let Some(st) = stats.get_mut(id as usize) {
+                        st.0 += 1;
                     }
+                    ids.push(id);
                 }
-                let mut raw: Vec<(AttrKey<'_>, (usize, usize))> = raw.into_iter().collect();
-                raw.sort_by_key(|(_, (_, first))| *first);
+                // Ids follow first appearance, so `stats` is in that order.
                 let mut counts: FxMap<String, (usize, usize, AttrValue)> = FxMap::default();
-                let mut spellings: Vec<(String, String)> = Vec::new();
-                for (v, (c, first)) in raw {
+                let mut id_keys: Vec<(u32, String)> = Vec::with_capacity(stats.len());
+                for (id, (c, first, v)) in stats.into_iter().enumerate() {
                     let key = level_key(v.0);
-                    spellings.push((exact_key(v.0), key.clone()));
-                    counts.entry(key).or_insert((0, first, v.0.to_owned_value())).0 += c;
+                    counts.entry(key.clone()).or_insert((0, first, v.0.to_owned_value())).0 += c;
+                    id_keys.push((id as u32, key));
                 }
                 let mut kept: Vec<(String, (usize, usize, AttrValue))> =
                     counts.into_iter().filter(|(_, (c, _, _))| *c >= min_level_rows).collect();
                 // Most frequent first; ties by first appearance.
                 kept.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
                 let mut bins = vec![Bin::Missing];
-                let mut levels = FxMap::default();
+                let mut levels: FxMap<String, u32> = FxMap::default();
                 for (key, (_, _, value)) in kept {
-                    levels.insert(key, bins.len());
+                    levels.insert(key, bins.len() as u32);
                     bins.push(Bin::OneOf { values: vec![value] });
                 }
-                let other = bins.len();
+                let other = bins.len() as u32;
                 bins.push(Bin::Other);
-                let exact = spellings
+                let mut bin_of_id = vec![other; id_keys.len()];
+                for (id, key) in &id_keys {
+                    if let Some(slot) = bin_of_id.get_mut(*id as usize) {
+                        *slot = levels.get(key).copied().unwrap_or(other);
+                    }
+                }
+                let located = ids
                     .into_iter()
-                    .filter_map(|(e, k)| levels.get(&k).map(|&b| (e, b)))
+                    .map(|id| if id == u32::MAX { 0 } else { bin_of_id.get(id as usize).copied().unwrap_or(other) })
                     .collect();
-                FeatureBins {
+                let fb = FeatureBins {
                     feature: feature.clone(),
                     bins,
-                    lookup: Lookup::Categorical { levels, exact, other },
-                }
+                };
+                (fb, located)
             }
-        }
-    }
-
-    /// The bin a value falls in.
-    pub(crate) fn locate(&self, value: Option<AttrRef<'_>>) -> usize {
-        let Some(value) = value else { return 0 };
-        match &self.lookup {
-            Lookup::Numeric(cuts) => match value.as_f64() {
-                Some(x) => 1 + cuts.partition_point(|&c| c <= x),
-                None => 0,
-            },
-            Lookup::Categorical { levels, exact, other } => match value {
-                AttrRef::Text(t) => exact.get(t).copied(),
-                _ => None,
-            }
-            .or_else(|| levels.get(&level_key(value)).copied())
-            .unwrap_or(*other),
         }
     }
 
@@ -391,15 +389,6 @@ impl FxHasher {
 }
 
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
-
-/// The exact form of a value, for the no-allocation lookup.
-fn exact_key(value: AttrRef<'_>) -> String {
-    match value {
-        AttrRef::Text(s) => s.to_owned(),
-        // Never equal to a text lookup: non-text values go through `level_key`.
-        other => format!("\u{0}{other}"),
-    }
-}
 
 /// A value hashed and compared exactly (numbers by bits).
 #[derive(Debug, Clone, Copy)]
@@ -453,6 +442,63 @@ pub(crate) struct Encoded {
     pub(crate) rows: Vec<u32>,
 }
 
+/// Every feature's value for every row, column by column: one pass over each
+/// lead's custom attributes (a hash per attribute present, not per feature),
+/// well-known attributes by name, then `AttributeChange` events in time order
+/// (the latest wins).
+fn extract<'a>(rows: &[&'a super::LabeledLead], features: &[Feature]) -> Vec<Vec<Option<AttrRef<'a>>>> {
+    // Names grouped by length: a custom key is compared only with the
+    // feature names of its length (usually one), with no hashing.
+    let mut by_len: Vec<Vec<(usize, &str)>> = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let n = f.name.len();
+        if by_len.len() <= n {
+            by_len.resize_with(n + 1, Vec::new);
+        }
+        if let Some(slot) = by_len.get_mut(n) {
+            slot.push((i, f.name.as_str()));
+        }
+    }
+    let index = |key: &str| {
+        by_len
+            .get(key.len())
+            .and_then(|c| c.iter().find(|(_, name)| *name == key))
+            .map(|(i, _)| *i)
+    };
+    let well_known: Vec<(usize, &str)> = features
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| crate::keys::ALL.contains(&f.name.as_str()))
+        .map(|(i, f)| (i, f.name.as_str()))
+        .collect();
+    let mut out: Vec<Vec<Option<AttrRef<'a>>>> = features.iter().map(|_| vec![None; rows.len()]).collect();
+    let mut set = |f: usize, r: usize, v: AttrRef<'a>| {
+        if let Some(slot) = out.get_mut(f).and_then(|c| c.get_mut(r)) {
+            *slot = Some(v);
+        }
+    };
+    for (r, row) in rows.iter().enumerate() {
+        for (k, v) in &row.lead.custom {
+            if let Some(f) = index(k) {
+                set(f, r, v.as_ref());
+            }
+        }
+        for &(f, name) in &well_known {
+            if let Some(v) = row.lead.attribute(name) {
+                set(f, r, v);
+            }
+        }
+        for e in &row.events {
+            if let EventKind::AttributeChange { key, value } = &e.kind {
+                if let Some(f) = index(key) {
+                    set(f, r, value.as_ref());
+                }
+            }
+        }
+    }
+    out
+}
+
 impl Encoded {
     /// Fits bins on `rows` of `data` and encodes those rows.
     pub(crate) fn fit(
@@ -468,22 +514,11 @@ impl Encoded {
         let mut columns = 0;
         let width = features.len();
         let mut encoded = vec![0u32; picked.len() * width];
-        for (f, feature) in features.iter().enumerate() {
-            let mut hint = f;
-            let values: Vec<Option<AttrRef<'_>>> = picked
-                .iter()
-                .map(|r| {
-                    let mut h = hint;
-                    let v = read_attribute(&r.lead, &r.events, &feature.name, None, &mut h);
-                    if v.is_some() {
-                        hint = h.saturating_sub(1);
-                    }
-                    v
-                })
-                .collect();
-            let fb = FeatureBins::fit(feature, &values, max_bins, min_level_rows);
-            for (slot, v) in encoded.iter_mut().skip(f).step_by(width.max(1)).zip(&values) {
-                *slot = (columns + fb.locate(*v)) as u32;
+        let columns_of_values = extract(&picked, features);
+        for ((f, feature), values) in features.iter().enumerate().zip(columns_of_values) {
+            let (fb, located) = FeatureBins::fit(feature, &values, max_bins, min_level_rows);
+            for (slot, b) in encoded.iter_mut().skip(f).step_by(width.max(1)).zip(located) {
+                *slot = columns as u32 + b;
             }
             offsets.push(columns);
             columns += fb.len();
@@ -504,40 +539,60 @@ mod tests {
 
     #[test]
     fn numeric_quantile_bins() {
-        let xs: Vec<Option<AttrRef<'_>>> = (0..100).map(|i| Some(AttrRef::Int(i))).collect();
-        let fb = FeatureBins::fit(&Feature::numeric("x"), &xs, 4, 5);
+        let mut xs: Vec<Option<AttrRef<'_>>> = (0..100).map(|i| Some(AttrRef::Int(i))).collect();
+        xs.push(None);
+        xs.push(Some(AttrRef::Text("x")));
+        let (fb, at) = FeatureBins::fit(&Feature::numeric("x"), &xs, 4, 5);
         assert_eq!(fb.len(), 5); // missing + 4
-        assert_eq!(fb.locate(None), 0);
-        assert_eq!(fb.locate(Some(AttrRef::Int(0))), 1);
-        assert_eq!(fb.locate(Some(AttrRef::Int(25))), 2);
-        assert_eq!(fb.locate(Some(AttrRef::Int(99))), 4);
-        assert_eq!(fb.locate(Some(AttrRef::Text("x"))), 0);
-        for (i, b) in fb.bins.iter().enumerate().skip(1) {
-            assert!(b.matches(Some(AttrRef::Number(if i == 1 { -5.0 } else { 1000.0 }))) == (i == 1 || i == 4));
-        }
+        assert_eq!((at[0], at[25], at[99], at[100], at[101]), (1, 2, 4, 0, 0));
+        assert_eq!(fb.bins[1], Bin::Range { min: None, max: Some(25.0) });
+        assert_eq!(fb.bins[4], Bin::Range { min: Some(75.0), max: None });
+        assert!(fb.bins[1].matches(Some(AttrRef::Number(-5.0))));
+        assert!(fb.bins[4].matches(Some(AttrRef::Number(1000.0))));
     }
 
     #[test]
     fn categorical_rare_levels_share_other() {
-        let mut xs = vec![Some(AttrRef::Text("a")); 6];
+        let mut xs = vec![Some(AttrRef::Text("a")); 3];
+        xs.extend(vec![Some(AttrRef::Text("A")); 3]);
         xs.extend(vec![Some(AttrRef::Text("B")); 5]);
         xs.push(Some(AttrRef::Text("c")));
         xs.push(None);
-        let fb = FeatureBins::fit(&Feature::categorical("x"), &xs, 10, 5);
+        let (fb, at) = FeatureBins::fit(&Feature::categorical("x"), &xs, 10, 5);
         assert_eq!(fb.len(), 4);
-        assert_eq!(fb.locate(Some(AttrRef::Text("A"))), 1);
-        assert_eq!(fb.locate(Some(AttrRef::Text("b"))), 2);
-        assert_eq!(fb.locate(Some(AttrRef::Text("c"))), 3);
-        assert_eq!(fb.locate(Some(AttrRef::Text("never"))), 3);
-        assert_eq!(fb.locate(None), 0);
-        assert_eq!(fb.bins.get(3), Some(&Bin::Other));
+        // "a" and "A" are one level of 6 rows, the most frequent.
+        assert_eq!(&at[..], &[1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 0]);
+        assert_eq!(fb.bins[1], Bin::OneOf { values: vec![AttrValue::text("a")] });
+        assert_eq!(fb.bins[3], Bin::Other);
     }
 
     #[test]
     fn constant_numeric_has_one_range() {
         let xs = vec![Some(AttrRef::Int(3)); 10];
-        let fb = FeatureBins::fit(&Feature::numeric("x"), &xs, 10, 5);
+        let (fb, at) = FeatureBins::fit(&Feature::numeric("x"), &xs, 10, 5);
         assert_eq!(fb.len(), 2);
-        assert_eq!(fb.locate(Some(AttrRef::Int(3))), 1);
+        assert!(at.iter().all(|&b| b == 1));
+    }
+
+    #[test]
+    fn attribute_changes_override_the_lead() {
+        use chrono::TimeZone;
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut lead = Lead::new(crate::LeadId::new("l").unwrap(), t);
+        lead.set_attribute("plan", "free").unwrap();
+        let change = Event::new(
+            crate::EventId::new("e").unwrap(),
+            lead.id.clone(),
+            t + chrono::Duration::days(1),
+            EventKind::AttributeChange {
+                key: "plan".into(),
+                value: AttrValue::text("pro"),
+            },
+        );
+        let events = [change];
+        let mut hint = 0;
+        assert_eq!(read_attribute(&lead, &events, "plan", Some(t), &mut hint), Some(AttrRef::Text("free")));
+        assert_eq!(read_attribute(&lead, &events, "plan", None, &mut hint), Some(AttrRef::Text("pro")));
+        assert_eq!(read_attribute(&lead, &[], "nope", None, &mut hint), None);
     }
 }
