@@ -46,12 +46,18 @@ fn leads(n: usize, seed: u64) -> (Dataset, Vec<Feature>) {
         for f in 0..10 {
             let x = rng.next_f64() * 100.0;
             let level = rng.below(3 + f as u64 * 3);
-            z += if f % 2 == 0 { (x - 50.0) / 60.0 } else { ((x - 50.0) / 30.0).powi(2) * -0.3 };
+            z += if f % 2 == 0 {
+                (x - 50.0) / 60.0
+            } else {
+                ((x - 50.0) / 30.0).powi(2) * -0.3
+            };
             z += (level as f64 - 2.0) * 0.1;
             if rng.below(20) > 0 {
-                lead.set_attribute(&format!("num_{f}"), AttrValue::number(x).unwrap()).unwrap();
+                lead.set_attribute(&format!("num_{f}"), AttrValue::number(x).unwrap())
+                    .unwrap();
             }
-            lead.set_attribute(&format!("cat_{f}"), format!("level-{level}")).unwrap();
+            lead.set_attribute(&format!("cat_{f}"), format!("level-{level}"))
+                .unwrap();
         }
         let converted = rng.next_f64() < 1.0 / (1.0 + (-z).exp());
         data.push(lead, Vec::new(), Outcome::new(converted, None));
@@ -62,7 +68,9 @@ fn leads(n: usize, seed: u64) -> (Dataset, Vec<Feature>) {
 /// `leads` leads with `per_lead` events each over 90 days.
 fn history(leads: usize, per_lead: usize, seed: u64) -> Dataset {
     let mut rng = SplitMix64::new(seed);
-    let ids: Vec<EventId> = (0..per_lead).map(|i| EventId::new(format!("e{i}")).unwrap()).collect();
+    let ids: Vec<EventId> = (0..per_lead)
+        .map(|i| EventId::new(format!("e{i}")).unwrap())
+        .collect();
     let mut data = Dataset::new();
     for l in 0..leads {
         let lead_id = LeadId::new(format!("l{l}")).unwrap();
@@ -108,7 +116,9 @@ impl Scorer for Engagement {
 fn bench(c: &mut Criterion) {
     let (data, features) = leads(10_000, 1);
     let rows = data.all_rows();
-    let config = ScorecardConfig::new(features.clone()).with_max_bins(20).with_l2(3.0);
+    let config = ScorecardConfig::new(features.clone())
+        .with_max_bins(20)
+        .with_l2(3.0);
     c.bench_function("tuning/fit/scorecard/10k_leads/20_features", |b| {
         b.iter(|| black_box(config.fit(&data, &rows).unwrap()))
     });
@@ -142,7 +152,9 @@ fn bench(c: &mut Criterion) {
             converted: rng.below(10) == 0,
         })
         .collect();
-    c.bench_function("tuning/calibrate/100k_leads", |b| b.iter(|| black_box(calibrate(&candidates, 150))));
+    c.bench_function("tuning/calibrate/100k_leads", |b| {
+        b.iter(|| black_box(calibrate(&candidates, 150)))
+    });
 }
 
 criterion_group!(benches, bench);

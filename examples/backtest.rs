@@ -67,7 +67,11 @@ fn roc_points(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
     let (mut tp, mut fp) = (0.0, 0.0);
     let mut out = vec![(0.0, 0.0)];
     for (j, &i) in order.iter().enumerate() {
-        if labels[i] { tp += 1.0 } else { fp += 1.0 }
+        if labels[i] {
+            tp += 1.0
+        } else {
+            fp += 1.0
+        }
         let last = order.get(j + 1).is_none_or(|&k| scores[k] != scores[i]);
         if last {
             out.push((fp / n, tp / p));
@@ -82,12 +86,17 @@ fn lift_points(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
     (1..=100)
         .filter_map(|q| {
             let k = top_k_count(n, q as f64 / 100.0);
-            Confusion::at_top_k(scores, labels, k).lift().map(|l| (q as f64, l))
+            Confusion::at_top_k(scores, labels, k)
+                .lift()
+                .map(|l| (q as f64, l))
         })
         .collect()
 }
 
-fn median_ms<T>(runs: usize, mut f: impl FnMut() -> Result<T, Box<dyn Error>>) -> Result<(T, f64), Box<dyn Error>> {
+fn median_ms<T>(
+    runs: usize,
+    mut f: impl FnMut() -> Result<T, Box<dyn Error>>,
+) -> Result<(T, f64), Box<dyn Error>> {
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..runs {
@@ -110,7 +119,10 @@ fn run() -> Result<(), Box<dyn Error>> {
     for note in &loaded.notes {
         println!("note: {note}");
     }
-    let pos_train = train.iter().filter(|&&i| data.rows()[i].outcome.converted).count();
+    let pos_train = train
+        .iter()
+        .filter(|&&i| data.rows()[i].outcome.converted)
+        .count();
     let pos_test = test.iter().filter(|&&i| data.rows()[i].outcome.converted).count();
     println!(
         "{} leads ({} converted); split {}: {} train ({} converted), {} test ({} converted); loaded in {load_ms:.0} ms",
@@ -131,29 +143,42 @@ fn run() -> Result<(), Box<dyn Error>> {
     println!(
         "{} features, numeric: {}",
         loaded.features.len(),
-        if numeric.is_empty() { "none".into() } else { numeric.join(", ") }
+        if numeric.is_empty() {
+            "none".into()
+        } else {
+            numeric.join(", ")
+        }
     );
 
     // Tune the bin count and L2 strength by 5-fold CV on the train rows.
     let t_tune = Instant::now();
     let base = ScorecardConfig::new(loaded.features.clone());
     let mut best: Option<(ScorecardConfig, f64)> = None;
-    println!("\n## Cross-validation (5 folds, seed {}, train rows only)", args.seed);
-    for &bins in &args.bins {
-        let (cfg, results) = base.clone().with_max_bins(bins).tune_l2(data, &train, &args.l2, 5, args.seed)?;
-        for (l2, auc) in &results {
-            println!("bins {bins:>3}  l2 {l2:>6}  cv auc {auc:.4}");
-        }
-        let top = results.iter().map(|r| r.1).fold(f64::MIN, f64::max);
-        if best.as_ref().is_none_or(|(_, b)| top > *b) {
-            best = Some((cfg, top));
+    println!(
+        "\n## Cross-validation (5 folds, seed {}, train rows only)",
+        args.seed
+    );
+    for &min_level in &args.min_level {
+        for &bins in &args.bins {
+            let (cfg, results) = base
+                .clone()
+                .with_max_bins(bins)
+                .with_min_level_rows(min_level)
+                .tune_l2(data, &train, &args.l2, 5, args.seed)?;
+            for (l2, auc) in &results {
+                println!("min level {min_level:>3}  bins {bins:>3}  l2 {l2:>6}  cv auc {auc:.4}");
+            }
+            let top = results.iter().map(|r| r.1).fold(f64::MIN, f64::max);
+            if best.as_ref().is_none_or(|(_, b)| top > *b) {
+                best = Some((cfg, top));
+            }
         }
     }
     let (config, cv_auc) = best.ok_or("give at least one --bins and --l2 value")?;
     let tune_ms = t_tune.elapsed().as_secs_f64() * 1e3;
     println!(
-        "chosen: bins {}, l2 {} (cv auc {cv_auc:.4}); tuning took {tune_ms:.0} ms",
-        config.max_bins, config.l2
+        "chosen: min level {}, bins {}, l2 {} (cv auc {cv_auc:.4}); tuning took {tune_ms:.0} ms",
+        config.min_level_rows, config.max_bins, config.l2
     );
 
     // Final fit: median of 3, as in the baselines.
@@ -164,18 +189,41 @@ fn run() -> Result<(), Box<dyn Error>> {
     let test_data: Dataset = test.iter().map(|&i| data.rows()[i].clone()).collect();
     let labels = test_data.labels();
     let now = DateTime::<Utc>::MAX_UTC;
-    let points: Vec<Points> = test_data.rows().iter().map(|r| card.score(&r.lead, &r.events, now)).collect();
+    let points: Vec<Points> = test_data
+        .rows()
+        .iter()
+        .map(|r| card.score(&r.lead, &r.events, now))
+        .collect();
     let scores: Vec<f64> = points.iter().map(|p| p.to_f64()).collect();
     let probs: Vec<f64> = points.iter().map(|&p| card.probability(p)).collect();
     let m = Metrics::compute(&scores, &labels, Some(&probs));
-    let logits: Vec<f64> = test_data.rows().iter().map(|r| card.logit(&r.lead, &r.events)).collect();
+    let logits: Vec<f64> = test_data
+        .rows()
+        .iter()
+        .map(|r| card.logit(&r.lead, &r.events))
+        .collect();
     let m_logit = Metrics::compute(&logits, &labels, None);
-    let nb_scores: Vec<f64> = test_data.rows().iter().map(|r| nb.log_odds(&r.lead, &r.events)).collect();
-    let nb_probs: Vec<f64> = test_data.rows().iter().map(|r| nb.probability(&r.lead, &r.events)).collect();
+    let nb_scores: Vec<f64> = test_data
+        .rows()
+        .iter()
+        .map(|r| nb.log_odds(&r.lead, &r.events))
+        .collect();
+    let nb_probs: Vec<f64> = test_data
+        .rows()
+        .iter()
+        .map(|r| nb.probability(&r.lead, &r.events))
+        .collect();
     let m_nb = Metrics::compute(&nb_scores, &labels, Some(&nb_probs));
 
-    println!("\n## Test metrics ({} leads, {} converted, base rate {})", m.n, m.positives, pct(Some(m.positives as f64 / m.n.max(1) as f64)));
-    println!("| model | ROC AUC | PR AUC | log loss | P@10% | R@10% | lift@10% | P@20% | lift@20% | fit ms |");
+    println!(
+        "\n## Test metrics ({} leads, {} converted, base rate {})",
+        m.n,
+        m.positives,
+        pct(Some(m.positives as f64 / m.n.max(1) as f64))
+    );
+    println!(
+        "| model | ROC AUC | PR AUC | log loss | P@10% | R@10% | lift@10% | P@20% | lift@20% | fit ms |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for (name, mm, ms) in [
         ("scorecard (integer points)", &m, Some(fit_ms)),
@@ -203,7 +251,11 @@ fn run() -> Result<(), Box<dyn Error>> {
     let mut sorted = scores.clone();
     sorted.sort_by(|a, b| b.total_cmp(a));
     let thr10 = Points::try_from_f64(sorted[k10 - 1])?;
-    let mut nb_pts: Vec<Points> = test_data.rows().iter().map(|r| nb.score(&r.lead, &r.events, now)).collect();
+    let mut nb_pts: Vec<Points> = test_data
+        .rows()
+        .iter()
+        .map(|r| nb.score(&r.lead, &r.events, now))
+        .collect();
     nb_pts.sort_by(|a, b| b.cmp(a));
     let nb_thr10 = nb_pts[k10 - 1];
     let cmp = compare(&card, &nb, &test_data, now, thr10, nb_thr10);
@@ -225,11 +277,19 @@ fn run() -> Result<(), Box<dyn Error>> {
         .zip(&points)
         .map(|(r, &score)| Candidate {
             score,
-            week: if loaded.dates.is_some() { r.lead.created_at.date_naive() } else { single_week },
+            week: if loaded.dates.is_some() {
+                r.lead.created_at.date_naive()
+            } else {
+                single_week
+            },
             converted: r.outcome.converted,
         })
         .collect();
-    let per = if loaded.dates.is_some() { "per week" } else { "in the test set (no --date: one period)" };
+    let per = if loaded.dates.is_some() {
+        "per week"
+    } else {
+        "in the test set (no --date: one period)"
+    };
     let curve = tradeoff_curve(&candidates);
     println!("\n## Capacity trade-off (MQLs {per})");
     println!("| threshold | MQLs | mean/week | peak/week | precision (MQL→conversion) | recall |");
@@ -292,7 +352,10 @@ fn run() -> Result<(), Box<dyn Error>> {
     let bt = Backtest::new(&card);
     let replays = bt.replay(&test_data, threshold, None);
     let mql_count = replays.iter().filter(|r| r.mql_at.is_some()).count();
-    let mql_won = replays.iter().filter(|r| r.mql_at.is_some() && r.converted).count();
+    let mql_won = replays
+        .iter()
+        .filter(|r| r.mql_at.is_some() && r.converted)
+        .count();
     println!(
         "\n## At threshold {threshold} points: {mql_count} MQLs, MQL→conversion rate {} ({} of MQLs never convert)",
         pct((mql_count > 0).then(|| mql_won as f64 / mql_count as f64)),
@@ -302,20 +365,34 @@ fn run() -> Result<(), Box<dyn Error>> {
         let weeks = weekly_volume(replays.iter().filter_map(|r| r.mql_at));
         let peak = weeks.iter().map(|w| w.1).max().unwrap_or(0);
         let mean = mql_count as f64 / weeks.len().max(1) as f64;
-        println!("weekly MQL volume over {} weeks: mean {mean:.1}, peak {peak}", weeks.len());
-        let line: Vec<String> = weeks.iter().map(|(d, c)| format!("{}:{c}", d.format("%m-%d"))).collect();
+        println!(
+            "weekly MQL volume over {} weeks: mean {mean:.1}, peak {peak}",
+            weeks.len()
+        );
+        let line: Vec<String> = weeks
+            .iter()
+            .map(|(d, c)| format!("{}:{c}", d.format("%m-%d")))
+            .collect();
         println!("  {}", line.join(" "));
     }
     let missed = missed_buyers(&replays, threshold);
-    println!("missed buyers (converted, never qualified): {} of {}", missed.len(), pos_test);
+    println!(
+        "missed buyers (converted, never qualified): {} of {}",
+        missed.len(),
+        pos_test
+    );
     for mb in missed.iter().take(8) {
+        let when = if loaded.dates.is_some() {
+            format!(" on {}", mb.could_have_at.format("%Y-%m-%d"))
+        } else {
+            String::new()
+        };
+        let converted = mb
+            .converted_at
+            .map_or(String::new(), |d| format!(", converted {}", d.format("%Y-%m-%d")));
         println!(
-            "  {}: peak {} points ({} short) on {}, converted {}",
-            mb.lead,
-            mb.peak,
-            mb.shortfall,
-            mb.could_have_at.format("%Y-%m-%d"),
-            mb.converted_at.map_or("(date unknown)".into(), |d| d.format("%Y-%m-%d").to_string())
+            "  {}: peak {} points, {} short: a threshold of {} would have caught it{when}{converted}",
+            mb.lead, mb.peak, mb.shortfall, mb.peak
         );
     }
 
@@ -342,14 +419,32 @@ fn run() -> Result<(), Box<dyn Error>> {
                 Series::new("random", "#999", vec![(1.0, 1.0), (100.0, 1.0)]).dashed(),
             ],
         };
-        let x = |p: &leadflow::tuning::CurvePoint| if loaded.dates.is_some() { p.mean_per_week } else { p.mqls as f64 };
+        let x = |p: &leadflow::tuning::CurvePoint| {
+            if loaded.dates.is_some() {
+                p.mean_per_week
+            } else {
+                p.mqls as f64
+            }
+        };
         let capacity = Chart {
             title: "Capacity trade-off, test rows".into(),
-            x_label: if loaded.dates.is_some() { "MQLs per week (mean)".into() } else { "MQLs".into() },
+            x_label: if loaded.dates.is_some() {
+                "MQLs per week (mean)".into()
+            } else {
+                "MQLs".into()
+            },
             y_label: "share".into(),
             series: vec![
-                Series::new("recall (buyers caught)", "#2ca02c", curve.iter().map(|p| (x(p), p.recall.unwrap_or(0.0))).collect()),
-                Series::new("precision (MQL→conversion)", "#d62728", curve.iter().map(|p| (x(p), p.precision)).collect()),
+                Series::new(
+                    "recall (buyers caught)",
+                    "#2ca02c",
+                    curve.iter().map(|p| (x(p), p.recall.unwrap_or(0.0))).collect(),
+                ),
+                Series::new(
+                    "precision (MQL→conversion)",
+                    "#d62728",
+                    curve.iter().map(|p| (x(p), p.precision)).collect(),
+                ),
             ],
         };
         for (name, chart) in [("roc.svg", roc), ("lift.svg", lift), ("capacity.svg", capacity)] {
@@ -378,6 +473,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         "tune_ms": tune_ms,
         "cv_auc": cv_auc,
         "bins": config.max_bins,
+        "min_level": config.min_level_rows,
         "l2": config.l2,
         "factors": card.factors().count(),
         "threshold": threshold.to_f64(),
@@ -402,8 +498,17 @@ fn print_factors(card: &Scorecard) {
         .flat_map(|f| f.bins.iter().map(move |b| (f.feature.name.as_str(), b)))
         .filter(|(_, b)| b.train_rows > 0 && b.points != Points::ZERO)
         .collect();
-    all.sort_by(|a, b| b.1.points.as_milli().abs().cmp(&a.1.points.as_milli().abs()).then(b.1.train_rows.cmp(&a.1.train_rows)));
-    println!("top factors (by |points|; {} bins in all):", card.factors().count());
+    all.sort_by(|a, b| {
+        b.1.points
+            .as_milli()
+            .abs()
+            .cmp(&a.1.points.as_milli().abs())
+            .then(b.1.train_rows.cmp(&a.1.train_rows))
+    });
+    println!(
+        "top factors (by |points|; {} bins in all):",
+        card.factors().count()
+    );
     for (name, b) in all.iter().take(15) {
         println!(
             "  {:>+5}  {name} {}   ({} train leads, {:.0} % converted)",

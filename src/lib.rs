@@ -74,6 +74,11 @@
 //!   three-valued [`Verdict`](criteria::Verdict)s.
 //! - **[`lifecycle`]**: stages, typed transitions, the definition, the
 //!   machine, per-lead records and SLAs.
+//! - **[`tuning`]**: measure a scoring model on history before switching to
+//!   it: point-in-time backtests through the [`Scorer`](tuning::Scorer)
+//!   trait, metrics (AUC, lift, missed buyers, weekly MQL volume), capacity
+//!   calibration, model comparison, and integer-points scorecards fitted from
+//!   outcomes.
 //!
 //! ## Determinism
 //!

@@ -18,8 +18,8 @@ use leadflow::tuning::metrics::{
     weekly_volume,
 };
 use leadflow::tuning::{
-    Backtest, Bin, Candidate, Dataset, Feature, Metrics, NaiveBayesConfig, Outcome, Scorecard, ScorecardConfig,
-    Scorer, SplitMix64, calibrate, compare, folds, index_split, missed_buyers,
+    Backtest, Bin, Candidate, Dataset, Feature, Metrics, NaiveBayesConfig, Outcome, Scorecard,
+    ScorecardConfig, Scorer, SplitMix64, calibrate, compare, folds, index_split, missed_buyers,
 };
 use leadflow::{AttrValue, Event, EventId, EventKind, Lead, LeadId, Points};
 use proptest::prelude::*;
@@ -43,13 +43,19 @@ fn synthetic(n: usize, seed: u64) -> Dataset {
         let paid = rng.below(2) == 0;
         let mut z = -1.0 + 0.12 * visits + effect[k] + if paid { -0.5 } else { 0.3 };
         // Non-linear: a sweet spot of time on site.
-        z += if (15.0..40.0).contains(&minutes) { 1.0 } else { -0.3 };
+        z += if (15.0..40.0).contains(&minutes) {
+            1.0
+        } else {
+            -0.3
+        };
         if rng.below(10) > 0 {
             lead.set_attribute("visits", visits as i64).unwrap();
         }
-        lead.set_attribute("minutes", AttrValue::number(minutes).unwrap()).unwrap();
+        lead.set_attribute("minutes", AttrValue::number(minutes).unwrap())
+            .unwrap();
         lead.set_attribute("industry", industries[k]).unwrap();
-        lead.set_attribute("paid", if paid { "yes" } else { "no" }).unwrap();
+        lead.set_attribute("paid", if paid { "yes" } else { "no" })
+            .unwrap();
         let p = 1.0 / (1.0 + (-z).exp());
         let converted = rng.next_f64() < p;
         data.push(lead, Vec::new(), Outcome::new(converted, None));
@@ -200,15 +206,23 @@ fn calibration_honours_capacity_on_a_synthetic_history() {
         // Every week within capacity at the chosen threshold...
         let mut per_week = std::collections::HashMap::new();
         for c in leads.iter().filter(|c| c.score >= chosen.threshold) {
-            *per_week.entry(leadflow::tuning::metrics::week_start(
-                Utc.from_utc_datetime(&c.week.and_hms_opt(0, 0, 0).unwrap()),
-            ))
-            .or_insert(0usize) += 1;
+            *per_week
+                .entry(leadflow::tuning::metrics::week_start(
+                    Utc.from_utc_datetime(&c.week.and_hms_opt(0, 0, 0).unwrap()),
+                ))
+                .or_insert(0usize) += 1;
         }
         assert!(per_week.values().all(|&v| v <= capacity), "capacity {capacity}");
-        assert_eq!(per_week.values().copied().max().unwrap_or(0), chosen.peak_per_week);
+        assert_eq!(
+            per_week.values().copied().max().unwrap_or(0),
+            chosen.peak_per_week
+        );
         // ... and the next lower threshold would overflow a week.
-        let i = cal.curve.iter().position(|p| p.threshold == chosen.threshold).unwrap();
+        let i = cal
+            .curve
+            .iter()
+            .position(|p| p.threshold == chosen.threshold)
+            .unwrap();
         if let Some(next) = cal.curve.get(i + 1) {
             assert!(next.peak_per_week > capacity);
         }
@@ -229,11 +243,17 @@ fn calibration_honours_capacity_on_a_synthetic_history() {
 fn scorecard_reproduces_the_logistic_ranking() {
     let data = synthetic(4000, 7);
     let (train, test) = index_split(data.len(), 5, 4).unwrap();
-    let card = ScorecardConfig::new(features()).with_max_bins(10).fit(&data, &train).unwrap();
+    let card = ScorecardConfig::new(features())
+        .with_max_bins(10)
+        .fit(&data, &train)
+        .unwrap();
     let rows: Vec<_> = test.iter().map(|&i| &data.rows()[i]).collect();
     let labels: Vec<bool> = rows.iter().map(|r| r.outcome.converted).collect();
     let logits: Vec<f64> = rows.iter().map(|r| card.logit(&r.lead, &r.events)).collect();
-    let points: Vec<f64> = rows.iter().map(|r| card.points(&r.lead, &r.events).to_f64()).collect();
+    let points: Vec<f64> = rows
+        .iter()
+        .map(|r| card.points(&r.lead, &r.events).to_f64())
+        .collect();
     // Points are whole numbers.
     assert!(points.iter().all(|p| p.fract() == 0.0));
     // Points are the logit on the PDO scale, up to rounding half a point per factor.
@@ -243,7 +263,10 @@ fn scorecard_reproduces_the_logistic_ranking() {
     // Same ranking: no pair ordered strictly the other way by more than the rounding.
     let auc_logit = roc_auc(&logits, &labels).unwrap();
     let auc_points = roc_auc(&points, &labels).unwrap();
-    assert!((auc_logit - auc_points).abs() < 0.005, "{auc_logit} vs {auc_points}");
+    assert!(
+        (auc_logit - auc_points).abs() < 0.005,
+        "{auc_logit} vs {auc_points}"
+    );
     let mut discordant = 0;
     let mut pairs = 0;
     for i in 0..rows.len().min(300) {
@@ -260,8 +283,17 @@ fn scorecard_reproduces_the_logistic_ranking() {
     // It learned the signal: better than chance by a wide margin.
     assert!(auc_points > 0.7, "{auc_points}");
     // The non-linear sweet spot shows in the minutes bins.
-    let minutes = card.features.iter().find(|f| f.feature.name == "minutes").unwrap();
-    let at = |x: f64| minutes.bin_for(Some(leadflow::AttrRef::Number(x))).unwrap().points;
+    let minutes = card
+        .features
+        .iter()
+        .find(|f| f.feature.name == "minutes")
+        .unwrap();
+    let at = |x: f64| {
+        minutes
+            .bin_for(Some(leadflow::AttrRef::Number(x)))
+            .unwrap()
+            .points
+    };
     assert!(at(25.0) > at(5.0) && at(25.0) > at(55.0));
 }
 
@@ -276,7 +308,11 @@ fn fitting_is_deterministic_and_serializable() {
     // JSON keeps every bin and its whole points (floats to within an ulp).
     let json = serde_json::to_string(&a).unwrap();
     let back: Scorecard = serde_json::from_str(&json).unwrap();
-    let points = |c: &Scorecard| c.factors().map(|(n, _, p)| (n.to_string(), p)).collect::<Vec<_>>();
+    let points = |c: &Scorecard| {
+        c.factors()
+            .map(|(n, _, p)| (n.to_string(), p))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(points(&back), points(&a));
     assert_eq!(back.base, a.base);
     for r in data.rows() {
@@ -309,14 +345,30 @@ fn fitting_refuses_bad_input() {
     let data = synthetic(50, 1);
     let rows = data.all_rows();
     assert!(ScorecardConfig::new([]).fit(&data, &rows).is_err());
-    assert!(ScorecardConfig::new(features()).with_l2(0.0).fit(&data, &rows).is_err());
-    assert!(ScorecardConfig::new(features()).with_l2(f64::NAN).fit(&data, &rows).is_err());
+    assert!(
+        ScorecardConfig::new(features())
+            .with_l2(0.0)
+            .fit(&data, &rows)
+            .is_err()
+    );
+    assert!(
+        ScorecardConfig::new(features())
+            .with_l2(f64::NAN)
+            .fit(&data, &rows)
+            .is_err()
+    );
     assert!(ScorecardConfig::new(features()).fit(&data, &[]).is_err());
     assert!(ScorecardConfig::new(features()).fit(&data, &[999]).is_err());
     let dup = [Feature::numeric("visits"), Feature::categorical("visits")];
     assert!(ScorecardConfig::new(dup).fit(&data, &rows).is_err());
-    let one_class: Vec<usize> = rows.iter().copied().filter(|&r| !data.rows()[r].outcome.converted).collect();
-    let err = ScorecardConfig::new(features()).fit(&data, &one_class).unwrap_err();
+    let one_class: Vec<usize> = rows
+        .iter()
+        .copied()
+        .filter(|&r| !data.rows()[r].outcome.converted)
+        .collect();
+    let err = ScorecardConfig::new(features())
+        .fit(&data, &one_class)
+        .unwrap_err();
     assert!(err.to_string().contains("both classes"), "{err}");
 }
 
@@ -329,8 +381,14 @@ fn rare_and_unseen_levels_share_the_other_bin() {
         lead.set_attribute("industry", "mining").unwrap();
         data.push(lead, vec![], Outcome::new(true, None));
     }
-    let card = ScorecardConfig::new(features()).fit(&data, &data.all_rows()).unwrap();
-    let industry = card.features.iter().find(|f| f.feature.name == "industry").unwrap();
+    let card = ScorecardConfig::new(features())
+        .fit(&data, &data.all_rows())
+        .unwrap();
+    let industry = card
+        .features
+        .iter()
+        .find(|f| f.feature.name == "industry")
+        .unwrap();
     let other = industry.bin_for(Some(leadflow::AttrRef::Text("mining"))).unwrap();
     assert_eq!(other.bin, Bin::Other);
     assert_eq!(other.train_rows, 2);
@@ -338,7 +396,9 @@ fn rare_and_unseen_levels_share_the_other_bin() {
     assert_eq!(unseen.bin, Bin::Other);
     assert_eq!(industry.bin_for(None).unwrap().bin, Bin::Missing);
     // Level matching ignores ASCII case, as predicates do.
-    let sw = industry.bin_for(Some(leadflow::AttrRef::Text("SOFTWARE"))).unwrap();
+    let sw = industry
+        .bin_for(Some(leadflow::AttrRef::Text("SOFTWARE")))
+        .unwrap();
     assert!(matches!(&sw.bin, Bin::OneOf { .. }));
 }
 
@@ -352,7 +412,10 @@ fn naive_bayes_explains_its_score() {
     assert_eq!(why.len(), 4);
     let total: f64 = nb.prior + why.iter().map(|c| c.log_odds).sum::<f64>();
     assert!((total - nb.log_odds(&r.lead, &r.events)).abs() < 1e-12);
-    let scores: Vec<f64> = test.iter().map(|&i| nb.log_odds(&data.rows()[i].lead, &[])).collect();
+    let scores: Vec<f64> = test
+        .iter()
+        .map(|&i| nb.log_odds(&data.rows()[i].lead, &[]))
+        .collect();
     let labels: Vec<bool> = test.iter().map(|&i| data.rows()[i].outcome.converted).collect();
     assert!(roc_auc(&scores, &labels).unwrap() > 0.65);
 }
@@ -405,7 +468,12 @@ fn backtest_ignores_events_after_the_cutoff() {
     ];
     let mut planted = known.clone();
     // Planted after the cutoff: a demo request and an attribute change.
-    planted.push(event("e3", &id, cutoff + Duration::seconds(1), EventKind::DemoRequest));
+    planted.push(event(
+        "e3",
+        &id,
+        cutoff + Duration::seconds(1),
+        EventKind::DemoRequest,
+    ));
     planted.push(event(
         "e4",
         &id,
@@ -429,11 +497,17 @@ fn backtest_ignores_events_after_the_cutoff() {
 
     // The scorecard reads attributes as of the cutoff too.
     let data = synthetic(800, 21);
-    let card = ScorecardConfig::new(features()).fit(&data, &data.all_rows()).unwrap();
+    let card = ScorecardConfig::new(features())
+        .fit(&data, &data.all_rows())
+        .unwrap();
     let mut lead = Lead::new(id, t0());
     lead.set_attribute("industry", "edu").unwrap();
     let mut history = Dataset::new();
-    history.push(lead.clone(), dirty.rows()[0].events.clone(), Outcome::not_converted());
+    history.push(
+        lead.clone(),
+        dirty.rows()[0].events.clone(),
+        Outcome::not_converted(),
+    );
     let before = Backtest::new(&card).scores_at(&history, cutoff);
     assert_eq!(before, vec![Some(card.points(&lead, &[]))]);
     let after = Backtest::new(&card).scores_at(&history, cutoff + Duration::days(2));
@@ -562,23 +636,55 @@ fn example_loader_reads_semicolons_and_joined_outcomes() {
     let names: Vec<&str> = loaded.features.iter().map(|f| f.name.as_str()).collect();
     // The key and date columns are not features; the id-like note is dropped;
     // weekday and days are derived from the date.
-    assert_eq!(names, ["visits", "country", "signup weekday", "signup days since 2017-06-01"]);
-    let won_rows: Vec<_> = loaded.data.rows().iter().filter(|r| r.outcome.converted).collect();
+    assert_eq!(
+        names,
+        [
+            "visits",
+            "country",
+            "signup weekday",
+            "signup days since 2017-06-01"
+        ]
+    );
+    let won_rows: Vec<_> = loaded
+        .data
+        .rows()
+        .iter()
+        .filter(|r| r.outcome.converted)
+        .collect();
     assert!(!won_rows.is_empty());
     assert!(won_rows.iter().all(|r| r.outcome.at.is_some()));
     // "NA" means missing.
-    assert!(loaded.data.rows().iter().any(|r| r.lead.attribute("country").is_none()));
+    assert!(
+        loaded
+            .data
+            .rows()
+            .iter()
+            .any(|r| r.lead.attribute("country").is_none())
+    );
     let (train, test) = data::split(&args, &loaded).unwrap();
     assert_eq!((train.len(), test.len()), (160, 40));
     let dates = loaded.dates.as_ref().unwrap();
     let last_train = train.iter().map(|&i| dates[i]).max().unwrap();
     assert!(test.iter().all(|&i| dates[i] >= last_train));
-    let card = ScorecardConfig::new(loaded.features.clone()).fit(&loaded.data, &train).unwrap();
+    let card = ScorecardConfig::new(loaded.features.clone())
+        .fit(&loaded.data, &train)
+        .unwrap();
     assert!(card.factors().count() > 4);
     // A bad separator or a missing column is a readable error.
-    let bad = args::parse(["--csv", leads.to_str().unwrap(), "--target", "nope", "--positive", "1", "--sep", ";"]
+    let bad = args::parse(
+        [
+            "--csv",
+            leads.to_str().unwrap(),
+            "--target",
+            "nope",
+            "--positive",
+            "1",
+            "--sep",
+            ";",
+        ]
         .iter()
-        .map(|s| s.to_string()))
+        .map(|s| s.to_string()),
+    )
     .unwrap();
     let err = data::load(&bad).err().unwrap().to_string();
     assert!(err.contains("no column \"nope\""), "{err}");
@@ -592,7 +698,8 @@ fn example_loader_reads_semicolons_and_joined_outcomes() {
 /// Education scorecard must reach the scikit-learn logistic baseline.
 #[test]
 fn x_education_scorecard_reaches_the_lr_baseline_when_data_is_present() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/x-education-leads/Leads.csv");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/x-education-leads/Leads.csv");
     if !path.exists() {
         return;
     }
@@ -619,8 +726,14 @@ fn x_education_scorecard_reaches_the_lr_baseline_when_data_is_present() {
         .fit(&loaded.data, &train)
         .unwrap();
     let rows: Vec<_> = test.iter().map(|&i| &loaded.data.rows()[i]).collect();
-    let scores: Vec<f64> = rows.iter().map(|r| card.points(&r.lead, &r.events).to_f64()).collect();
-    let probs: Vec<f64> = rows.iter().map(|r| card.probability(card.points(&r.lead, &r.events))).collect();
+    let scores: Vec<f64> = rows
+        .iter()
+        .map(|r| card.points(&r.lead, &r.events).to_f64())
+        .collect();
+    let probs: Vec<f64> = rows
+        .iter()
+        .map(|r| card.probability(card.points(&r.lead, &r.events)))
+        .collect();
     let labels: Vec<bool> = rows.iter().map(|r| r.outcome.converted).collect();
     let m = Metrics::compute(&scores, &labels, Some(&probs));
     assert!(m.auc.unwrap() >= 0.8615, "{m:?}");

@@ -6,7 +6,7 @@ pub(crate) const USAGE: &str = "\
 usage: backtest --csv PATH (--target COL --positive VALUE | --outcomes PATH --key COL [--outcome-date COL])
                 [--id COL] [--drop COL,..] [--numeric COL,..] [--categorical COL,..] [--sep CHAR]
                 [--split index|temporal] [--date COL] [--capacity N] [--out DIR]
-                [--missing VALUE,..] [--bins N,..] [--l2 X,..] [--seed N]";
+                [--missing VALUE,..] [--bins N,..] [--l2 X,..] [--min-level N,..] [--seed N]";
 
 #[derive(Debug, Default)]
 pub(crate) struct Args {
@@ -29,13 +29,19 @@ pub(crate) struct Args {
     pub(crate) missing: Vec<String>,
     /// Numeric bin counts to try by cross-validation.
     pub(crate) bins: Vec<usize>,
+    /// Minimum training rows for a categorical level of its own, to try by
+    /// cross-validation.
+    pub(crate) min_level: Vec<usize>,
     /// L2 penalties to try by cross-validation.
     pub l2: Vec<f64>,
     pub(crate) seed: u64,
 }
 
 fn list(v: &str) -> Vec<String> {
-    v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    v.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 pub(crate) fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Box<dyn Error>> {
@@ -44,6 +50,7 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Box<
         split: "index".into(),
         bins: vec![10, 20, 30, 40],
         l2: vec![1.0, 3.0, 10.0],
+        min_level: vec![5],
         seed: 42,
         ..Args::default()
     };
@@ -52,7 +59,9 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Box<
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.into());
         }
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         match flag.as_str() {
             "--csv" => a.csv = value,
             "--id" => a.id = Some(value),
@@ -65,7 +74,11 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Box<
             "--numeric" => a.numeric = list(&value),
             "--categorical" => a.categorical = list(&value),
             "--sep" => {
-                let v = if value == "\\t" || value == "tab" { "\t" } else { value.as_str() };
+                let v = if value == "\\t" || value == "tab" {
+                    "\t"
+                } else {
+                    value.as_str()
+                };
                 let bytes = v.as_bytes();
                 a.sep = match bytes {
                     [b] => *b,
@@ -74,13 +87,22 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Box<
             }
             "--split" => a.split = value,
             "--date" => a.date = Some(value),
-            "--capacity" => a.capacity = Some(value.parse().map_err(|_| format!("--capacity {value:?}: a whole number of MQLs per week"))?),
+            "--capacity" => {
+                a.capacity = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--capacity {value:?}: a whole number of MQLs per week"))?,
+                )
+            }
             "--out" => a.out = Some(value),
             "--missing" => a.missing = list(&value),
             "--bins" => {
                 a.bins = list(&value)
                     .iter()
-                    .map(|b| b.parse::<usize>().map_err(|_| format!("--bins {b:?}: whole numbers")))
+                    .map(|b| {
+                        b.parse::<usize>()
+                            .map_err(|_| format!("--bins {b:?}: whole numbers"))
+                    })
                     .collect::<Result<_, _>>()?
             }
             "--l2" => {
@@ -89,7 +111,20 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Box<
                     .map(|b| b.parse::<f64>().map_err(|_| format!("--l2 {b:?}: numbers")))
                     .collect::<Result<_, _>>()?
             }
-            "--seed" => a.seed = value.parse().map_err(|_| format!("--seed {value:?}: a whole number"))?,
+            "--min-level" => {
+                a.min_level = list(&value)
+                    .iter()
+                    .map(|b| {
+                        b.parse::<usize>()
+                            .map_err(|_| format!("--min-level {b:?}: whole numbers"))
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "--seed" => {
+                a.seed = value
+                    .parse()
+                    .map_err(|_| format!("--seed {value:?}: a whole number"))?
+            }
             other => return Err(format!("unknown flag {other}\n{USAGE}").into()),
         }
     }

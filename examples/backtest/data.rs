@@ -38,9 +38,10 @@ pub(crate) fn read_table(path: &str, sep: u8) -> Res<Table> {
 
 impl Table {
     pub(crate) fn column(&self, name: &str) -> Res<usize> {
-        self.headers.iter().position(|h| h == name).ok_or_else(|| {
-            format!("no column {name:?}; the columns are: {}", self.headers.join(", ")).into()
-        })
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| format!("no column {name:?}; the columns are: {}", self.headers.join(", ")).into())
     }
 }
 
@@ -50,7 +51,12 @@ pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M:%S",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Some(Utc.from_utc_datetime(&t));
         }
@@ -95,7 +101,10 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
     let mut converted_at: Vec<Option<DateTime<Utc>>> = vec![None; n];
     match (&args.target, &args.outcomes) {
         (Some(target), None) => {
-            let positive = args.positive.as_deref().ok_or("--target needs --positive VALUE")?;
+            let positive = args
+                .positive
+                .as_deref()
+                .ok_or("--target needs --positive VALUE")?;
             let c = table.column(target)?;
             excluded.insert(c);
             for (flag, row) in converted.iter_mut().zip(&table.rows) {
@@ -128,19 +137,30 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
                 converted.iter().filter(|&&c| c).count()
             ));
         }
-        _ => return Err("give the outcome as --target COL --positive VALUE, or as --outcomes PATH --key COL".into()),
+        _ => {
+            return Err(
+                "give the outcome as --target COL --positive VALUE, or as --outcomes PATH --key COL".into(),
+            );
+        }
     }
 
     // Dates and derived features.
     let date_col = args.date.as_deref().map(|c| table.column(c)).transpose()?;
     let mut dates = None;
-    let epoch = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().ok_or("epoch")?;
+    let epoch = Utc
+        .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+        .single()
+        .ok_or("epoch")?;
     if let Some(c) = date_col {
         excluded.insert(c);
         let mut ds = Vec::with_capacity(n);
         for (i, row) in table.rows.iter().enumerate() {
             let v = row.get(c).map_or("", String::as_str);
-            ds.push(parse_time(v).ok_or_else(|| format!("data row {i}: cannot read date {v:?} in column {:?}", args.date))?);
+            ds.push(
+                parse_time(v).ok_or_else(|| {
+                    format!("data row {i}: cannot read date {v:?} in column {:?}", args.date)
+                })?,
+            );
         }
         dates = Some(ds);
     }
@@ -150,7 +170,11 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
         .numeric
         .iter()
         .map(|c| (c.as_str(), FeatureKind::Numeric))
-        .chain(args.categorical.iter().map(|c| (c.as_str(), FeatureKind::Categorical)))
+        .chain(
+            args.categorical
+                .iter()
+                .map(|c| (c.as_str(), FeatureKind::Categorical)),
+        )
         .collect();
     for c in overrides.keys() {
         table.column(c)?;
@@ -188,9 +212,18 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
                 }
             }
         };
-        features.push((c, Feature { name: name.clone(), kind }));
+        features.push((
+            c,
+            Feature {
+                name: name.clone(),
+                kind,
+            },
+        ));
     }
-    let date_names = args.date.as_ref().map(|d| (format!("{d} weekday"), format!("{d} days since 2017-06-01")));
+    let date_names = args
+        .date
+        .as_ref()
+        .map(|d| (format!("{d} weekday"), format!("{d} days since 2017-06-01")));
     if let Some((wd, days)) = &date_names {
         features.push((usize::MAX, Feature::categorical(wd.clone())));
         features.push((usize::MAX, Feature::numeric(days.clone())));
@@ -207,7 +240,10 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
             .filter(|v| !v.is_empty() && ids.insert((*v).clone()))
             .and_then(|v| LeadId::new(v.clone()).ok())
             .map_or_else(|| LeadId::new(format!("row-{i}")), Ok)?;
-        let created = dates.as_ref().and_then(|d: &Vec<DateTime<Utc>>| d.get(i).copied()).unwrap_or(epoch);
+        let created = dates
+            .as_ref()
+            .and_then(|d: &Vec<DateTime<Utc>>| d.get(i).copied())
+            .unwrap_or(epoch);
         let mut lead = Lead::new(id, created);
         for (c, f) in &features {
             let Some(raw) = row.get(*c) else { continue };
@@ -230,7 +266,10 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
             lead.set_attribute(wd, t.weekday().to_string())?;
             lead.set_attribute(days, (t.date_naive() - origin).num_days())?;
         }
-        let outcome = Outcome::new(converted.get(i).copied().unwrap_or(false), converted_at.get(i).copied().flatten());
+        let outcome = Outcome::new(
+            converted.get(i).copied().unwrap_or(false),
+            converted_at.get(i).copied().flatten(),
+        );
         data.push(lead, Vec::new(), outcome);
     }
     if refused > 0 {

@@ -152,7 +152,11 @@ impl Chart {
             for (j, &(x, y)) in series.points.iter().enumerate() {
                 let _ = write!(d, "{}{:.1},{:.1} ", if j == 0 { "M" } else { "L" }, sx(x), sy(y));
             }
-            let dash = if series.dashed { r#" stroke-dasharray="6 4""# } else { "" };
+            let dash = if series.dashed {
+                r#" stroke-dasharray="6 4""#
+            } else {
+                ""
+            };
             let _ = writeln!(
                 s,
                 r#"<path d="{}" fill="none" stroke="{}" stroke-width="2"{dash}/>"#,

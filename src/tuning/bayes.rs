@@ -66,13 +66,23 @@ impl NaiveBayesConfig {
             });
         }
         check_rows(data, rows)?;
-        let enc = Encoded::fit(data, rows, &self.features, self.max_bins.max(2), self.min_level_rows);
+        let enc = Encoded::fit(
+            data,
+            rows,
+            &self.features,
+            self.max_bins.max(2),
+            self.min_level_rows,
+        );
         let width = self.features.len();
         let mut counts = vec![(0usize, 0usize); enc.columns];
         let (mut pos, mut neg) = (0usize, 0usize);
         for (cols, &r) in enc.rows.chunks_exact(width).zip(rows) {
             let y = data.row(r).is_some_and(|x| x.outcome.converted);
-            if y { pos += 1 } else { neg += 1 }
+            if y {
+                pos += 1
+            } else {
+                neg += 1
+            }
             for &c in cols {
                 if let Some(slot) = counts.get_mut(c as usize) {
                     if y { slot.0 += 1 } else { slot.1 += 1 }
@@ -179,7 +189,10 @@ impl NaiveBayes {
 
     /// The log-odds of converting.
     pub fn log_odds(&self, lead: &Lead, events: &[Event]) -> f64 {
-        self.prior + lead_bins(&self.features, lead, events).map(|(_, b)| b.weight).sum::<f64>()
+        self.prior
+            + lead_bins(&self.features, lead, events)
+                .map(|(_, b)| b.weight)
+                .sum::<f64>()
     }
 
     /// The probability of converting.

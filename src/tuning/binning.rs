@@ -110,7 +110,9 @@ impl Bin {
             Bin::Range { min, max } => Some(Predicate::Range { min: *min, max: *max }),
             Bin::OneOf { values } => match values.as_slice() {
                 [one] => Some(Predicate::Equals { value: one.clone() }),
-                _ => Some(Predicate::OneOf { values: values.clone() }),
+                _ => Some(Predicate::OneOf {
+                    values: values.clone(),
+                }),
             },
             Bin::Missing | Bin::Other => None,
         }
@@ -137,8 +139,14 @@ impl fmt::Display for Bin {
             Bin::Missing => write!(f, "is unknown"),
             Bin::Other => write!(f, "is another value"),
             Bin::Range { min: None, max: None } => write!(f, "is any number"),
-            Bin::Range { min: Some(a), max: None } => write!(f, ">= {a}"),
-            Bin::Range { min: None, max: Some(b) } => write!(f, "< {b}"),
+            Bin::Range {
+                min: Some(a),
+                max: None,
+            } => write!(f, ">= {a}"),
+            Bin::Range {
+                min: None,
+                max: Some(b),
+            } => write!(f, "< {b}"),
             Bin::Range {
                 min: Some(a),
                 max: Some(b),
@@ -195,7 +203,11 @@ pub(crate) fn read_attribute<'a>(
     }
     // Small maps: a scan comparing lengths first beats hashing the name.
     let found = if lead.custom.len() <= 32 {
-        lead.custom.iter().enumerate().find(|(_, (k, _))| k.as_str() == key).map(|(i, (_, v))| (i, v))
+        lead.custom
+            .iter()
+            .enumerate()
+            .find(|(_, (k, _))| k.as_str() == key)
+            .map(|(i, (_, v))| (i, v))
     } else {
         lead.custom.get_full(key).map(|(i, _, v)| (i, v))
     };
@@ -249,10 +261,16 @@ impl FeatureBins {
                 let mut bins = vec![Bin::Missing];
                 let mut lower = None;
                 for &c in &cuts {
-                    bins.push(Bin::Range { min: lower, max: Some(c) });
+                    bins.push(Bin::Range {
+                        min: lower,
+                        max: Some(c),
+                    });
                     lower = Some(c);
                 }
-                bins.push(Bin::Range { min: lower, max: None });
+                bins.push(Bin::Range {
+                    min: lower,
+                    max: None,
+                });
                 let located = values
                     .iter()
                     .map(|v| match v.and_then(|v| v.as_f64()) {
@@ -308,11 +326,16 @@ impl FeatureBins {
                 let mut id_keys: Vec<(u32, String)> = Vec::with_capacity(stats.len());
                 for (id, (c, first, v)) in stats.into_iter().enumerate() {
                     let key = level_key(v.0);
-                    counts.entry(key.clone()).or_insert((0, first, v.0.to_owned_value())).0 += c;
+                    counts
+                        .entry(key.clone())
+                        .or_insert((0, first, v.0.to_owned_value()))
+                        .0 += c;
                     id_keys.push((id as u32, key));
                 }
-                let mut kept: Vec<(String, (usize, usize, AttrValue))> =
-                    counts.into_iter().filter(|(_, (c, _, _))| *c >= min_level_rows).collect();
+                let mut kept: Vec<(String, (usize, usize, AttrValue))> = counts
+                    .into_iter()
+                    .filter(|(_, (c, _, _))| *c >= min_level_rows)
+                    .collect();
                 // Most frequent first; ties by first appearance.
                 kept.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
                 let mut bins = vec![Bin::Missing];
@@ -331,7 +354,13 @@ impl FeatureBins {
                 }
                 let located = ids
                     .into_iter()
-                    .map(|id| if id == u32::MAX { 0 } else { bin_of_id.get(id as usize).copied().unwrap_or(other) })
+                    .map(|id| {
+                        if id == u32::MAX {
+                            0
+                        } else {
+                            bin_of_id.get(id as usize).copied().unwrap_or(other)
+                        }
+                    })
                     .collect();
                 let fb = FeatureBins {
                     feature: feature.clone(),
@@ -545,8 +574,20 @@ mod tests {
         let (fb, at) = FeatureBins::fit(&Feature::numeric("x"), &xs, 4, 5);
         assert_eq!(fb.len(), 5); // missing + 4
         assert_eq!((at[0], at[25], at[99], at[100], at[101]), (1, 2, 4, 0, 0));
-        assert_eq!(fb.bins[1], Bin::Range { min: None, max: Some(25.0) });
-        assert_eq!(fb.bins[4], Bin::Range { min: Some(75.0), max: None });
+        assert_eq!(
+            fb.bins[1],
+            Bin::Range {
+                min: None,
+                max: Some(25.0)
+            }
+        );
+        assert_eq!(
+            fb.bins[4],
+            Bin::Range {
+                min: Some(75.0),
+                max: None
+            }
+        );
         assert!(fb.bins[1].matches(Some(AttrRef::Number(-5.0))));
         assert!(fb.bins[4].matches(Some(AttrRef::Number(1000.0))));
     }
@@ -562,7 +603,12 @@ mod tests {
         assert_eq!(fb.len(), 4);
         // "a" and "A" are one level of 6 rows, the most frequent.
         assert_eq!(&at[..], &[1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 0]);
-        assert_eq!(fb.bins[1], Bin::OneOf { values: vec![AttrValue::text("a")] });
+        assert_eq!(
+            fb.bins[1],
+            Bin::OneOf {
+                values: vec![AttrValue::text("a")]
+            }
+        );
         assert_eq!(fb.bins[3], Bin::Other);
     }
 
@@ -591,8 +637,14 @@ mod tests {
         );
         let events = [change];
         let mut hint = 0;
-        assert_eq!(read_attribute(&lead, &events, "plan", Some(t), &mut hint), Some(AttrRef::Text("free")));
-        assert_eq!(read_attribute(&lead, &events, "plan", None, &mut hint), Some(AttrRef::Text("pro")));
+        assert_eq!(
+            read_attribute(&lead, &events, "plan", Some(t), &mut hint),
+            Some(AttrRef::Text("free"))
+        );
+        assert_eq!(
+            read_attribute(&lead, &events, "plan", None, &mut hint),
+            Some(AttrRef::Text("pro"))
+        );
         assert_eq!(read_attribute(&lead, &[], "nope", None, &mut hint), None);
     }
 }

@@ -165,7 +165,11 @@ pub fn tradeoff_curve(candidates: &[Candidate]) -> Vec<CurvePoint> {
 /// ```
 pub fn calibrate(candidates: &[Candidate], capacity: usize) -> Calibration {
     let curve = tradeoff_curve(candidates);
-    let threshold = curve.iter().take_while(|p| p.peak_per_week <= capacity).last().copied();
+    let threshold = curve
+        .iter()
+        .take_while(|p| p.peak_per_week <= capacity)
+        .last()
+        .copied();
     // Top-k per week: rank inside each week, ties by position.
     let mut order: Vec<(NaiveDate, Points, usize)> = candidates
         .iter()

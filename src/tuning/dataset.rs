@@ -98,7 +98,11 @@ impl Dataset {
     /// index.
     pub fn push(&mut self, lead: Lead, mut events: Vec<Event>, outcome: Outcome) -> usize {
         events.sort_by_key(|e| e.at);
-        self.rows.push(LabeledLead { lead, events, outcome });
+        self.rows.push(LabeledLead {
+            lead,
+            events,
+            outcome,
+        });
         self.rows.len() - 1
     }
 

@@ -25,7 +25,11 @@ pub(crate) fn sigmoid(z: f64) -> f64 {
 
 /// `log(1 + exp(z))` without overflow.
 fn softplus(z: f64) -> f64 {
-    if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() }
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
 }
 
 fn get(v: &[f64], i: usize) -> f64 {

@@ -93,7 +93,13 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
         let s = order.get(i).and_then(|&r| scores.get(r)).copied();
         let mut gained = 0;
         while i < n && order.get(i).and_then(|&r| scores.get(r)).copied() == s {
-            gained += usize::from(order.get(i).and_then(|&r| labels.get(r)).copied().unwrap_or(false));
+            gained += usize::from(
+                order
+                    .get(i)
+                    .and_then(|&r| labels.get(r))
+                    .copied()
+                    .unwrap_or(false),
+            );
             seen += 1;
             i += 1;
         }
@@ -301,7 +307,9 @@ pub fn weekly_volume(times: impl IntoIterator<Item = DateTime<Utc>>) -> Vec<(Nai
         return Vec::new();
     };
     let span = ((last - first).num_days() / 7) as usize + 1;
-    let mut out: Vec<(NaiveDate, usize)> = (0..span).map(|i| (first + Duration::days(7 * i as i64), 0)).collect();
+    let mut out: Vec<(NaiveDate, usize)> = (0..span)
+        .map(|i| (first + Duration::days(7 * i as i64), 0))
+        .collect();
     for w in weeks {
         let i = ((w - first).num_days() / 7) as usize;
         if let Some(slot) = out.get_mut(i) {
@@ -414,7 +422,15 @@ mod tests {
         let a = Confusion::at_threshold(&[1.0, 0.0], &[true, true], 0.5);
         let b = Confusion::at_threshold(&[1.0, 0.0], &[false, false], 0.5);
         let c = a + b;
-        assert_eq!(c, Confusion { tp: 1, fp: 1, tn: 1, fn_: 1 });
+        assert_eq!(
+            c,
+            Confusion {
+                tp: 1,
+                fp: 1,
+                tn: 1,
+                fn_: 1
+            }
+        );
         assert_eq!(c.lift(), Some(1.0));
     }
 }

@@ -78,7 +78,11 @@ impl SplitMix64 {
 /// assert_eq!(train.len(), 8);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn index_split(n: usize, modulus: usize, test_rem: usize) -> Result<(Vec<usize>, Vec<usize>), TuningError> {
+pub fn index_split(
+    n: usize,
+    modulus: usize,
+    test_rem: usize,
+) -> Result<(Vec<usize>, Vec<usize>), TuningError> {
     if modulus == 0 || test_rem >= modulus {
         return Err(TuningError::InvalidParameter {
             name: "test_rem",

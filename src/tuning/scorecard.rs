@@ -73,7 +73,13 @@ impl PdoScaling {
     }
 
     fn validate(&self) -> Result<(), TuningError> {
-        let bad = |name, value, expected| Err(TuningError::InvalidParameter { name, value, expected });
+        let bad = |name, value, expected| {
+            Err(TuningError::InvalidParameter {
+                name,
+                value,
+                expected,
+            })
+        };
         if !(self.pdo.is_finite() && self.pdo > 0.0) {
             return bad("pdo", self.pdo, "a finite number of points above 0");
         }
@@ -264,7 +270,13 @@ impl ScorecardConfig {
     ///
     /// As [`ScorecardConfig::fit`], and [`TuningError::InvalidParameter`]
     /// for fewer rows than folds.
-    pub fn cross_validate(&self, data: &Dataset, rows: &[usize], k: usize, seed: u64) -> Result<f64, TuningError> {
+    pub fn cross_validate(
+        &self,
+        data: &Dataset,
+        rows: &[usize],
+        k: usize,
+        seed: u64,
+    ) -> Result<f64, TuningError> {
         let mut total = 0.0;
         let folds = super::folds(rows, k, seed)?;
         for (train, valid) in &folds {
@@ -319,7 +331,10 @@ pub(crate) fn check_rows(data: &Dataset, rows: &[usize]) -> Result<(), TuningErr
     }
     let mut positives = 0;
     for &r in rows {
-        let row = data.row(r).ok_or(TuningError::RowOutOfRange { row: r, len: data.len() })?;
+        let row = data.row(r).ok_or(TuningError::RowOutOfRange {
+            row: r,
+            len: data.len(),
+        })?;
         positives += usize::from(row.outcome.converted);
     }
     if positives == 0 || positives == rows.len() {
@@ -443,9 +458,11 @@ pub struct Scorecard {
 impl Scorecard {
     /// Every (attribute, bin, points) triple, feature by feature.
     pub fn factors(&self) -> impl Iterator<Item = (&str, &Bin, Points)> {
-        self.features
-            .iter()
-            .flat_map(|f| f.bins.iter().map(move |b| (f.feature.name.as_str(), &b.bin, b.points)))
+        self.features.iter().flat_map(|f| {
+            f.bins
+                .iter()
+                .map(move |b| (f.feature.name.as_str(), &b.bin, b.points))
+        })
     }
 
     /// The bin of each feature a lead falls in, with its points, given the
@@ -458,13 +475,19 @@ impl Scorecard {
 
     /// The whole points of a lead: base plus its bins' points.
     pub fn points(&self, lead: &Lead, events: &[Event]) -> Points {
-        self.base + lead_bins(&self.features, lead, events).map(|(_, b)| b.points).sum()
+        self.base
+            + lead_bins(&self.features, lead, events)
+                .map(|(_, b)| b.points)
+                .sum()
     }
 
     /// The unrounded fitted log-odds of a lead (the logistic model behind the
     /// points).
     pub fn logit(&self, lead: &Lead, events: &[Event]) -> f64 {
-        self.intercept + lead_bins(&self.features, lead, events).map(|(_, b)| b.weight).sum::<f64>()
+        self.intercept
+            + lead_bins(&self.features, lead, events)
+                .map(|(_, b)| b.weight)
+                .sum::<f64>()
     }
 
     /// The probability of converting implied by a number of points.
