@@ -476,30 +476,33 @@ pub(crate) struct Encoded {
 /// well-known attributes by name, then `AttributeChange` events in time order
 /// (the latest wins).
 fn extract<'a>(rows: &[&'a super::LabeledLead], features: &[Feature]) -> Vec<Vec<Option<AttrRef<'a>>>> {
-    // Names grouped by length: a custom key is compared only with the
-    // feature names of its length (usually one), with no hashing.
-    let mut by_len: Vec<Vec<(usize, &str)>> = Vec::new();
-    for (i, f) in features.iter().enumerate() {
-        let n = f.name.len();
-        if by_len.len() <= n {
-            by_len.resize_with(n + 1, Vec::new);
-        }
-        if let Some(slot) = by_len.get_mut(n) {
-            slot.push((i, f.name.as_str()));
-        }
-    }
-    let index = |key: &str| {
-        by_len
-            .get(key.len())
-            .and_then(|c| c.iter().find(|(_, name)| *name == key))
-            .map(|(i, _)| *i)
-    };
+    // Leads built by the same code store their attributes in the same
+    // order, so the feature after the last one found is checked first; the
+    // map is the fallback.
+    let index: FxMap<&str, usize> = features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name.as_str(), i))
+        .collect();
+    let names: Vec<&str> = features.iter().map(|f| f.name.as_str()).collect();
     let well_known: Vec<(usize, &str)> = features
         .iter()
         .enumerate()
         .filter(|(_, f)| crate::keys::ALL.contains(&f.name.as_str()))
         .map(|(i, f)| (i, f.name.as_str()))
         .collect();
+    let mut guess = 0usize;
+    let mut find = |key: &str| {
+        let f = if names.get(guess).is_some_and(|n| *n == key) {
+            Some(guess)
+        } else {
+            index.get(key).copied()
+        };
+        if let Some(f) = f {
+            guess = f + 1;
+        }
+        f
+    };
     let mut out: Vec<Vec<Option<AttrRef<'a>>>> = features.iter().map(|_| vec![None; rows.len()]).collect();
     let mut set = |f: usize, r: usize, v: AttrRef<'a>| {
         if let Some(slot) = out.get_mut(f).and_then(|c| c.get_mut(r)) {
@@ -508,7 +511,7 @@ fn extract<'a>(rows: &[&'a super::LabeledLead], features: &[Feature]) -> Vec<Vec
     };
     for (r, row) in rows.iter().enumerate() {
         for (k, v) in &row.lead.custom {
-            if let Some(f) = index(k) {
+            if let Some(f) = find(k) {
                 set(f, r, v.as_ref());
             }
         }
@@ -519,7 +522,7 @@ fn extract<'a>(rows: &[&'a super::LabeledLead], features: &[Feature]) -> Vec<Vec
         }
         for e in &row.events {
             if let EventKind::AttributeChange { key, value } = &e.kind {
-                if let Some(f) = index(key) {
+                if let Some(f) = find(key) {
                     set(f, r, value.as_ref());
                 }
             }

@@ -135,31 +135,52 @@ pub(crate) fn fit_logistic(
     Ok(Logistic { intercept, weights })
 }
 
+/// A dot product with four independent accumulators, so the additions
+/// pipeline (and vectorise); the order is fixed, so results are reproducible.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for ((s, p), q) in acc.iter_mut().zip(x).zip(y) {
+            *s += p * q;
+        }
+    }
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(p, q)| p * q)
+        .sum();
+    let [a0, a1, a2, a3] = acc;
+    (a0 + a1) + (a2 + a3) + tail
+}
+
 /// Solves `A x = b` for a symmetric positive definite `A` (row-major `d×d`,
 /// overwritten by its Cholesky factor). `None` when `A` is not positive
 /// definite.
 fn solve_spd(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
     for j in 0..d {
-        let row_j = a.get(j * d..j * d + j)?.to_vec();
-        let s = get(a, j * d + j) - row_j.iter().map(|x| x * x).sum::<f64>();
+        let (head, tail) = a.split_at_mut_checked((j + 1) * d)?;
+        let row_j = head.get(j * d..j * d + j)?;
+        let s = head.get(j * d + j)? - dot(row_j, row_j);
         if s <= 0.0 || !s.is_finite() {
             return None;
         }
         let ljj = s.sqrt();
-        *a.get_mut(j * d + j)? = ljj;
-        for i in j + 1..d {
-            let row_i = a.get(i * d..i * d + j)?;
-            let dot: f64 = row_i.iter().zip(&row_j).map(|(x, y)| x * y).sum();
-            let v = (get(a, i * d + j) - dot) / ljj;
-            *a.get_mut(i * d + j)? = v;
+        for row_i in tail.chunks_exact_mut(d) {
+            let (prefix, rest) = row_i.split_at_mut_checked(j)?;
+            let v = rest.first_mut()?;
+            *v = (*v - dot(prefix, row_j)) / ljj;
         }
+        *head.get_mut(j * d + j)? = ljj;
     }
     // Forward: L y = b.
     let mut y = vec![0.0; d];
     for i in 0..d {
         let row = a.get(i * d..i * d + i)?;
-        let dot: f64 = row.iter().zip(&y).map(|(l, v)| l * v).sum();
-        *y.get_mut(i)? = (get(b, i) - dot) / get(a, i * d + i);
+        let known = y.get(..i)?;
+        *y.get_mut(i)? = (get(b, i) - dot(row, known)) / get(a, i * d + i);
     }
     // Backward: Lᵀ x = y.
     let mut x = vec![0.0; d];
