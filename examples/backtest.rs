@@ -158,27 +158,34 @@ fn run() -> Result<(), Box<dyn Error>> {
         "\n## Cross-validation (5 folds, seed {}, train rows only)",
         args.seed
     );
-    for &min_level in &args.min_level {
-        for &bins in &args.bins {
-            let (cfg, results) = base
-                .clone()
-                .with_max_bins(bins)
-                .with_min_level_rows(min_level)
-                .tune_l2(data, &train, &args.l2, 5, args.seed)?;
-            for (l2, auc) in &results {
-                println!("min level {min_level:>3}  bins {bins:>3}  l2 {l2:>6}  cv auc {auc:.4}");
-            }
-            let top = results.iter().map(|r| r.1).fold(f64::MIN, f64::max);
-            if best.as_ref().is_none_or(|(_, b)| top > *b) {
-                best = Some((cfg, top));
+    for &monotone in &args.binning {
+        for &min_level in &args.min_level {
+            for &bins in &args.bins {
+                let (cfg, results) = base
+                    .clone()
+                    .with_max_bins(bins)
+                    .with_min_level_rows(min_level)
+                    .with_monotone(monotone)
+                    .tune_l2(data, &train, &args.l2, 5, args.seed)?;
+                let kind = if monotone { "monotone" } else { "quantile" };
+                for (l2, auc) in &results {
+                    println!("{kind} bins {bins:>3}  min level {min_level:>3}  l2 {l2:>6}  cv auc {auc:.4}");
+                }
+                let top = results.iter().map(|r| r.1).fold(f64::MIN, f64::max);
+                if best.as_ref().is_none_or(|(_, b)| top > *b) {
+                    best = Some((cfg, top));
+                }
             }
         }
     }
     let (config, cv_auc) = best.ok_or("give at least one --bins and --l2 value")?;
     let tune_ms = t_tune.elapsed().as_secs_f64() * 1e3;
     println!(
-        "chosen: min level {}, bins {}, l2 {} (cv auc {cv_auc:.4}); tuning took {tune_ms:.0} ms",
-        config.min_level_rows, config.max_bins, config.l2
+        "chosen: {} bins {}, min level {}, l2 {} (cv auc {cv_auc:.4}); tuning took {tune_ms:.0} ms",
+        if config.monotone { "monotone" } else { "quantile" },
+        config.max_bins,
+        config.min_level_rows,
+        config.l2
     );
 
     // Final fit: median of 3, as in the baselines.
@@ -474,6 +481,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         "cv_auc": cv_auc,
         "bins": config.max_bins,
         "min_level": config.min_level_rows,
+        "monotone": config.monotone,
         "l2": config.l2,
         "factors": card.factors().count(),
         "threshold": threshold.to_f64(),

@@ -341,6 +341,31 @@ fn fitting_is_deterministic_and_serializable() {
 }
 
 #[test]
+fn monotone_binning_gives_monotone_rates() {
+    let data = synthetic(3000, 29);
+    let card = ScorecardConfig::new(features())
+        .with_max_bins(20)
+        .with_monotone(true)
+        .fit(&data, &data.all_rows())
+        .unwrap();
+    let visits = card.features.iter().find(|f| f.feature.name == "visits").unwrap();
+    let rates: Vec<f64> = visits
+        .bins
+        .iter()
+        .skip(1)
+        .map(|b| b.train_positives as f64 / b.train_rows as f64)
+        .collect();
+    assert!(rates.len() >= 2);
+    // Visits raise the odds in the generating model: rates rise bin by bin.
+    assert!(rates.windows(2).all(|w| w[0] < w[1]), "{rates:?}");
+    let quantile = ScorecardConfig::new(features())
+        .with_max_bins(20)
+        .fit(&data, &data.all_rows())
+        .unwrap();
+    assert!(card.factors().count() < quantile.factors().count());
+}
+
+#[test]
 fn fitting_refuses_bad_input() {
     let data = synthetic(50, 1);
     let rows = data.all_rows();

@@ -6,7 +6,8 @@ pub(crate) const USAGE: &str = "\
 usage: backtest --csv PATH (--target COL --positive VALUE | --outcomes PATH --key COL [--outcome-date COL])
                 [--id COL] [--drop COL,..] [--numeric COL,..] [--categorical COL,..] [--sep CHAR]
                 [--split index|temporal] [--date COL] [--capacity N] [--out DIR]
-                [--missing VALUE,..] [--bins N,..] [--l2 X,..] [--min-level N,..] [--seed N]";
+                [--missing VALUE,..] [--bins N,..] [--l2 X,..] [--min-level N,..]
+                [--binning quantile,monotone] [--seed N]";
 
 #[derive(Debug, Default)]
 pub(crate) struct Args {
@@ -32,6 +33,8 @@ pub(crate) struct Args {
     /// Minimum training rows for a categorical level of its own, to try by
     /// cross-validation.
     pub(crate) min_level: Vec<usize>,
+    /// Numeric binnings to try by cross-validation: quantile, monotone.
+    pub(crate) binning: Vec<bool>,
     /// L2 penalties to try by cross-validation.
     pub l2: Vec<f64>,
     pub(crate) seed: u64,
@@ -51,6 +54,7 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Box<
         bins: vec![10, 20, 30, 40],
         l2: vec![1.0, 3.0, 10.0],
         min_level: vec![5],
+        binning: vec![false],
         seed: 42,
         ..Args::default()
     };
@@ -117,6 +121,16 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Box<
                     .map(|b| {
                         b.parse::<usize>()
                             .map_err(|_| format!("--min-level {b:?}: whole numbers"))
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "--binning" => {
+                a.binning = list(&value)
+                    .iter()
+                    .map(|b| match b.as_str() {
+                        "quantile" => Ok(false),
+                        "monotone" => Ok(true),
+                        other => Err(format!("--binning {other:?}: quantile or monotone")),
                     })
                     .collect::<Result<_, _>>()?
             }

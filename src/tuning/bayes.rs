@@ -72,6 +72,7 @@ impl NaiveBayesConfig {
             &self.features,
             self.max_bins.max(2),
             self.min_level_rows,
+            false,
         );
         let width = self.features.len();
         let mut counts = vec![(0usize, 0usize); enc.columns];

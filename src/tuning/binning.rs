@@ -134,36 +134,13 @@ impl Bin {
 }
 
 impl fmt::Display for Bin {
+    /// `is unknown`, `is another value`, or the predicate's own wording
+    /// (`in [3, 7)`, `>= 7`, `= "software"`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Bin::Missing => write!(f, "is unknown"),
-            Bin::Other => write!(f, "is another value"),
-            Bin::Range { min: None, max: None } => write!(f, "is any number"),
-            Bin::Range {
-                min: Some(a),
-                max: None,
-            } => write!(f, ">= {a}"),
-            Bin::Range {
-                min: None,
-                max: Some(b),
-            } => write!(f, "< {b}"),
-            Bin::Range {
-                min: Some(a),
-                max: Some(b),
-            } => write!(f, "in [{a}, {b})"),
-            Bin::OneOf { values } => match values.as_slice() {
-                [one] => write!(f, "= {one}"),
-                _ => {
-                    write!(f, "in [")?;
-                    for (i, v) in values.iter().enumerate() {
-                        if i > 0 {
-                            write!(f, ", ")?;
-                        }
-                        write!(f, "{v}")?;
-                    }
-                    write!(f, "]")
-                }
-            },
+        match (self, self.to_predicate()) {
+            (_, Some(p)) => write!(f, "{p}"),
+            (Bin::Missing, None) => write!(f, "is unknown"),
+            (_, None) => write!(f, "is another value"),
         }
     }
 }
@@ -258,31 +235,7 @@ impl FeatureBins {
                         }
                     }
                 }
-                let mut bins = vec![Bin::Missing];
-                let mut lower = None;
-                for &c in &cuts {
-                    bins.push(Bin::Range {
-                        min: lower,
-                        max: Some(c),
-                    });
-                    lower = Some(c);
-                }
-                bins.push(Bin::Range {
-                    min: lower,
-                    max: None,
-                });
-                let located = values
-                    .iter()
-                    .map(|v| match v.and_then(|v| v.as_f64()) {
-                        Some(x) => 1 + cuts.partition_point(|&c| c <= x) as u32,
-                        None => 0,
-                    })
-                    .collect();
-                let fb = FeatureBins {
-                    feature: feature.clone(),
-                    bins,
-                };
-                (fb, located)
+                numeric_bins(feature, cuts, values)
             }
             FeatureKind::Categorical => {
                 // Count exact values first (no allocation per row), noting
@@ -374,6 +327,94 @@ impl FeatureBins {
     pub(crate) fn len(&self) -> usize {
         self.bins.len()
     }
+}
+
+/// Numeric bins from cut points: `Missing`, then `[-inf, c1)`, `[c1, c2)`,
+/// ..., `[ck, inf)`; and the bin of each value.
+fn numeric_bins(
+    feature: &Feature,
+    cuts: Vec<f64>,
+    values: &[Option<AttrRef<'_>>],
+) -> (FeatureBins, Vec<u32>) {
+    let mut bins = vec![Bin::Missing];
+    let mut lower = None;
+    for &c in &cuts {
+        bins.push(Bin::Range {
+            min: lower,
+            max: Some(c),
+        });
+        lower = Some(c);
+    }
+    bins.push(Bin::Range {
+        min: lower,
+        max: None,
+    });
+    let located = values
+        .iter()
+        .map(|v| match v.and_then(|v| v.as_f64()) {
+            Some(x) => 1 + cuts.partition_point(|&c| c <= x) as u32,
+            None => 0,
+        })
+        .collect();
+    let fb = FeatureBins {
+        feature: feature.clone(),
+        bins,
+    };
+    (fb, located)
+}
+
+/// Merges adjacent numeric ranges (pool adjacent violators) until the
+/// training conversion rate rises, or falls, monotonically across them; the
+/// direction follows the weighted trend of the quantile bins. Returns the
+/// surviving cut points.
+fn monotone_cuts(fb: &FeatureBins, located: &[u32], labels: &[bool]) -> Vec<f64> {
+    // (positives, rows) per range bin (bin 1..).
+    let ranges = fb.len().saturating_sub(1);
+    let mut stats = vec![(0.0f64, 0.0f64); ranges];
+    for (&b, &y) in located.iter().zip(labels) {
+        if let Some(st) = (b as usize).checked_sub(1).and_then(|i| stats.get_mut(i)) {
+            st.0 += f64::from(u8::from(y));
+            st.1 += 1.0;
+        }
+    }
+    let total: f64 = stats.iter().map(|s| s.1).sum();
+    let mean_i = stats.iter().enumerate().map(|(i, s)| i as f64 * s.1).sum::<f64>() / total.max(1.0);
+    let mean_r = stats.iter().map(|s| s.0).sum::<f64>() / total.max(1.0);
+    let trend: f64 = stats
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.1 > 0.0)
+        .map(|(i, s)| (i as f64 - mean_i) * (s.0 / s.1 - mean_r) * s.1)
+        .sum();
+    let sign = if trend >= 0.0 { 1.0 } else { -1.0 };
+    // Blocks: (positives, rows, index of the last range in the block).
+    let mut blocks: Vec<(f64, f64, usize)> = Vec::with_capacity(ranges);
+    for (i, &(p, n)) in stats.iter().enumerate() {
+        let mut cur = (p, n, i);
+        while let Some(&(pp, pn, _)) = blocks.last() {
+            let rate = |p: f64, n: f64| if n > 0.0 { sign * p / n } else { f64::NAN };
+            // Empty blocks merge into their neighbour; violators pool.
+            if cur.1 == 0.0 || pn == 0.0 || rate(pp, pn) >= rate(cur.0, cur.1) {
+                cur = (pp + cur.0, pn + cur.1, cur.2);
+                blocks.pop();
+            } else {
+                break;
+            }
+        }
+        blocks.push(cur);
+    }
+    // The cut after each block but the last: the lower bound of the next
+    // range, which is the upper bound (`max`) of the block's last range.
+    blocks
+        .iter()
+        .rev()
+        .skip(1)
+        .rev()
+        .filter_map(|&(_, _, last)| match fb.bins.get(last + 1) {
+            Some(Bin::Range { max: Some(c), .. }) => Some(*c),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A small, fast, deterministic hasher (FxHash) for the binning maps: keys
@@ -539,7 +580,16 @@ impl Encoded {
         features: &[Feature],
         max_bins: usize,
         min_level_rows: usize,
+        monotone: bool,
     ) -> Encoded {
+        let labels: Vec<bool> = if monotone {
+            rows.iter()
+                .filter_map(|&r| data.row(r))
+                .map(|r| r.outcome.converted)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let picked: Vec<&super::LabeledLead> = rows.iter().filter_map(|&r| data.row(r)).collect();
         let mut bins = Vec::with_capacity(features.len());
         let mut offsets = Vec::with_capacity(features.len());
@@ -548,7 +598,11 @@ impl Encoded {
         let mut encoded = vec![0u32; picked.len() * width];
         let columns_of_values = extract(&picked, features);
         for ((f, feature), values) in features.iter().enumerate().zip(columns_of_values) {
-            let (fb, located) = FeatureBins::fit(feature, &values, max_bins, min_level_rows);
+            let (mut fb, mut located) = FeatureBins::fit(feature, &values, max_bins, min_level_rows);
+            if monotone && feature.kind == FeatureKind::Numeric {
+                let cuts = monotone_cuts(&fb, &located, &labels);
+                (fb, located) = numeric_bins(feature, cuts, &values);
+            }
             for (slot, b) in encoded.iter_mut().skip(f).step_by(width.max(1)).zip(located) {
                 *slot = columns as u32 + b;
             }
@@ -613,6 +667,33 @@ mod tests {
             }
         );
         assert_eq!(fb.bins[3], Bin::Other);
+    }
+
+    #[test]
+    fn monotone_binning_pools_violators() {
+        // Rates per decile: rising, with a dip at deciles 3-4 and noise at 8.
+        let rates = [0.1, 0.2, 0.3, 0.25, 0.2, 0.4, 0.5, 0.6, 0.55, 0.8];
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for (d, r) in rates.iter().enumerate() {
+            for k in 0..100 {
+                xs.push(Some(AttrRef::Int((d * 100 + k) as i64)));
+                ys.push((k as f64) < r * 100.0);
+            }
+        }
+        let (fb, at) = FeatureBins::fit(&Feature::numeric("x"), &xs, 10, 5);
+        assert_eq!(fb.len(), 11);
+        let cuts = monotone_cuts(&fb, &at, &ys);
+        // Deciles 2-4 pool (0.25 mean) and 7-8 pool (0.575): 7 ranges.
+        assert_eq!(cuts, vec![100.0, 200.0, 500.0, 600.0, 700.0, 900.0]);
+        let (mono, at) = numeric_bins(&Feature::numeric("x"), cuts, &xs);
+        let mut rate = vec![(0.0, 0.0); mono.len()];
+        for (&b, &y) in at.iter().zip(&ys) {
+            rate[b as usize].0 += f64::from(u8::from(y));
+            rate[b as usize].1 += 1.0;
+        }
+        let r: Vec<f64> = rate[1..].iter().map(|(p, n)| p / n).collect();
+        assert!(r.windows(2).all(|w| w[0] < w[1]), "{r:?}");
     }
 
     #[test]

@@ -118,6 +118,11 @@ pub struct ScorecardConfig {
     /// Categorical levels with fewer training rows than this share the
     /// `Other` bin with unseen levels. Default 5.
     pub min_level_rows: usize,
+    /// Merge adjacent numeric bins until the training conversion rate is
+    /// monotone across them (pool adjacent violators): fewer, steadier
+    /// factors a person can reason about. Default off.
+    #[serde(default)]
+    pub monotone: bool,
     /// L2 penalty on the bin weights (`1 / C` in scikit-learn terms).
     /// Default 1.
     pub l2: f64,
@@ -134,6 +139,7 @@ impl ScorecardConfig {
             features: features.into_iter().collect(),
             max_bins: 10,
             min_level_rows: 5,
+            monotone: false,
             l2: 1.0,
             scaling: PdoScaling::default(),
             max_iter: 50,
@@ -143,6 +149,12 @@ impl ScorecardConfig {
     /// Sets the number of quantile bins per numeric feature.
     pub fn with_max_bins(mut self, max_bins: usize) -> ScorecardConfig {
         self.max_bins = max_bins;
+        self
+    }
+
+    /// Sets monotone binning of numeric features.
+    pub fn with_monotone(mut self, monotone: bool) -> ScorecardConfig {
+        self.monotone = monotone;
         self
     }
 
@@ -203,7 +215,14 @@ impl ScorecardConfig {
     /// range, a single class, or a fit that diverges.
     pub fn fit(&self, data: &Dataset, rows: &[usize]) -> Result<Scorecard, TuningError> {
         self.validate(data, rows)?;
-        let enc = Encoded::fit(data, rows, &self.features, self.max_bins, self.min_level_rows);
+        let enc = Encoded::fit(
+            data,
+            rows,
+            &self.features,
+            self.max_bins,
+            self.min_level_rows,
+            self.monotone,
+        );
         let labels: Vec<bool> = rows
             .iter()
             .filter_map(|&r| data.row(r).map(|x| x.outcome.converted))
