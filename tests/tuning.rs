@@ -764,3 +764,18 @@ fn x_education_scorecard_reaches_the_lr_baseline_when_data_is_present() {
     assert!(m.auc.unwrap() >= 0.8615, "{m:?}");
     assert!(m.log_loss.unwrap() < 0.4535, "{m:?}");
 }
+
+#[test]
+fn tuning_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Dataset>();
+    check::<Scorecard>();
+    check::<leadflow::tuning::NaiveBayes>();
+    check::<ScorecardConfig>();
+    check::<leadflow::tuning::Calibration>();
+    check::<leadflow::tuning::Comparison>();
+    check::<leadflow::tuning::Replay>();
+    check::<Metrics>();
+    check::<leadflow::tuning::TuningError>();
+    check::<Backtest<'static>>();
+}

@@ -13,10 +13,13 @@ use crate::{Event, Lead, LeadId, Points};
 ///
 /// Object safe, so backtests take `&dyn Scorer`. Implemented by the fitted
 /// [`Scorecard`](super::Scorecard) and [`NaiveBayes`](super::NaiveBayes); the
-/// crate's scoring model implements it too, and so can any model of yours.
+/// crate's `ScoringModel` is designed to implement it as well, and so can any
+/// model of yours.
 ///
 /// The backtest only ever passes events with `at <= now`, sorted by time, so
-/// a scorer cannot look ahead even by mistake.
+/// a scorer cannot look ahead even by mistake. `Send + Sync`, like
+/// [`Criterion`](crate::criteria::Criterion), so a backtest can be shared
+/// across threads.
 ///
 /// # Example
 ///
@@ -36,7 +39,7 @@ use crate::{Event, Lead, LeadId, Points};
 /// # let _ = scorer;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub trait Scorer {
+pub trait Scorer: Send + Sync {
     /// The lead's score at `now`, from its attributes and the events known
     /// then (sorted by time).
     fn score(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Points;

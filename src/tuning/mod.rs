@@ -7,7 +7,7 @@
 //!   code by the host;
 //! - the [`Scorer`] trait is what a backtest replays through: a fitted
 //!   [`Scorecard`], a [`NaiveBayes`] model, or any model of your own (the
-//!   crate's scoring model implements it too);
+//!   crate's `ScoringModel` is designed to implement it as well);
 //! - [`Backtest`] scores each lead as of a cutoff using only the events known
 //!   then ([`Backtest::scores_at`]), replays each lead's history to find when
 //!   it would have crossed into MQL ([`Backtest::replay`]), lists the buyers a
