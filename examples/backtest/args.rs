@@ -40,6 +40,14 @@ pub(crate) struct Args {
     pub(crate) seed: u64,
 }
 
+/// A comma-separated list of numbers.
+fn numbers<T: std::str::FromStr>(flag: &str, value: &str, what: &str) -> Result<Vec<T>, String> {
+    list(value)
+        .iter()
+        .map(|v| v.parse::<T>().map_err(|_| format!("{flag} {v:?}: {what}")))
+        .collect()
+}
+
 fn list(v: &str) -> Vec<String> {
     v.split(',')
         .map(|s| s.trim().to_string())
@@ -100,30 +108,9 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Box<
             }
             "--out" => a.out = Some(value),
             "--missing" => a.missing = list(&value),
-            "--bins" => {
-                a.bins = list(&value)
-                    .iter()
-                    .map(|b| {
-                        b.parse::<usize>()
-                            .map_err(|_| format!("--bins {b:?}: whole numbers"))
-                    })
-                    .collect::<Result<_, _>>()?
-            }
-            "--l2" => {
-                a.l2 = list(&value)
-                    .iter()
-                    .map(|b| b.parse::<f64>().map_err(|_| format!("--l2 {b:?}: numbers")))
-                    .collect::<Result<_, _>>()?
-            }
-            "--min-level" => {
-                a.min_level = list(&value)
-                    .iter()
-                    .map(|b| {
-                        b.parse::<usize>()
-                            .map_err(|_| format!("--min-level {b:?}: whole numbers"))
-                    })
-                    .collect::<Result<_, _>>()?
-            }
+            "--bins" => a.bins = numbers(&flag, &value, "whole numbers")?,
+            "--l2" => a.l2 = numbers(&flag, &value, "numbers")?,
+            "--min-level" => a.min_level = numbers(&flag, &value, "whole numbers")?,
             "--binning" => {
                 a.binning = list(&value)
                     .iter()
