@@ -269,6 +269,7 @@ impl ScorecardConfig {
                     })
                 })
                 .collect::<Result<Vec<_>, TuningError>>()?;
+            let bins = merge_equal_points(bins);
             features.push(FeatureCard {
                 feature: fb.feature.clone(),
                 bins,
@@ -342,6 +343,43 @@ impl ScorecardConfig {
         })?;
         Ok((self.clone().with_l2(l2), results))
     }
+}
+
+/// Merges bins that score the same, so the card has fewer, larger factors
+/// and every score is unchanged: adjacent numeric ranges with equal points
+/// become one range, categorical levels with equal points one `OneOf`. The
+/// merged weight is the row-weighted mean, which rounds to the same points.
+fn merge_equal_points(bins: Vec<BinPoints>) -> Vec<BinPoints> {
+    let mut out: Vec<BinPoints> = Vec::with_capacity(bins.len());
+    for b in bins {
+        let target = match &b.bin {
+            Bin::Range { .. } => out
+                .last_mut()
+                .filter(|l| matches!(l.bin, Bin::Range { .. }) && l.points == b.points),
+            Bin::OneOf { .. } => out
+                .iter_mut()
+                .find(|l| matches!(l.bin, Bin::OneOf { .. }) && l.points == b.points),
+            _ => None,
+        };
+        let Some(into) = target else {
+            out.push(b);
+            continue;
+        };
+        let rows = (into.train_rows + b.train_rows) as f64;
+        into.weight = if rows > 0.0 {
+            (into.weight * into.train_rows as f64 + b.weight * b.train_rows as f64) / rows
+        } else {
+            (into.weight + b.weight) / 2.0
+        };
+        into.train_rows += b.train_rows;
+        into.train_positives += b.train_positives;
+        match (&mut into.bin, b.bin) {
+            (Bin::Range { max, .. }, Bin::Range { max: next, .. }) => *max = next,
+            (Bin::OneOf { values }, Bin::OneOf { values: more }) => values.extend(more),
+            _ => {}
+        }
+    }
+    out
 }
 
 pub(crate) fn check_rows(data: &Dataset, rows: &[usize]) -> Result<(), TuningError> {
@@ -523,5 +561,57 @@ impl Scorer for Scorecard {
 
     fn probability(&self, points: Points) -> Option<f64> {
         Some(Scorecard::probability(self, points))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AttrValue;
+
+    fn bp(bin: Bin, points: i64, weight: f64, rows: usize) -> BinPoints {
+        BinPoints {
+            bin,
+            points: Points::new(points),
+            weight,
+            train_rows: rows,
+            train_positives: rows / 2,
+        }
+    }
+
+    #[test]
+    fn equal_points_merge_without_changing_scores() {
+        let r = |min: Option<f64>, max: Option<f64>| Bin::Range { min, max };
+        let bins = vec![
+            bp(Bin::Missing, 0, 0.0, 3),
+            bp(r(None, Some(1.0)), 5, 0.17, 10),
+            bp(r(Some(1.0), Some(2.0)), 5, 0.18, 30),
+            bp(r(Some(2.0), None), 7, 0.24, 10),
+        ];
+        let merged = merge_equal_points(bins);
+        assert_eq!(merged.len(), 3);
+        assert_eq!(merged[1].bin, r(None, Some(2.0)));
+        assert_eq!((merged[1].points, merged[1].train_rows), (Points::new(5), 40));
+        assert!((merged[1].weight - (0.17 * 10.0 + 0.18 * 30.0) / 40.0).abs() < 1e-12);
+
+        let level = |v: &str| Bin::OneOf {
+            values: vec![AttrValue::text(v)],
+        };
+        let bins = vec![
+            bp(Bin::Missing, -3, -0.1, 5),
+            bp(level("a"), 4, 0.14, 10),
+            bp(level("b"), -2, -0.07, 10),
+            bp(level("c"), 4, 0.13, 10),
+            bp(Bin::Other, 0, 0.0, 2),
+        ];
+        let merged = merge_equal_points(bins);
+        assert_eq!(merged.len(), 4);
+        assert_eq!(
+            merged[1].bin,
+            Bin::OneOf {
+                values: vec![AttrValue::text("a"), AttrValue::text("c")]
+            }
+        );
+        assert_eq!(merged[3].bin, Bin::Other);
     }
 }
