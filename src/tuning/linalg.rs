@@ -64,8 +64,14 @@ pub(crate) fn fit_logistic(
     let mut objective = f64::INFINITY;
     let mut hess = vec![0.0; d * d];
     let mut grad = vec![0.0; d];
+    // Near the optimum the Hessian barely changes: once a step is small, the
+    // last factorisation is reused (a chord step) and only the gradient is
+    // recomputed, which costs a tenth of a Newton iteration.
+    let mut fresh = true;
     for iteration in 0..max_iter.max(1) {
-        hess.iter_mut().for_each(|h| *h = 0.0);
+        if fresh {
+            hess.iter_mut().for_each(|h| *h = 0.0);
+        }
         grad.iter_mut().for_each(|g| *g = 0.0);
         let mut loss = 0.0;
         for (cols, &y) in rows.chunks_exact(width.max(1)).zip(labels) {
@@ -73,9 +79,15 @@ pub(crate) fn fit_logistic(
             let p = sigmoid(z);
             loss += softplus(z) - if y { z } else { 0.0 };
             let r = p - f64::from(u8::from(y));
+            add(&mut grad, 0, r);
+            if !fresh {
+                for &c in cols {
+                    add(&mut grad, c as usize + 1, r);
+                }
+                continue;
+            }
             let w = (p * (1.0 - p)).max(1e-12);
             debug_assert!(cols.is_sorted(), "columns increase along a row");
-            add(&mut grad, 0, r);
             add(&mut hess, 0, w);
             for (a, &ca) in cols.iter().enumerate() {
                 let ia = ca as usize + 1;
@@ -96,7 +108,9 @@ pub(crate) fn fit_logistic(
             let wj = get(&theta, j);
             loss += 0.5 * l2 * wj * wj;
             add(&mut grad, j, l2 * wj);
-            add(&mut hess, j * d + j, l2);
+            if fresh {
+                add(&mut hess, j * d + j, l2);
+            }
         }
         if !loss.is_finite() {
             return Err(TuningError::Diverged { iteration, l2 });
@@ -106,16 +120,19 @@ pub(crate) fn fit_logistic(
             break;
         }
         objective = loss;
-        // Mirror the upper triangle.
-        for i in 0..d {
-            for j in 0..i {
-                let v = get(&hess, j * d + i);
-                if let Some(s) = hess.get_mut(i * d + j) {
-                    *s = v;
+        if fresh {
+            // Mirror the upper triangle, then factorise in place.
+            for i in 0..d {
+                for j in 0..i {
+                    let v = get(&hess, j * d + i);
+                    if let Some(s) = hess.get_mut(i * d + j) {
+                        *s = v;
+                    }
                 }
             }
+            cholesky(&mut hess, d).ok_or(TuningError::Diverged { iteration, l2 })?;
         }
-        let step = solve_spd(&mut hess, &grad, d).ok_or(TuningError::Diverged { iteration, l2 })?;
+        let step = solve_factored(&hess, &grad, d).ok_or(TuningError::Diverged { iteration, l2 })?;
         let mut max_step: f64 = 0.0;
         for (t, s) in theta.iter_mut().zip(&step) {
             *t -= s;
@@ -129,6 +146,7 @@ pub(crate) fn fit_logistic(
         if max_step < 1e-5 {
             break;
         }
+        fresh = max_step >= 1e-3;
     }
     let intercept = get(&theta, 0);
     let weights = theta.get(1..).unwrap_or(&[]).to_vec();
@@ -159,7 +177,16 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// Solves `A x = b` for a symmetric positive definite `A` (row-major `d×d`,
 /// overwritten by its Cholesky factor). `None` when `A` is not positive
 /// definite.
+#[cfg(test)]
 fn solve_spd(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
+    cholesky(a, d)?;
+    solve_factored(a, b, d)
+}
+
+/// Overwrites the lower triangle of a symmetric positive definite `A`
+/// (row-major `d×d`) with its Cholesky factor `L`. `None` when `A` is not
+/// positive definite.
+fn cholesky(a: &mut [f64], d: usize) -> Option<()> {
     for j in 0..d {
         let (head, tail) = a.split_at_mut_checked((j + 1) * d)?;
         let row_j = head.get(j * d..j * d + j)?;
@@ -175,6 +202,11 @@ fn solve_spd(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
         }
         *head.get_mut(j * d + j)? = ljj;
     }
+    Some(())
+}
+
+/// Solves `L Lᵀ x = b` with the factor left by [`cholesky`].
+fn solve_factored(a: &[f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
     // Forward: L y = b.
     let mut y = vec![0.0; d];
     for i in 0..d {
