@@ -779,3 +779,58 @@ fn tuning_types_are_send_and_sync() {
     check::<leadflow::tuning::TuningError>();
     check::<Backtest<'static>>();
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Scores at a cutoff depend only on the events known then, whatever the
+    /// order the host pushed them in, and never on later ones.
+    #[test]
+    fn backtest_is_order_independent_and_causal(
+        offsets in proptest::collection::vec((0i64..240, any::<bool>()), 0..30),
+        cutoff in 0i64..240,
+    ) {
+        let id = LeadId::new("p").unwrap();
+        let events: Vec<Event> = offsets
+            .iter()
+            .enumerate()
+            .map(|(i, &(h, demo))| {
+                let kind = if demo { EventKind::DemoRequest } else { page("/") };
+                event(&format!("e{i}"), &id, t0() + Duration::hours(h), kind)
+            })
+            .collect();
+        let mut reversed = events.clone();
+        reversed.reverse();
+        let known: Vec<Event> = events.iter().filter(|e| e.at <= t0() + Duration::hours(cutoff)).cloned().collect();
+        let mut a = Dataset::new();
+        a.push(Lead::new(id.clone(), t0()), events, Outcome::not_converted());
+        let mut b = Dataset::new();
+        b.push(Lead::new(id.clone(), t0()), reversed, Outcome::not_converted());
+        let mut c = Dataset::new();
+        c.push(Lead::new(id, t0()), known, Outcome::not_converted());
+        let at = t0() + Duration::hours(cutoff);
+        let bt = Backtest::new(&Engagement);
+        prop_assert_eq!(bt.scores_at(&a, at), bt.scores_at(&b, at));
+        prop_assert_eq!(bt.scores_at(&a, at), bt.scores_at(&c, at));
+    }
+
+    /// The calibrated threshold and the weekly gate never exceed capacity.
+    #[test]
+    fn calibration_never_exceeds_capacity(
+        leads in proptest::collection::vec((0i64..50, 0i64..60, any::<bool>()), 1..200),
+        capacity in 1usize..20,
+    ) {
+        let monday = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let candidates: Vec<Candidate> = leads
+            .iter()
+            .map(|&(s, d, won)| Candidate { score: Points::new(s), week: monday + Duration::days(d), converted: won })
+            .collect();
+        let cal = calibrate(&candidates, capacity);
+        if let Some(t) = cal.threshold {
+            prop_assert!(t.peak_per_week <= capacity);
+        }
+        let weeks = 60 / 7 + 1;
+        prop_assert!(cal.gate.mqls <= capacity * weeks);
+        prop_assert!(cal.gate.mqls <= candidates.len());
+    }
+}
