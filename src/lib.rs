@@ -82,6 +82,11 @@
 //!   to deal, SLA breaches, by source, channel, campaign, owner and cohort,
 //!   mergeable across shards; the account view (roll-up, buying-group
 //!   coverage, MQA) and CSQL expansion criteria.
+//! - **[`tuning`]**: measure a scoring model on history before switching to
+//!   it: point-in-time backtests through the [`Scorer`](tuning::Scorer)
+//!   trait, metrics (AUC, lift, missed buyers, weekly MQL volume), capacity
+//!   calibration, model comparison, and integer-points scorecards fitted from
+//!   outcomes.
 //!
 //! ## Determinism
 //!
@@ -113,6 +118,7 @@ mod scores;
 pub mod scoring;
 mod span;
 pub mod synthetic;
+pub mod tuning;
 mod value;
 
 pub use event::{AssetType, Event, EventKind, EventType, PageCategory};

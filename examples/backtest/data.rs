@@ -1,0 +1,308 @@
+//! Loading any leads CSV into a `tuning::Dataset`: outcome from a label
+//! column or a second table of converted keys, feature detection, date
+//! features, splits.
+
+use std::collections::{HashMap, HashSet};
+use std::error::Error;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use leadflow::tuning::{Dataset, Feature, FeatureKind, Outcome};
+use leadflow::{AttrValue, Lead, LeadId, keys};
+
+use crate::args::Args;
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+/// A CSV table as text.
+pub(crate) struct Table {
+    pub(crate) headers: Vec<String>,
+    pub(crate) rows: Vec<Vec<String>>,
+}
+
+pub(crate) fn read_table(path: &str, sep: u8) -> Res<Table> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    let headers: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_string()).collect();
+    let mut rows = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| format!("{path}: data row {i}: {e}"))?;
+        let mut row: Vec<String> = rec.iter().map(|v| v.trim().to_string()).collect();
+        row.resize(headers.len(), String::new());
+        rows.push(row);
+    }
+    Ok(Table { headers, rows })
+}
+
+impl Table {
+    pub(crate) fn column(&self, name: &str) -> Res<usize> {
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| format!("no column {name:?}; the columns are: {}", self.headers.join(", ")).into())
+    }
+}
+
+/// Parses the common date and time formats of CSV exports (UTC assumed).
+pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M:%S",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(Utc.from_utc_datetime(&t));
+        }
+    }
+    for f in ["%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%d.%m.%Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
+            return d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t));
+        }
+    }
+    None
+}
+
+/// What was loaded.
+pub(crate) struct Loaded {
+    pub(crate) data: Dataset,
+    pub(crate) features: Vec<Feature>,
+    /// The lead's date when `--date` is given.
+    pub(crate) dates: Option<Vec<DateTime<Utc>>>,
+    pub(crate) notes: Vec<String>,
+}
+
+fn is_missing(v: &str, extra: &[String]) -> bool {
+    matches!(v, "" | "NA" | "N/A" | "NaN" | "nan" | "null" | "NULL" | "None") || extra.iter().any(|m| m == v)
+}
+
+pub(crate) fn load(args: &Args) -> Res<Loaded> {
+    let table = read_table(&args.csv, args.sep)?;
+    let mut notes = Vec::new();
+    let n = table.rows.len();
+    if n == 0 {
+        return Err(format!("{} has no data rows", args.csv).into());
+    }
+    let mut excluded: HashSet<usize> = HashSet::new();
+    for d in &args.drop {
+        excluded.insert(table.column(d)?);
+    }
+    let id_col = args.id.as_deref().map(|c| table.column(c)).transpose()?;
+    excluded.extend(id_col);
+
+    // Outcome.
+    let mut converted = vec![false; n];
+    let mut converted_at: Vec<Option<DateTime<Utc>>> = vec![None; n];
+    match (&args.target, &args.outcomes) {
+        (Some(target), None) => {
+            let positive = args
+                .positive
+                .as_deref()
+                .ok_or("--target needs --positive VALUE")?;
+            let c = table.column(target)?;
+            excluded.insert(c);
+            for (flag, row) in converted.iter_mut().zip(&table.rows) {
+                *flag = row.get(c).is_some_and(|v| v == positive);
+            }
+        }
+        (None, Some(outcomes)) => {
+            let key = args.key.as_deref().ok_or("--outcomes needs --key COL")?;
+            let won = read_table(outcomes, args.sep)?;
+            let wk = won.column(key)?;
+            let wd = args.outcome_date.as_deref().map(|c| won.column(c)).transpose()?;
+            let mut when: HashMap<&str, Option<DateTime<Utc>>> = HashMap::new();
+            for row in &won.rows {
+                if let Some(k) = row.get(wk) {
+                    let at = wd.and_then(|c| row.get(c)).and_then(|v| parse_time(v));
+                    when.insert(k.as_str(), at);
+                }
+            }
+            let c = table.column(key)?;
+            excluded.insert(c);
+            for ((flag, at), row) in converted.iter_mut().zip(&mut converted_at).zip(&table.rows) {
+                if let Some(w) = row.get(c).and_then(|k| when.get(k.as_str())) {
+                    *flag = true;
+                    *at = *w;
+                }
+            }
+            notes.push(format!(
+                "outcomes: {} keys in {outcomes}, {} leads matched",
+                when.len(),
+                converted.iter().filter(|&&c| c).count()
+            ));
+        }
+        _ => {
+            return Err(
+                "give the outcome as --target COL --positive VALUE, or as --outcomes PATH --key COL".into(),
+            );
+        }
+    }
+
+    // Dates and derived features.
+    let date_col = args.date.as_deref().map(|c| table.column(c)).transpose()?;
+    let mut dates = None;
+    let epoch = Utc
+        .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+        .single()
+        .ok_or("epoch")?;
+    if let Some(c) = date_col {
+        excluded.insert(c);
+        let mut ds = Vec::with_capacity(n);
+        for (i, row) in table.rows.iter().enumerate() {
+            let v = row.get(c).map_or("", String::as_str);
+            ds.push(
+                parse_time(v).ok_or_else(|| {
+                    format!("data row {i}: cannot read date {v:?} in column {:?}", args.date)
+                })?,
+            );
+        }
+        dates = Some(ds);
+    }
+
+    // Feature detection.
+    let overrides: HashMap<&str, FeatureKind> = args
+        .numeric
+        .iter()
+        .map(|c| (c.as_str(), FeatureKind::Numeric))
+        .chain(
+            args.categorical
+                .iter()
+                .map(|c| (c.as_str(), FeatureKind::Categorical)),
+        )
+        .collect();
+    for c in overrides.keys() {
+        table.column(c)?;
+    }
+    let mut features: Vec<(usize, Feature)> = Vec::new();
+    for (c, name) in table.headers.iter().enumerate() {
+        if excluded.contains(&c) {
+            continue;
+        }
+        let values: Vec<&str> = table
+            .rows
+            .iter()
+            .map(|r| r.get(c).map_or("", String::as_str))
+            .filter(|v| !is_missing(v, &args.missing))
+            .collect();
+        let distinct: HashSet<&str> = values.iter().copied().collect();
+        let kind = match overrides.get(name.as_str()) {
+            Some(k) => *k,
+            None => {
+                if values.is_empty() || distinct.len() < 2 {
+                    notes.push(format!("column {name:?} has fewer than 2 values: ignored"));
+                    continue;
+                }
+                let numeric = values.iter().all(|v| v.parse::<f64>().is_ok_and(f64::is_finite));
+                if numeric && distinct.len() > 2 {
+                    FeatureKind::Numeric
+                } else {
+                    if !numeric && distinct.len() == values.len() && values.len() > 50 {
+                        notes.push(format!(
+                            "column {name:?} has a different value in every row (an id?): ignored; pass --categorical to keep it"
+                        ));
+                        continue;
+                    }
+                    FeatureKind::Categorical
+                }
+            }
+        };
+        features.push((
+            c,
+            Feature {
+                name: name.clone(),
+                kind,
+            },
+        ));
+    }
+    let date_names = args
+        .date
+        .as_ref()
+        .map(|d| (format!("{d} weekday"), format!("{d} days since 2017-06-01")));
+    if let Some((wd, days)) = &date_names {
+        features.push((usize::MAX, Feature::categorical(wd.clone())));
+        features.push((usize::MAX, Feature::numeric(days.clone())));
+    }
+
+    // Build the dataset.
+    let origin = NaiveDate::from_ymd_opt(2017, 6, 1).ok_or("origin")?;
+    let mut data = Dataset::new();
+    let mut refused = 0usize;
+    let mut ids = HashSet::new();
+    for (i, row) in table.rows.iter().enumerate() {
+        let id = id_col
+            .and_then(|c| row.get(c))
+            .filter(|v| !v.is_empty() && ids.insert((*v).clone()))
+            .and_then(|v| LeadId::new(v.clone()).ok())
+            .map_or_else(|| LeadId::new(format!("row-{i}")), Ok)?;
+        let created = dates
+            .as_ref()
+            .and_then(|d: &Vec<DateTime<Utc>>| d.get(i).copied())
+            .unwrap_or(epoch);
+        let mut lead = Lead::new(id, created);
+        for (c, f) in &features {
+            let Some(raw) = row.get(*c) else { continue };
+            if is_missing(raw, &args.missing) {
+                continue;
+            }
+            let value = match f.kind {
+                FeatureKind::Numeric => match raw.parse::<f64>() {
+                    Ok(x) if x.fract() == 0.0 && x.abs() < 9e15 => AttrValue::Int(x as i64),
+                    Ok(x) => AttrValue::number(x)?,
+                    Err(_) => continue,
+                },
+                _ => AttrValue::text(raw.clone()),
+            };
+            if lead.set_attribute(&f.name, value).is_err() {
+                refused += 1;
+            }
+        }
+        if let (Some((wd, days)), Some(t)) = (&date_names, dates.as_ref().and_then(|d| d.get(i))) {
+            lead.set_attribute(wd, t.weekday().to_string())?;
+            lead.set_attribute(days, (t.date_naive() - origin).num_days())?;
+        }
+        let outcome = Outcome::new(
+            converted.get(i).copied().unwrap_or(false),
+            converted_at.get(i).copied().flatten(),
+        );
+        data.push(lead, Vec::new(), outcome);
+    }
+    if refused > 0 {
+        notes.push(format!(
+            "{refused} values refused by well-known attributes ({}) of the wrong type: treated as missing",
+            keys::ALL.join(", ")
+        ));
+    }
+    Ok(Loaded {
+        data,
+        features: features.into_iter().map(|(_, f)| f).collect(),
+        dates,
+        notes,
+    })
+}
+
+/// `(train, test)` rows: by index (`i % 5 == 4` is test) or by time (the
+/// last 20 % by date, ties by row order).
+pub(crate) fn split(args: &Args, loaded: &Loaded) -> Res<(Vec<usize>, Vec<usize>)> {
+    let n = loaded.data.len();
+    match args.split.as_str() {
+        "index" => Ok(leadflow::tuning::index_split(n, 5, 4)?),
+        "temporal" => {
+            let dates = loaded.dates.as_ref().ok_or("--split temporal needs --date COL")?;
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| (dates.get(i).copied(), i));
+            let cut = n * 4 / 5;
+            let mut train: Vec<usize> = order.get(..cut).unwrap_or(&[]).to_vec();
+            let mut test: Vec<usize> = order.get(cut..).unwrap_or(&[]).to_vec();
+            train.sort_unstable();
+            test.sort_unstable();
+            Ok((train, test))
+        }
+        other => Err(format!("--split {other:?}: use index or temporal").into()),
+    }
+}

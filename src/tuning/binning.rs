@@ -1,0 +1,734 @@
+//! Features and bins: how attribute values are grouped before fitting.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{AttrRef, AttrValue, Event, EventKind, Lead, Predicate};
+
+/// How an attribute is treated when fitting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FeatureKind {
+    /// A number, cut into quantile bins (missing values get their own bin).
+    Numeric,
+    /// A level; rare and unseen levels share one bin, missing values get
+    /// their own.
+    Categorical,
+}
+
+/// An attribute to fit on, by the name [`Lead::attribute`] reads.
+///
+/// # Example
+///
+/// ```
+/// use leadflow::tuning::{Feature, FeatureKind};
+/// let f = Feature::numeric("employees");
+/// assert_eq!(f.kind, FeatureKind::Numeric);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Feature {
+    /// The attribute name.
+    pub name: String,
+    /// Numeric or categorical.
+    pub kind: FeatureKind,
+}
+
+impl Feature {
+    /// A numeric feature.
+    pub fn numeric(name: impl Into<String>) -> Feature {
+        Feature {
+            name: name.into(),
+            kind: FeatureKind::Numeric,
+        }
+    }
+
+    /// A categorical feature.
+    pub fn categorical(name: impl Into<String>) -> Feature {
+        Feature {
+            name: name.into(),
+            kind: FeatureKind::Categorical,
+        }
+    }
+}
+
+/// One bin of a feature: which values fall in it.
+///
+/// Serialized internally tagged: `{"type": "range", "min": 3.0, "max": 7.0}`.
+///
+/// # Example
+///
+/// ```
+/// use leadflow::tuning::Bin;
+/// use leadflow::{AttrRef, Predicate};
+///
+/// let bin = Bin::Range { min: Some(3.0), max: Some(7.0) };
+/// assert!(bin.matches(Some(AttrRef::Int(5))));
+/// assert_eq!(bin.to_predicate(), Some(Predicate::between(3.0, 7.0)));
+/// assert!(Bin::Missing.matches(None));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Bin {
+    /// The attribute is unknown (or, for a numeric feature, not a number).
+    Missing,
+    /// A number with `min <= value < max`; a missing bound is open.
+    Range {
+        /// Inclusive lower bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        /// Exclusive upper bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+    },
+    /// One of these levels (text compared ignoring ASCII case).
+    OneOf {
+        /// The levels.
+        values: Vec<AttrValue>,
+    },
+    /// A known value that no other bin of the feature takes: rare levels
+    /// (fewer training rows than the minimum) and levels never seen in
+    /// training.
+    Other,
+}
+
+impl Bin {
+    /// The equivalent [`Predicate`] on a present value, for converting the
+    /// bin into a scoring rule: `Range` → [`Predicate::Range`], `OneOf` →
+    /// [`Predicate::Equals`] or [`Predicate::OneOf`]. `None` for `Missing`
+    /// (a rule on the attribute being absent) and `Other` (a rule that fires
+    /// when no other bin of the feature does); fitted scorecards give the
+    /// `Other` bin of every categorical feature 0 points, so it needs no rule.
+    pub fn to_predicate(&self) -> Option<Predicate> {
+        match self {
+            Bin::Range { min, max } => Some(Predicate::Range { min: *min, max: *max }),
+            Bin::OneOf { values } => match values.as_slice() {
+                [one] => Some(Predicate::Equals { value: one.clone() }),
+                _ => Some(Predicate::OneOf {
+                    values: values.clone(),
+                }),
+            },
+            Bin::Missing | Bin::Other => None,
+        }
+    }
+
+    /// Whether a value falls in this bin on its own terms. `Other` matches
+    /// any present value: use it only after the feature's other bins.
+    pub fn matches(&self, value: Option<AttrRef<'_>>) -> bool {
+        match (self, value) {
+            (Bin::Missing, None) => true,
+            (Bin::Missing, Some(_)) | (_, None) => false,
+            (Bin::Other, Some(_)) => true,
+            (Bin::Range { min, max }, Some(v)) => v
+                .as_f64()
+                .is_some_and(|x| min.is_none_or(|m| x >= m) && max.is_none_or(|m| x < m)),
+            (Bin::OneOf { values }, Some(v)) => values.iter().any(|l| l.as_ref().loosely_equals(&v)),
+        }
+    }
+}
+
+impl fmt::Display for Bin {
+    /// `is unknown`, `is another value`, or the predicate's own wording
+    /// (`in [3, 7)`, `>= 7`, `= "software"`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self, self.to_predicate()) {
+            (_, Some(p)) => write!(f, "{p}"),
+            (Bin::Missing, None) => write!(f, "is unknown"),
+            (_, None) => write!(f, "is another value"),
+        }
+    }
+}
+
+/// The value of `key` for `lead` given the events known: the latest
+/// `AttributeChange` event for the key among `events` (those at or before
+/// `now` when given), else the lead's own attribute. Takes a position hint into the lead's custom
+/// attributes: leads built by the same code store their attributes in the
+/// same order, so checking the hinted slot first skips hashing the name.
+/// On a hit the hint moves to the next slot.
+pub(crate) fn read_attribute<'a>(
+    lead: &'a Lead,
+    events: &'a [Event],
+    key: &str,
+    now: Option<DateTime<Utc>>,
+    hint: &mut usize,
+) -> Option<AttrRef<'a>> {
+    let changed = events
+        .iter()
+        .rev()
+        .filter(|e| now.is_none_or(|t| e.at <= t))
+        .find_map(|e| match &e.kind {
+            EventKind::AttributeChange { key: k, value } if k == key => Some(value.as_ref()),
+            _ => None,
+        });
+    if changed.is_some() {
+        return changed;
+    }
+    if let Some((k, v)) = lead.custom.get_index(*hint) {
+        if k == key {
+            *hint += 1;
+            return Some(v.as_ref());
+        }
+    }
+    if crate::keys::ALL.contains(&key) {
+        return lead.attribute(key);
+    }
+    // Small maps: a scan comparing lengths first beats hashing the name.
+    let found = if lead.custom.len() <= 32 {
+        lead.custom
+            .iter()
+            .enumerate()
+            .find(|(_, (k, _))| k.as_str() == key)
+            .map(|(i, (_, v))| (i, v))
+    } else {
+        lead.custom.get_full(key).map(|(i, _, v)| (i, v))
+    };
+    found.map(|(i, v)| {
+        *hint = i + 1;
+        v.as_ref()
+    })
+}
+
+/// How a categorical value is keyed: text ignoring ASCII case, other values
+/// by their display form.
+fn level_key(value: AttrRef<'_>) -> String {
+    match value {
+        AttrRef::Text(s) => s.to_ascii_lowercase(),
+        other => other.to_string(),
+    }
+}
+
+/// The bins of one feature, fitted on training rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FeatureBins {
+    pub(crate) feature: Feature,
+    /// Bin 0 is always `Missing`.
+    pub(crate) bins: Vec<Bin>,
+}
+
+impl FeatureBins {
+    /// Fits bins on training values and returns the bin of each value.
+    /// `max_bins` quantile bins for numerics; levels with fewer than
+    /// `min_level_rows` rows go to `Other`.
+    pub(crate) fn fit(
+        feature: &Feature,
+        values: &[Option<AttrRef<'_>>],
+        max_bins: usize,
+        min_level_rows: usize,
+    ) -> (FeatureBins, Vec<u32>) {
+        match feature.kind {
+            FeatureKind::Numeric => {
+                let mut xs: Vec<f64> = values.iter().filter_map(|v| v.and_then(|v| v.as_f64())).collect();
+                xs.sort_unstable_by(f64::total_cmp);
+                let mut cuts: Vec<f64> = Vec::new();
+                let n = xs.len();
+                for q in 1..max_bins.max(1) {
+                    if let Some(&c) = xs.get(q * n / max_bins) {
+                        let above_min = xs.first().is_some_and(|&m| c > m);
+                        if above_min && cuts.last().is_none_or(|&l| c > l) {
+                            cuts.push(c);
+                        }
+                    }
+                }
+                numeric_bins(feature, cuts, values)
+            }
+            FeatureKind::Categorical => {
+                // Count exact values first (no allocation per row), noting
+                // each row's distinct-value id; then merge values that differ
+                // only by ASCII case.
+                let mut index: FxMap<AttrKey<'_>, u32> = FxMap::default();
+                // Per distinct value (by id): rows, first row, the value.
+                let mut stats: Vec<(usize, usize, AttrKey<'_>)> = Vec::new();
+                let mut ids: Vec<u32> = Vec::with_capacity(values.len());
+                // Most columns have a handful of levels: the first few
+                // distinct values are found by comparison, without hashing.
+                const SMALL: usize = 8;
+                let mut small: Vec<(AttrKey<'_>, u32)> = Vec::with_capacity(SMALL);
+                for (i, v) in values.iter().enumerate() {
+                    let Some(v) = v else {
+                        ids.push(u32::MAX);
+                        continue;
+                    };
+                    let key = AttrKey(*v);
+                    let id = match small.iter().find(|(k, _)| *k == key) {
+                        Some(&(_, id)) => id,
+                        None => {
+                            let next = stats.len() as u32;
+                            let id = *index.entry(key).or_insert(next);
+                            if id == next {
+                                stats.push((0, i, key));
+                                if small.len() < SMALL {
+                                    small.push((key, id));
+                                }
+                            }
+                            id
+                        }
+                    };
+                    if let Some(st) = stats.get_mut(id as usize) {
+                        st.0 += 1;
+                    }
+                    ids.push(id);
+                }
+                // Ids follow first appearance, so `stats` is in that order.
+                let mut counts: FxMap<String, (usize, usize, AttrValue)> = FxMap::default();
+                let mut id_keys: Vec<(u32, String)> = Vec::with_capacity(stats.len());
+                for (id, (c, first, v)) in stats.into_iter().enumerate() {
+                    let key = level_key(v.0);
+                    counts
+                        .entry(key.clone())
+                        .or_insert((0, first, v.0.to_owned_value()))
+                        .0 += c;
+                    id_keys.push((id as u32, key));
+                }
+                let mut kept: Vec<(String, (usize, usize, AttrValue))> = counts
+                    .into_iter()
+                    .filter(|(_, (c, _, _))| *c >= min_level_rows)
+                    .collect();
+                // Most frequent first; ties by first appearance.
+                kept.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
+                let mut bins = vec![Bin::Missing];
+                let mut levels: FxMap<String, u32> = FxMap::default();
+                for (key, (_, _, value)) in kept {
+                    levels.insert(key, bins.len() as u32);
+                    bins.push(Bin::OneOf { values: vec![value] });
+                }
+                let other = bins.len() as u32;
+                bins.push(Bin::Other);
+                let mut bin_of_id = vec![other; id_keys.len()];
+                for (id, key) in &id_keys {
+                    if let Some(slot) = bin_of_id.get_mut(*id as usize) {
+                        *slot = levels.get(key).copied().unwrap_or(other);
+                    }
+                }
+                let located = ids
+                    .into_iter()
+                    .map(|id| {
+                        if id == u32::MAX {
+                            0
+                        } else {
+                            bin_of_id.get(id as usize).copied().unwrap_or(other)
+                        }
+                    })
+                    .collect();
+                let fb = FeatureBins {
+                    feature: feature.clone(),
+                    bins,
+                };
+                (fb, located)
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.bins.len()
+    }
+}
+
+/// Numeric bins from cut points: `Missing`, then `[-inf, c1)`, `[c1, c2)`,
+/// ..., `[ck, inf)`; and the bin of each value.
+fn numeric_bins(
+    feature: &Feature,
+    cuts: Vec<f64>,
+    values: &[Option<AttrRef<'_>>],
+) -> (FeatureBins, Vec<u32>) {
+    let mut bins = vec![Bin::Missing];
+    let mut lower = None;
+    for &c in &cuts {
+        bins.push(Bin::Range {
+            min: lower,
+            max: Some(c),
+        });
+        lower = Some(c);
+    }
+    bins.push(Bin::Range {
+        min: lower,
+        max: None,
+    });
+    let located = values
+        .iter()
+        .map(|v| match v.and_then(|v| v.as_f64()) {
+            Some(x) => 1 + cuts.partition_point(|&c| c <= x) as u32,
+            None => 0,
+        })
+        .collect();
+    let fb = FeatureBins {
+        feature: feature.clone(),
+        bins,
+    };
+    (fb, located)
+}
+
+/// Merges adjacent numeric ranges (pool adjacent violators) until the
+/// training conversion rate rises, or falls, monotonically across them; the
+/// direction follows the weighted trend of the quantile bins. Returns the
+/// surviving cut points.
+fn monotone_cuts(fb: &FeatureBins, located: &[u32], labels: &[bool]) -> Vec<f64> {
+    // (positives, rows) per range bin (bin 1..).
+    let ranges = fb.len().saturating_sub(1);
+    let mut stats = vec![(0.0f64, 0.0f64); ranges];
+    for (&b, &y) in located.iter().zip(labels) {
+        if let Some(st) = (b as usize).checked_sub(1).and_then(|i| stats.get_mut(i)) {
+            st.0 += f64::from(u8::from(y));
+            st.1 += 1.0;
+        }
+    }
+    let total: f64 = stats.iter().map(|s| s.1).sum();
+    let mean_i = stats.iter().enumerate().map(|(i, s)| i as f64 * s.1).sum::<f64>() / total.max(1.0);
+    let mean_r = stats.iter().map(|s| s.0).sum::<f64>() / total.max(1.0);
+    let trend: f64 = stats
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.1 > 0.0)
+        .map(|(i, s)| (i as f64 - mean_i) * (s.0 / s.1 - mean_r) * s.1)
+        .sum();
+    let sign = if trend >= 0.0 { 1.0 } else { -1.0 };
+    // Blocks: (positives, rows, index of the last range in the block).
+    let mut blocks: Vec<(f64, f64, usize)> = Vec::with_capacity(ranges);
+    for (i, &(p, n)) in stats.iter().enumerate() {
+        let mut cur = (p, n, i);
+        while let Some(&(pp, pn, _)) = blocks.last() {
+            let rate = |p: f64, n: f64| if n > 0.0 { sign * p / n } else { f64::NAN };
+            // Empty blocks merge into their neighbour; violators pool.
+            if cur.1 == 0.0 || pn == 0.0 || rate(pp, pn) >= rate(cur.0, cur.1) {
+                cur = (pp + cur.0, pn + cur.1, cur.2);
+                blocks.pop();
+            } else {
+                break;
+            }
+        }
+        blocks.push(cur);
+    }
+    // The cut after each block but the last: the lower bound of the next
+    // range, which is the upper bound (`max`) of the block's last range.
+    blocks
+        .iter()
+        .rev()
+        .skip(1)
+        .rev()
+        .filter_map(|&(_, _, last)| match fb.bins.get(last + 1) {
+            Some(Bin::Range { max: Some(c), .. }) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A small, fast, deterministic hasher (FxHash) for the binning maps: keys
+/// are attribute levels, not attacker-chosen input worth SipHash's cost.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// A value hashed and compared exactly (numbers by bits).
+#[derive(Debug, Clone, Copy)]
+struct AttrKey<'a>(AttrRef<'a>);
+
+impl PartialEq for AttrKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (AttrRef::Number(a), AttrRef::Number(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl Eq for AttrKey<'_> {}
+
+impl std::hash::Hash for AttrKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self.0 {
+            AttrRef::Bool(b) => (0u8, b).hash(state),
+            AttrRef::Int(i) => (1u8, i).hash(state),
+            AttrRef::Number(n) => (2u8, n.to_bits()).hash(state),
+            AttrRef::Text(s) => (3u8, s).hash(state),
+        }
+    }
+}
+
+/// Helper to own a borrowed value.
+trait ToOwnedValue {
+    fn to_owned_value(&self) -> AttrValue;
+}
+
+impl ToOwnedValue for AttrRef<'_> {
+    fn to_owned_value(&self) -> AttrValue {
+        match *self {
+            AttrRef::Bool(b) => AttrValue::Bool(b),
+            AttrRef::Int(i) => AttrValue::Int(i),
+            AttrRef::Number(n) => AttrValue::Number(n),
+            AttrRef::Text(s) => AttrValue::Text(s.to_owned()),
+        }
+    }
+}
+
+/// Fitted bins for every feature plus each training row's bins, as global
+/// column indices (feature offsets added), `features.len()` per row.
+#[derive(Debug, Clone)]
+pub(crate) struct Encoded {
+    pub(crate) bins: Vec<FeatureBins>,
+    pub(crate) offsets: Vec<usize>,
+    pub(crate) columns: usize,
+    pub(crate) rows: Vec<u32>,
+}
+
+/// Every feature's value for every row, column by column: one pass over each
+/// lead's custom attributes (a hash per attribute present, not per feature),
+/// well-known attributes by name, then `AttributeChange` events in time order
+/// (the latest wins).
+fn extract<'a>(rows: &[&'a super::LabeledLead], features: &[Feature]) -> Vec<Vec<Option<AttrRef<'a>>>> {
+    // Leads built by the same code store their attributes in the same
+    // order, so the feature after the last one found is checked first; the
+    // map is the fallback.
+    let index: FxMap<&str, usize> = features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name.as_str(), i))
+        .collect();
+    let names: Vec<&str> = features.iter().map(|f| f.name.as_str()).collect();
+    let well_known: Vec<(usize, &str)> = features
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| crate::keys::ALL.contains(&f.name.as_str()))
+        .map(|(i, f)| (i, f.name.as_str()))
+        .collect();
+    let mut guess = 0usize;
+    let mut find = |key: &str| {
+        let f = if names.get(guess).is_some_and(|n| *n == key) {
+            Some(guess)
+        } else {
+            index.get(key).copied()
+        };
+        if let Some(f) = f {
+            guess = f + 1;
+        }
+        f
+    };
+    let mut out: Vec<Vec<Option<AttrRef<'a>>>> = features.iter().map(|_| vec![None; rows.len()]).collect();
+    let mut set = |f: usize, r: usize, v: AttrRef<'a>| {
+        if let Some(slot) = out.get_mut(f).and_then(|c| c.get_mut(r)) {
+            *slot = Some(v);
+        }
+    };
+    for (r, row) in rows.iter().enumerate() {
+        for (k, v) in &row.lead.custom {
+            if let Some(f) = find(k) {
+                set(f, r, v.as_ref());
+            }
+        }
+        for &(f, name) in &well_known {
+            if let Some(v) = row.lead.attribute(name) {
+                set(f, r, v);
+            }
+        }
+        for e in &row.events {
+            if let EventKind::AttributeChange { key, value } = &e.kind {
+                if let Some(f) = find(key) {
+                    set(f, r, value.as_ref());
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Encoded {
+    /// Fits bins on `rows` of `data` and encodes those rows.
+    pub(crate) fn fit(
+        data: &super::Dataset,
+        rows: &[usize],
+        features: &[Feature],
+        max_bins: usize,
+        min_level_rows: usize,
+        monotone: bool,
+    ) -> Encoded {
+        let labels: Vec<bool> = if monotone {
+            rows.iter()
+                .filter_map(|&r| data.row(r))
+                .map(|r| r.outcome.converted)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let picked: Vec<&super::LabeledLead> = rows.iter().filter_map(|&r| data.row(r)).collect();
+        let mut bins = Vec::with_capacity(features.len());
+        let mut offsets = Vec::with_capacity(features.len());
+        let mut columns = 0;
+        let width = features.len();
+        let mut encoded = vec![0u32; picked.len() * width];
+        let columns_of_values = extract(&picked, features);
+        for ((f, feature), values) in features.iter().enumerate().zip(columns_of_values) {
+            let (mut fb, mut located) = FeatureBins::fit(feature, &values, max_bins, min_level_rows);
+            if monotone && feature.kind == FeatureKind::Numeric {
+                let cuts = monotone_cuts(&fb, &located, &labels);
+                (fb, located) = numeric_bins(feature, cuts, &values);
+            }
+            for (slot, b) in encoded.iter_mut().skip(f).step_by(width.max(1)).zip(located) {
+                *slot = columns as u32 + b;
+            }
+            offsets.push(columns);
+            columns += fb.len();
+            bins.push(fb);
+        }
+        Encoded {
+            bins,
+            offsets,
+            columns,
+            rows: encoded,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_quantile_bins() {
+        let mut xs: Vec<Option<AttrRef<'_>>> = (0..100).map(|i| Some(AttrRef::Int(i))).collect();
+        xs.push(None);
+        xs.push(Some(AttrRef::Text("x")));
+        let (fb, at) = FeatureBins::fit(&Feature::numeric("x"), &xs, 4, 5);
+        assert_eq!(fb.len(), 5); // missing + 4
+        assert_eq!((at[0], at[25], at[99], at[100], at[101]), (1, 2, 4, 0, 0));
+        assert_eq!(
+            fb.bins[1],
+            Bin::Range {
+                min: None,
+                max: Some(25.0)
+            }
+        );
+        assert_eq!(
+            fb.bins[4],
+            Bin::Range {
+                min: Some(75.0),
+                max: None
+            }
+        );
+        assert!(fb.bins[1].matches(Some(AttrRef::Number(-5.0))));
+        assert!(fb.bins[4].matches(Some(AttrRef::Number(1000.0))));
+    }
+
+    #[test]
+    fn categorical_rare_levels_share_other() {
+        let mut xs = vec![Some(AttrRef::Text("a")); 3];
+        xs.extend(vec![Some(AttrRef::Text("A")); 3]);
+        xs.extend(vec![Some(AttrRef::Text("B")); 5]);
+        xs.push(Some(AttrRef::Text("c")));
+        xs.push(None);
+        let (fb, at) = FeatureBins::fit(&Feature::categorical("x"), &xs, 10, 5);
+        assert_eq!(fb.len(), 4);
+        // "a" and "A" are one level of 6 rows, the most frequent.
+        assert_eq!(&at[..], &[1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 0]);
+        assert_eq!(
+            fb.bins[1],
+            Bin::OneOf {
+                values: vec![AttrValue::text("a")]
+            }
+        );
+        assert_eq!(fb.bins[3], Bin::Other);
+    }
+
+    #[test]
+    fn monotone_binning_pools_violators() {
+        // Rates per decile: rising, with a dip at deciles 3-4 and noise at 8.
+        let rates = [0.1, 0.2, 0.3, 0.25, 0.2, 0.4, 0.5, 0.6, 0.55, 0.8];
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for (d, r) in rates.iter().enumerate() {
+            for k in 0..100 {
+                xs.push(Some(AttrRef::Int((d * 100 + k) as i64)));
+                ys.push((k as f64) < r * 100.0);
+            }
+        }
+        let (fb, at) = FeatureBins::fit(&Feature::numeric("x"), &xs, 10, 5);
+        assert_eq!(fb.len(), 11);
+        let cuts = monotone_cuts(&fb, &at, &ys);
+        // Deciles 2-4 pool (0.25 mean) and 7-8 pool (0.575): 7 ranges.
+        assert_eq!(cuts, vec![100.0, 200.0, 500.0, 600.0, 700.0, 900.0]);
+        let (mono, at) = numeric_bins(&Feature::numeric("x"), cuts, &xs);
+        let mut rate = vec![(0.0, 0.0); mono.len()];
+        for (&b, &y) in at.iter().zip(&ys) {
+            rate[b as usize].0 += f64::from(u8::from(y));
+            rate[b as usize].1 += 1.0;
+        }
+        let r: Vec<f64> = rate[1..].iter().map(|(p, n)| p / n).collect();
+        assert!(r.windows(2).all(|w| w[0] < w[1]), "{r:?}");
+    }
+
+    #[test]
+    fn constant_numeric_has_one_range() {
+        let xs = vec![Some(AttrRef::Int(3)); 10];
+        let (fb, at) = FeatureBins::fit(&Feature::numeric("x"), &xs, 10, 5);
+        assert_eq!(fb.len(), 2);
+        assert!(at.iter().all(|&b| b == 1));
+    }
+
+    #[test]
+    fn attribute_changes_override_the_lead() {
+        use chrono::TimeZone;
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut lead = Lead::new(crate::LeadId::new("l").unwrap(), t);
+        lead.set_attribute("plan", "free").unwrap();
+        let change = Event::new(
+            crate::EventId::new("e").unwrap(),
+            lead.id.clone(),
+            t + chrono::Duration::days(1),
+            EventKind::AttributeChange {
+                key: "plan".into(),
+                value: AttrValue::text("pro"),
+            },
+        );
+        let events = [change];
+        let mut hint = 0;
+        assert_eq!(
+            read_attribute(&lead, &events, "plan", Some(t), &mut hint),
+            Some(AttrRef::Text("free"))
+        );
+        assert_eq!(
+            read_attribute(&lead, &events, "plan", None, &mut hint),
+            Some(AttrRef::Text("pro"))
+        );
+        assert_eq!(read_attribute(&lead, &[], "nope", None, &mut hint), None);
+    }
+}

@@ -1,0 +1,56 @@
+//! Errors of the tuning namespace.
+
+/// Why a fit, split or calibration could not be done.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TuningError {
+    /// No training rows were given.
+    #[error("no training rows: pass at least one row index of the dataset")]
+    NoRows,
+    /// A row index is outside the dataset.
+    #[error("row {row} is out of range for a dataset of {len} rows: pass indices below {len}")]
+    RowOutOfRange {
+        /// The offending index.
+        row: usize,
+        /// The dataset length.
+        len: usize,
+    },
+    /// The training rows hold only one class.
+    #[error(
+        "training rows hold {positives} converted and {negatives} unconverted leads: both classes are needed"
+    )]
+    OneClass {
+        /// Converted leads among the training rows.
+        positives: usize,
+        /// Unconverted leads among the training rows.
+        negatives: usize,
+    },
+    /// A configuration number is out of its range.
+    #[error("{name} = {value} is invalid: {expected}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// The refused value.
+        value: f64,
+        /// What is accepted.
+        expected: &'static str,
+    },
+    /// No features were given.
+    #[error("no features: name at least one attribute to fit on")]
+    NoFeatures,
+    /// The same attribute was named twice.
+    #[error("feature {name:?} is listed twice: name each attribute once")]
+    DuplicateFeature {
+        /// The attribute name.
+        name: String,
+    },
+    /// The optimiser produced a non-finite number (for example perfectly
+    /// separated data with no regularisation).
+    #[error("fit diverged at iteration {iteration}: raise l2 (now {l2}) or drop the separating feature")]
+    Diverged {
+        /// Newton iteration where it happened.
+        iteration: usize,
+        /// The L2 strength used.
+        l2: f64,
+    },
+}
