@@ -32,6 +32,9 @@ use crate::value::{AttrRef, AttrValue};
 pub enum Predicate {
     /// The value is present (any value).
     Exists,
+    /// The value is absent (unknown). The one predicate that holds for a
+    /// missing value; see [`Predicate::matches`].
+    Missing,
     /// The value equals this one (numbers by value, text ignoring ASCII case).
     Equals {
         /// The value to compare with.
@@ -157,10 +160,28 @@ impl Predicate {
         }
     }
 
-    /// Tests a present value.
+    /// Tests a value that may be absent: [`Predicate::Missing`] holds only
+    /// for an absent value, every other predicate only for a present value
+    /// that passes [`test`](Self::test).
+    ///
+    /// ```
+    /// use leadflow::{AttrRef, Predicate};
+    /// assert!(Predicate::Missing.matches(None));
+    /// assert!(!Predicate::Exists.matches(None));
+    /// assert!(Predicate::at_least(1.0).matches(Some(AttrRef::Int(3))));
+    /// ```
+    pub fn matches(&self, value: Option<AttrRef<'_>>) -> bool {
+        match value {
+            None => matches!(self, Predicate::Missing),
+            Some(v) => self.test(v),
+        }
+    }
+
+    /// Tests a present value ([`Predicate::Missing`] never holds for one).
     pub fn test(&self, value: AttrRef<'_>) -> bool {
         match self {
             Predicate::Exists => true,
+            Predicate::Missing => false,
             Predicate::Equals { value: v } => v.as_ref().loosely_equals(&value),
             Predicate::OneOf { values } => values.iter().any(|v| v.as_ref().loosely_equals(&value)),
             Predicate::Range { min, max } => value
@@ -188,6 +209,7 @@ impl fmt::Display for Predicate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Predicate::Exists => write!(f, "is known"),
+            Predicate::Missing => write!(f, "is unknown"),
             Predicate::Equals { value } => write!(f, "= {value}"),
             Predicate::OneOf { values } => {
                 write!(f, "in [")?;
@@ -322,7 +344,8 @@ pub struct EventMatcher {
     /// Only events through this channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
-    /// Predicates on [`Event::property`] values; a missing property fails.
+    /// Predicates on [`Event::property`] values; a missing property fails
+    /// every predicate but [`Predicate::Missing`].
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub properties: IndexMap<String, Predicate>,
 }
@@ -438,7 +461,7 @@ impl EventMatcher {
         }
         self.properties
             .iter()
-            .all(|(key, p)| event.property(key).is_some_and(|v| p.test(v)))
+            .all(|(key, p)| p.matches(event.property(key)))
     }
 }
 

@@ -38,12 +38,12 @@ use crate::span::Span;
 /// assert_eq!(a.next_u64(), b.next_u64());
 /// assert!(a.below(10) < 10);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SplitMix64(u64);
 
 impl SplitMix64 {
     /// A generator from a seed.
-    pub fn new(seed: u64) -> SplitMix64 {
+    pub const fn new(seed: u64) -> SplitMix64 {
         SplitMix64(seed)
     }
 
@@ -354,6 +354,14 @@ mod tests {
         assert!(views > 20_000 && views < 25_000, "{views}");
         assert!(demos > 200 && demos < 600, "{demos}");
         assert!(w.events.windows(2).all(|p| p[0].at <= p[1].at));
+    }
+
+    #[test]
+    fn splitmix_known_values() {
+        // Reference values of SplitMix64 seeded with 0.
+        let mut r = SplitMix64::new(0);
+        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
     }
 
     #[test]

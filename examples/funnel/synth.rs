@@ -18,28 +18,20 @@ use leadflow::{
     Scores, Seniority, Source, Transition,
 };
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, good, deterministic PRNG.
+/// The crate's deterministic generator with the few helpers this history
+/// needs.
 #[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(u64);
+pub(crate) struct SplitMix64(leadflow::synthetic::SplitMix64);
 
 impl SplitMix64 {
     /// A generator from a seed.
     pub(crate) fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
+        SplitMix64(leadflow::synthetic::SplitMix64::new(seed))
     }
 
-    /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`).
+    /// A number in `0..n` (0 when `n` is 0).
     pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
+        self.0.below(n)
     }
 
     /// True with probability `percent / 100`.

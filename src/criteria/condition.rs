@@ -98,7 +98,7 @@ pub enum Condition {
         session_gap: Span,
     },
     /// An attribute satisfies a predicate. Unknown when the attribute is
-    /// unknown.
+    /// unknown, except for [`Predicate::Missing`], which is then met.
     Attribute {
         /// The attribute name (see [`Lead::attribute`](crate::Lead::attribute)).
         key: String,
@@ -518,10 +518,13 @@ impl Criterion for Condition {
                 within,
                 session_gap,
             } => Outcome::from_bool(distinct_visits(view, *page, now, *within, *session_gap) >= *at_least),
-            Condition::Attribute { key, predicate } => view
-                .lead
-                .attribute(key)
-                .map_or(Outcome::Unknown, |v| Outcome::from_bool(predicate.test(v))),
+            Condition::Attribute { key, predicate } => view.lead.attribute(key).map_or_else(
+                || match predicate {
+                    Predicate::Missing => Outcome::Met,
+                    _ => Outcome::Unknown,
+                },
+                |v| Outcome::from_bool(predicate.test(v)),
+            ),
             Condition::Checklist { at_least, .. } => {
                 let (met, unknown) = checklist_counts(view.checklist, &self.checklist_items());
                 k_of_n(met, unknown, *at_least)

@@ -44,7 +44,7 @@ impl Compiled {
         }
         self.properties
             .iter()
-            .all(|(key, p)| event.property(key).is_some_and(|v| p.test(v)))
+            .all(|(key, p)| p.matches(event.property(key)))
     }
 }
 

@@ -86,7 +86,7 @@ pub enum Trigger {
     Attribute {
         /// The attribute name (see [`Lead::attribute`]).
         key: String,
-        /// The test; an unknown attribute never matches.
+        /// The test; an unknown attribute matches only [`Predicate::Missing`].
         predicate: Predicate,
     },
 }
@@ -255,7 +255,7 @@ impl Rule {
     /// True when the rule is an attribute rule that holds for `lead`.
     pub fn matches_lead(&self, lead: &Lead) -> bool {
         match &self.when {
-            Trigger::Attribute { key, predicate } => lead.attribute(key).is_some_and(|v| predicate.test(v)),
+            Trigger::Attribute { key, predicate } => predicate.matches(lead.attribute(key)),
             Trigger::Event { .. } => false,
         }
     }

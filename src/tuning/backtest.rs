@@ -12,9 +12,9 @@ use crate::{Event, Lead, LeadId, Points};
 /// events known at `now`.
 ///
 /// Object safe, so backtests take `&dyn Scorer`. Implemented by the fitted
-/// [`Scorecard`](super::Scorecard) and [`NaiveBayes`](super::NaiveBayes); the
-/// crate's `ScoringModel` is designed to implement it as well, and so can any
-/// model of yours.
+/// [`Scorecard`](super::Scorecard), [`NaiveBayes`](super::NaiveBayes) and
+/// [`ScoringModel`](crate::scoring::ScoringModel) (by its combined score);
+/// so can any model of yours.
 ///
 /// The backtest only ever passes events with `at <= now`, sorted by time, so
 /// a scorer cannot look ahead even by mistake. `Send + Sync`, like
@@ -49,6 +49,14 @@ pub trait Scorer: Send + Sync {
     fn probability(&self, points: Points) -> Option<f64> {
         let _ = points;
         None
+    }
+}
+
+/// A [`ScoringModel`](crate::scoring::ScoringModel) scores by its combined
+/// score. It yields no probability.
+impl Scorer for crate::scoring::ScoringModel {
+    fn score(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Points {
+        crate::scoring::ScoringModel::score(self, lead, events, now).combined
     }
 }
 

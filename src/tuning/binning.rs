@@ -99,12 +99,11 @@ pub enum Bin {
 }
 
 impl Bin {
-    /// The equivalent [`Predicate`] on a present value, for converting the
-    /// bin into a scoring rule: `Range` → [`Predicate::Range`], `OneOf` →
-    /// [`Predicate::Equals`] or [`Predicate::OneOf`]. `None` for `Missing`
-    /// (a rule on the attribute being absent) and `Other` (a rule that fires
-    /// when no other bin of the feature does); fitted scorecards give the
-    /// `Other` bin of every categorical feature 0 points, so it needs no rule.
+    /// The equivalent [`Predicate`], for converting the bin into a scoring
+    /// rule: `Range` → [`Predicate::Range`], `OneOf` → [`Predicate::Equals`]
+    /// or [`Predicate::OneOf`], `Missing` → [`Predicate::Missing`]. `None`
+    /// for `Other` (it fires when no other bin of the feature does); fitted
+    /// scorecards give every `Other` bin 0 points, so it needs no rule.
     pub fn to_predicate(&self) -> Option<Predicate> {
         match self {
             Bin::Range { min, max } => Some(Predicate::Range { min: *min, max: *max }),
@@ -114,7 +113,8 @@ impl Bin {
                     values: values.clone(),
                 }),
             },
-            Bin::Missing | Bin::Other => None,
+            Bin::Missing => Some(Predicate::Missing),
+            Bin::Other => None,
         }
     }
 

@@ -53,4 +53,11 @@ pub enum TuningError {
         /// The L2 strength used.
         l2: f64,
     },
+    /// The fitted scorecard cannot be written as a scoring model.
+    #[error("cannot convert the scorecard into a scoring model: {message}")]
+    Conversion {
+        /// What went wrong (a bin without an equivalent rule, or the model's
+        /// own validation).
+        message: String,
+    },
 }

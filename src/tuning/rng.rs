@@ -2,65 +2,8 @@
 
 use super::TuningError;
 
-/// A tiny, fast, seeded pseudo-random generator (SplitMix64).
-///
-/// The same seed always gives the same sequence on every platform, which is
-/// all the tuning code needs: shuffles for cross-validation folds and
-/// synthetic data.
-///
-/// # Example
-///
-/// ```
-/// use leadflow::tuning::SplitMix64;
-///
-/// let mut a = SplitMix64::new(7);
-/// let mut b = SplitMix64::new(7);
-/// assert_eq!(a.next_u64(), b.next_u64());
-/// assert!(a.below(10) < 10);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    /// A generator starting from `seed`.
-    pub const fn new(seed: u64) -> SplitMix64 {
-        SplitMix64 { state: seed }
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform float in `[0, 1)`.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// A uniform integer in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            return 0;
-        }
-        // Multiply-shift: unbiased enough for shuffles, and deterministic.
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Shuffles a slice in place (Fisher–Yates).
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            items.swap(i, j);
-        }
-    }
-}
+/// The crate's one deterministic generator, re-exported for splits and folds.
+pub use crate::synthetic::SplitMix64;
 
 /// The fixed index split: data row `i` is test iff `i % modulus == test_rem`.
 /// Returns `(train, test)` row indices in order. `index_split(n, 5, 4)` is the
@@ -142,14 +85,6 @@ pub fn folds(rows: &[usize], k: usize, seed: u64) -> Result<Vec<(Vec<usize>, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splitmix_known_values() {
-        // Reference values of SplitMix64 seeded with 0.
-        let mut r = SplitMix64::new(0);
-        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
-    }
 
     #[test]
     fn folds_partition_rows() {

@@ -9,7 +9,8 @@ use super::backtest::Scorer;
 use super::binning::{Bin, Encoded, Feature, FeatureKind, read_attribute};
 use super::linalg::{fit_logistic, sigmoid};
 use super::{Dataset, TuningError, metrics};
-use crate::{Event, Lead, Points};
+use crate::scoring::{Floor, Rule, ScoringModel};
+use crate::{Event, Lead, ModelVersion, Points, Predicate, keys};
 
 /// Points-to-double-the-odds scaling, as in credit scorecards: a lead with
 /// `score` points has odds `odds : 1` of converting, and every `pdo` more
@@ -561,6 +562,53 @@ impl Scorer for Scorecard {
 
     fn probability(&self, points: Points) -> Option<f64> {
         Some(Scorecard::probability(self, points))
+    }
+}
+
+impl Scorecard {
+    /// The scorecard as an ordinary [`ScoringModel`] a person can read, edit,
+    /// serialize and explain: one fit rule per bin with non-zero points
+    /// (`{attribute}#{bin index}`, described by the bin), plus a `base` rule
+    /// on the always-known `source` attribute carrying the base points, with
+    /// an unbounded floor. For leads without attribute-change events, the
+    /// model's fit (and combined) score equals [`Scorecard::points`].
+    ///
+    /// # Errors
+    ///
+    /// [`TuningError::Conversion`] when a bin with points has no equivalent
+    /// rule (an `Other` bin, which fitted scorecards never give points) or
+    /// the model fails validation.
+    pub fn to_scoring_model(&self, version: ModelVersion) -> Result<ScoringModel, TuningError> {
+        let mut builder = ScoringModel::builder(version)
+            .describe("fitted integer-points scorecard")
+            .floor(Floor::Unbounded);
+        if self.base != Points::ZERO {
+            builder = builder.rule(
+                Rule::attribute("base", keys::SOURCE, Predicate::Exists, self.base)
+                    .describe("base points: every lead has a source"),
+            );
+        }
+        for card in &self.features {
+            let name = &card.feature.name;
+            for (i, bp) in card.bins.iter().enumerate() {
+                if bp.points == Points::ZERO {
+                    continue;
+                }
+                let predicate = bp.bin.to_predicate().ok_or_else(|| TuningError::Conversion {
+                    message: format!(
+                        "bin {i} of {name:?} ({}) has {} points but no rule form",
+                        bp.bin, bp.points
+                    ),
+                })?;
+                builder = builder.rule(
+                    Rule::attribute(format!("{name}#{i}"), name.clone(), predicate, bp.points)
+                        .describe(format!("{name} {}", bp.bin)),
+                );
+            }
+        }
+        builder.build().map_err(|e| TuningError::Conversion {
+            message: e.to_string(),
+        })
     }
 }
 

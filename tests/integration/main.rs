@@ -7,3 +7,14 @@ mod lifecycle_props;
 mod roundtrip;
 mod scoring;
 mod support;
+mod tuning;
+
+// The backtest example's argument parsing and CSV loading, tested by `tuning`.
+// They refer to each other as `crate::args` / `crate::data`, so they live at
+// the crate root.
+#[path = "../../examples/backtest/args.rs"]
+#[allow(dead_code)]
+mod args;
+#[path = "../../examples/backtest/data.rs"]
+#[allow(dead_code)]
+mod data;

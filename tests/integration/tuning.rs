@@ -1,16 +1,11 @@
-//! Integration tests of `leadflow::tuning`: metrics against hand-computed
+//! Tests of `leadflow::tuning`: metrics against hand-computed
 //! cases, capacity calibration, the fitted scorecard against its logistic
 //! model, point-in-time backtests (no look-ahead), and the backtest example's
 //! CSV loading on a synthetic file (`;`-separated, outcomes joined from a
 //! second table). When `../shared/data` exists beside the crate, the X
 //! Education baseline is also checked.
 
-#[path = "../examples/backtest/args.rs"]
-#[allow(dead_code)]
-mod args;
-#[path = "../examples/backtest/data.rs"]
-#[allow(dead_code)]
-mod data;
+use crate::{args, data};
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use leadflow::tuning::metrics::{
@@ -329,7 +324,8 @@ fn fitting_is_deterministic_and_serializable() {
     // Every range and level converts to a predicate.
     for (_, bin, _) in a.factors() {
         match bin {
-            Bin::Missing | Bin::Other => assert!(bin.to_predicate().is_none()),
+            Bin::Other => assert!(bin.to_predicate().is_none()),
+            Bin::Missing => assert_eq!(bin.to_predicate(), Some(leadflow::Predicate::Missing)),
             _ => assert!(bin.to_predicate().unwrap().validate().is_ok()),
         }
     }
@@ -338,6 +334,39 @@ fn fitting_is_deterministic_and_serializable() {
     let cv2 = config.cross_validate(&data, &rows, 5, 9).unwrap();
     assert_eq!(cv1, cv2);
     assert!(cv1 > 0.65);
+}
+
+#[test]
+fn scorecard_converts_to_an_equivalent_scoring_model() {
+    let data = synthetic(1500, 4);
+    let rows = data.all_rows();
+    let card = ScorecardConfig::new(features()).fit(&data, &rows).unwrap();
+    let version = leadflow::ModelVersion::new("fitted@1").unwrap();
+    let model = card.to_scoring_model(version).unwrap();
+    let now = t0();
+    for r in data.rows() {
+        let scores = model.score(&r.lead, &r.events, now);
+        assert_eq!(scores.fit, card.points(&r.lead, &r.events), "{}", r.lead.id);
+        assert_eq!(scores.combined, scores.fit);
+        // The model is a Scorer too, ranking by its combined score.
+        assert_eq!(
+            leadflow::tuning::Scorer::score(&model, &r.lead, &r.events, now),
+            scores.combined
+        );
+    }
+    // Readable, editable data: it round-trips and explains itself.
+    let json = serde_json::to_string_pretty(&model).unwrap();
+    assert_eq!(
+        serde_json::from_str::<leadflow::scoring::ScoringModel>(&json).unwrap(),
+        model
+    );
+    assert!(model.rules().iter().any(|r| r.id == "base"));
+    let lead = &data.rows()[0].lead;
+    let explanation = model.explain(lead, &[], now);
+    assert_eq!(
+        explanation.total(leadflow::Dimension::Fit),
+        model.score(lead, &[], now).fit
+    );
 }
 
 #[test]
