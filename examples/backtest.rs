@@ -459,6 +459,11 @@ fn run() -> Result<(), Box<dyn Error>> {
             std::fs::write(&path, chart.to_svg())?;
             println!("wrote {}", path.display());
         }
+        // The scorecard as an ordinary scoring model: edit it, load it, explain it.
+        let model = card.to_scoring_model(leadflow::ModelVersion::new("fitted-scorecard@1")?)?;
+        let path = std::path::Path::new(out).join("model.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&model)?)?;
+        println!("wrote {} ({} rules)", path.display(), model.rules().len());
     }
 
     let summary = json!({
