@@ -7,10 +7,11 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::criteria::{Checklist, Condition, LeadView};
+use leadflow::scoring::ScoringModel;
 use leadflow::{
     AssetType, Channel, Dimension, Event, EventId, EventKind, EventMatcher, EventType, Lead, LeadId,
-    LifecycleDefinition, LifecycleStateMachine, Money, OwnerId, Points, Predicate, Scores, Seniority, Source,
-    Stage, Transition, TransitionKind, TransitionRecord,
+    LifecycleDefinition, LifecycleStateMachine, Money, OwnerId, Predicate, Seniority, Source, Stage,
+    Transition, TransitionKind, TransitionRecord,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,6 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         3,
         Some("30d".parse()?),
     );
+    let model = ScoringModel::b2b_default()?;
     let machine = LifecycleDefinition::standard_b2b(mql)
         .set_automatic(TransitionKind::FlagForExpansion, "heavy usage", &expansion)
         .build()?;
@@ -45,21 +47,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Day 0: a whitepaper download. Identified + a download: marketing accepts (MAL).
     events.push(download(&lead, "e1", t0, AssetType::Whitepaper)?);
-    let scores = Scores {
-        combined: Points::new(20),
-        ..Scores::default()
-    };
-    step(&machine, &mut life, &lead, &events, &scores, t0);
+    step(&machine, &model, &mut life, &lead, &events, t0);
 
-    // Day 2: a pricing-sheet download: high intent, MQL though the score is only 35.
+    // Day 2: a pricing-sheet download: high intent, MQL whatever the score.
     let t = t0 + Duration::days(2);
     events.push(download(&lead, "e2", t, AssetType::PricingSheet)?);
-    let scores = Scores {
-        combined: Points::new(35),
-        ..Scores::default()
-    };
-    step(&machine, &mut life, &lead, &events, &scores, t);
+    step(&machine, &model, &mut life, &lead, &events, t);
 
+    let scores = model.score(&lead, &events, t);
+    let cell = scores
+        .cell()
+        .map_or_else(|| "no cell".to_owned(), |c| c.to_string());
+    println!(
+        "  scores at MQL: fit {}, engagement {}, combined {}, matrix cell {cell}",
+        scores.fit, scores.engagement, scores.combined
+    );
     let view = LeadView::new(&lead).with_events(&events).with_scores(&scores);
     let rep = OwnerId::new("rep-jane")?;
 
@@ -131,7 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .with_property("seats_used", 45),
         );
     }
-    step(&machine, &mut life, &lead, &events, &scores, at);
+    step(&machine, &model, &mut life, &lead, &events, at);
 
     let speed = life.follow_up_speed(Stage::Sal).map(|d| d.num_minutes());
     println!(
@@ -142,15 +144,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Scores the lead at `now` and fires the automatic edges whose criteria hold.
 fn step(
     machine: &LifecycleStateMachine,
+    model: &ScoringModel,
     life: &mut leadflow::LeadLifecycle,
     lead: &Lead,
     events: &[Event],
-    scores: &Scores,
     now: DateTime<Utc>,
 ) {
-    let view = LeadView::new(lead).with_events(events).with_scores(scores);
+    let scores = model.score(lead, events, now);
+    let view = LeadView::new(lead).with_events(events).with_scores(&scores);
     for record in machine.advance(life, &view, now) {
         print_record(record);
     }
