@@ -88,11 +88,72 @@
 //!   calibration, model comparison, and integer-points scorecards fitted from
 //!   outcomes.
 //!
+//! ## Cookbook
+//!
+//! ### The whole configuration as data
+//!
+//! Models, criteria and lifecycle definitions are serde data, validated when
+//! built; errors name the offending rule or edge.
+//!
+//! ```
+//! use leadflow::LifecycleDefinition;
+//! use leadflow::criteria::Condition;
+//!
+//! let mql: Condition = serde_json::from_str(r#"{"type": "any", "of": [
+//!     {"type": "all", "of": [
+//!         {"type": "score_at_least", "dimension": "combined", "at_least": 60},
+//!         {"type": "fit_grade_at_least", "grade": "B"}]},
+//!     {"type": "did_action", "action": {"event": "demo_request"}, "within": "30d"}
+//! ]}"#)?;
+//! let definition = LifecycleDefinition::standard_b2b(mql);
+//! let json = serde_json::to_string(&definition)?; // store it, diff it, load it back
+//! let machine = serde_json::from_str::<LifecycleDefinition>(&json)?.build()?;
+//! assert_eq!(machine.definition(), &definition);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ### Why is this lead scored 57?
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use leadflow::scoring::ScoringModel;
+//! use leadflow::{Dimension, Event, EventId, EventKind, Lead, LeadId};
+//!
+//! let model = ScoringModel::b2b_default()?;
+//! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
+//! lead.company.employees = Some(450);
+//! let events = [Event::new(EventId::new("e1")?, lead.id.clone(), t0, EventKind::DemoRequest)];
+//! let why = model.explain(&lead, &events, t0);
+//! // Every contribution (rule, event, raw, after decay, after caps) adds up exactly.
+//! assert_eq!(why.total(Dimension::Combined), model.score(&lead, &events, t0).combined);
+//! println!("{why}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ### More
+//!
+//! - Your own qualification rule: implement
+//!   [`Criterion`](criteria::Criterion) and register it in a
+//!   [`CriteriaRegistry`](criteria::CriteriaRegistry).
+//! - Stage KPIs and conversion by channel, mergeable across shards:
+//!   [`analytics::FunnelAnalyzer`].
+//! - Fit points from won and lost leads, then use them as an ordinary model:
+//!   [`tuning::ScorecardConfig::fit`] and
+//!   [`tuning::Scorecard::to_scoring_model`].
+//! - Realistic test data: [`synthetic::WorkloadConfig`].
+//!
+//! ## Features and dependencies
+//!
+//! No cargo features. Runtime dependencies: serde, thiserror, chrono (without
+//! its clock) and indexmap.
+//!
 //! ## Determinism
 //!
 //! Nothing in leadflow reads the clock, the environment or random state.
-//! Times are arguments; events after `now` are ignored by criteria; points are
-//! integers. The same inputs always give the same outputs.
+//! Times are arguments; events after `now` are ignored by criteria and
+//! scoring; points are integers and decay is integer arithmetic. The same
+//! inputs always give the same outputs, on every platform.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
