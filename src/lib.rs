@@ -94,6 +94,7 @@
 )]
 
 pub mod criteria;
+pub mod funnel;
 mod event;
 mod id;
 mod lead;
