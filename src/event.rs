@@ -398,8 +398,15 @@ impl PageCategory {
     pub fn from_path(path: &str) -> PageCategory {
         let path = path.split(['?', '#']).next().unwrap_or("");
         let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-        let first = first.to_ascii_lowercase();
-        match first.as_str() {
+        // Lowercase into a stack buffer: no allocation on the scoring hot path.
+        // Every known segment is shorter than the buffer; longer ones are Other.
+        let mut buf = [0u8; 16];
+        let Some(slot) = buf.get_mut(..first.len()) else {
+            return PageCategory::Other;
+        };
+        slot.copy_from_slice(first.as_bytes());
+        slot.make_ascii_lowercase();
+        match std::str::from_utf8(slot).unwrap_or("") {
             "" => PageCategory::Home,
             "pricing" | "plans" => PageCategory::Pricing,
             "product" | "products" | "features" | "platform" | "solutions" | "integrations" => {

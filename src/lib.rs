@@ -102,6 +102,7 @@ pub mod lifecycle;
 mod matcher;
 mod points;
 mod scores;
+pub mod scoring;
 mod span;
 pub mod synthetic;
 mod value;
@@ -120,6 +121,7 @@ pub use lifecycle::{
 pub use matcher::{EventMatcher, MatcherError, Predicate};
 pub use points::{Points, PointsError};
 pub use scores::{Dimension, EngagementLevel, Grade, GradeError, MatrixCell, Scores};
+pub use scoring::{Explanation, ModelError, Rule, ScoringModel, ScoringModelBuilder};
 pub use span::{Span, SpanError};
 pub use value::{AttrRef, AttrValue, NonFiniteError};
 

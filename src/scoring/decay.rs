@@ -1,0 +1,247 @@
+//! Score decay: exact, integer, platform-independent.
+
+use serde::{Deserialize, Serialize};
+
+use crate::points::Points;
+use crate::span::Span;
+
+/// How engagement points fade with age.
+///
+/// Decay is computed lazily from the event's age at `now` (`age = now - at`,
+/// in whole seconds), never by timers, so the same inputs at the same `now`
+/// always give the same points. Only **positive** points decay: penalties
+/// (unsubscribes, bounces) keep their full weight until their window, if any,
+/// ends.
+///
+/// # The formulas
+///
+/// - [`Decay::HalfLife`] with half-life `h`: `points × 2^(−age / h)`.
+///   The factor is evaluated in 64-bit fixed point with integer arithmetic
+///   only: `age / h = k + f` with whole `k` and `f` in `[0, 1)` taken to 32
+///   binary digits; `2^(−f)` is the product of the constants `2^(−2^−i)` for
+///   the set bits `i` of `f`, each rounded down to 64 bits; then `k` halvings.
+///   The result is the exact product rounded toward zero to a thousandth of a
+///   point. At whole multiples of the half-life it is exact: 20 points at
+///   one half-life are 10, at two half-lives 5, at three 2.5.
+/// - [`Decay::Step`], losing `p` percent every period `e`: the points are
+///   multiplied by `(100 − p) / 100` once per *whole* period elapsed,
+///   `floor(age / e)` times, each step rounded toward zero to a thousandth.
+///   20 points losing 25 % every 30 days are 20 until day 30, then 15, then
+///   11.25 from day 60.
+///
+/// # Example
+///
+/// ```
+/// use leadflow::scoring::Decay;
+/// use leadflow::{Points, Span};
+///
+/// let half = Decay::half_life(Span::days(30));
+/// assert_eq!(half.apply(Points::new(20), Span::days(30)), Points::new(10));
+/// assert_eq!(half.apply(Points::new(20), Span::days(90)), Points::from_milli(2_500));
+///
+/// let step = Decay::step(Span::days(30), 25);
+/// assert_eq!(step.apply(Points::new(20), Span::days(59)), Points::new(15));
+/// assert_eq!(step.apply(Points::new(20), Span::days(60)), Points::from_milli(11_250));
+/// // Penalties do not decay.
+/// assert_eq!(half.apply(Points::new(-20), Span::days(300)), Points::new(-20));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Decay {
+    /// No decay: points keep their full weight.
+    #[default]
+    None,
+    /// Exponential decay: the points halve every `half_life`.
+    HalfLife {
+        /// The time after which half the points remain (non-zero).
+        half_life: Span,
+    },
+    /// Stepwise decay: lose `percent` of the remaining points at the end of
+    /// every `every`.
+    Step {
+        /// The period (non-zero).
+        every: Span,
+        /// The share lost per period, 1 to 100.
+        percent: u8,
+    },
+}
+
+/// `2^(−2^−i)` for `i` in `1..=32`, in 64-bit fixed point (`1.0 = 2^64`),
+/// rounded down.
+const HALVING_ROOTS: [u128; 32] = [
+    0xb504_f333_f9de_6484,
+    0xd744_fcca_d69d_6af4,
+    0xeac0_c6e7_dd24_392e,
+    0xf525_7d15_2486_cc2c,
+    0xfa83_b2db_722a_033a,
+    0xfd3e_0c0c_f486_c174,
+    0xfe9e_115c_7b8f_884b,
+    0xff4e_cb59_511e_c8a5,
+    0xffa7_5652_1c8d_aed1,
+    0xffd3_a751_c0f7_e10b,
+    0xffe9_d2b2_f7db_2755,
+    0xfff4_e91b_ff1b_8c3d,
+    0xfffa_747e_a004_0664,
+    0xfffd_3a3b_7814_eb53,
+    0xfffe_9d1c_c60d_dab1,
+    0xffff_4e8e_2587_9bfa,
+    0xffff_a747_0363_f451,
+    0xffff_d3a3_7dda_0313,
+    0xffff_e9d1_bdf7_03ae,
+    0xffff_f4e8_debe_025e,
+    0xffff_fa74_6f4f_a150,
+    0xffff_fd3a_37a3_f8b0,
+    0xffff_fe9d_1bd1_065a,
+    0xffff_ff4e_8de8_45ad,
+    0xffff_ffa7_46f4_1376,
+    0xffff_ffd3_a37a_05e3,
+    0xffff_ffe9_d1bd_01fb,
+    0xffff_fff4_e8de_80c0,
+    0xffff_fffa_746f_4050,
+    0xffff_fffd_3a37_a024,
+    0xffff_fffe_9d1b_d011,
+    0xffff_ffff_4e8d_e808,
+];
+
+const ONE: u128 = 1 << 64;
+
+impl Decay {
+    /// Exponential decay with a half-life.
+    pub fn half_life(half_life: Span) -> Decay {
+        Decay::HalfLife { half_life }
+    }
+
+    /// Stepwise decay: lose `percent` every `every`.
+    pub fn step(every: Span, percent: u8) -> Decay {
+        Decay::Step { every, percent }
+    }
+
+    /// The problem with the parameters, if any: a zero period or a percentage
+    /// outside 1–100.
+    pub(crate) fn problem(&self) -> Option<&'static str> {
+        match *self {
+            Decay::None => None,
+            Decay::HalfLife { half_life } if half_life.is_zero() => Some("half_life must be longer than 0s"),
+            Decay::Step { every, .. } if every.is_zero() => Some("every must be longer than 0s"),
+            Decay::Step { percent, .. } if percent == 0 || percent > 100 => {
+                Some("percent must be from 1 to 100")
+            }
+            _ => None,
+        }
+    }
+
+    /// The points left of `points` after `age`. Negative and zero points are
+    /// returned unchanged; the result is never above `points`.
+    pub fn apply(&self, points: Points, age: Span) -> Points {
+        if !points.is_positive() {
+            return points;
+        }
+        let milli = points.as_milli();
+        let age = age.as_seconds();
+        match *self {
+            Decay::None => points,
+            Decay::HalfLife { half_life } => {
+                let h = half_life.as_seconds();
+                if h <= 0 {
+                    return points;
+                }
+                let whole = age / h;
+                if whole >= 64 {
+                    return Points::ZERO;
+                }
+                let rem = age % h;
+                // f = rem / h to 32 binary digits, rounded down.
+                let frac = ((rem as u128) << 32) / (h as u128);
+                let mut factor = ONE;
+                for (i, root) in HALVING_ROOTS.iter().enumerate() {
+                    if frac & (1 << (31 - i)) != 0 {
+                        factor = (factor * root) >> 64;
+                    }
+                }
+                let scaled = ((milli as u128) * factor) >> 64;
+                let shifted = scaled >> whole;
+                Points::from_milli(i64::try_from(shifted).unwrap_or(milli))
+            }
+            Decay::Step { every, percent } => {
+                let e = every.as_seconds();
+                if e <= 0 {
+                    return points;
+                }
+                let keep = i128::from(100u8.saturating_sub(percent));
+                let mut steps = age / e;
+                let mut left = i128::from(milli);
+                while steps > 0 && left > 0 {
+                    left = left * keep / 100;
+                    steps -= 1;
+                }
+                Points::from_milli(i64::try_from(left).unwrap_or(milli))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_life_is_exact_at_whole_multiples() {
+        let d = Decay::half_life(Span::days(30));
+        assert_eq!(d.apply(Points::new(20), Span::ZERO), Points::new(20));
+        assert_eq!(d.apply(Points::new(20), Span::days(30)), Points::new(10));
+        assert_eq!(d.apply(Points::new(20), Span::days(60)), Points::new(5));
+        assert_eq!(d.apply(Points::new(20), Span::days(30 * 70)), Points::ZERO);
+    }
+
+    #[test]
+    fn half_life_matches_floats_closely() {
+        let d = Decay::half_life(Span::days(7));
+        for secs in [1, 3_600, 86_400, 100_000, 555_555, 2_000_000] {
+            let got = d.apply(Points::new(1_000), Span::seconds(secs)).as_milli();
+            let want = 1_000_000.0 * (-(secs as f64) / (7.0 * 86_400.0)).exp2();
+            assert!((got as f64 - want).abs() <= 1.0, "{secs}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn half_life_is_monotone() {
+        let d = Decay::half_life(Span::hours(5));
+        let mut last = Points::MAX;
+        for secs in (0..200_000).step_by(997) {
+            let p = d.apply(Points::new(77), Span::seconds(secs));
+            assert!(p <= last);
+            last = p;
+        }
+    }
+
+    #[test]
+    fn step_loses_percent_per_whole_period() {
+        let d = Decay::step(Span::days(30), 25);
+        assert_eq!(d.apply(Points::new(20), Span::days(29)), Points::new(20));
+        assert_eq!(d.apply(Points::new(20), Span::days(30)), Points::new(15));
+        assert_eq!(
+            d.apply(Points::new(20), Span::days(60)),
+            Points::from_milli(11_250)
+        );
+        assert_eq!(
+            Decay::step(Span::days(1), 100).apply(Points::new(5), Span::days(1)),
+            Points::ZERO
+        );
+        assert_eq!(
+            Decay::step(Span::seconds(1), 1).apply(Points::MAX, Span::seconds(i64::MAX)),
+            Points::ZERO
+        );
+    }
+
+    #[test]
+    fn problems() {
+        assert!(Decay::half_life(Span::ZERO).problem().is_some());
+        assert!(Decay::step(Span::days(1), 0).problem().is_some());
+        assert!(Decay::step(Span::days(1), 101).problem().is_some());
+        assert!(Decay::step(Span::days(1), 10).problem().is_none());
+        let json = serde_json::to_string(&Decay::half_life(Span::days(30))).unwrap();
+        assert_eq!(json, r#"{"type":"half_life","half_life":"30d"}"#);
+    }
+}

@@ -1,0 +1,502 @@
+//! Applying limits, windows, decay, caps and the floor; explaining the result.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::model::ScoringModel;
+use super::rule::Limit;
+use crate::id::{EventId, ModelVersion};
+use crate::lead::Lead;
+use crate::points::Points;
+use crate::scores::{Dimension, Scores};
+use crate::span::Span;
+
+/// One matched (rule, event) pair, in settle order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HitRef<'a> {
+    pub(crate) rule: usize,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) event: &'a EventId,
+}
+
+/// A contribution under computation.
+#[derive(Debug, Clone)]
+struct Line<'a> {
+    rule: usize,
+    group: usize,
+    dimension: Dimension,
+    event: Option<(&'a EventId, DateTime<Utc>)>,
+    raw: Points,
+    decayed: Points,
+    points: i128,
+    group_clipped: bool,
+    total_clipped: bool,
+}
+
+/// Which cap reduced a contribution.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Cap {
+    /// The cap of a rule group.
+    Group {
+        /// The group.
+        group: String,
+    },
+    /// The model's fit cap.
+    Fit,
+    /// The model's engagement cap.
+    Engagement,
+}
+
+impl fmt::Display for Cap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cap::Group { group } => write!(f, "group {group} cap"),
+            Cap::Fit => f.write_str("fit cap"),
+            Cap::Engagement => f.write_str("engagement cap"),
+        }
+    }
+}
+
+/// What one rule gave, for one event (engagement) or for the lead's
+/// attributes (fit), at each step of the cap order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// The rule id.
+    pub rule: String,
+    /// The rule's group.
+    pub group: String,
+    /// Fit or engagement.
+    pub dimension: Dimension,
+    /// The event that triggered it (engagement rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventId>,
+    /// When that event happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
+    /// The rule's points.
+    pub raw: Points,
+    /// After decay.
+    pub decayed: Points,
+    /// After the group cap and the dimension cap: what it adds to the score.
+    pub points: Points,
+    /// The caps that reduced it, in the order applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clipped_by: Vec<Cap>,
+}
+
+/// How a named side score was reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedExplanation {
+    /// Each group's points after its cap.
+    pub groups: IndexMap<String, Points>,
+    /// What the named score's cap removed (zero or negative).
+    pub capped: Points,
+    /// What the floor added (zero or positive).
+    pub floor: Points,
+    /// The score: the groups' sum + `capped` + `floor`.
+    pub score: Points,
+}
+
+/// Why a lead has its scores at `now`: every contribution, summing exactly to
+/// the scores.
+///
+/// For each dimension, the `points` of its contributions plus the floor
+/// adjustment (`fit_floor`, `engagement_floor`) equal the score
+/// ([`total`](Self::total) checks it); the combined score is fit +
+/// engagement. Fit contributions come in rule order, engagement ones in event
+/// time order (ties by event id, then rule order).
+///
+/// # Example
+///
+/// ```
+/// use chrono::{Duration, TimeZone, Utc};
+/// use leadflow::scoring::{Decay, Group, Rule, ScoringModel};
+/// use leadflow::{Dimension, Event, EventId, EventKind, EventType, Lead, LeadId, Points, Span};
+///
+/// let model = ScoringModel::builder("m@1".parse()?)
+///     .rule(Rule::event("demo", EventType::DemoRequest, 40).group("intent"))
+///     .group("intent", Group::new().cap(30).decay(Decay::half_life(Span::days(10))))
+///     .build()?;
+/// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+/// let lead = Lead::new(LeadId::new("l1")?, t0);
+/// let events = [Event::new(EventId::new("e1")?, lead.id.clone(), t0, EventKind::DemoRequest)];
+///
+/// let why = model.explain(&lead, &events, t0 + Duration::days(10));
+/// let c = &why.contributions[0];
+/// assert_eq!((c.raw, c.decayed, c.points), (Points::new(40), Points::new(20), Points::new(20)));
+/// assert!(c.clipped_by.is_empty()); // 20 is under the cap of 30
+/// assert_eq!(why.total(Dimension::Engagement), why.scores.engagement);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The model's version.
+    pub model_version: ModelVersion,
+    /// The time the scores are for.
+    pub now: DateTime<Utc>,
+    /// The scores.
+    pub scores: Scores,
+    /// Every contribution that counted (after limits and windows).
+    pub contributions: Vec<Contribution>,
+    /// What the floor added to fit (zero when not applied).
+    pub fit_floor: Points,
+    /// What the floor added to engagement (zero when not applied).
+    pub engagement_floor: Points,
+    /// How each named side score was reached.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub named: IndexMap<String, NamedExplanation>,
+}
+
+fn clamp(milli: i128) -> Points {
+    Points::from_milli(i64::try_from(milli).unwrap_or(if milli < 0 { i64::MIN } else { i64::MAX }))
+}
+
+fn sum<'a>(points: impl Iterator<Item = &'a Points>) -> i128 {
+    points.map(|p| i128::from(p.as_milli())).sum()
+}
+
+impl Explanation {
+    /// The sum of a dimension's contributions and floor adjustment (fit +
+    /// engagement for combined): always equal to the matching score, unless
+    /// it saturates.
+    pub fn total(&self, dimension: Dimension) -> Points {
+        let of = |d: Dimension| {
+            let floor = match d {
+                Dimension::Fit => self.fit_floor,
+                _ => self.engagement_floor,
+            };
+            sum(self
+                .contributions
+                .iter()
+                .filter(|c| c.dimension == d)
+                .map(|c| &c.points)
+                .chain([&floor]))
+        };
+        clamp(match dimension {
+            Dimension::Combined => of(Dimension::Fit) + of(Dimension::Engagement),
+            d => of(d),
+        })
+    }
+
+    /// The contributions of one rule.
+    pub fn for_rule<'a>(&'a self, rule: &'a str) -> impl Iterator<Item = &'a Contribution> + 'a {
+        self.contributions.iter().filter(move |c| c.rule == rule)
+    }
+}
+
+impl fmt::Display for Explanation {
+    /// A breakdown a sales rep can read.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.scores;
+        write!(
+            f,
+            "scores at {} (model {})\n  fit {}",
+            self.now.format("%Y-%m-%d %H:%M UTC"),
+            self.model_version,
+            s.fit
+        )?;
+        if let Some(g) = s.fit_grade {
+            write!(f, " (grade {g})")?;
+        }
+        write!(f, ", engagement {}", s.engagement)?;
+        if let Some(l) = s.engagement_level {
+            write!(f, " (level {l})")?;
+        }
+        write!(f, ", combined {}", s.combined)?;
+        if let Some(cell) = s.cell() {
+            write!(f, ", cell {cell}")?;
+        }
+        writeln!(f)?;
+        for (dimension, floor) in [
+            (Dimension::Fit, self.fit_floor),
+            (Dimension::Engagement, self.engagement_floor),
+        ] {
+            writeln!(f, "  {dimension}:")?;
+            for c in self.contributions.iter().filter(|c| c.dimension == dimension) {
+                write!(f, "    {:>+8}  {:<24} [{}]", c.points.to_f64(), c.rule, c.group)?;
+                if let (Some(e), Some(at)) = (&c.event, c.at) {
+                    write!(f, " event {e} on {}", at.format("%Y-%m-%d"))?;
+                }
+                if c.decayed != c.raw {
+                    write!(f, "; {} decayed to {}", c.raw, c.decayed)?;
+                }
+                for cap in &c.clipped_by {
+                    write!(f, "; clipped by {cap}")?;
+                }
+                writeln!(f)?;
+            }
+            if floor != Points::ZERO {
+                writeln!(f, "    {:>+8}  floor", floor.to_f64())?;
+            }
+        }
+        for (name, n) in &self.named {
+            writeln!(f, "  {name}: {}", n.score)?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of settling, before names are attached.
+pub(crate) struct Settled<'a> {
+    lines: Vec<Line<'a>>,
+    floors: [i128; 2],
+    named: Vec<(Vec<i128>, i128, i128)>,
+    pub(crate) scores: Scores,
+}
+
+/// Removes `excess` from the latest positive lines selected by `pick`.
+fn clip(
+    lines: &mut [Line<'_>],
+    cap: Option<Points>,
+    pick: impl Fn(&Line<'_>) -> bool,
+    mark: fn(&mut Line<'_>),
+) {
+    let Some(cap) = cap else { return };
+    let total: i128 = lines.iter().filter(|l| pick(l)).map(|l| l.points).sum();
+    let mut excess = total - i128::from(cap.as_milli());
+    for line in lines.iter_mut().rev() {
+        if excess <= 0 {
+            break;
+        }
+        if pick(line) && line.points > 0 {
+            let take = line.points.min(excess);
+            line.points -= take;
+            excess -= take;
+            mark(line);
+        }
+    }
+}
+
+fn floor_gap(total: i128, floor: Option<i128>) -> i128 {
+    floor.map_or(0, |f| (f - total).max(0))
+}
+
+fn band<T: Copy>(score: Points, bands: impl Iterator<Item = (Points, T)>) -> Option<T> {
+    let mut last = None;
+    for (at_least, value) in bands {
+        if score >= at_least {
+            return Some(value);
+        }
+        last = Some(value);
+    }
+    last
+}
+
+/// The cap order: rule limit → window → decay → group cap → dimension cap →
+/// floor. `hits` must be in (time, event id, rule) order.
+pub(crate) fn settle<'a>(
+    model: &ScoringModel,
+    lead: &Lead,
+    hits: impl Iterator<Item = HitRef<'a>>,
+    now: DateTime<Utc>,
+) -> Settled<'a> {
+    let mut lines: Vec<Line<'a>> = Vec::new();
+    for &i in &model.fit_rules {
+        let (Some(rule), Some(c)) = (model.rules().get(i), model.compiled.get(i)) else {
+            continue;
+        };
+        if rule.matches_lead(lead) {
+            lines.push(Line {
+                rule: i,
+                group: c.group,
+                dimension: Dimension::Fit,
+                event: None,
+                raw: c.points,
+                decayed: c.points,
+                points: i128::from(c.points.as_milli()),
+                group_clipped: false,
+                total_clipped: false,
+            });
+        }
+    }
+    // Per rule: how many counted, and when the last one counted.
+    let mut counted: Vec<(u32, Option<DateTime<Utc>>)> = vec![(0, None); model.compiled.len()];
+    for hit in hits {
+        if hit.at > now {
+            continue;
+        }
+        let (Some(c), Some(state)) = (model.compiled.get(hit.rule), counted.get_mut(hit.rule)) else {
+            continue;
+        };
+        let accept = match c.limit {
+            Limit::Once => state.0 < 1,
+            Limit::Times { n } => state.0 < n,
+            Limit::OncePer { period } => state
+                .1
+                .is_none_or(|last| (hit.at - last).num_seconds() >= period.as_seconds()),
+            Limit::Unlimited => true,
+        };
+        if !accept {
+            continue;
+        }
+        state.0 = state.0.saturating_add(1);
+        state.1 = Some(hit.at);
+        let age = (now - hit.at).num_seconds();
+        if c.within.is_some_and(|w| age > w) {
+            continue;
+        }
+        let decayed = c.decay.apply(c.points, Span::seconds(age));
+        lines.push(Line {
+            rule: hit.rule,
+            group: c.group,
+            dimension: Dimension::Engagement,
+            event: Some((hit.event, hit.at)),
+            raw: c.points,
+            decayed,
+            points: i128::from(decayed.as_milli()),
+            group_clipped: false,
+            total_clipped: false,
+        });
+    }
+
+    for (g, group) in model.groups.iter().enumerate() {
+        clip(
+            &mut lines,
+            group.cap,
+            |l| l.group == g,
+            |l| l.group_clipped = true,
+        );
+    }
+    let mut group_totals = vec![0i128; model.groups.len()];
+    for l in &lines {
+        if let Some(t) = group_totals.get_mut(l.group) {
+            *t += l.points;
+        }
+    }
+    clip(
+        &mut lines,
+        model.fit_cap(),
+        |l| l.dimension == Dimension::Fit,
+        |l| l.total_clipped = true,
+    );
+    clip(
+        &mut lines,
+        model.engagement_cap(),
+        |l| l.dimension == Dimension::Engagement,
+        |l| l.total_clipped = true,
+    );
+
+    let floor = model.floor().milli();
+    let total = |d: Dimension| {
+        lines
+            .iter()
+            .filter(|l| l.dimension == d)
+            .map(|l| l.points)
+            .sum::<i128>()
+    };
+    let (fit_raw, eng_raw) = (total(Dimension::Fit), total(Dimension::Engagement));
+    let floors = [floor_gap(fit_raw, floor), floor_gap(eng_raw, floor)];
+    let fit = clamp(fit_raw + floors[0]);
+    let engagement = clamp(eng_raw + floors[1]);
+
+    let mut named_scores = IndexMap::new();
+    let mut named = Vec::with_capacity(model.named.len());
+    for n in &model.named {
+        let parts: Vec<i128> = n
+            .groups
+            .iter()
+            .map(|&g| group_totals.get(g).copied().unwrap_or(0))
+            .collect();
+        let raw: i128 = parts.iter().sum();
+        let capped = n.cap.map_or(0, |c| (i128::from(c.as_milli()) - raw).min(0));
+        let gap = floor_gap(raw + capped, floor);
+        named_scores.insert(n.name.clone(), clamp(raw + capped + gap));
+        named.push((parts, capped, gap));
+    }
+
+    let scores = Scores {
+        fit,
+        engagement,
+        combined: fit + engagement,
+        fit_grade: band(fit, model.fit_grades().iter().map(|b| (b.at_least, b.grade))),
+        engagement_level: band(
+            engagement,
+            model.engagement_levels().iter().map(|b| (b.at_least, b.level)),
+        ),
+        named: named_scores,
+        model_version: Some(model.version().clone()),
+    };
+    Settled {
+        lines,
+        floors,
+        named,
+        scores,
+    }
+}
+
+impl Settled<'_> {
+    /// Attaches names: the full explanation.
+    pub(crate) fn explain(self, model: &ScoringModel, now: DateTime<Utc>) -> Explanation {
+        let group_name = |g: usize| model.groups.get(g).map(|g| g.name.clone()).unwrap_or_default();
+        let contributions = self
+            .lines
+            .into_iter()
+            .map(|l| {
+                let mut clipped_by = Vec::new();
+                if l.group_clipped {
+                    clipped_by.push(Cap::Group {
+                        group: group_name(l.group),
+                    });
+                }
+                if l.total_clipped {
+                    clipped_by.push(match l.dimension {
+                        Dimension::Fit => Cap::Fit,
+                        _ => Cap::Engagement,
+                    });
+                }
+                Contribution {
+                    rule: model
+                        .rules()
+                        .get(l.rule)
+                        .map(|r| r.id.clone())
+                        .unwrap_or_default(),
+                    group: group_name(l.group),
+                    dimension: l.dimension,
+                    event: l.event.map(|(e, _)| e.clone()),
+                    at: l.event.map(|(_, at)| at),
+                    raw: l.raw,
+                    decayed: l.decayed,
+                    points: clamp(l.points),
+                    clipped_by,
+                }
+            })
+            .collect();
+        let named = model
+            .named
+            .iter()
+            .zip(self.named)
+            .map(|(n, (parts, capped, gap))| {
+                let groups = n
+                    .groups
+                    .iter()
+                    .zip(parts)
+                    .map(|(&g, p)| (group_name(g), clamp(p)))
+                    .collect();
+                let score = self.scores.named.get(&n.name).copied().unwrap_or_default();
+                (
+                    n.name.clone(),
+                    NamedExplanation {
+                        groups,
+                        capped: clamp(capped),
+                        floor: clamp(gap),
+                        score,
+                    },
+                )
+            })
+            .collect();
+        Explanation {
+            model_version: model.version().clone(),
+            now,
+            scores: self.scores,
+            contributions,
+            fit_floor: clamp(self.floors[0]),
+            engagement_floor: clamp(self.floors[1]),
+            named,
+        }
+    }
+}

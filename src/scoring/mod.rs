@@ -1,0 +1,117 @@
+//! Scoring: fit and engagement points from rules, with limits, windows,
+//! decay, caps, a floor, grades and a full explanation.
+//!
+//! A [`ScoringModel`] turns a lead's attributes ([`Lead`](crate::Lead)) and
+//! events ([`Event`](crate::Event)) into [`Scores`](crate::Scores), the seam
+//! the score-based [criteria](crate::criteria) read. Models are data (serde,
+//! JSON or TOML), validated once by [`ScoringModelBuilder::build`] and
+//! versioned: every score carries the model's [`ModelVersion`](crate::ModelVersion).
+//!
+//! # Two dimensions
+//!
+//! - **Fit** comes from [`Trigger::Attribute`] rules over the lead's *current*
+//!   attributes: a changed title replaces the old points, never adds to them.
+//! - **Engagement** comes from [`Trigger::Event`] rules over events.
+//!
+//! The combined score is fit + engagement. The fit grade and engagement level
+//! come from the model's bands, and [`Scores::cell`](crate::Scores::cell)
+//! gives the matrix cell sales teams read:
+//!
+//! | | level 1 (most engaged) | 2 | 3 | 4 |
+//! |---|---|---|---|---|
+//! | **A** (best fit) | A1: call now | A2 | A3 | A4: nurture |
+//! | **B** | B1 | B2 | B3 | B4 |
+//! | **C** | C1 | C2 | C3 | C4 |
+//! | **D** | D1: engaged, poor fit | D2 | D3 | D4: ignore |
+//!
+//! With the [preset](ScoringModel::b2b_default) bands (A ≥ 35 fit, level 1 ≥
+//! 60 engagement), a director at a 450-person software company (fit 40) who
+//! requested a demo yesterday (engagement ≈ 40, level 2) is **A2**.
+//!
+//! # The cap order
+//!
+//! Every engagement contribution goes through these steps, in this order:
+//!
+//! 1. **Rule limit** ([`Limit`]): over the lead's events up to `now`, in time
+//!    order (ties by event id), a `once` rule keeps the first matching event,
+//!    `times n` the first n, `once_per p` each event at least p after the
+//!    previous one that counted. Events after `now` do not exist yet;
+//!    duplicate event ids count once (the earliest copy).
+//! 2. **Window** (`within`): a kept event older than the window at `now`
+//!    gives nothing. The limit is taken first, so a `once` rule whose first
+//!    event has left the window gives nothing even if the lead repeated the
+//!    action since; use `once_per` with the window's length to count recent
+//!    repeats.
+//! 3. **Decay** ([`Decay`]): positive points fade with the event's age.
+//! 4. **Group cap** ([`Group::cap`]): when a group's contributions add up
+//!    to more than its cap, the excess is taken off the *latest* positive
+//!    contributions first (the cap fills up in time order).
+//! 5. **Dimension cap** (`fit_cap`, `engagement_cap`): the same, over the
+//!    dimension.
+//! 6. **Floor** ([`Floor`]): a score below the floor is raised to it
+//!    (default zero).
+//!
+//! Fit contributions skip steps 1–3 and are ordered by rule.
+//!
+//! Example: group `web` has a cap of 30 and no decay; the lead viewed pricing
+//! pages (+10 each, once a day) on days 1, 2, 3 and 4. The contributions are
+//! 10, 10, 10 and 10, the sum 40 exceeds the cap by 10, so the day-4 view is
+//! clipped to 0 and the explanation says `clipped_by: group web cap`. A
+//! `careers_page` penalty of −10 in a `negative` group then takes engagement
+//! to 20; with a floor of zero, more penalties would stop at 0 and the
+//! explanation's `engagement_floor` would show what the floor added.
+//!
+//! # Decay
+//!
+//! Decay is computed from each event's age at `now`, never by timers, in
+//! integer arithmetic, so a score at a given `now` is the same on every
+//! platform and in every order. See [`Decay`] for the exact formulas:
+//! half-life `points × 2^(−age/h)`, or stepwise `points × (1 − p/100)^⌊age/e⌋`.
+//! For example 40 points with a 30-day half-life are 20 after 30 days and
+//! 10 after 60; 20 points losing 25 % every 30 days are 15 from day 30 and
+//! 11.25 from day 60. Penalties do not decay.
+//!
+//! # Two paths that agree
+//!
+//! [`ScoringModel::score`] and [`ScoringModel::explain`] are pure functions
+//! of a lead, its events and `now`. The engine's incremental path compiles
+//! event rules into a table keyed by event type
+//! ([`ScoringModel::matches`]), keeps per-lead hits in a [`ScoreState`] and
+//! answers [`ScoringModel::scores_with`] at any `now`; both give identical
+//! scores (a property test checks it).
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use leadflow::scoring::ScoringModel;
+//! use leadflow::{Event, EventId, EventKind, Lead, LeadId, Seniority};
+//!
+//! let model = ScoringModel::b2b_default()?;
+//! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
+//! lead.company.industry = Some("software".into());
+//! lead.company.employees = Some(450);
+//! lead.person.seniority = Some(Seniority::Director);
+//! let events = [Event::new(EventId::new("e1")?, lead.id.clone(), t0, EventKind::DemoRequest)];
+//!
+//! let scores = model.score(&lead, &events, t0);
+//! assert_eq!(scores.fit.to_string(), "40");
+//! assert_eq!(scores.engagement.to_string(), "40");
+//! assert_eq!(scores.cell().map(|c| c.to_string()).as_deref(), Some("A2"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod decay;
+mod explain;
+mod model;
+mod preset;
+mod rule;
+mod state;
+
+pub use decay::Decay;
+pub use explain::{Cap, Contribution, Explanation, NamedExplanation};
+pub use model::{MAX_RULES, ModelError, ScoringModel, ScoringModelBuilder};
+pub use preset::{B2B_DEFAULT_VERSION, b2b_default_builder};
+pub use rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
+pub use state::{Hit, ScoreState};

@@ -1,0 +1,183 @@
+//! The default B2B model, built from the domain facts.
+
+use super::decay::Decay;
+use super::model::{ModelError, ScoringModel, ScoringModelBuilder};
+use super::rule::{GradeBand, Group, LevelBand, Rule};
+use crate::event::{AssetType, EventType, PageCategory};
+use crate::id::ModelVersion;
+use crate::matcher::{EventMatcher, Predicate};
+use crate::points::Points;
+use crate::scores::{EngagementLevel, Grade};
+use crate::span::Span;
+
+/// The version of [`ScoringModel::b2b_default`].
+pub const B2B_DEFAULT_VERSION: &str = "b2b-default@1";
+
+fn grade(letter: char, at_least: i64) -> Option<GradeBand> {
+    Some(GradeBand {
+        grade: Grade::new(letter).ok()?,
+        at_least: Points::new(at_least),
+    })
+}
+
+fn level(level: u8, at_least: i64) -> Option<LevelBand> {
+    Some(LevelBand {
+        level: EngagementLevel::new(level).ok()?,
+        at_least: Points::new(at_least),
+    })
+}
+
+impl ScoringModel {
+    /// The default B2B model: a documented starting point to tune.
+    ///
+    /// **Fit** (group `fit`, from current attributes):
+    ///
+    /// | rule | when | points |
+    /// |---|---|---|
+    /// | `size_icp` | 200–4999 employees | +15 |
+    /// | `size_mid` | 50–199 employees | +8 |
+    /// | `industry_icp` | industry software, internet, financial services or manufacturing | +10 |
+    /// | `decision_maker` | seniority director, vp, c_level or owner | +15 |
+    /// | `manager` | seniority manager | +8 |
+    /// | `buying_function` | function it, engineering, operations or executive | +5 |
+    /// | `free_mail` | a free-mail address | −10 |
+    /// | `student` | function education | −25 |
+    /// | `competitor` | custom attribute `competitor` = true | −50 |
+    ///
+    /// **Engagement** (each rule once per lead unless said):
+    ///
+    /// | group (cap, half-life) | rule | when | points |
+    /// |---|---|---|---|
+    /// | intent (none, 90d) | `demo_request` | demo request | +40 |
+    /// | | `contact_request` | contact request | +30 |
+    /// | | `pricing_sheet` | pricing sheet download | +15 |
+    /// | web (30, 30d) | `pricing_page` | pricing page view, once a day | +10 |
+    /// | | `product_page` | product page view, once a day | +5 |
+    /// | content (30, 45d) | `whitepaper` | whitepaper download, up to 3 | +5 |
+    /// | | `case_study` | case study download, up to 2 | +8 |
+    /// | | `webinar_register` | webinar registration | +5 |
+    /// | | `webinar_attend` | webinar attendance, once per 30d | +15 |
+    /// | email (15, 30d) | `email_open` | email open, once a day | +1 |
+    /// | | `email_click` | email click, once a day | +3 |
+    /// | product (40, 30d) | `trial_start` | trial start | +25 |
+    /// | | `trial_activity` | trial use, once a day | +2 |
+    /// | negative (none, none) | `careers_page` | careers page view | −10 |
+    /// | | `unsubscribe` | email unsubscribe | −20 |
+    /// | | `hard_bounce` | hard email bounce | −30 |
+    ///
+    /// Fit grades: A ≥ 35, B ≥ 20, C ≥ 10, else D. Engagement levels: 1 ≥ 60,
+    /// 2 ≥ 35, 3 ≥ 15, else 4. Floor: zero. Version
+    /// [`B2B_DEFAULT_VERSION`].
+    ///
+    /// # Errors
+    ///
+    /// None in practice (the preset is tested); the `Result` keeps the
+    /// library free of panics.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use leadflow::scoring::ScoringModel;
+    ///
+    /// let model = ScoringModel::b2b_default()?;
+    /// assert_eq!(model.version().as_str(), "b2b-default@1");
+    /// assert!(model.rule("demo_request").is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn b2b_default() -> Result<ScoringModel, ModelError> {
+        let version =
+            ModelVersion::new(B2B_DEFAULT_VERSION).map_err(|source| ModelError::InvalidVersion { source })?;
+        b2b_default_builder(version).build()
+    }
+}
+
+/// The definition behind [`ScoringModel::b2b_default`], to adapt.
+pub fn b2b_default_builder(version: ModelVersion) -> ScoringModelBuilder {
+    use EventType as T;
+    let days = Span::days;
+    let page = |c| EventMatcher::visit(c);
+    let fit = [
+        Rule::attribute("size_icp", "employees", Predicate::between(200.0, 5000.0), 15),
+        Rule::attribute("size_mid", "employees", Predicate::between(50.0, 200.0), 8),
+        Rule::attribute(
+            "industry_icp",
+            "industry",
+            Predicate::one_of(["software", "internet", "financial services", "manufacturing"]),
+            10,
+        ),
+        Rule::attribute(
+            "decision_maker",
+            "seniority",
+            Predicate::one_of(["director", "vp", "c_level", "owner"]),
+            15,
+        ),
+        Rule::attribute("manager", "seniority", Predicate::equals("manager"), 8),
+        Rule::attribute(
+            "buying_function",
+            "function",
+            Predicate::one_of(["it", "engineering", "operations", "executive"]),
+            5,
+        ),
+        Rule::attribute("free_mail", "free_mail", Predicate::equals(true), -10),
+        Rule::attribute("student", "function", Predicate::equals("education"), -25),
+        Rule::attribute("competitor", "competitor", Predicate::equals(true), -50),
+    ];
+    let engagement = [
+        Rule::event("demo_request", T::DemoRequest, 40).group("intent"),
+        Rule::event("contact_request", T::ContactRequest, 30).group("intent"),
+        Rule::event(
+            "pricing_sheet",
+            EventMatcher::download(AssetType::PricingSheet),
+            15,
+        )
+        .group("intent"),
+        Rule::event("pricing_page", page(PageCategory::Pricing), 10)
+            .group("web")
+            .once_per(days(1)),
+        Rule::event("product_page", page(PageCategory::Product), 5)
+            .group("web")
+            .once_per(days(1)),
+        Rule::event("whitepaper", EventMatcher::download(AssetType::Whitepaper), 5)
+            .group("content")
+            .times(3),
+        Rule::event("case_study", EventMatcher::download(AssetType::CaseStudy), 8)
+            .group("content")
+            .times(2),
+        Rule::event("webinar_register", T::WebinarRegister, 5).group("content"),
+        Rule::event("webinar_attend", T::WebinarAttend, 15)
+            .group("content")
+            .once_per(days(30)),
+        Rule::event("email_open", T::EmailOpen, 1)
+            .group("email")
+            .once_per(days(1)),
+        Rule::event("email_click", T::EmailClick, 3)
+            .group("email")
+            .once_per(days(1)),
+        Rule::event("trial_start", T::TrialStart, 25).group("product"),
+        Rule::event("trial_activity", T::TrialActivity, 2)
+            .group("product")
+            .once_per(days(1)),
+        Rule::event("careers_page", page(PageCategory::Careers), -10).group("negative"),
+        Rule::event("unsubscribe", T::EmailUnsubscribe, -20).group("negative"),
+        Rule::event(
+            "hard_bounce",
+            EventMatcher::of(T::EmailBounce).with_property("hard", Predicate::equals(true)),
+            -30,
+        )
+        .group("negative"),
+    ];
+    let half = |d| Decay::half_life(days(d));
+    let mut b = ScoringModel::builder(version)
+        .describe("default B2B model: ICP fit by size, industry, seniority and function; intent, web, content, email and product engagement")
+        .group("intent", Group::new().decay(half(90)))
+        .group("web", Group::new().cap(30).decay(half(30)))
+        .group("content", Group::new().cap(30).decay(half(45)))
+        .group("email", Group::new().cap(15).decay(half(30)))
+        .group("product", Group::new().cap(40).decay(half(30)))
+        .fit_grades([grade('A', 35), grade('B', 20), grade('C', 10), grade('D', 0)].into_iter().flatten())
+        .engagement_levels([level(1, 60), level(2, 35), level(3, 15), level(4, 0)].into_iter().flatten());
+    for rule in fit.into_iter().chain(engagement) {
+        b = b.rule(rule);
+    }
+    b
+}

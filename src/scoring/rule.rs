@@ -1,0 +1,376 @@
+//! Rules, groups, limits, floors and bands: the parts of a scoring model.
+
+use serde::{Deserialize, Serialize};
+
+use super::decay::Decay;
+use crate::event::Event;
+use crate::lead::Lead;
+use crate::matcher::{EventMatcher, Predicate};
+use crate::points::Points;
+use crate::scores::{Dimension, EngagementLevel, Grade};
+use crate::span::Span;
+
+/// The default group of attribute (fit) rules.
+pub(crate) const FIT_GROUP: &str = "fit";
+/// The default group of event (engagement) rules.
+pub(crate) const ENGAGEMENT_GROUP: &str = "engagement";
+
+/// One scoring rule: when it applies and how many points it gives (negative
+/// points subtract).
+///
+/// A rule either matches **events** (an engagement rule) or a lead
+/// **attribute** (a fit rule). Event rules may have a frequency [`Limit`]
+/// (default: once per lead), a window (only events within the last `within`
+/// count) and a [`Decay`] (default: their group's).
+///
+/// Serialized as
+/// `{"id": "pricing_visit", "group": "web", "points": 10,
+///   "when": {"type": "event", "action": {"event": "page_view", "path_prefix": "/pricing"}},
+///   "limit": {"type": "once_per", "period": "1d"}, "within": "90d"}`.
+///
+/// # Example
+///
+/// ```
+/// use leadflow::scoring::{Limit, Rule};
+/// use leadflow::{EventMatcher, EventType, Predicate, Span};
+///
+/// let pricing = Rule::event("pricing_visit", EventMatcher::of(EventType::PageView).with_path_prefix("/pricing"), 10)
+///     .group("web")
+///     .limit(Limit::OncePer { period: Span::days(1) })
+///     .within(Span::days(90));
+/// let big = Rule::attribute("big_company", "employees", Predicate::at_least(200.0), 15);
+/// assert_eq!(pricing.group_name(), "web");
+/// assert_eq!(big.group_name(), "fit");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// The rule's id, unique within the model; named in explanations.
+    pub id: String,
+    /// The group the rule belongs to; `"fit"` for attribute rules and
+    /// `"engagement"` for event rules when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// What the rule matches.
+    pub when: Trigger,
+    /// The points it gives each time it counts (negative to subtract).
+    pub points: Points,
+    /// How often it counts (event rules only; default once per lead).
+    #[serde(default, skip_serializing_if = "Limit::is_once")]
+    pub limit: Limit,
+    /// Only events at most this old at `now` count (event rules only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Span>,
+    /// The decay of this rule's points, overriding its group's (event rules
+    /// only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decay: Option<Decay>,
+    /// A note for people reading the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// What a [`Rule`] matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Trigger {
+    /// Events matching `action` (engagement).
+    Event {
+        /// Which events.
+        action: EventMatcher,
+    },
+    /// The lead's attribute `key` satisfying `predicate` (fit). Recomputed
+    /// from the current attributes: a changed title replaces, never adds.
+    Attribute {
+        /// The attribute name (see [`Lead::attribute`]).
+        key: String,
+        /// The test; an unknown attribute never matches.
+        predicate: Predicate,
+    },
+}
+
+/// How often an event rule counts for one lead.
+///
+/// Limits are applied first, over all the lead's events up to `now` in
+/// time order (ties by event id): a `Once` rule keeps the **first** matching
+/// event, even when a window later drops it (see the cap order in
+/// [`scoring`](crate::scoring)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Limit {
+    /// The first matching event only (the default).
+    #[default]
+    Once,
+    /// The first `n` matching events.
+    Times {
+        /// How many (at least 1).
+        n: u32,
+    },
+    /// A matching event counts when it comes at least `period` after the
+    /// previous event that counted (greedy, in time order).
+    OncePer {
+        /// The period (non-zero).
+        period: Span,
+    },
+    /// Every matching event.
+    Unlimited,
+}
+
+impl Limit {
+    fn is_once(&self) -> bool {
+        *self == Limit::Once
+    }
+
+    /// The most events that can count, if bounded.
+    pub(crate) fn max_count(self) -> Option<u32> {
+        match self {
+            Limit::Once => Some(1),
+            Limit::Times { n } => Some(n),
+            Limit::OncePer { .. } | Limit::Unlimited => None,
+        }
+    }
+}
+
+impl Rule {
+    /// An event (engagement) rule, counting once per lead by default.
+    pub fn event(id: impl Into<String>, action: impl Into<EventMatcher>, points: impl Into<Points>) -> Rule {
+        Rule::new(
+            id,
+            Trigger::Event {
+                action: action.into(),
+            },
+            points,
+        )
+    }
+
+    /// An attribute (fit) rule.
+    pub fn attribute(
+        id: impl Into<String>,
+        key: impl Into<String>,
+        predicate: Predicate,
+        points: impl Into<Points>,
+    ) -> Rule {
+        Rule::new(
+            id,
+            Trigger::Attribute {
+                key: key.into(),
+                predicate,
+            },
+            points,
+        )
+    }
+
+    fn new(id: impl Into<String>, when: Trigger, points: impl Into<Points>) -> Rule {
+        Rule {
+            id: id.into(),
+            group: None,
+            when,
+            points: points.into(),
+            limit: Limit::Once,
+            within: None,
+            decay: None,
+            description: None,
+        }
+    }
+
+    /// Puts the rule in a group.
+    pub fn group(mut self, group: impl Into<String>) -> Rule {
+        self.group = Some(group.into());
+        self
+    }
+
+    /// Sets the frequency limit.
+    pub fn limit(mut self, limit: Limit) -> Rule {
+        self.limit = limit;
+        self
+    }
+
+    /// Counts the first `n` matching events.
+    pub fn times(self, n: u32) -> Rule {
+        self.limit(Limit::Times { n })
+    }
+
+    /// Counts at most one matching event per `period`.
+    pub fn once_per(self, period: Span) -> Rule {
+        self.limit(Limit::OncePer { period })
+    }
+
+    /// Counts every matching event.
+    pub fn unlimited(self) -> Rule {
+        self.limit(Limit::Unlimited)
+    }
+
+    /// Only events within `window` of `now` count.
+    pub fn within(mut self, window: Span) -> Rule {
+        self.within = Some(window);
+        self
+    }
+
+    /// Sets the rule's own decay.
+    pub fn decay(mut self, decay: Decay) -> Rule {
+        self.decay = Some(decay);
+        self
+    }
+
+    /// Adds a description.
+    pub fn describe(mut self, description: impl Into<String>) -> Rule {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// The rule's group: its own, or the default of its dimension.
+    pub fn group_name(&self) -> &str {
+        self.group.as_deref().unwrap_or(match self.when {
+            Trigger::Event { .. } => ENGAGEMENT_GROUP,
+            Trigger::Attribute { .. } => FIT_GROUP,
+        })
+    }
+
+    /// The dimension the rule scores: fit for attribute rules, engagement
+    /// for event rules.
+    pub fn dimension(&self) -> Dimension {
+        match self.when {
+            Trigger::Event { .. } => Dimension::Engagement,
+            Trigger::Attribute { .. } => Dimension::Fit,
+        }
+    }
+
+    /// True when the rule is an event rule matching `event`.
+    pub fn matches_event(&self, event: &Event) -> bool {
+        match &self.when {
+            Trigger::Event { action } => action.matches(event),
+            Trigger::Attribute { .. } => false,
+        }
+    }
+
+    /// True when the rule is an attribute rule that holds for `lead`.
+    pub fn matches_lead(&self, lead: &Lead) -> bool {
+        match &self.when {
+            Trigger::Attribute { key, predicate } => lead.attribute(key).is_some_and(|v| predicate.test(v)),
+            Trigger::Event { .. } => false,
+        }
+    }
+}
+
+/// A named group of rules with an optional cap and decay.
+///
+/// # Example
+///
+/// ```
+/// use leadflow::scoring::{Decay, Group};
+/// use leadflow::{Points, Span};
+///
+/// let web = Group::new().cap(30).decay(Decay::half_life(Span::days(30)));
+/// assert_eq!(web.cap, Some(Points::new(30)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// The most the group's rules can add together (at least 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Points>,
+    /// The decay of the group's event rules that set none themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decay: Option<Decay>,
+}
+
+impl Group {
+    /// A group without cap or decay.
+    pub fn new() -> Group {
+        Group::default()
+    }
+
+    /// Sets the cap.
+    pub fn cap(mut self, cap: impl Into<Points>) -> Group {
+        self.cap = Some(cap.into());
+        self
+    }
+
+    /// Sets the decay.
+    pub fn decay(mut self, decay: Decay) -> Group {
+        self.decay = Some(decay);
+        self
+    }
+}
+
+/// The lowest value a score can take, applied last (after every cap).
+///
+/// The floor applies to fit, engagement and each named score; the combined
+/// score is fit + engagement. The default is [`Floor::Zero`]: a score never
+/// goes below zero, whatever the penalties.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Floor {
+    /// Scores never go below zero (the default).
+    #[default]
+    Zero,
+    /// Scores never go below `points`.
+    At {
+        /// The floor.
+        points: Points,
+    },
+    /// No floor: penalties can make scores negative.
+    Unbounded,
+}
+
+impl Floor {
+    pub(crate) fn milli(self) -> Option<i128> {
+        match self {
+            Floor::Zero => Some(0),
+            Floor::At { points } => Some(i128::from(points.as_milli())),
+            Floor::Unbounded => None,
+        }
+    }
+}
+
+/// A fit grade band: fit scores of at least `at_least` get `grade`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GradeBand {
+    /// The grade.
+    pub grade: Grade,
+    /// The lowest fit score with this grade.
+    pub at_least: Points,
+}
+
+/// An engagement level band: engagement scores of at least `at_least` get
+/// `level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelBand {
+    /// The level (1 is the most engaged).
+    pub level: EngagementLevel,
+    /// The lowest engagement score at this level.
+    pub at_least: Points,
+}
+
+/// A score computed side by side with the main ones (e.g. one per product
+/// line): the sum of some groups after their caps, with its own cap, then the
+/// model's floor.
+///
+/// Groups listed here still count in the main fit and engagement scores.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NamedScore {
+    /// The groups summed.
+    pub groups: Vec<String>,
+    /// The most this score can be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Points>,
+}
+
+impl NamedScore {
+    /// A named score over groups, without cap.
+    pub fn over<S: Into<String>>(groups: impl IntoIterator<Item = S>) -> NamedScore {
+        NamedScore {
+            groups: groups.into_iter().map(Into::into).collect(),
+            cap: None,
+        }
+    }
+
+    /// Sets the cap.
+    pub fn cap(mut self, cap: impl Into<Points>) -> NamedScore {
+        self.cap = Some(cap.into());
+        self
+    }
+}
