@@ -94,8 +94,8 @@
 )]
 
 pub mod criteria;
-pub mod funnel;
 mod event;
+pub mod funnel;
 mod id;
 mod lead;
 pub mod lifecycle;

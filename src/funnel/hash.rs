@@ -34,7 +34,9 @@ impl Hasher for FxHasher {
         let rest = chunks.remainder();
         if !rest.is_empty() {
             let mut w = [0u8; 8];
-            w.get_mut(..rest.len()).map(|d| d.copy_from_slice(rest));
+            if let Some(d) = w.get_mut(..rest.len()) {
+                d.copy_from_slice(rest);
+            }
             self.add(u64::from_le_bytes(w));
         }
     }
@@ -91,7 +93,10 @@ mod tests {
     #[test]
     fn fingerprints_are_stable() {
         // Pinned values: changing them breaks every host's shard assignment.
-        assert_eq!(fingerprint(""), 0xc2ec_dda1_dacb_7d3d_u64.wrapping_add(0).max(fingerprint("")));
+        assert_eq!(
+            fingerprint(""),
+            0xc2ec_dda1_dacb_7d3d_u64.wrapping_add(0).max(fingerprint(""))
+        );
         assert_ne!(fingerprint("lead-1"), fingerprint("lead-2"));
         assert_eq!(fingerprint("lead-1"), fingerprint("lead-1"));
     }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::criteria::LeadView;
 use crate::event::{Event, EventKind};
 use crate::lead::Lead;
-use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Transition, TransitionError, TransitionRecord, TriggerKind};
+use crate::lifecycle::{
+    LeadLifecycle, LifecycleStateMachine, Transition, TransitionError, TransitionRecord, TriggerKind,
+};
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 
@@ -108,7 +110,7 @@ impl LeadState {
         new_command: Option<(Transition, DateTime<Utc>)>,
         model: &ScoringModel,
         machine: &LifecycleStateMachine,
-    ) -> Result<Diff, Conflict> {
+    ) -> Result<Diff, Box<Conflict>> {
         let removed = self.life.rewind(from);
         let keep = self.life.history().len();
         let mut commands: Vec<(Transition, DateTime<Utc>)> = removed
@@ -133,9 +135,13 @@ impl LeadState {
     }
 
     fn advance_at(&mut self, t: DateTime<Utc>, model: &ScoringModel, machine: &LifecycleStateMachine) {
-        let Some(lead) = lead_at(&self.versions, &self.events, t) else { return };
+        let Some(lead) = lead_at(&self.versions, &self.events, t) else {
+            return;
+        };
         let scores = model.score(&lead, &self.events, t);
-        let view = LeadView::new(&lead).with_events(&self.events).with_scores(&scores);
+        let view = LeadView::new(&lead)
+            .with_events(&self.events)
+            .with_scores(&scores);
         machine.advance(&mut self.life, &view, t);
     }
 
@@ -144,15 +150,21 @@ impl LeadState {
         (transition, at): (Transition, DateTime<Utc>),
         model: &ScoringModel,
         machine: &LifecycleStateMachine,
-    ) -> Result<(), Conflict> {
+    ) -> Result<(), Box<Conflict>> {
         let Some(lead) = lead_at(&self.versions, &self.events, at) else {
             return Ok(());
         };
         let scores = model.score(&lead, &self.events, at);
-        let view = LeadView::new(&lead).with_events(&self.events).with_scores(&scores);
+        let view = LeadView::new(&lead)
+            .with_events(&self.events)
+            .with_scores(&scores);
         match machine.apply(&mut self.life, transition.clone(), &view, at) {
             Ok(_) => Ok(()),
-            Err(error) => Err(Conflict { transition, at, error }),
+            Err(error) => Err(Box::new(Conflict {
+                transition,
+                at,
+                error,
+            })),
         }
     }
 }
@@ -160,7 +172,11 @@ impl LeadState {
 /// The lead as it was at `t`: the last version upserted at or before `t`
 /// (the first version when none), with the attribute-change events since
 /// that version (up to `t`) applied in time order.
-fn lead_at<'a>(versions: &'a [(DateTime<Utc>, Lead)], events: &[Event], t: DateTime<Utc>) -> Option<Cow<'a, Lead>> {
+fn lead_at<'a>(
+    versions: &'a [(DateTime<Utc>, Lead)],
+    events: &[Event],
+    t: DateTime<Utc>,
+) -> Option<Cow<'a, Lead>> {
     let idx = versions.partition_point(|(vt, _)| *vt <= t).saturating_sub(1);
     let (since, base) = versions.get(idx)?;
     let since = (idx > 0).then_some(*since);

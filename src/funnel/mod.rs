@@ -43,7 +43,7 @@
 //!     Condition::did(EventMatcher::download(AssetType::PricingSheet)),
 //! ]);
 //! let machine = LifecycleDefinition::standard_b2b(mql).build()?;
-//! let mut funnel = Funnel::new(ScoringModel::b2b_default(), machine, FunnelConfig::default());
+//! let mut funnel = Funnel::new(ScoringModel::b2b_default()?, machine, FunnelConfig::default());
 //!
 //! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
 //! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
@@ -312,7 +312,11 @@ impl Funnel {
     /// before, attribute changes valid), applied, and every touched lead's
     /// timeline is re-evaluated from its earliest new event. Refused events
     /// are listed in the report with why; nothing of them is applied.
-    pub fn ingest_batch(&mut self, events: impl IntoIterator<Item = Event>, now: DateTime<Utc>) -> IngestReport {
+    pub fn ingest_batch(
+        &mut self,
+        events: impl IntoIterator<Item = Event>,
+        now: DateTime<Utc>,
+    ) -> IngestReport {
         let mut report = IngestReport::default();
         let mut pending: IndexMap<u32, Vec<Event>> = IndexMap::new();
         for event in events {
@@ -327,8 +331,11 @@ impl Funnel {
             }
         }
         for (i, events) in pending {
+            let applied = report.applied;
             self.apply_lead_events(i, events, &mut report);
-            self.report_crossings(i, now, &mut report);
+            if report.applied > applied {
+                self.report_crossings(i, now, &mut report);
+            }
         }
         self.stats.duplicates += report.duplicates as u64;
         self.stats.events_rejected += report.rejected.len() as u64;
@@ -396,7 +403,10 @@ impl Funnel {
             return;
         };
         let n = events.len();
-        if self.try_apply(i, events.clone(), from, &mut report.outputs).is_ok() {
+        if self
+            .try_apply(i, events.clone(), from, &mut report.outputs)
+            .is_ok()
+        {
             report.applied += n;
             return;
         }
@@ -427,7 +437,7 @@ impl Funnel {
         events: Vec<Event>,
         from: DateTime<Utc>,
         outputs: &mut Vec<Output>,
-    ) -> Result<(), lead_state::Conflict> {
+    ) -> Result<(), Box<lead_state::Conflict>> {
         let Some(state) = self.leads.get_mut(i as usize) else {
             return Ok(());
         };
@@ -463,7 +473,7 @@ impl Funnel {
         from: DateTime<Utc>,
         now: DateTime<Utc>,
         outputs: &mut Vec<Output>,
-    ) -> Result<(), lead_state::Conflict> {
+    ) -> Result<(), Box<lead_state::Conflict>> {
         let Some(state) = self.leads.get_mut(i as usize) else {
             return Ok(());
         };
@@ -486,7 +496,11 @@ impl Funnel {
     fn push_diff(&mut self, diff: Diff, outputs: &mut Vec<Output>) {
         self.stats.retractions += diff.retracted.len() as u64;
         self.stats.transitions += diff.added.len() as u64;
-        outputs.extend(diff.retracted.into_iter().map(|record| Output::Retracted { record }));
+        outputs.extend(
+            diff.retracted
+                .into_iter()
+                .map(|record| Output::Retracted { record }),
+        );
         outputs.extend(diff.added.into_iter().map(|record| Output::Transition { record }));
     }
 
@@ -528,7 +542,10 @@ impl Funnel {
         transition: Transition,
         at: DateTime<Utc>,
     ) -> Result<Vec<Output>, CommandError> {
-        let i = *self.index.get(lead).ok_or_else(|| CommandError::UnknownLead { lead: lead.clone() })?;
+        let i = *self
+            .index
+            .get(lead)
+            .ok_or_else(|| CommandError::UnknownLead { lead: lead.clone() })?;
         let Some(state) = self.leads.get_mut(i as usize) else {
             return Err(CommandError::UnknownLead { lead: lead.clone() });
         };
@@ -591,7 +608,9 @@ impl Funnel {
             let before = old.score(&lead, &state.events, now);
             let after = self.model.score(&lead, &state.events, now);
             let qualifies = |scores: &Scores| {
-                let view = LeadView::new(&lead).with_events(&state.events).with_scores(scores);
+                let view = LeadView::new(&lead)
+                    .with_events(&state.events)
+                    .with_scores(scores);
                 qualifies(&self.machine, &view, now)
             };
             match (qualifies(&before), qualifies(&after)) {
@@ -600,7 +619,9 @@ impl Funnel {
                 _ => {}
             }
             if fire {
-                let view = LeadView::new(&lead).with_events(&state.events).with_scores(&after);
+                let view = LeadView::new(&lead)
+                    .with_events(&state.events)
+                    .with_scores(&after);
                 let fired = self.machine.advance(&mut state.life, &view, now);
                 self.stats.transitions += fired.len() as u64;
                 change

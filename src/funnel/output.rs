@@ -86,7 +86,9 @@ pub enum IngestError {
         lead: LeadId,
     },
     /// The event is older than the allowed lateness.
-    #[error("event {event} at {at} is more than {allowed} behind the latest event ({watermark}): raise allowed_lateness or drop it")]
+    #[error(
+        "event {event} at {at} is more than {allowed} behind the latest event ({watermark}): raise allowed_lateness or drop it"
+    )]
     TooLate {
         /// The event.
         event: EventId,
@@ -118,7 +120,9 @@ pub enum IngestError {
     /// Applying the late event would make a later command illegal (for
     /// example the lead would already have been disqualified before a sales
     /// acceptance that is on record).
-    #[error("event {event} arrived late and would make the later {command} at {command_at} illegal: {message}")]
+    #[error(
+        "event {event} arrived late and would make the later {command} at {command_at} illegal: {message}"
+    )]
     ConflictsWithCommand {
         /// The event.
         event: EventId,

@@ -26,7 +26,7 @@ const FORMAT: u32 = 1;
 /// use leadflow::{Dimension, LifecycleDefinition};
 ///
 /// let machine = LifecycleDefinition::standard_b2b(Condition::score_at_least(Dimension::Combined, 60)).build()?;
-/// let funnel = Funnel::new(ScoringModel::b2b_default(), machine, FunnelConfig::default());
+/// let funnel = Funnel::new(ScoringModel::b2b_default()?, machine, FunnelConfig::default());
 /// let json = serde_json::to_string(&funnel.snapshot())?;
 /// let restored = serde_json::from_str::<FunnelSnapshot>(&json)?.restore(&CriteriaRegistry::new())?;
 /// assert_eq!(restored.snapshot(), funnel.snapshot());

@@ -1,6 +1,7 @@
 //! The integration suite: one binary, one module per area.
 
 mod autotraits;
+mod funnel;
 mod lifecycle;
 mod lifecycle_props;
 mod roundtrip;
