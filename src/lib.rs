@@ -74,6 +74,14 @@
 //!   three-valued [`Verdict`](criteria::Verdict)s.
 //! - **[`lifecycle`]**: stages, typed transitions, the definition, the
 //!   machine, per-lead records and SLAs.
+//! - **[`scoring`]**: the [`ScoringModel`] that produces [`Scores`] from
+//!   attributes and events (rules, limits, windows, decay, caps, floor,
+//!   grades), explained contribution by contribution ([`Explanation`]);
+//!   [`ScoringModel::b2b_default`] is a documented starting point.
+//! - **[`analytics`]**: funnel KPIs per stage, conversion, time in stage and
+//!   to deal, SLA breaches, by source, channel, campaign, owner and cohort,
+//!   mergeable across shards; the account view (roll-up, buying-group
+//!   coverage, MQA) and CSQL expansion criteria.
 //!
 //! ## Determinism
 //!
@@ -93,6 +101,7 @@
     )
 )]
 
+pub mod analytics;
 pub mod criteria;
 mod event;
 pub mod funnel;

@@ -326,9 +326,7 @@ pub(crate) fn settle<'a>(
         let accept = match c.limit {
             Limit::Once => state.0 < 1,
             Limit::Times { n } => state.0 < n,
-            Limit::OncePer { period } => state
-                .1
-                .is_none_or(|last| (hit.at - last).num_seconds() >= period.as_seconds()),
+            Limit::OncePer { period } => state.1.is_none_or(|last| hit.at - last >= period.to_time_delta()),
             Limit::Unlimited => true,
         };
         if !accept {
@@ -336,11 +334,13 @@ pub(crate) fn settle<'a>(
         }
         state.0 = state.0.saturating_add(1);
         state.1 = Some(hit.at);
-        let age = (now - hit.at).num_seconds();
+        // Windows are inclusive and exact: `now - within <= at`.
+        let age = now - hit.at;
         if c.within.is_some_and(|w| age > w) {
             continue;
         }
-        let decayed = c.decay.apply(c.points, Span::seconds(age));
+        let age = Span::from_time_delta(age);
+        let decayed = c.decay.apply(c.points, age);
         lines.push(Line {
             rule: hit.rule,
             group: c.group,
@@ -498,5 +498,59 @@ impl Settled<'_> {
             engagement_floor: clamp(self.floors[1]),
             named,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(points: i64) -> Line<'static> {
+        Line {
+            rule: 0,
+            group: 0,
+            dimension: Dimension::Engagement,
+            event: None,
+            raw: Points::new(points),
+            decayed: Points::new(points),
+            points: i128::from(points),
+            group_clipped: false,
+            total_clipped: false,
+        }
+    }
+
+    #[test]
+    fn clip_takes_the_latest_positive_points_first() {
+        let mut lines = vec![line(10), line(10), line(-5), line(10), line(-3)];
+        clip(
+            &mut lines,
+            Some(Points::from_milli(15)),
+            |_| true,
+            |l| l.group_clipped = true,
+        );
+        let got: Vec<i128> = lines.iter().map(|l| l.points).collect();
+        assert_eq!(got, [10, 10, -5, 3, -3]);
+        assert!(lines[3].group_clipped && !lines[1].group_clipped);
+        let mut under = vec![line(4)];
+        clip(
+            &mut under,
+            Some(Points::from_milli(5)),
+            |_| true,
+            |l| l.group_clipped = true,
+        );
+        assert_eq!(under[0].points, 4);
+    }
+
+    #[test]
+    fn floors_and_bands() {
+        assert_eq!(floor_gap(-7, Some(0)), 7);
+        assert_eq!(floor_gap(7, Some(0)), 0);
+        assert_eq!(floor_gap(-7, None), 0);
+        let bands = [(Points::new(30), 'A'), (Points::new(10), 'B')];
+        assert_eq!(band(Points::new(30), bands.into_iter()), Some('A'));
+        assert_eq!(band(Points::new(-3), bands.into_iter()), Some('B'));
+        assert_eq!(band(Points::new(3), std::iter::empty::<(Points, char)>()), None);
+        assert_eq!(clamp(i128::MAX), Points::MAX);
+        assert_eq!(clamp(i128::MIN), Points::MIN);
     }
 }

@@ -103,6 +103,7 @@
 //! ```
 
 mod decay;
+mod dispatch;
 mod explain;
 mod model;
 mod preset;

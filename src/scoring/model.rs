@@ -5,9 +5,10 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::decay::Decay;
+use super::dispatch::DispatchTable;
 use super::explain::{Explanation, HitRef, settle};
 use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
-use crate::event::{Event, EventType};
+use crate::event::Event;
 use crate::id::{EventId, IdError, ModelVersion};
 use crate::lead::Lead;
 use crate::matcher::MatcherError;
@@ -275,7 +276,7 @@ pub(crate) struct CRule {
     pub(crate) group: usize,
     pub(crate) points: Points,
     pub(crate) limit: Limit,
-    pub(crate) within: Option<i64>,
+    pub(crate) within: Option<chrono::TimeDelta>,
     pub(crate) decay: Decay,
 }
 
@@ -335,7 +336,7 @@ pub struct ScoringModel {
     pub(crate) groups: Vec<CGroup>,
     pub(crate) named: Vec<CNamed>,
     /// Event rule indices by `EventType::index()`.
-    by_type: Vec<Vec<u16>>,
+    by_type: DispatchTable,
     /// Attribute rule indices.
     pub(crate) fit_rules: Vec<usize>,
 }
@@ -481,22 +482,22 @@ impl ScoringModel {
         )?;
 
         // Groups: declared ones first, then in order of first use.
-        let mut groups: IndexMap<String, (Option<Points>, Option<Decay>, Option<(Dimension, usize)>)> = spec
+        let mut groups: IndexMap<String, (Group, Option<Dimension>)> = spec
             .groups
             .iter()
-            .map(|(n, g)| (n.clone(), (g.cap, g.decay, None)))
+            .map(|(n, g)| (n.clone(), (g.clone(), None)))
             .collect();
         let mut compiled = Vec::with_capacity(spec.rules.len());
-        let mut by_type: Vec<Vec<u16>> = vec![Vec::new(); EventType::ALL.len()];
+        let mut by_type = DispatchTable::new();
         let mut fit_rules = Vec::new();
         for (index, rule) in spec.rules.iter().enumerate() {
             let dimension = rule.dimension();
             let entry = groups
                 .entry(rule.group_name().to_owned())
-                .or_insert((None, None, None));
-            match entry.2 {
-                None => entry.2 = Some((dimension, index)),
-                Some((d, _)) if d != dimension => {
+                .or_insert((Group::new(), None));
+            match entry.1 {
+                None => entry.1 = Some(dimension),
+                Some(d) if d != dimension => {
                     return Err(ModelError::MixedGroup {
                         group: rule.group_name().to_owned(),
                         rule: rule.id.clone(),
@@ -504,13 +505,11 @@ impl ScoringModel {
                 }
                 Some(_) => {}
             }
-            let group_decay = entry.1;
+            let group_decay = entry.0.decay;
             let group = groups.get_index_of(rule.group_name()).unwrap_or(0);
             match &rule.when {
                 Trigger::Event { action } => {
-                    if let Some(slot) = by_type.get_mut(action.event.index()) {
-                        slot.push(u16::try_from(index).unwrap_or(u16::MAX));
-                    }
+                    by_type.add(index, rule.points, action);
                 }
                 Trigger::Attribute { .. } => fit_rules.push(index),
             }
@@ -518,11 +517,11 @@ impl ScoringModel {
                 group,
                 points: rule.points,
                 limit: rule.limit,
-                within: rule.within.map(Span::as_seconds),
+                within: rule.within.map(Span::to_time_delta),
                 decay: rule.decay.or(group_decay).unwrap_or_default(),
             });
         }
-        for (name, (_, _, used)) in &groups {
+        for (name, (_, used)) in &groups {
             if used.is_none() {
                 return Err(ModelError::EmptyGroup {
                     path: format!("groups.{name}"),
@@ -552,7 +551,7 @@ impl ScoringModel {
         }
         let groups = groups
             .into_iter()
-            .map(|(name, (cap, _, _))| CGroup { name, cap })
+            .map(|(name, (g, _))| CGroup { name, cap: g.cap })
             .collect();
         Ok(ScoringModel {
             spec,
@@ -637,17 +636,8 @@ impl ScoringModel {
     /// assert_eq!(model.rules()[hits[0].0].id, "demo_request");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn matches(&self, event: &Event) -> impl Iterator<Item = (usize, Points)> {
-        let candidates: &[u16] = self
-            .by_type
-            .get(event.event_type().index())
-            .map_or(&[], Vec::as_slice);
-        candidates.iter().filter_map(move |&i| {
-            let i = usize::from(i);
-            let rule = self.spec.rules.get(i)?;
-            let c = self.compiled.get(i)?;
-            rule.matches_event(event).then_some((i, c.points))
-        })
+    pub fn matches<'a>(&'a self, event: &'a Event) -> impl Iterator<Item = (usize, Points)> + 'a {
+        self.by_type.matches(event)
     }
 
     /// The lead's scores from its attributes and events at `now`: the pure
@@ -689,5 +679,61 @@ impl ScoringModel {
             }
         }
         hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventKind, EventType};
+    use crate::id::LeadId;
+    use crate::matcher::Predicate;
+    use chrono::TimeZone;
+
+    #[test]
+    fn dispatch_agrees_with_a_linear_scan_on_the_preset() {
+        let model = ScoringModel::b2b_default().unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let lead = LeadId::new("l").unwrap();
+        let kinds = [
+            EventKind::DemoRequest,
+            EventKind::PageView {
+                path: "/Pricing".into(),
+                category: None,
+            },
+            EventKind::PageView {
+                path: "/x".into(),
+                category: Some(crate::PageCategory::Careers),
+            },
+            EventKind::EmailBounce { hard: true },
+            EventKind::EmailBounce { hard: false },
+            EventKind::Custom { name: "x".into() },
+        ];
+        for kind in kinds {
+            let e = Event::new(EventId::new("e").unwrap(), lead.clone(), at, kind);
+            let fast: Vec<usize> = model.matches(&e).map(|(i, _)| i).collect();
+            let slow: Vec<usize> = (0..model.rules().len())
+                .filter(|&i| model.rules()[i].matches_event(&e))
+                .collect();
+            assert_eq!(fast, slow, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn groups_compile_in_declaration_then_use_order() {
+        let model = ScoringModel::builder(ModelVersion::new("v@1").unwrap())
+            .rule(Rule::event("a", EventType::DemoRequest, 1).group("late"))
+            .rule(Rule::attribute("b", "industry", Predicate::Exists, 1))
+            .rule(Rule::event("c", EventType::EmailOpen, 1).group("declared"))
+            .group("declared", Group::new().cap(5))
+            .build()
+            .unwrap();
+        let names: Vec<&str> = model.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["declared", "late", "fit"]);
+        assert_eq!(model.groups[0].cap, Some(Points::new(5)));
+        assert_eq!(model.fit_rules, [1]);
+        let back: ScoringModel = serde_json::from_str(&serde_json::to_string(&model).unwrap()).unwrap();
+        assert_eq!(back, model);
+        assert_eq!(back.to_builder(), model.to_builder());
     }
 }

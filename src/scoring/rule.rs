@@ -58,7 +58,8 @@ pub struct Rule {
     /// How often it counts (event rules only; default once per lead).
     #[serde(default, skip_serializing_if = "Limit::is_once")]
     pub limit: Limit,
-    /// Only events at most this old at `now` count (event rules only).
+    /// Only events at most this old at `now` count (event rules only):
+    /// inclusive, `now - within <= at`, as in the criteria.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<Span>,
     /// The decay of this rule's points, overriding its group's (event rules
@@ -96,6 +97,12 @@ pub enum Trigger {
 /// time order (ties by event id): a `Once` rule keeps the **first** matching
 /// event, even when a window later drops it (see the cap order in
 /// [`scoring`](crate::scoring)).
+///
+/// A consequence for late (out-of-order) events: an older matching event that
+/// arrives late takes the place of a newer one under a `once` or `times`
+/// limit, and being older it may have decayed more or be outside the window,
+/// so the score can go down. New events (later than every event already
+/// known) that match only positive rules never lower a score.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -372,5 +379,49 @@ impl NamedScore {
     pub fn cap(mut self, cap: impl Into<Points>) -> NamedScore {
         self.cap = Some(cap.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventType;
+
+    #[test]
+    fn serde_shape_omits_defaults() {
+        let r = Rule::event("demo", EventType::DemoRequest, 40).group("intent");
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"demo","group":"intent","when":{"type":"event","action":{"event":"demo_request"}},"points":40}"#
+        );
+        assert_eq!(serde_json::from_str::<Rule>(&json).unwrap(), r);
+        let limited = r.once_per(Span::days(1)).within(Span::days(30));
+        let json = serde_json::to_string(&limited).unwrap();
+        assert!(
+            json.contains(r#""limit":{"type":"once_per","period":"1d"},"within":"30d""#),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn default_groups_and_dimensions() {
+        let e = Rule::event("e", EventType::EmailOpen, 1);
+        let a = Rule::attribute("a", "industry", Predicate::Exists, 1);
+        assert_eq!(
+            (e.group_name(), e.dimension()),
+            (ENGAGEMENT_GROUP, Dimension::Engagement)
+        );
+        assert_eq!((a.group_name(), a.dimension()), (FIT_GROUP, Dimension::Fit));
+        assert_eq!(Limit::Times { n: 3 }.max_count(), Some(3));
+        assert_eq!(Limit::Unlimited.max_count(), None);
+        assert_eq!(
+            Floor::At {
+                points: Points::new(-5)
+            }
+            .milli(),
+            Some(-5_000)
+        );
+        assert_eq!(Floor::Unbounded.milli(), None);
     }
 }

@@ -13,15 +13,38 @@ use crate::scores::Scores;
 /// One event that matched one event rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hit {
-    /// When the event happened.
-    pub at: DateTime<Utc>,
-    /// The event's id.
-    pub event: EventId,
-    /// The rule's index in [`ScoringModel::rules`].
-    pub rule: u16,
+    at: DateTime<Utc>,
+    event: EventId,
+    rule: u16,
+    /// A 16-bit hash of the event id, to skip most id comparisons.
+    #[serde(skip)]
+    fingerprint: u16,
+}
+
+/// FNV-1a of the id, folded to 16 bits.
+fn fingerprint(id: &EventId) -> u16 {
+    let h = id.as_str().bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    (h ^ (h >> 16)) as u16
 }
 
 impl Hit {
+    /// When the event happened.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// The event's id.
+    pub fn event(&self) -> &EventId {
+        &self.event
+    }
+
+    /// The rule's index in [`ScoringModel::rules`].
+    pub fn rule(&self) -> usize {
+        usize::from(self.rule)
+    }
+
     fn key(&self) -> (DateTime<Utc>, &EventId, u16) {
         (self.at, &self.event, self.rule)
     }
@@ -67,6 +90,9 @@ pub struct ScoreState {
 
 impl From<Vec<Hit>> for ScoreState {
     fn from(mut hits: Vec<Hit>) -> ScoreState {
+        for h in &mut hits {
+            h.fingerprint = fingerprint(&h.event);
+        }
         hits.sort_by(|a, b| a.key().cmp(&b.key()));
         hits.dedup();
         ScoreState { hits }
@@ -90,7 +116,12 @@ impl ScoreState {
     /// is earlier (the earliest copy counts, as in [`ScoringModel::score`]).
     pub fn record(&mut self, model: &ScoringModel, event: &Event) -> bool {
         let mut changed = false;
-        if let Some(seen) = self.hits.iter().find(|h| h.event == event.id) {
+        let fp = fingerprint(&event.id);
+        if let Some(seen) = self
+            .hits
+            .iter()
+            .find(|h| h.fingerprint == fp && h.event == event.id)
+        {
             if seen.at <= event.at {
                 return false;
             }
@@ -98,26 +129,47 @@ impl ScoreState {
             changed = true;
         }
         for (rule, _) in model.matches(event) {
-            changed |= self.insert(model, rule, event.at, &event.id);
+            changed |= self.insert(model, rule, event.at, &event.id, fp);
         }
         changed
     }
 
-    fn insert(&mut self, model: &ScoringModel, rule: usize, at: DateTime<Utc>, event: &EventId) -> bool {
+    fn insert(
+        &mut self,
+        model: &ScoringModel,
+        rule: usize,
+        at: DateTime<Utc>,
+        event: &EventId,
+        fingerprint: u16,
+    ) -> bool {
         let Ok(rule16) = u16::try_from(rule) else {
             return false;
         };
-        let pos = self.hits.partition_point(|h| h.key() < (at, event, rule16));
+        // In-order arrival (the common case) appends.
+        let pos = match self.hits.last() {
+            Some(last) if last.key() > (at, event, rule16) => {
+                self.hits.partition_point(|h| h.key() < (at, event, rule16))
+            }
+            _ => self.hits.len(),
+        };
         let max = model
             .compiled
             .get(rule)
             .and_then(|c| c.limit.max_count())
             .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        let mut overflow = false;
         if let Some(max) = max {
-            let before = self.hits.iter().take(pos).filter(|h| h.rule == rule16).count();
+            let (mut before, mut total) = (0usize, 0usize);
+            for (i, h) in self.hits.iter().enumerate() {
+                if h.rule == rule16 {
+                    total += 1;
+                    before += usize::from(i < pos);
+                }
+            }
             if before >= max {
                 return false;
             }
+            overflow = total >= max;
         }
         self.hits.insert(
             pos,
@@ -125,13 +177,13 @@ impl ScoreState {
                 at,
                 event: event.clone(),
                 rule: rule16,
+                fingerprint,
             },
         );
-        if let Some(max) = max {
-            if self.hits.iter().filter(|h| h.rule == rule16).count() > max {
-                if let Some(last) = self.hits.iter().rposition(|h| h.rule == rule16) {
-                    self.hits.remove(last);
-                }
+        // A limit already full: the newest hit of the rule can no longer count.
+        if overflow {
+            if let Some(last) = self.hits.iter().rposition(|h| h.rule == rule16) {
+                self.hits.remove(last);
             }
         }
         true
@@ -173,5 +225,65 @@ impl ScoringModel {
     /// [`explain`](Self::explain) over the events recorded.
     pub fn explain_with(&self, lead: &Lead, state: &ScoreState, now: DateTime<Utc>) -> Explanation {
         settle(self, lead, state.refs(), now).explain(self, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventKind, EventType};
+    use crate::id::LeadId;
+    use crate::scoring::Rule;
+    use chrono::{Duration, TimeZone};
+
+    fn ev(id: &str, hours: i64) -> Event {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::hours(hours);
+        Event::new(
+            EventId::new(id).unwrap(),
+            LeadId::new("l").unwrap(),
+            at,
+            EventKind::DemoRequest,
+        )
+    }
+
+    fn model() -> ScoringModel {
+        ScoringModel::builder(crate::ModelVersion::new("t@1").unwrap())
+            .rule(Rule::event("twice", EventType::DemoRequest, 10).times(2))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn keeps_only_hits_that_can_count() {
+        let m = model();
+        let mut s = ScoreState::new();
+        for i in (0..10).rev() {
+            s.record(&m, &ev(&format!("e{i}"), i));
+        }
+        let kept: Vec<&str> = s.hits().iter().map(|h| h.event().as_str()).collect();
+        assert_eq!(kept, ["e0", "e1"]);
+    }
+
+    #[test]
+    fn state_is_small() {
+        // The engine keeps a ScoreState per lead: 24 bytes inline, 32 per hit.
+        assert!(std::mem::size_of::<ScoreState>() <= 24);
+        assert!(std::mem::size_of::<Hit>() <= 32);
+    }
+
+    #[test]
+    fn the_earliest_copy_of_an_id_wins() {
+        let m = model();
+        let mut s = ScoreState::new();
+        assert!(s.record(&m, &ev("a", 5)));
+        assert!(!s.record(&m, &ev("a", 5)));
+        assert!(!s.record(&m, &ev("a", 9)));
+        assert!(s.record(&m, &ev("a", 1)));
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.hits()[0].at(), ev("a", 1).at);
+        assert_eq!(
+            fingerprint(&EventId::new("a").unwrap()),
+            fingerprint(&EventId::new("a").unwrap())
+        );
     }
 }
