@@ -134,6 +134,20 @@ impl ScoreState {
         changed
     }
 
+    /// Records an event whose id the caller guarantees was never recorded
+    /// before (the funnel de-duplicates ids itself): like
+    /// [`record`](Self::record) without the scan for an earlier copy.
+    pub(crate) fn record_unique(&mut self, model: &ScoringModel, event: &Event) {
+        let mut matched = model.matches(event).peekable();
+        if matched.peek().is_none() {
+            return;
+        }
+        let fp = fingerprint(&event.id);
+        for (rule, _) in matched {
+            self.insert(model, rule, event.at, &event.id, fp);
+        }
+    }
+
     fn insert(
         &mut self,
         model: &ScoringModel,
@@ -269,6 +283,18 @@ mod tests {
         // The engine keeps a ScoreState per lead: 24 bytes inline, 32 per hit.
         assert!(std::mem::size_of::<ScoreState>() <= 24);
         assert!(std::mem::size_of::<Hit>() <= 32);
+    }
+
+    #[test]
+    fn record_unique_agrees_with_record() {
+        let m = model();
+        let (mut a, mut b) = (ScoreState::new(), ScoreState::new());
+        for i in [3, 0, 7, 1, 9, 2] {
+            let e = ev(&format!("e{i}"), i);
+            a.record(&m, &e);
+            b.record_unique(&m, &e);
+        }
+        assert_eq!(a, b);
     }
 
     #[test]
