@@ -10,10 +10,11 @@ use crate::criteria::LeadView;
 use crate::event::{Event, EventKind};
 use crate::lead::Lead;
 use crate::lifecycle::{
-    LeadLifecycle, LifecycleStateMachine, Transition, TransitionError, TransitionRecord, TriggerKind,
+    LeadLifecycle, LifecycleStateMachine, StageSet, Transition, TransitionError, TransitionRecord,
+    TriggerKind,
 };
 use crate::scores::Scores;
-use crate::scoring::ScoringModel;
+use crate::scoring::{ScoreState, ScoringModel};
 
 /// A lead's state in the funnel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,34 @@ pub(crate) struct LeadState {
     pub(crate) life: LeadLifecycle,
     /// The scores at the last time the lead was touched.
     pub(crate) scores: Scores,
+    /// The events' hits under the funnel's model (derived from `events`;
+    /// rebuilt on restore and on a model swap).
+    #[serde(skip)]
+    pub(crate) hits: ScoreState,
+    /// How many of `events` are attribute changes (derived; rebuilt on
+    /// restore): with none, the lead at any time is a stored version.
+    #[serde(skip)]
+    pub(crate) attr_changes: u32,
+}
+
+/// The machine and model a re-evaluation runs with, and the stages with an
+/// automatic outgoing edge (elsewhere evaluating is a no-op and is skipped).
+#[derive(Clone, Copy)]
+pub(crate) struct Engine<'a> {
+    pub(crate) model: &'a ScoringModel,
+    pub(crate) machine: &'a LifecycleStateMachine,
+    pub(crate) automatic: StageSet,
+}
+
+/// The stages of `machine` with an automatic outgoing edge.
+pub(crate) fn automatic_stages(machine: &LifecycleStateMachine) -> StageSet {
+    let mut set = StageSet::EMPTY;
+    for e in &machine.definition().edges {
+        if matches!(e.trigger, crate::lifecycle::Trigger::Automatic { .. }) {
+            set.insert(e.from);
+        }
+    }
+    set
 }
 
 /// A command that could not be re-applied when re-evaluating a timeline.
@@ -51,7 +80,19 @@ impl LeadState {
             versions: vec![(lead.created_at, lead)],
             events: Vec::new(),
             scores: Scores::default(),
+            hits: ScoreState::new(),
+            attr_changes: 0,
         }
+    }
+
+    /// Rebuilds the derived fields (hits under `model`, attribute-change
+    /// count) from the events.
+    pub(crate) fn reindex(&mut self, model: &ScoringModel) {
+        self.hits = ScoreState::new();
+        for e in &self.events {
+            self.hits.record_unique(model, e);
+        }
+        self.attr_changes = self.events.iter().filter(|e| is_attribute_change(e)).count() as u32;
     }
 
     /// The lead's latest version.
@@ -61,38 +102,45 @@ impl LeadState {
 
     /// The lead as it was at `t` (see [`lead_at`]).
     pub(crate) fn lead_at(&self, t: DateTime<Utc>) -> Option<Cow<'_, Lead>> {
-        lead_at(&self.versions, &self.events, t)
+        lead_at(&self.versions, &self.events, self.attr_changes, t)
     }
 
-    /// Inserts an event at its place in (time, id) order.
-    pub(crate) fn insert(&mut self, event: Event) {
-        let pos = self
-            .events
-            .partition_point(|e| (e.at, e.id.as_str()) < (event.at, event.id.as_str()));
+    /// Inserts an event (whose id is new for this lead) at its place in
+    /// (time, id) order; in-order arrival appends.
+    pub(crate) fn insert(&mut self, event: Event, model: &ScoringModel) {
+        self.hits.record_unique(model, &event);
+        if is_attribute_change(&event) {
+            self.attr_changes += 1;
+        }
+        let pos = match self.events.last() {
+            Some(last) if (last.at, last.id.as_str()) > (event.at, event.id.as_str()) => self
+                .events
+                .partition_point(|e| (e.at, e.id.as_str()) < (event.at, event.id.as_str())),
+            _ => self.events.len(),
+        };
         self.events.insert(pos, event);
     }
 
     /// The scores at `t`, from the lead as it was then and its events.
     pub(crate) fn scores_at(&self, model: &ScoringModel, t: DateTime<Utc>) -> Scores {
         match self.lead_at(t) {
-            Some(lead) => model.score(&lead, &self.events, t),
+            Some(lead) => model.scores_with(&lead, &self.hits, t),
             None => Scores::default(),
         }
     }
 
-    /// The times at or after `from` at which the timeline is evaluated:
-    /// every event time and every upsert time, ascending, distinct.
-    fn evaluation_times(&self, from: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-        let mut times: Vec<DateTime<Utc>> = self
-            .events
-            .iter()
-            .map(|e| e.at)
-            .chain(self.versions.iter().map(|(t, _)| *t))
-            .filter(|t| *t >= from)
-            .collect();
-        times.sort_unstable();
-        times.dedup();
-        times
+    /// The first evaluation time (an event or upsert time) at or after
+    /// `from` with `inclusive`, strictly after it without.
+    fn next_time(&self, from: DateTime<Utc>, inclusive: bool) -> Option<DateTime<Utc>> {
+        let before = |t: DateTime<Utc>| if inclusive { t < from } else { t <= from };
+        let e = self.events.partition_point(|e| before(e.at));
+        let v = self.versions.partition_point(|(t, _)| before(*t));
+        let e = self.events.get(e).map(|e| e.at);
+        let v = self.versions.get(v).map(|(t, _)| *t);
+        match (e, v) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Re-evaluates the timeline from `from`: the lifecycle is rewound to
@@ -108,8 +156,7 @@ impl LeadState {
         &mut self,
         from: DateTime<Utc>,
         new_command: Option<(Transition, DateTime<Utc>)>,
-        model: &ScoringModel,
-        machine: &LifecycleStateMachine,
+        engine: Engine<'_>,
     ) -> Result<Diff, Box<Conflict>> {
         let removed = self.life.rewind(from);
         let keep = self.life.history().len();
@@ -121,44 +168,59 @@ impl LeadState {
         commands.extend(new_command);
         commands.sort_by_key(|c| c.1);
         let mut pending = commands.into_iter().peekable();
-        for t in self.evaluation_times(from) {
+        // Every event and upsert time from `from` on, ascending. Where the
+        // stage has no automatic edge, evaluating does nothing: skip to the
+        // next command, or stop when none is left.
+        let mut next = self.next_time(from, true);
+        while let Some(t) = next {
             while let Some(c) = pending.next_if(|c| c.1 < t) {
-                self.apply_command(c, model, machine)?;
+                self.apply_command(c, engine)?;
             }
-            self.advance_at(t, model, machine);
+            if engine.automatic.contains(self.life.stage()) {
+                self.advance_at(t, engine);
+                next = self.next_time(t, false);
+            } else {
+                match pending.peek() {
+                    // Times up to the command's are evaluated before it.
+                    Some(c) => next = self.next_time(c.1.max(t), false),
+                    None => break,
+                }
+            }
         }
         for c in pending {
-            self.apply_command(c, model, machine)?;
+            self.apply_command(c, engine)?;
         }
         let added = self.life.history().get(keep..).unwrap_or(&[]).to_vec();
         Ok(diff(removed, added))
     }
 
-    fn advance_at(&mut self, t: DateTime<Utc>, model: &ScoringModel, machine: &LifecycleStateMachine) {
-        let Some(lead) = lead_at(&self.versions, &self.events, t) else {
+    fn advance_at(&mut self, t: DateTime<Utc>, engine: Engine<'_>) {
+        let Some(lead) = lead_at(&self.versions, &self.events, self.attr_changes, t) else {
             return;
         };
-        let scores = model.score(&lead, &self.events, t);
+        let scores = engine.model.scores_with(&lead, &self.hits, t);
         let view = LeadView::new(&lead)
             .with_events(&self.events)
             .with_scores(&scores);
-        machine.advance(&mut self.life, &view, t);
+        engine.machine.advance(&mut self.life, &view, t);
     }
 
     fn apply_command(
         &mut self,
         (transition, at): (Transition, DateTime<Utc>),
-        model: &ScoringModel,
-        machine: &LifecycleStateMachine,
+        engine: Engine<'_>,
     ) -> Result<(), Box<Conflict>> {
-        let Some(lead) = lead_at(&self.versions, &self.events, at) else {
+        let Some(lead) = lead_at(&self.versions, &self.events, self.attr_changes, at) else {
             return Ok(());
         };
-        let scores = model.score(&lead, &self.events, at);
+        let scores = engine.model.scores_with(&lead, &self.hits, at);
         let view = LeadView::new(&lead)
             .with_events(&self.events)
             .with_scores(&scores);
-        match machine.apply(&mut self.life, transition.clone(), &view, at) {
+        match engine
+            .machine
+            .apply(&mut self.life, transition.clone(), &view, at)
+        {
             Ok(_) => Ok(()),
             Err(error) => Err(Box::new(Conflict {
                 transition,
@@ -169,16 +231,25 @@ impl LeadState {
     }
 }
 
+fn is_attribute_change(e: &Event) -> bool {
+    matches!(e.kind, EventKind::AttributeChange { .. })
+}
+
 /// The lead as it was at `t`: the last version upserted at or before `t`
 /// (the first version when none), with the attribute-change events since
-/// that version (up to `t`) applied in time order.
+/// that version (up to `t`) applied in time order. `attr_changes` counts the
+/// attribute-change events: with none, no scan.
 fn lead_at<'a>(
     versions: &'a [(DateTime<Utc>, Lead)],
     events: &[Event],
+    attr_changes: u32,
     t: DateTime<Utc>,
 ) -> Option<Cow<'a, Lead>> {
     let idx = versions.partition_point(|(vt, _)| *vt <= t).saturating_sub(1);
     let (since, base) = versions.get(idx)?;
+    if attr_changes == 0 {
+        return Some(Cow::Borrowed(base));
+    }
     let since = (idx > 0).then_some(*since);
     let mut changes = events
         .iter()

@@ -81,11 +81,13 @@ use crate::criteria::{Criterion, LeadView, Outcome};
 use crate::event::{Event, EventKind};
 use crate::id::{EventId, LeadId, ModelVersion, OwnerId};
 use crate::lead::Lead;
-use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, Transition, Trigger};
+use crate::lifecycle::{
+    LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, StageSet, Transition, Trigger,
+};
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 use hash::FxBuild;
-use lead_state::{Diff, LeadState};
+use lead_state::{Diff, Engine, LeadState, automatic_stages};
 
 /// Many leads, one scoring model, one lifecycle: see the [module
 /// docs](self).
@@ -96,9 +98,13 @@ pub struct Funnel {
     config: FunnelConfig,
     index: HashMap<LeadId, u32, FxBuild>,
     leads: Vec<LeadState>,
-    seen: HashSet<(u32, EventId), FxBuild>,
+    /// (lead index, fingerprint of an event id) of every event applied; a
+    /// hit is confirmed against the lead's events (fingerprints can collide).
+    seen: HashSet<(u32, u64), FxBuild>,
     watermark: Option<DateTime<Utc>>,
     stats: FunnelStats,
+    /// The stages with an automatic outgoing edge.
+    automatic: StageSet,
 }
 
 /// Counters of what a funnel did. Mergeable across shards: merging is
@@ -181,6 +187,7 @@ pub struct LeadRecord<'f> {
 impl Funnel {
     /// An empty funnel.
     pub fn new(model: ScoringModel, machine: LifecycleStateMachine, config: FunnelConfig) -> Funnel {
+        let automatic = automatic_stages(&machine);
         Funnel {
             model,
             machine,
@@ -190,6 +197,7 @@ impl Funnel {
             seen: HashSet::default(),
             watermark: None,
             stats: FunnelStats::default(),
+            automatic,
         }
     }
 
@@ -318,9 +326,9 @@ impl Funnel {
         now: DateTime<Utc>,
     ) -> IngestReport {
         let mut report = IngestReport::default();
-        let mut pending: IndexMap<u32, Vec<Event>> = IndexMap::new();
+        let mut pending: IndexMap<u32, Vec<Event>, FxBuild> = IndexMap::default();
         for event in events {
-            match self.admit(&event, now) {
+            match self.admit(&event, now, &pending) {
                 Ok(Some(i)) => pending.entry(i).or_default().push(event),
                 Ok(None) => report.duplicates += 1,
                 Err(error) => report.rejected.push(Rejected {
@@ -344,7 +352,12 @@ impl Funnel {
 
     /// Checks an event and reserves its id: `Ok(Some(lead index))` to apply,
     /// `Ok(None)` for a duplicate.
-    fn admit(&mut self, event: &Event, now: DateTime<Utc>) -> Result<Option<u32>, IngestError> {
+    fn admit(
+        &mut self,
+        event: &Event,
+        now: DateTime<Utc>,
+        pending: &IndexMap<u32, Vec<Event>, FxBuild>,
+    ) -> Result<Option<u32>, IngestError> {
         if event.at > now {
             return Err(IngestError::FromTheFuture {
                 event: event.id.clone(),
@@ -380,7 +393,8 @@ impl Funnel {
                 }
             },
         };
-        if self.seen.contains(&(i, event.id.clone())) {
+        let fp = hash::fingerprint(event.id.as_str());
+        if self.seen.contains(&(i, fp)) && self.holds(i, &event.id, pending) {
             return Ok(None);
         }
         if let EventKind::AttributeChange { key, value } = &event.kind {
@@ -391,8 +405,31 @@ impl Funnel {
                     .map_err(|e| IngestError::bad_attribute(&event.id, &e))?;
             }
         }
-        self.seen.insert((i, event.id.clone()));
+        self.seen.insert((i, fp));
         Ok(Some(i))
+    }
+
+    /// True when lead `i` holds an event with this id, applied or pending.
+    fn holds(&self, i: u32, id: &EventId, pending: &IndexMap<u32, Vec<Event>, FxBuild>) -> bool {
+        let applied = self
+            .leads
+            .get(i as usize)
+            .is_some_and(|s| s.events.iter().any(|e| e.id == *id));
+        applied || pending.get(&i).is_some_and(|p| p.iter().any(|e| e.id == *id))
+    }
+
+    /// Forgets an id reserved by [`admit`](Self::admit) and then refused,
+    /// unless another event of the lead shares its fingerprint.
+    fn release(&mut self, i: u32, id: &EventId) {
+        let fp = hash::fingerprint(id.as_str());
+        let shared = self.leads.get(i as usize).is_some_and(|s| {
+            s.events
+                .iter()
+                .any(|e| e.id != *id && hash::fingerprint(e.id.as_str()) == fp)
+        });
+        if !shared {
+            self.seen.remove(&(i, fp));
+        }
     }
 
     /// Applies one lead's admitted events together; on a conflict with a
@@ -403,6 +440,14 @@ impl Funnel {
             return;
         };
         let n = events.len();
+        let risky = self.leads.get(i as usize).is_some_and(|s| needs_backup(s, from));
+        if !risky {
+            // Nothing on record can conflict: no copy needed.
+            if self.try_apply(i, events, from, &mut report.outputs).is_ok() {
+                report.applied += n;
+            }
+            return;
+        }
         if self
             .try_apply(i, events.clone(), from, &mut report.outputs)
             .is_ok()
@@ -415,7 +460,7 @@ impl Funnel {
             match self.try_apply(i, vec![event], at, &mut report.outputs) {
                 Ok(()) => report.applied += 1,
                 Err(c) => {
-                    self.seen.remove(&(i, id.clone()));
+                    self.release(i, &id);
                     report.rejected.push(Rejected {
                         event: id.clone(),
                         lead,
@@ -449,10 +494,15 @@ impl Funnel {
         }
         for event in events {
             self.watermark = Some(self.watermark.map_or(event.at, |w| w.max(event.at)));
-            state.insert(event);
+            state.insert(event, &self.model);
             self.stats.events_applied += 1;
         }
-        match state.rerun(from, None, &self.model, &self.machine) {
+        let engine = Engine {
+            model: &self.model,
+            machine: &self.machine,
+            automatic: self.automatic,
+        };
+        match state.rerun(from, None, engine) {
             Ok(diff) => {
                 self.push_diff(diff, outputs);
                 Ok(())
@@ -478,7 +528,12 @@ impl Funnel {
             return Ok(());
         };
         let backup = needs_backup(state, from).then(|| state.clone());
-        match state.rerun(from, None, &self.model, &self.machine) {
+        let engine = Engine {
+            model: &self.model,
+            machine: &self.machine,
+            automatic: self.automatic,
+        };
+        match state.rerun(from, None, engine) {
             Ok(diff) => {
                 state.scores = state.scores_at(&self.model, now);
                 self.push_diff(diff, outputs);
@@ -550,7 +605,12 @@ impl Funnel {
             return Err(CommandError::UnknownLead { lead: lead.clone() });
         };
         let backup = state.clone();
-        match state.rerun(at, Some((transition, at)), &self.model, &self.machine) {
+        let engine = Engine {
+            model: &self.model,
+            machine: &self.machine,
+            automatic: self.automatic,
+        };
+        match state.rerun(at, Some((transition, at)), engine) {
             Ok(diff) => {
                 let mut outputs = Vec::new();
                 self.push_diff(diff, &mut outputs);
@@ -605,8 +665,9 @@ impl Funnel {
             let Some(lead) = state.lead_at(now).map(std::borrow::Cow::into_owned) else {
                 continue;
             };
-            let before = old.score(&lead, &state.events, now);
-            let after = self.model.score(&lead, &state.events, now);
+            let before = old.scores_with(&lead, &state.hits, now);
+            state.reindex(&self.model);
+            let after = self.model.scores_with(&lead, &state.hits, now);
             let qualifies = |scores: &Scores| {
                 let view = LeadView::new(&lead)
                     .with_events(&state.events)

@@ -75,23 +75,31 @@ impl FunnelSnapshot {
         let machine = self.definition.build_with(registry)?;
         let mut index = HashMap::default();
         let mut seen = HashSet::default();
-        for (i, state) in self.leads.iter().enumerate() {
+        let mut leads = self.leads;
+        for (i, state) in leads.iter_mut().enumerate() {
             let i = i as u32;
             let id = state.life.lead().clone();
             if index.insert(id.clone(), i).is_some() {
                 return Err(FunnelError::DuplicateLead { lead: id });
             }
-            seen.extend(state.events.iter().map(|e| (i, e.id.clone())));
+            seen.extend(
+                state
+                    .events
+                    .iter()
+                    .map(|e| (i, super::hash::fingerprint(e.id.as_str()))),
+            );
+            state.reindex(&self.model);
         }
         Ok(Funnel {
             model: self.model,
-            machine,
             config: self.config,
             index,
-            leads: self.leads,
+            leads,
             seen,
             watermark: self.watermark,
             stats: self.stats,
+            automatic: super::lead_state::automatic_stages(&machine),
+            machine,
         })
     }
 }
