@@ -2,6 +2,7 @@
 //! last scores, and the re-evaluation of its timeline.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,8 +27,9 @@ pub(crate) struct LeadState {
     pub(crate) events: Vec<Event>,
     /// The lifecycle.
     pub(crate) life: LeadLifecycle,
-    /// The scores at the last time the lead was touched.
-    pub(crate) scores: Scores,
+    /// The scores at the last time the lead was touched, computed when
+    /// first read.
+    pub(crate) scores: LazyScores,
     /// The events' hits under the funnel's model (derived from `events`;
     /// rebuilt on restore and on a model swap).
     #[serde(skip)]
@@ -36,6 +38,57 @@ pub(crate) struct LeadState {
     /// restore): with none, the lead at any time is a stored version.
     #[serde(skip)]
     pub(crate) attr_changes: u32,
+}
+
+/// A lead's scores at a time, computed on first read (most touches are
+/// never read: computing them at every touch would cost a pass over the
+/// lead's hits per ingest call). Serializes as the [`Scores`]: force it with
+/// [`LeadState::scores`] first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LazyScores {
+    /// When they are due, if not computed yet.
+    at: Option<DateTime<Utc>>,
+    cell: OnceLock<Scores>,
+}
+
+impl LazyScores {
+    /// Scores already computed.
+    pub(crate) fn ready(scores: Scores) -> LazyScores {
+        LazyScores {
+            at: None,
+            cell: OnceLock::from(scores),
+        }
+    }
+
+    /// Scores due at `at`, computed when read.
+    pub(crate) fn due(at: DateTime<Utc>) -> LazyScores {
+        LazyScores {
+            at: Some(at),
+            cell: OnceLock::new(),
+        }
+    }
+}
+
+impl PartialEq for LazyScores {
+    fn eq(&self, other: &LazyScores) -> bool {
+        (self.cell.get(), self.cell.get().is_none().then_some(self.at))
+            == (other.cell.get(), other.cell.get().is_none().then_some(other.at))
+    }
+}
+
+impl Serialize for LazyScores {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.cell.get() {
+            Some(s) => s.serialize(serializer),
+            None => Scores::default().serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LazyScores {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<LazyScores, D::Error> {
+        Scores::deserialize(deserializer).map(LazyScores::ready)
+    }
 }
 
 /// The machine and model a re-evaluation runs with, and the stages with an
@@ -79,7 +132,7 @@ impl LeadState {
             life: machine.start(&lead),
             versions: vec![(lead.created_at, lead)],
             events: Vec::new(),
-            scores: Scores::default(),
+            scores: LazyScores::default(),
             hits: ScoreState::new(),
             attr_changes: 0,
         }
@@ -93,6 +146,14 @@ impl LeadState {
             self.hits.record_unique(model, e);
         }
         self.attr_changes = self.events.iter().filter(|e| is_attribute_change(e)).count() as u32;
+    }
+
+    /// The scores as of the last touch (computed now if not yet).
+    pub(crate) fn scores(&self, model: &ScoringModel) -> &Scores {
+        self.scores.cell.get_or_init(|| match self.scores.at {
+            Some(at) => self.scores_at(model, at),
+            None => Scores::default(),
+        })
     }
 
     /// The lead's latest version.

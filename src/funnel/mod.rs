@@ -87,7 +87,7 @@ use crate::lifecycle::{
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 use hash::FxBuild;
-use lead_state::{Diff, Engine, LeadState, automatic_stages};
+use lead_state::{Diff, Engine, LazyScores, LeadState, automatic_stages};
 
 /// Many leads, one scoring model, one lifecycle: see the [module
 /// docs](self).
@@ -248,7 +248,7 @@ impl Funnel {
             lead: s.lead()?,
             events: &s.events,
             lifecycle: &s.life,
-            scores: &s.scores,
+            scores: s.scores(&self.model),
         })
     }
 
@@ -535,7 +535,7 @@ impl Funnel {
         };
         match state.rerun(from, None, engine) {
             Ok(diff) => {
-                state.scores = state.scores_at(&self.model, now);
+                state.scores = LazyScores::due(now);
                 self.push_diff(diff, outputs);
                 Ok(())
             }
@@ -564,9 +564,14 @@ impl Funnel {
         let Some(state) = self.leads.get_mut(i as usize) else {
             return;
         };
+        if self.config.thresholds.is_empty() {
+            state.scores = LazyScores::due(now);
+            return;
+        }
         let after = state.scores_at(&self.model, now);
+        let before = state.scores(&self.model);
         for t in &self.config.thresholds {
-            let (b, a) = (state.scores.get(t.dimension), after.get(t.dimension));
+            let (b, a) = (before.get(t.dimension), after.get(t.dimension));
             if (b >= t.at_least) != (a >= t.at_least) {
                 report.outputs.push(Output::ScoreCrossed {
                     lead: state.life.lead().clone(),
@@ -579,7 +584,7 @@ impl Funnel {
                 });
             }
         }
-        state.scores = after;
+        state.scores = LazyScores::ready(after);
     }
 
     /// Applies a command from the host (sales accepts, rejects, qualifies,
@@ -689,7 +694,7 @@ impl Funnel {
                     .outputs
                     .extend(fired.iter().cloned().map(|record| Output::Transition { record }));
             }
-            state.scores = after;
+            state.scores = LazyScores::ready(after);
             change.rescored += 1;
         }
         change

@@ -46,6 +46,9 @@ pub struct FunnelSnapshot {
 impl Funnel {
     /// The funnel's complete state.
     pub fn snapshot(&self) -> FunnelSnapshot {
+        for state in &self.leads {
+            state.scores(&self.model);
+        }
         FunnelSnapshot {
             format: FORMAT,
             model: self.model.clone(),
