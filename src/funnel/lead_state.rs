@@ -190,20 +190,6 @@ impl LeadState {
         }
     }
 
-    /// The first evaluation time (an event or upsert time) at or after
-    /// `from` with `inclusive`, strictly after it without.
-    fn next_time(&self, from: DateTime<Utc>, inclusive: bool) -> Option<DateTime<Utc>> {
-        let before = |t: DateTime<Utc>| if inclusive { t < from } else { t <= from };
-        let e = self.events.partition_point(|e| before(e.at));
-        let v = self.versions.partition_point(|(t, _)| before(*t));
-        let e = self.events.get(e).map(|e| e.at);
-        let v = self.versions.get(v).map(|(t, _)| *t);
-        match (e, v) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
     /// Re-evaluates the timeline from `from`: the lifecycle is rewound to
     /// just before `from`, then every evaluation time is replayed in order
     /// (automatic edges evaluated at each event or upsert time, with the
@@ -232,20 +218,40 @@ impl LeadState {
         // Every event and upsert time from `from` on, ascending. Where the
         // stage has no automatic edge, evaluating does nothing: skip to the
         // next command, or stop when none is left.
-        let mut next = self.next_time(from, true);
-        while let Some(t) = next {
+        let mut e = self.events.partition_point(|e| e.at < from);
+        let mut v = self.versions.partition_point(|(t, _)| *t < from);
+        loop {
+            let t = match (self.events.get(e), self.versions.get(v)) {
+                (Some(a), Some(b)) => a.at.min(b.0),
+                (Some(a), None) => a.at,
+                (None, Some(b)) => b.0,
+                (None, None) => break,
+            };
             while let Some(c) = pending.next_if(|c| c.1 < t) {
                 self.apply_command(c, engine)?;
             }
             if engine.automatic.contains(self.life.stage()) {
                 self.advance_at(t, engine);
-                next = self.next_time(t, false);
-            } else {
-                match pending.peek() {
-                    // Times up to the command's are evaluated before it.
-                    Some(c) => next = self.next_time(c.1.max(t), false),
-                    None => break,
+                while self.events.get(e).is_some_and(|x| x.at <= t) {
+                    e += 1;
                 }
+                while self.versions.get(v).is_some_and(|x| x.0 <= t) {
+                    v += 1;
+                }
+            } else {
+                // Nothing fires before the next command: times up to its
+                // time are evaluated before it, as no-ops.
+                let Some(past) = pending.peek().map(|c| c.1.max(t)) else {
+                    break;
+                };
+                e += self
+                    .events
+                    .get(e..)
+                    .map_or(0, |r| r.partition_point(|x| x.at <= past));
+                v += self
+                    .versions
+                    .get(v..)
+                    .map_or(0, |r| r.partition_point(|x| x.0 <= past));
             }
         }
         for c in pending {
