@@ -7,11 +7,11 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::criteria::LeadView;
+use crate::criteria::{Condition, Criterion, LeadView, Outcome};
 use crate::event::{Event, EventKind};
 use crate::lead::Lead;
 use crate::lifecycle::{
-    LeadLifecycle, LifecycleStateMachine, StageSet, Transition, TransitionError, TransitionRecord,
+    LeadLifecycle, LifecycleStateMachine, StageSet, Transition, TransitionError, TransitionRecord, Trigger,
     TriggerKind,
 };
 use crate::scores::Scores;
@@ -98,17 +98,45 @@ pub(crate) struct Engine<'a> {
     pub(crate) model: &'a ScoringModel,
     pub(crate) machine: &'a LifecycleStateMachine,
     pub(crate) automatic: StageSet,
+    /// The stages whose automatic criteria read no score: there, scores are
+    /// computed only when one of them is met.
+    pub(crate) scoreless: StageSet,
 }
 
-/// The stages of `machine` with an automatic outgoing edge.
-pub(crate) fn automatic_stages(machine: &LifecycleStateMachine) -> StageSet {
-    let mut set = StageSet::EMPTY;
+/// The stages of `machine` with an automatic outgoing edge, and those of
+/// them whose automatic criteria read no score.
+pub(crate) fn automatic_stages(machine: &LifecycleStateMachine) -> (StageSet, StageSet) {
+    let (mut automatic, mut scored) = (StageSet::EMPTY, StageSet::EMPTY);
     for e in &machine.definition().edges {
-        if matches!(e.trigger, crate::lifecycle::Trigger::Automatic { .. }) {
-            set.insert(e.from);
+        if let Trigger::Automatic { criterion, .. } = &e.trigger {
+            automatic.insert(e.from);
+            if reads_scores(criterion) {
+                scored.insert(e.from);
+            }
         }
     }
-    set
+    let mut scoreless = StageSet::EMPTY;
+    for s in automatic.iter().filter(|s| !scored.contains(*s)) {
+        scoreless.insert(s);
+    }
+    (automatic, scoreless)
+}
+
+/// True when the condition may read the lead's scores (custom criteria may).
+fn reads_scores(c: &Condition) -> bool {
+    match c {
+        Condition::ScoreAtLeast { .. }
+        | Condition::FitGradeAtLeast { .. }
+        | Condition::EngagementLevelAtLeast { .. }
+        | Condition::Custom { .. } => true,
+        Condition::DidAction { .. }
+        | Condition::ActionCount { .. }
+        | Condition::RepeatVisits { .. }
+        | Condition::Attribute { .. }
+        | Condition::Checklist { .. } => false,
+        Condition::All { of } | Condition::Any { of } => of.iter().any(reads_scores),
+        Condition::Not { of } => reads_scores(of),
+    }
 }
 
 /// A command that could not be re-applied when re-evaluating a timeline.
@@ -265,6 +293,20 @@ impl LeadState {
         let Some(lead) = lead_at(&self.versions, &self.events, self.attr_changes, t) else {
             return;
         };
+        let stage = self.life.stage();
+        if engine.scoreless.contains(stage) {
+            // `advance` evaluates this stage's edges first; none reads the
+            // scores, so when none is met nothing fires and they are not
+            // needed.
+            let view = LeadView::new(&lead).with_events(&self.events).with_stage(stage);
+            let met = engine.machine.definition().edges.iter().any(|e| {
+                e.from == stage
+                    && matches!(&e.trigger, Trigger::Automatic { criterion, .. } if criterion.outcome(&view, t) == Outcome::Met)
+            });
+            if !met {
+                return;
+            }
+        }
         let scores = engine.model.scores_with(&lead, &self.hits, t);
         let view = LeadView::new(&lead)
             .with_events(&self.events)

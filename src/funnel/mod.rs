@@ -105,6 +105,8 @@ pub struct Funnel {
     stats: FunnelStats,
     /// The stages with an automatic outgoing edge.
     automatic: StageSet,
+    /// Those whose automatic criteria read no score.
+    scoreless: StageSet,
 }
 
 /// Counters of what a funnel did. Mergeable across shards: merging is
@@ -187,7 +189,7 @@ pub struct LeadRecord<'f> {
 impl Funnel {
     /// An empty funnel.
     pub fn new(model: ScoringModel, machine: LifecycleStateMachine, config: FunnelConfig) -> Funnel {
-        let automatic = automatic_stages(&machine);
+        let (automatic, scoreless) = automatic_stages(&machine);
         Funnel {
             model,
             machine,
@@ -198,6 +200,7 @@ impl Funnel {
             watermark: None,
             stats: FunnelStats::default(),
             automatic,
+            scoreless,
         }
     }
 
@@ -501,6 +504,7 @@ impl Funnel {
             model: &self.model,
             machine: &self.machine,
             automatic: self.automatic,
+            scoreless: self.scoreless,
         };
         match state.rerun(from, None, engine) {
             Ok(diff) => {
@@ -532,6 +536,7 @@ impl Funnel {
             model: &self.model,
             machine: &self.machine,
             automatic: self.automatic,
+            scoreless: self.scoreless,
         };
         match state.rerun(from, None, engine) {
             Ok(diff) => {
@@ -614,6 +619,7 @@ impl Funnel {
             model: &self.model,
             machine: &self.machine,
             automatic: self.automatic,
+            scoreless: self.scoreless,
         };
         match state.rerun(at, Some((transition, at)), engine) {
             Ok(diff) => {

@@ -93,6 +93,7 @@ impl FunnelSnapshot {
             );
             state.reindex(&self.model);
         }
+        let (automatic, scoreless) = super::lead_state::automatic_stages(&machine);
         Ok(Funnel {
             model: self.model,
             config: self.config,
@@ -101,7 +102,8 @@ impl FunnelSnapshot {
             seen,
             watermark: self.watermark,
             stats: self.stats,
-            automatic: super::lead_state::automatic_stages(&machine),
+            automatic,
+            scoreless,
             machine,
         })
     }
