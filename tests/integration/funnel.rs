@@ -538,3 +538,106 @@ fn shards_partition_leads_and_stats_merge() {
     }
     assert_eq!(sharded_state, state(&whole));
 }
+
+/// A sales command: accept, reject (to nurture), recycle (to nurture, where
+/// automatic edges apply again) or disqualify.
+fn sales_command(k: u8) -> Transition {
+    let rep = OwnerId::new("rep").unwrap();
+    match k % 4 {
+        0 => Transition::Accept { owner: rep },
+        1 => Transition::Reject {
+            by: rep,
+            reason: Reason::new(ReasonCode::BadTiming),
+        },
+        2 => Transition::Recycle {
+            by: None,
+            reason: Reason::new(ReasonCode::Unresponsive),
+        },
+        _ => Transition::Disqualify {
+            by: None,
+            reason: Reason::new(ReasonCode::NoNeed),
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Commands given in time order, between the events, give the same
+    /// outcomes and final state as the same commands given in the past,
+    /// after every event (which places them on the timeline).
+    #[test]
+    fn commands_in_the_past_equal_commands_in_time(
+        events in history(1),
+        commands in prop::collection::vec((0u8..4, 0i64..60), 1..5),
+        seed in any::<u64>(),
+    ) {
+        let ls = leads(1);
+        let id = ls[0].id.clone();
+        let now = at(400);
+        let mut t = 0;
+        let commands: Vec<(Transition, i64)> = commands
+            .into_iter()
+            .map(|(k, gap)| {
+                t += gap;
+                (sales_command(k), t)
+            })
+            .collect();
+        let mut shuffled = events.clone();
+        leadflow::synthetic::SplitMix64::new(seed).shuffle(&mut shuffled);
+
+        // In time: the events up to each command (in any order), then it.
+        let mut live = funnel(lenient());
+        live.upsert_lead(ls[0].clone(), ls[0].created_at);
+        let mut done: Option<i64> = None;
+        let mut in_time = Vec::new();
+        for (command, hours) in &commands {
+            let due: Vec<Event> = shuffled
+                .iter()
+                .filter(|e| e.at <= at(*hours) && done.is_none_or(|d| e.at > at(d)))
+                .cloned()
+                .collect();
+            let r = live.ingest_batch(due, now);
+            prop_assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+            done = Some(*hours);
+            in_time.push(live.command(&id, command.clone(), at(*hours)).is_ok());
+        }
+        let rest: Vec<Event> = shuffled.iter().filter(|e| done.is_none_or(|d| e.at > at(d))).cloned().collect();
+        let r = live.ingest_batch(rest, now);
+        prop_assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+
+        // In the past: every event first, then the commands.
+        let mut past = funnel(lenient());
+        past.upsert_lead(ls[0].clone(), ls[0].created_at);
+        past.ingest_batch(shuffled.iter().cloned(), now);
+        let late: Vec<bool> = commands
+            .iter()
+            .map(|(command, hours)| past.command(&id, command.clone(), at(*hours)).is_ok())
+            .collect();
+        prop_assert_eq!(late, in_time);
+        prop_assert_eq!(state(&past), state(&live));
+    }
+
+    /// Scores are computed when read: configuring thresholds (which
+    /// computes them at every touch) changes nothing in the final state.
+    #[test]
+    fn lazy_scores_equal_eager_scores(events in history(2), batch in 1usize..6) {
+        let ls = leads(2);
+        let now = at(200);
+        let eager_config = FunnelConfig {
+            thresholds: vec![Threshold::new("warm", Dimension::Combined, 20)],
+            ..lenient()
+        };
+        let (mut lazy, mut eager) = (funnel(lenient()), funnel(eager_config));
+        for l in &ls {
+            lazy.upsert_lead(l.clone(), l.created_at);
+            eager.upsert_lead(l.clone(), l.created_at);
+        }
+        for chunk in events.chunks(batch) {
+            lazy.ingest_batch(chunk.iter().cloned(), now);
+            eager.ingest_batch(chunk.iter().cloned(), now);
+        }
+        prop_assert_eq!(state(&lazy), state(&eager));
+        prop_assert_eq!(&state(&lazy), &oracle(&ls, &events, now));
+    }
+}
