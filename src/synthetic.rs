@@ -245,22 +245,27 @@ impl WorkloadConfig {
 
 impl Workload {
     /// The events in a plausible arrival order: the time-sorted stream
-    /// shuffled within consecutive windows of `window` events, so each event
-    /// arrives at most `window` events late (choose `window` so that stays
-    /// within the funnel's allowed lateness). A window of 0 or 1 keeps the
-    /// time order.
+    /// shuffled within consecutive windows of `window` of event time (from
+    /// the first event), so each event arrives less than `window` late
+    /// (choose it within the funnel's allowed lateness). A zero window keeps
+    /// the time order.
     ///
     /// ```
+    /// use leadflow::Span;
     /// use leadflow::synthetic::WorkloadConfig;
     /// let w = WorkloadConfig { leads: 100, events: 1_000, ..WorkloadConfig::default() }.generate();
-    /// let shuffled = w.arrival_order(100, 7);
+    /// let shuffled = w.arrival_order(Span::days(1), 7);
     /// assert_eq!(shuffled.len(), w.events.len());
     /// assert_ne!(shuffled, w.events);
     /// ```
-    pub fn arrival_order(&self, window: usize, seed: u64) -> Vec<Event> {
+    pub fn arrival_order(&self, window: Span, seed: u64) -> Vec<Event> {
         let mut events = self.events.clone();
+        let (Some(first), true) = (events.first().map(|e| e.at), window.as_seconds() > 0) else {
+            return events;
+        };
+        let bucket = |e: &Event| (e.at - first).num_seconds() / window.as_seconds();
         let mut rng = SplitMix64::new(seed);
-        for chunk in events.chunks_mut(window.max(1)) {
+        for chunk in events.chunk_by_mut(|a, b| bucket(a) == bucket(b)) {
             rng.shuffle(chunk);
         }
         events

@@ -38,6 +38,10 @@ pub(crate) struct LeadState {
     /// restore): with none, the lead at any time is a stored version.
     #[serde(skip)]
     pub(crate) attr_changes: u32,
+    /// Rules (the first 64) whose count limit is full in `hits`: an event
+    /// appended after every other cannot add a hit that counts for them.
+    #[serde(skip)]
+    pub(crate) full: u64,
 }
 
 /// A lead's scores at a time, computed on first read (most touches are
@@ -163,6 +167,7 @@ impl LeadState {
             scores: LazyScores::default(),
             hits: ScoreState::new(),
             attr_changes: 0,
+            full: 0,
         }
     }
 
@@ -170,8 +175,9 @@ impl LeadState {
     /// count) from the events.
     pub(crate) fn reindex(&mut self, model: &ScoringModel) {
         self.hits = ScoreState::new();
+        self.full = 0;
         for e in &self.events {
-            self.hits.record_unique(model, e);
+            record(&mut self.hits, &mut self.full, model, e, true);
         }
         self.attr_changes = self.events.iter().filter(|e| is_attribute_change(e)).count() as u32;
     }
@@ -197,7 +203,6 @@ impl LeadState {
     /// Inserts an event (whose id is new for this lead) at its place in
     /// (time, id) order; in-order arrival appends.
     pub(crate) fn insert(&mut self, event: Event, model: &ScoringModel) {
-        self.hits.record_unique(model, &event);
         if is_attribute_change(&event) {
             self.attr_changes += 1;
         }
@@ -207,6 +212,8 @@ impl LeadState {
                 .partition_point(|e| (e.at, e.id.as_str()) < (event.at, event.id.as_str())),
             _ => self.events.len(),
         };
+        let appended = pos == self.events.len();
+        record(&mut self.hits, &mut self.full, model, &event, appended);
         self.events.insert(pos, event);
     }
 
@@ -336,6 +343,31 @@ impl LeadState {
                 at,
                 error,
             })),
+        }
+    }
+}
+
+/// Records `event`'s hits. When it comes after every event recorded
+/// (`appended`), rules whose count limit is full are skipped (their hit would
+/// be dropped), and the rules it hits are checked for becoming full; a rule
+/// is checked at most its limit times per lead, so the count stays cheap.
+fn record(hits: &mut ScoreState, full: &mut u64, model: &ScoringModel, event: &Event, appended: bool) {
+    let bit = |rule: usize| {
+        u32::try_from(rule)
+            .ok()
+            .and_then(|r| 1u64.checked_shl(r))
+            .unwrap_or(0)
+    };
+    if !appended {
+        hits.record_unique(model, event, |_| false);
+        return;
+    }
+    let known = *full;
+    hits.record_unique(model, event, |rule| known & bit(rule) != 0);
+    for (rule, _) in model.matches(event) {
+        let b = bit(rule);
+        if b != 0 && known & b == 0 && hits.is_full(model, rule) {
+            *full |= b;
         }
     }
 }
