@@ -95,35 +95,54 @@ impl<'de> Deserialize<'de> for LazyScores {
     }
 }
 
-/// The machine and model a re-evaluation runs with, and the stages with an
-/// automatic outgoing edge (elsewhere evaluating is a no-op and is skipped).
-#[derive(Clone, Copy)]
-pub(crate) struct Engine<'a> {
-    pub(crate) model: &'a ScoringModel,
-    pub(crate) machine: &'a LifecycleStateMachine,
-    pub(crate) automatic: StageSet,
-    /// The stages whose automatic criteria read no score: there, scores are
-    /// computed only when one of them is met.
-    pub(crate) scoreless: StageSet,
+/// Which stages have an automatic outgoing edge (elsewhere evaluating is a
+/// no-op and is skipped), and which of them have only criteria that read no
+/// score (there, scores are computed only when one of them is met).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Stages {
+    automatic: StageSet,
+    scoreless: StageSet,
 }
 
-/// The stages of `machine` with an automatic outgoing edge, and those of
-/// them whose automatic criteria read no score.
-pub(crate) fn automatic_stages(machine: &LifecycleStateMachine) -> (StageSet, StageSet) {
-    let (mut automatic, mut scored) = (StageSet::EMPTY, StageSet::EMPTY);
-    for e in &machine.definition().edges {
-        if let Trigger::Automatic { criterion, .. } = &e.trigger {
-            automatic.insert(e.from);
-            if reads_scores(criterion) {
-                scored.insert(e.from);
+impl Stages {
+    pub(crate) fn of(machine: &LifecycleStateMachine) -> Stages {
+        let (mut automatic, mut scored) = (StageSet::EMPTY, StageSet::EMPTY);
+        for e in &machine.definition().edges {
+            if let Trigger::Automatic { criterion, .. } = &e.trigger {
+                automatic.insert(e.from);
+                if reads_scores(criterion) {
+                    scored.insert(e.from);
+                }
             }
         }
+        let mut scoreless = StageSet::EMPTY;
+        for s in automatic.iter().filter(|s| !scored.contains(*s)) {
+            scoreless.insert(s);
+        }
+        Stages { automatic, scoreless }
     }
-    let mut scoreless = StageSet::EMPTY;
-    for s in automatic.iter().filter(|s| !scored.contains(*s)) {
-        scoreless.insert(s);
+}
+
+/// The model, machine and stages a re-evaluation runs with.
+#[derive(Clone, Copy)]
+pub(crate) struct Engine<'a> {
+    model: &'a ScoringModel,
+    machine: &'a LifecycleStateMachine,
+    stages: Stages,
+}
+
+impl<'a> Engine<'a> {
+    pub(crate) fn new(
+        model: &'a ScoringModel,
+        machine: &'a LifecycleStateMachine,
+        stages: Stages,
+    ) -> Engine<'a> {
+        Engine {
+            model,
+            machine,
+            stages,
+        }
     }
-    (automatic, scoreless)
 }
 
 /// True when the condition may read the lead's scores (custom criteria may).
@@ -267,7 +286,7 @@ impl LeadState {
             while let Some(c) = pending.next_if(|c| c.1 < t) {
                 self.apply_command(c, engine)?;
             }
-            if engine.automatic.contains(self.life.stage()) {
+            if engine.stages.automatic.contains(self.life.stage()) {
                 self.advance_at(t, engine);
                 while self.events.get(e).is_some_and(|x| x.at <= t) {
                     e += 1;
@@ -303,7 +322,7 @@ impl LeadState {
             return;
         };
         let stage = self.life.stage();
-        if engine.scoreless.contains(stage) {
+        if engine.stages.scoreless.contains(stage) {
             // `advance` evaluates this stage's edges first; none reads the
             // scores, so when none is met nothing fires and they are not
             // needed.

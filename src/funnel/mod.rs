@@ -81,13 +81,11 @@ use crate::criteria::{Criterion, LeadView, Outcome};
 use crate::event::{Event, EventKind};
 use crate::id::{EventId, LeadId, ModelVersion, OwnerId};
 use crate::lead::Lead;
-use crate::lifecycle::{
-    LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, StageSet, Transition, Trigger,
-};
+use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, Transition, Trigger};
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 use hash::FxBuild;
-use lead_state::{Diff, Engine, LazyScores, LeadState, automatic_stages};
+use lead_state::{Diff, Engine, LazyScores, LeadState, Stages};
 
 /// Many leads, one scoring model, one lifecycle: see the [module
 /// docs](self).
@@ -103,10 +101,8 @@ pub struct Funnel {
     seen: HashSet<(u32, u64), FxBuild>,
     watermark: Option<DateTime<Utc>>,
     stats: FunnelStats,
-    /// The stages with an automatic outgoing edge.
-    automatic: StageSet,
-    /// Those whose automatic criteria read no score.
-    scoreless: StageSet,
+    /// Which stages can fire automatic edges, and need scores for it.
+    stages: Stages,
 }
 
 /// Counters of what a funnel did. Mergeable across shards: merging is
@@ -189,7 +185,7 @@ pub struct LeadRecord<'f> {
 impl Funnel {
     /// An empty funnel.
     pub fn new(model: ScoringModel, machine: LifecycleStateMachine, config: FunnelConfig) -> Funnel {
-        let (automatic, scoreless) = automatic_stages(&machine);
+        let stages = Stages::of(&machine);
         Funnel {
             model,
             machine,
@@ -199,8 +195,7 @@ impl Funnel {
             seen: HashSet::default(),
             watermark: None,
             stats: FunnelStats::default(),
-            automatic,
-            scoreless,
+            stages,
         }
     }
 
@@ -500,25 +495,7 @@ impl Funnel {
             state.insert(event, &self.model);
             self.stats.events_applied += 1;
         }
-        let engine = Engine {
-            model: &self.model,
-            machine: &self.machine,
-            automatic: self.automatic,
-            scoreless: self.scoreless,
-        };
-        match state.rerun(from, None, engine) {
-            Ok(diff) => {
-                self.push_diff(diff, outputs);
-                Ok(())
-            }
-            Err(conflict) => {
-                if let Some(b) = backup {
-                    self.stats.events_applied -= (state.events.len() - b.events.len()) as u64;
-                    *state = b;
-                }
-                Err(conflict)
-            }
-        }
+        self.rerun_or_restore(i, from, backup, None, outputs)
     }
 
     fn rerun_lead(
@@ -532,23 +509,38 @@ impl Funnel {
             return Ok(());
         };
         let backup = needs_backup(state, from).then(|| state.clone());
-        let engine = Engine {
-            model: &self.model,
-            machine: &self.machine,
-            automatic: self.automatic,
-            scoreless: self.scoreless,
+        self.rerun_or_restore(i, from, backup, Some(now), outputs)
+    }
+
+    /// Re-evaluates lead `i` from `from` (marking its scores due at
+    /// `touched`, if given); on a conflict restores `backup`, taken before
+    /// the change when a conflict was possible.
+    fn rerun_or_restore(
+        &mut self,
+        i: u32,
+        from: DateTime<Utc>,
+        backup: Option<LeadState>,
+        touched: Option<DateTime<Utc>>,
+        outputs: &mut Vec<Output>,
+    ) -> Result<(), Box<lead_state::Conflict>> {
+        let Some(state) = self.leads.get_mut(i as usize) else {
+            return Ok(());
         };
+        let engine = Engine::new(&self.model, &self.machine, self.stages);
         match state.rerun(from, None, engine) {
             Ok(diff) => {
-                state.scores = LazyScores::due(now);
+                if let Some(now) = touched {
+                    state.scores = LazyScores::due(now);
+                }
                 self.push_diff(diff, outputs);
                 Ok(())
             }
-            Err(c) => {
+            Err(conflict) => {
                 if let Some(b) = backup {
+                    self.stats.events_applied -= (state.events.len() - b.events.len()) as u64;
                     *state = b;
                 }
-                Err(c)
+                Err(conflict)
             }
         }
     }
@@ -615,12 +607,7 @@ impl Funnel {
             return Err(CommandError::UnknownLead { lead: lead.clone() });
         };
         let backup = state.clone();
-        let engine = Engine {
-            model: &self.model,
-            machine: &self.machine,
-            automatic: self.automatic,
-            scoreless: self.scoreless,
-        };
+        let engine = Engine::new(&self.model, &self.machine, self.stages);
         match state.rerun(at, Some((transition, at)), engine) {
             Ok(diff) => {
                 let mut outputs = Vec::new();

@@ -93,7 +93,7 @@ impl FunnelSnapshot {
             );
             state.reindex(&self.model);
         }
-        let (automatic, scoreless) = super::lead_state::automatic_stages(&machine);
+        let stages = super::lead_state::Stages::of(&machine);
         Ok(Funnel {
             model: self.model,
             config: self.config,
@@ -102,8 +102,7 @@ impl FunnelSnapshot {
             seen,
             watermark: self.watermark,
             stats: self.stats,
-            automatic,
-            scoreless,
+            stages,
             machine,
         })
     }
