@@ -201,6 +201,43 @@ impl LeadState {
         self.attr_changes = self.events.iter().filter(|e| is_attribute_change(e)).count() as u32;
     }
 
+    /// Rebuilds the hits under `new` (after a model swap) and returns the
+    /// scores at `now` under `old` (before) and `new` (after).
+    pub(crate) fn rescore(
+        &mut self,
+        old: &ScoringModel,
+        new: &ScoringModel,
+        now: DateTime<Utc>,
+    ) -> (Scores, Scores) {
+        let (mut hits, mut full) = (ScoreState::new(), 0);
+        for e in &self.events {
+            record(&mut hits, &mut full, new, e, true);
+        }
+        let scores = lead_at(&self.versions, &self.events, self.attr_changes, now).map(|lead| {
+            (
+                old.scores_with(&lead, &self.hits, now),
+                new.scores_with(&lead, &hits, now),
+            )
+        });
+        (self.hits, self.full) = (hits, full);
+        scores.unwrap_or_default()
+    }
+
+    /// Fires the automatic edges that hold at `now` with `scores`; returns
+    /// the new records.
+    pub(crate) fn advance_now(
+        &mut self,
+        machine: &LifecycleStateMachine,
+        scores: &Scores,
+        now: DateTime<Utc>,
+    ) -> Vec<TransitionRecord> {
+        let Some(lead) = lead_at(&self.versions, &self.events, self.attr_changes, now) else {
+            return Vec::new();
+        };
+        let view = LeadView::new(&lead).with_events(&self.events).with_scores(scores);
+        machine.advance(&mut self.life, &view, now).to_vec()
+    }
+
     /// The scores as of the last touch (computed now if not yet).
     pub(crate) fn scores(&self, model: &ScoringModel) -> &Scores {
         self.scores.cell.get_or_init(|| match self.scores.at {

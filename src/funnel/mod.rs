@@ -660,12 +660,10 @@ impl Funnel {
             outputs: Vec::new(),
         };
         for state in &mut self.leads {
-            let Some(lead) = state.lead_at(now).map(std::borrow::Cow::into_owned) else {
+            let (before, after) = state.rescore(&old, &self.model, now);
+            let Some(lead) = state.lead_at(now) else {
                 continue;
             };
-            let before = old.scores_with(&lead, &state.hits, now);
-            state.reindex(&self.model);
-            let after = self.model.scores_with(&lead, &state.hits, now);
             let qualifies = |scores: &Scores| {
                 let view = LeadView::new(&lead)
                     .with_events(&state.events)
@@ -678,14 +676,11 @@ impl Funnel {
                 _ => {}
             }
             if fire {
-                let view = LeadView::new(&lead)
-                    .with_events(&state.events)
-                    .with_scores(&after);
-                let fired = self.machine.advance(&mut state.life, &view, now);
+                let fired = state.advance_now(&self.machine, &after, now);
                 self.stats.transitions += fired.len() as u64;
                 change
                     .outputs
-                    .extend(fired.iter().cloned().map(|record| Output::Transition { record }));
+                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
             }
             state.scores = LazyScores::ready(after);
             change.rescored += 1;
