@@ -17,8 +17,9 @@ use crate::lifecycle::{
 use crate::scores::Scores;
 use crate::scoring::{ScoreState, ScoringModel};
 
-/// A lead's state in the funnel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A lead's state in the funnel. Equality compares what is serialized, not
+/// the derived fields (which are rebuilt on restore).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct LeadState {
     /// The lead as upserted, with the time of each upsert; never empty. The
     /// first version is dated at the lead's creation.
@@ -42,6 +43,13 @@ pub(crate) struct LeadState {
     /// appended after every other cannot add a hit that counts for them.
     #[serde(skip)]
     pub(crate) full: u64,
+}
+
+impl PartialEq for LeadState {
+    fn eq(&self, other: &LeadState) -> bool {
+        (&self.versions, &self.events, &self.life, &self.scores)
+            == (&other.versions, &other.events, &other.life, &other.scores)
+    }
 }
 
 /// A lead's scores at a time, computed on first read (most touches are

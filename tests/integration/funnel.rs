@@ -228,6 +228,10 @@ proptest! {
         let mut restored = serde_json::from_str::<FunnelSnapshot>(&json).unwrap().restore(&CriteriaRegistry::new()).unwrap();
         restored.ingest_batch(events[cut..].iter().cloned(), now);
         prop_assert_eq!(state(&restored), state(&whole));
+        // A snapshot of a restored funnel equals its own round trip.
+        let again = restored.snapshot().restore(&CriteriaRegistry::new()).unwrap();
+        prop_assert_eq!(again.snapshot(), restored.snapshot());
+        prop_assert_eq!(whole.snapshot().restore(&CriteriaRegistry::new()).unwrap().snapshot(), whole.snapshot());
         prop_assert_eq!(restored.stats().events_applied, whole.stats().events_applied);
     }
 }
