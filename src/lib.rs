@@ -78,6 +78,11 @@
 //!   attributes and events (rules, limits, windows, decay, caps, floor,
 //!   grades), explained contribution by contribution ([`Explanation`]);
 //!   [`ScoringModel::b2b_default`] is a documented starting point.
+//! - **[`funnel`]**: the engine. A [`Funnel`](funnel::Funnel) holds many
+//!   leads, one scoring model and one lifecycle; it ingests events (one by
+//!   one or in batches, duplicates ignored, late events giving exactly the
+//!   in-order result) and commands, returns the transitions and score
+//!   crossings to act on, snapshots and restores, and partitions by lead.
 //! - **[`analytics`]**: funnel KPIs per stage, conversion, time in stage and
 //!   to deal, SLA breaches, by source, channel, campaign, owner and cohort,
 //!   mergeable across shards; the account view (roll-up, buying-group
@@ -170,6 +175,7 @@
 pub mod analytics;
 pub mod criteria;
 mod event;
+pub mod funnel;
 mod id;
 mod lead;
 pub mod lifecycle;

@@ -22,9 +22,14 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
-use crate::event::{AssetType, Event, EventKind, PageCategory};
-use crate::id::{AccountId, EventId, LeadId};
+use crate::criteria::Condition;
+use crate::event::{AssetType, Event, EventKind, EventType, PageCategory};
+use crate::id::{AccountId, EventId, LeadId, ModelVersion};
 use crate::lead::{Channel, JobFunction, Lead, Seniority, Source};
+use crate::lifecycle::{DefinitionError, LifecycleDefinition, LifecycleStateMachine};
+use crate::matcher::EventMatcher;
+use crate::scores::Dimension;
+use crate::scoring::{ModelError, Rule, ScoringModel, b2b_default_builder};
 use crate::span::Span;
 
 /// A small, fast, deterministic pseudo-random generator (SplitMix64).
@@ -236,6 +241,105 @@ impl WorkloadConfig {
         });
         lead
     }
+}
+
+impl Workload {
+    /// The events in a plausible arrival order: the time-sorted stream
+    /// shuffled within consecutive windows of `window` of event time (from
+    /// the first event), so each event arrives less than `window` late
+    /// (choose it within the funnel's allowed lateness). A zero window keeps
+    /// the time order.
+    ///
+    /// ```
+    /// use leadflow::Span;
+    /// use leadflow::synthetic::WorkloadConfig;
+    /// let w = WorkloadConfig { leads: 100, events: 1_000, ..WorkloadConfig::default() }.generate();
+    /// let shuffled = w.arrival_order(Span::days(1), 7);
+    /// assert_eq!(shuffled.len(), w.events.len());
+    /// assert_ne!(shuffled, w.events);
+    /// ```
+    pub fn arrival_order(&self, window: Span, seed: u64) -> Vec<Event> {
+        let mut events = self.events.clone();
+        let (Some(first), true) = (events.first().map(|e| e.at), window.as_seconds() > 0) else {
+            return events;
+        };
+        let bucket = |e: &Event| (e.at - first).num_seconds() / window.as_seconds();
+        let mut rng = SplitMix64::new(seed);
+        for chunk in events.chunk_by_mut(|a, b| bucket(a) == bucket(b)) {
+            rng.shuffle(chunk);
+        }
+        events
+    }
+}
+
+/// The benchmark scoring model: the [default B2B
+/// preset](crate::scoring::b2b_default_builder) plus five rules, 30 rules in
+/// six groups (five of them capped), with decay, limits and a window.
+///
+/// # Errors
+///
+/// [`ModelError`] only if the preset stopped validating.
+///
+/// ```
+/// let model = leadflow::synthetic::scoring_model()?;
+/// assert_eq!(model.rules().len(), 30);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn scoring_model() -> Result<ScoringModel, ModelError> {
+    let version = ModelVersion::new("synthetic@1").map_err(|source| ModelError::InvalidVersion { source })?;
+    let days = Span::days;
+    let extra = [
+        Rule::event("ad_click", EventType::AdClick, 2)
+            .group("web")
+            .once_per(days(1)),
+        Rule::event(
+            "docs",
+            EventMatcher::of(EventType::PageView).with_path_prefix("/docs"),
+            2,
+        )
+        .group("web")
+        .once_per(days(1)),
+        Rule::event("ebook", EventMatcher::download(AssetType::Ebook), 4)
+            .group("content")
+            .times(3),
+        Rule::event("cart_add", EventType::CartAdd, 5)
+            .group("product")
+            .once_per(days(7)),
+        Rule::event("social", EventType::SocialEngagement, 1)
+            .group("web")
+            .unlimited()
+            .within(days(30)),
+    ];
+    extra
+        .into_iter()
+        .fold(b2b_default_builder(version), |b, r| b.rule(r))
+        .build()
+}
+
+/// The benchmark lifecycle: [`LifecycleDefinition::standard_b2b`] with the
+/// MQL criterion "combined score at least 60, or downloaded the pricing
+/// sheet".
+///
+/// # Errors
+///
+/// [`DefinitionError`] only if the standard definition stopped validating.
+///
+/// ```
+/// let machine = leadflow::synthetic::lifecycle()?;
+/// assert!(!machine.definition().edges.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn lifecycle() -> Result<LifecycleStateMachine, DefinitionError> {
+    LifecycleDefinition::standard_b2b(mql_criterion()).build()
+}
+
+/// The benchmark MQL criterion: combined score at least 60, or downloaded
+/// the pricing sheet.
+pub fn mql_criterion() -> Condition {
+    Condition::any([
+        Condition::score_at_least(Dimension::Combined, 60),
+        Condition::did(EventMatcher::download(AssetType::PricingSheet)),
+    ])
 }
 
 /// Cumulative Zipf probabilities for ranks `0..n`.

