@@ -176,6 +176,7 @@ pub mod analytics;
 pub mod criteria;
 mod event;
 pub mod funnel;
+mod hash;
 mod id;
 mod lead;
 pub mod lifecycle;

@@ -62,7 +62,6 @@
 //! ```
 
 mod config;
-mod hash;
 mod lead_state;
 mod output;
 mod snapshot;
@@ -79,12 +78,12 @@ pub use snapshot::FunnelSnapshot;
 
 use crate::criteria::{Criterion, LeadView, Outcome};
 use crate::event::{Event, EventKind};
+use crate::hash::{self, FxBuild};
 use crate::id::{EventId, LeadId, ModelVersion, OwnerId};
 use crate::lead::Lead;
 use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, Transition, Trigger};
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
-use hash::FxBuild;
 use lead_state::{Diff, Engine, LazyScores, LeadState, Stages};
 
 /// Many leads, one scoring model, one lifecycle: see the [module

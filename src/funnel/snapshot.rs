@@ -89,7 +89,7 @@ impl FunnelSnapshot {
                 state
                     .events
                     .iter()
-                    .map(|e| (i, super::hash::fingerprint(e.id.as_str()))),
+                    .map(|e| (i, crate::hash::fingerprint(e.id.as_str()))),
             );
             state.reindex(&self.model);
         }

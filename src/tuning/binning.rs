@@ -417,48 +417,9 @@ fn monotone_cuts(fb: &FeatureBins, located: &[u32], labels: &[bool]) -> Vec<f64>
         .collect()
 }
 
-/// A small, fast, deterministic hasher (FxHash) for the binning maps: keys
-/// are attribute levels, not attacker-chosen input worth SipHash's cost.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        for &b in chunks.remainder() {
-            self.add(u64::from(b));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl FxHasher {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+/// Maps keyed by attribute levels, not attacker-chosen input worth SipHash's
+/// cost.
+type FxMap<K, V> = HashMap<K, V, crate::hash::FxBuild>;
 
 /// A value hashed and compared exactly (numbers by bits).
 #[derive(Debug, Clone, Copy)]
