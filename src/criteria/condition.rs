@@ -397,6 +397,24 @@ impl Condition {
         }
     }
 
+    /// True when evaluating may read the lead's scores (custom criteria
+    /// may): where no criterion does, scores need not be computed.
+    pub(crate) fn reads_scores(&self) -> bool {
+        match self {
+            Condition::ScoreAtLeast { .. }
+            | Condition::FitGradeAtLeast { .. }
+            | Condition::EngagementLevelAtLeast { .. }
+            | Condition::Custom { .. } => true,
+            Condition::DidAction { .. }
+            | Condition::ActionCount { .. }
+            | Condition::RepeatVisits { .. }
+            | Condition::Attribute { .. }
+            | Condition::Checklist { .. } => false,
+            Condition::All { of } | Condition::Any { of } => of.iter().any(Condition::reads_scores),
+            Condition::Not { of } => of.reads_scores(),
+        }
+    }
+
     fn checklist_items(&self) -> Vec<&str> {
         match self {
             Condition::Checklist { framework, items, .. } => {

@@ -7,11 +7,11 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::criteria::{Condition, Criterion, LeadView, Outcome};
+use crate::criteria::{Criterion, LeadView, Outcome};
 use crate::event::{Event, EventKind};
 use crate::lead::Lead;
 use crate::lifecycle::{
-    LeadLifecycle, LifecycleStateMachine, StageSet, Transition, TransitionError, TransitionRecord, Trigger,
+    LeadLifecycle, LifecycleStateMachine, StageSet, Transition, TransitionError, TransitionRecord,
     TriggerKind,
 };
 use crate::scores::Scores;
@@ -115,12 +115,10 @@ pub(crate) struct Stages {
 impl Stages {
     pub(crate) fn of(machine: &LifecycleStateMachine) -> Stages {
         let (mut automatic, mut scored) = (StageSet::EMPTY, StageSet::EMPTY);
-        for e in &machine.definition().edges {
-            if let Trigger::Automatic { criterion, .. } = &e.trigger {
-                automatic.insert(e.from);
-                if reads_scores(criterion) {
-                    scored.insert(e.from);
-                }
+        for (e, criterion) in machine.automatic_edges() {
+            automatic.insert(e.from);
+            if criterion.reads_scores() {
+                scored.insert(e.from);
             }
         }
         let mut scoreless = StageSet::EMPTY;
@@ -150,23 +148,6 @@ impl<'a> Engine<'a> {
             machine,
             stages,
         }
-    }
-}
-
-/// True when the condition may read the lead's scores (custom criteria may).
-fn reads_scores(c: &Condition) -> bool {
-    match c {
-        Condition::ScoreAtLeast { .. }
-        | Condition::FitGradeAtLeast { .. }
-        | Condition::EngagementLevelAtLeast { .. }
-        | Condition::Custom { .. } => true,
-        Condition::DidAction { .. }
-        | Condition::ActionCount { .. }
-        | Condition::RepeatVisits { .. }
-        | Condition::Attribute { .. }
-        | Condition::Checklist { .. } => false,
-        Condition::All { of } | Condition::Any { of } => of.iter().any(reads_scores),
-        Condition::Not { of } => reads_scores(of),
     }
 }
 
@@ -372,10 +353,10 @@ impl LeadState {
             // scores, so when none is met nothing fires and they are not
             // needed.
             let view = LeadView::new(&lead).with_events(&self.events).with_stage(stage);
-            let met = engine.machine.definition().edges.iter().any(|e| {
-                e.from == stage
-                    && matches!(&e.trigger, Trigger::Automatic { criterion, .. } if criterion.outcome(&view, t) == Outcome::Met)
-            });
+            let met = engine
+                .machine
+                .automatic_edges()
+                .any(|(e, criterion)| e.from == stage && criterion.outcome(&view, t) == Outcome::Met);
             if !met {
                 return;
             }

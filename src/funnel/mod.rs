@@ -81,7 +81,7 @@ use crate::event::{Event, EventKind};
 use crate::hash::{self, FxBuild};
 use crate::id::{EventId, LeadId, ModelVersion, OwnerId};
 use crate::lead::Lead;
-use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, Transition, Trigger};
+use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, Transition};
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 use lead_state::{Diff, Engine, LazyScores, LeadState, Stages};
@@ -690,18 +690,20 @@ impl Funnel {
 
 /// True when an automatic edge into MQL holds for the view at `now`.
 fn qualifies(machine: &LifecycleStateMachine, view: &LeadView<'_>, now: DateTime<Utc>) -> bool {
-    machine.definition().edges.iter().any(|e| {
-        e.to() == Stage::Mql
-            && matches!(&e.trigger, Trigger::Automatic { criterion, .. } if criterion.outcome(view, now) == Outcome::Met)
-    })
+    machine
+        .automatic_edges()
+        .any(|(e, criterion)| e.to() == Stage::Mql && criterion.outcome(view, now) == Outcome::Met)
 }
 
 /// A backup is needed only when re-evaluating from `from` re-applies a
-/// command on record, the one thing that can fail.
+/// command on record, the one thing that can fail. The history is in time
+/// order: only its tail from `from` on is read.
 fn needs_backup(state: &LeadState, from: DateTime<Utc>) -> bool {
     state
         .life
         .history()
         .iter()
-        .any(|r| r.at >= from && r.trigger == crate::lifecycle::TriggerKind::Command)
+        .rev()
+        .take_while(|r| r.at >= from)
+        .any(|r| r.trigger == crate::lifecycle::TriggerKind::Command)
 }

@@ -6,7 +6,7 @@ use super::{
     DefinitionError, Edge, LeadLifecycle, LifecycleDefinition, QualifiedBy, Stage, StageSet, Transition,
     TransitionKind, TransitionRecord, Trigger, TriggerKind,
 };
-use crate::criteria::{CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
+use crate::criteria::{Condition, CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
 use crate::lead::Lead;
 
 /// The lifecycle rules, validated: which transitions are legal from each
@@ -356,16 +356,18 @@ impl LifecycleStateMachine {
             stage: Some(stage),
             ..*view
         };
-        self.definition
-            .edges
-            .iter()
-            .filter(|e| e.from == stage)
-            .find_map(|e| match &e.trigger {
-                Trigger::Automatic { criterion, .. } if criterion.outcome(&view, now) == Outcome::Met => {
-                    Some((e, criterion.evaluate(&view, now)))
-                }
-                _ => None,
-            })
+        self.automatic_edges()
+            .filter(|(e, _)| e.from == stage)
+            .find(|(_, criterion)| criterion.outcome(&view, now) == Outcome::Met)
+            .map(|(e, criterion)| (e, criterion.evaluate(&view, now)))
+    }
+
+    /// The automatic edges with their criteria, in definition order.
+    pub(crate) fn automatic_edges(&self) -> impl Iterator<Item = (&Edge, &Condition)> {
+        self.definition.edges.iter().filter_map(|e| match &e.trigger {
+            Trigger::Automatic { criterion, .. } => Some((e, criterion)),
+            Trigger::Command { .. } => None,
+        })
     }
 
     /// Rebuilds a lifecycle from its records, checking each is a legal edge
