@@ -68,7 +68,7 @@ fn empty_funnel(w: &Workload) -> Funnel {
     );
     for lead in &w.leads {
         let at = lead.created_at;
-        f.upsert_lead(lead.clone(), at);
+        f.upsert_lead(lead.clone(), at).unwrap();
     }
     f
 }

@@ -126,8 +126,13 @@ impl<W: Write> Pipeline<W> {
                 let at =
                     u.at.or(if known { Some(self.now()) } else { None })
                         .unwrap_or(u.upsert.created_at);
-                let outputs = self.funnel.upsert_lead(u.upsert, at);
-                self.write(&outputs)
+                match self.funnel.upsert_lead(u.upsert, at) {
+                    Ok(outputs) => self.write(&outputs),
+                    Err(e) => self.emit(&Problem::Error {
+                        line: n,
+                        message: e.to_string(),
+                    }),
+                }
             }
             Err(e) => self.emit(&Problem::Error {
                 line: n,

@@ -48,7 +48,7 @@
 //! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
 //! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
 //! lead.person.set_email("ada@acme.io");
-//! funnel.upsert_lead(lead, t0);
+//! funnel.upsert_lead(lead, t0)?;
 //!
 //! let download = Event::new(EventId::new("e1")?, LeadId::new("lead-1")?, t0 + Duration::hours(1),
 //!     EventKind::ContentDownload { asset: AssetType::PricingSheet, asset_id: None });
@@ -277,26 +277,36 @@ impl Funnel {
     /// (fit is recomputed from then on; history before `now` keeps the
     /// attributes it had). A new lead is evaluated at its creation time and
     /// an updated one at `now`; what fires is returned.
-    pub fn upsert_lead(&mut self, lead: Lead, now: DateTime<Utc>) -> Vec<Output> {
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Transition`] when the new attributes would make a
+    /// command on record after `now` illegal (for example the lead would be
+    /// disqualified automatically before a sales acceptance); nothing
+    /// changes.
+    pub fn upsert_lead(&mut self, lead: Lead, now: DateTime<Utc>) -> Result<Vec<Output>, CommandError> {
         let mut outputs = Vec::new();
-        let (i, from) = match self.index.get(&lead.id) {
+        let (i, from, backup) = match self.index.get(&lead.id) {
             Some(&i) => {
                 let Some(s) = self.leads.get_mut(i as usize) else {
-                    return outputs;
+                    return Ok(outputs);
                 };
+                // Taken before the new version goes in, so a conflict
+                // restores exactly the previous state.
+                let backup = needs_backup(s, now).then(|| s.clone());
                 let pos = s.versions.partition_point(|(t, _)| *t <= now);
                 s.versions.insert(pos, (now, lead));
-                (i, now)
+                (i, now, backup)
             }
+            // A new lead has no command on record: nothing can conflict.
             None => {
                 let from = lead.created_at;
-                (self.insert_lead(lead), from)
+                (self.insert_lead(lead), from, None)
             }
         };
-        // Re-evaluating cannot conflict when no command is on record at or
-        // after `from`; otherwise a conflict leaves the previous state.
-        self.rerun_lead(i, from, now, &mut outputs).ok();
-        outputs
+        self.rerun_or_restore(i, from, backup, Some(now), &mut outputs)
+            .map_err(|c| CommandError::Transition(c.error))?;
+        Ok(outputs)
     }
 
     fn insert_lead(&mut self, lead: Lead) -> u32 {
@@ -495,20 +505,6 @@ impl Funnel {
             self.stats.events_applied += 1;
         }
         self.rerun_or_restore(i, from, backup, None, outputs)
-    }
-
-    fn rerun_lead(
-        &mut self,
-        i: u32,
-        from: DateTime<Utc>,
-        now: DateTime<Utc>,
-        outputs: &mut Vec<Output>,
-    ) -> Result<(), Box<lead_state::Conflict>> {
-        let Some(state) = self.leads.get_mut(i as usize) else {
-            return Ok(());
-        };
-        let backup = needs_backup(state, from).then(|| state.clone());
-        self.rerun_or_restore(i, from, backup, Some(now), outputs)
     }
 
     /// Re-evaluates lead `i` from `from` (marking its scores due at

@@ -189,7 +189,7 @@ proptest! {
         let mut f = funnel(lenient());
         let mut outputs = Vec::new();
         for l in &ls {
-            outputs.extend(f.upsert_lead(l.clone(), l.created_at));
+            outputs.extend(f.upsert_lead(l.clone(), l.created_at).unwrap());
         }
         let mut duplicates = 0;
         for chunk in shuffled.chunks(batch) {
@@ -219,8 +219,8 @@ proptest! {
         let mut whole = funnel(lenient());
         let mut halted = funnel(lenient());
         for l in &ls {
-            whole.upsert_lead(l.clone(), l.created_at);
-            halted.upsert_lead(l.clone(), l.created_at);
+            whole.upsert_lead(l.clone(), l.created_at).unwrap();
+            halted.upsert_lead(l.clone(), l.created_at).unwrap();
         }
         whole.ingest_batch(events.iter().cloned(), now);
         halted.ingest_batch(events[..cut].iter().cloned(), now);
@@ -248,7 +248,7 @@ fn ev(lead: &str, id: &str, hours: i64, k: EventKind) -> Event {
 #[test]
 fn duplicates_are_counted_not_rescored() {
     let mut f = funnel(FunnelConfig::default());
-    f.upsert_lead(identified_lead("a"), at(0));
+    f.upsert_lead(identified_lead("a"), at(0)).unwrap();
     let e = ev("a", "d1", 1, EventKind::DemoRequest);
     let first = f.ingest(e.clone(), at(2));
     let scores = f.lead(&LeadId::new("a").unwrap()).unwrap().scores.clone();
@@ -286,7 +286,7 @@ fn events_beyond_the_allowed_lateness_are_refused_and_change_nothing() {
         allowed_lateness: Span::hours(24),
         ..FunnelConfig::default()
     });
-    f.upsert_lead(identified_lead("a"), at(0));
+    f.upsert_lead(identified_lead("a"), at(0)).unwrap();
     f.ingest(
         ev("a", "late-anchor", 100, EventKind::EmailOpen { campaign: None }),
         at(100),
@@ -309,7 +309,7 @@ fn events_beyond_the_allowed_lateness_are_refused_and_change_nothing() {
 #[test]
 fn events_from_the_future_and_bad_attributes_are_refused() {
     let mut f = funnel(FunnelConfig::default());
-    f.upsert_lead(identified_lead("a"), at(0));
+    f.upsert_lead(identified_lead("a"), at(0)).unwrap();
     let r = f.ingest_batch(
         [
             ev("a", "future", 10, EventKind::DemoRequest),
@@ -336,7 +336,7 @@ fn events_from_the_future_and_bad_attributes_are_refused() {
 #[test]
 fn late_events_retract_and_restate_transitions() {
     let mut f = funnel(lenient());
-    f.upsert_lead(identified_lead("a"), at(0));
+    f.upsert_lead(identified_lead("a"), at(0)).unwrap();
     let r = f.ingest_batch(
         [
             ev("a", "form", 1, EventKind::FormSubmit { form: None }),
@@ -364,7 +364,7 @@ fn late_events_retract_and_restate_transitions() {
 fn commands_are_checked_on_the_timeline() {
     let mut f = funnel(lenient());
     let id = LeadId::new("a").unwrap();
-    f.upsert_lead(identified_lead("a"), at(0));
+    f.upsert_lead(identified_lead("a"), at(0)).unwrap();
     f.ingest(ev("a", "price", 1, kind(3)), at(1)); // MAL → MQL
     let rep = OwnerId::new("rep").unwrap();
     // Illegal: an MQL cannot be won. Nothing changes.
@@ -398,9 +398,9 @@ fn commands_are_checked_on_the_timeline() {
     assert_eq!(f.lead(&id).unwrap().lifecycle.stage(), Stage::Sal);
 }
 
-#[test]
-fn a_late_event_that_would_invalidate_a_command_is_refused() {
-    // Students are disqualified automatically; an acceptance is on record.
+/// Students are disqualified automatically from MQL; lead "a" became an
+/// MQL at hour 1 and sales accepted it at hour 5.
+fn accepted_student_funnel() -> (Funnel, LeadId) {
     let student = Condition::attribute("job_title", leadflow::Predicate::contains("student"));
     let machine = LifecycleDefinition::standard_b2b(Condition::did(leadflow::EventType::DemoRequest))
         .auto_disqualify(Stage::Mql, "student", student, Reason::new(ReasonCode::Student))
@@ -408,7 +408,7 @@ fn a_late_event_that_would_invalidate_a_command_is_refused() {
         .unwrap();
     let mut f = Funnel::new(model(), machine, lenient());
     let id = LeadId::new("a").unwrap();
-    f.upsert_lead(identified_lead("a"), at(0));
+    f.upsert_lead(identified_lead("a"), at(0)).unwrap();
     f.ingest(ev("a", "demo", 1, EventKind::DemoRequest), at(1));
     f.command(
         &id,
@@ -418,6 +418,33 @@ fn a_late_event_that_would_invalidate_a_command_is_refused() {
         at(5),
     )
     .unwrap();
+    (f, id)
+}
+
+#[test]
+fn an_upsert_that_would_invalidate_a_command_is_refused_and_changes_nothing() {
+    let (mut f, id) = accepted_student_funnel();
+    let before = f.snapshot();
+    // New attributes as of hour 2: a student, disqualified before the
+    // acceptance at hour 5.
+    let mut student = identified_lead("a");
+    student.person.job_title = Some("PhD student".into());
+    let err = f.upsert_lead(student.clone(), at(2)).unwrap_err();
+    assert!(matches!(err, CommandError::Transition(_)), "{err}");
+    assert_eq!(f.snapshot(), before, "the refused version is not kept");
+    assert_eq!(f.lead(&id).unwrap().lifecycle.stage(), Stage::Sal);
+    // After the acceptance the same attributes are fine: MQL is left behind.
+    f.upsert_lead(student, at(6)).unwrap();
+    assert_eq!(
+        f.lead(&id).unwrap().lead.person.job_title.as_deref(),
+        Some("PhD student")
+    );
+    assert_eq!(f.lead(&id).unwrap().lifecycle.stage(), Stage::Sal);
+}
+
+#[test]
+fn a_late_event_that_would_invalidate_a_command_is_refused() {
+    let (mut f, id) = accepted_student_funnel();
     let before = state(&f);
     // The title changed to student at hour 2: the lead would have been
     // disqualified before the acceptance at hour 5.
@@ -449,7 +476,7 @@ fn thresholds_report_crossings() {
         ..lenient()
     };
     let mut f = funnel(config);
-    f.upsert_lead(identified_lead("a"), at(0));
+    f.upsert_lead(identified_lead("a"), at(0)).unwrap();
     let r = f.ingest(ev("a", "demo", 1, EventKind::DemoRequest), at(1));
     assert!(
         r.outputs
@@ -464,7 +491,7 @@ fn thresholds_report_crossings() {
 fn swapping_the_model_reports_who_would_qualify() {
     let mut f = funnel(lenient());
     for l in leads(3) {
-        f.upsert_lead(l, at(0));
+        f.upsert_lead(l, at(0)).unwrap();
     }
     f.ingest(
         ev("lead-0", "o", 1, EventKind::EmailOpen { campaign: None }),
@@ -489,7 +516,7 @@ fn swapping_the_model_reports_who_would_qualify() {
 fn follow_up_events_feed_slas() {
     let mut f = funnel(lenient());
     let id = LeadId::new("a").unwrap();
-    f.upsert_lead(identified_lead("a"), at(0));
+    f.upsert_lead(identified_lead("a"), at(0)).unwrap();
     f.ingest(ev("a", "price", 1, kind(3)), at(1));
     assert_eq!(f.overdue(at(30)).len(), 1, "MQL not accepted within 24 h");
     f.command(
@@ -514,8 +541,10 @@ fn shards_partition_leads_and_stats_merge() {
     let mut shards: Vec<Funnel> = (0..3).map(|_| funnel(lenient())).collect();
     let mut whole = funnel(lenient());
     for l in &ls {
-        shards[leadflow::funnel::shard_for(&l.id, 3)].upsert_lead(l.clone(), at(0));
-        whole.upsert_lead(l.clone(), at(0));
+        shards[leadflow::funnel::shard_for(&l.id, 3)]
+            .upsert_lead(l.clone(), at(0))
+            .unwrap();
+        whole.upsert_lead(l.clone(), at(0)).unwrap();
     }
     let events: Vec<Event> = (0..100)
         .map(|i| {
@@ -592,7 +621,7 @@ proptest! {
 
         // In time: the events up to each command (in any order), then it.
         let mut live = funnel(lenient());
-        live.upsert_lead(ls[0].clone(), ls[0].created_at);
+        live.upsert_lead(ls[0].clone(), ls[0].created_at).unwrap();
         let mut done: Option<i64> = None;
         let mut in_time = Vec::new();
         for (command, hours) in &commands {
@@ -612,7 +641,7 @@ proptest! {
 
         // In the past: every event first, then the commands.
         let mut past = funnel(lenient());
-        past.upsert_lead(ls[0].clone(), ls[0].created_at);
+        past.upsert_lead(ls[0].clone(), ls[0].created_at).unwrap();
         past.ingest_batch(shuffled.iter().cloned(), now);
         let late: Vec<bool> = commands
             .iter()
@@ -634,8 +663,8 @@ proptest! {
         };
         let (mut lazy, mut eager) = (funnel(lenient()), funnel(eager_config));
         for l in &ls {
-            lazy.upsert_lead(l.clone(), l.created_at);
-            eager.upsert_lead(l.clone(), l.created_at);
+            lazy.upsert_lead(l.clone(), l.created_at).unwrap();
+            eager.upsert_lead(l.clone(), l.created_at).unwrap();
         }
         for chunk in events.chunks(batch) {
             lazy.ingest_batch(chunk.iter().cloned(), now);
