@@ -59,8 +59,8 @@ impl PartialEq for LeadState {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LazyScores {
     /// When they are due, if not computed yet.
-    at: Option<DateTime<Utc>>,
-    cell: OnceLock<Scores>,
+    pub(crate) at: Option<DateTime<Utc>>,
+    pub(crate) cell: OnceLock<Scores>,
 }
 
 impl LazyScores {
@@ -108,8 +108,8 @@ impl<'de> Deserialize<'de> for LazyScores {
 /// score (there, scores are computed only when one of them is met).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Stages {
-    automatic: StageSet,
-    scoreless: StageSet,
+    pub(crate) automatic: StageSet,
+    pub(crate) scoreless: StageSet,
 }
 
 impl Stages {
@@ -398,7 +398,7 @@ impl LeadState {
 /// partitioned by it), searched from the end: re-evaluations start at
 /// recent events, so this touches the recently written tail and a few
 /// cache lines instead of a binary search's cold probes.
-fn first_from_end<T>(items: &[T], before: impl Fn(&T) -> bool) -> usize {
+pub(crate) fn first_from_end<T>(items: &[T], before: impl Fn(&T) -> bool) -> usize {
     let mut hi = items.len();
     let mut step = 1;
     while hi > 0 {
@@ -449,7 +449,7 @@ fn is_attribute_change(e: &Event) -> bool {
 /// (the first version when none), with the attribute-change events since
 /// that version (up to `t`) applied in time order. `attr_changes` counts the
 /// attribute-change events: with none, no scan.
-fn lead_at<'a>(
+pub(crate) fn lead_at<'a>(
     versions: &'a [(DateTime<Utc>, Lead)],
     events: &[Event],
     attr_changes: u32,
@@ -482,7 +482,7 @@ fn lead_at<'a>(
 
 /// Pairs equal records off; what remains of `removed` is retracted, what
 /// remains of `added` is new.
-fn diff(mut removed: Vec<TransitionRecord>, added: Vec<TransitionRecord>) -> Diff {
+pub(crate) fn diff(mut removed: Vec<TransitionRecord>, added: Vec<TransitionRecord>) -> Diff {
     let mut out = Diff::default();
     for r in added {
         match removed.iter().position(|x| *x == r) {

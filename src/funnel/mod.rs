@@ -61,6 +61,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod compiled;
 mod config;
 mod lead_state;
 mod output;
@@ -72,6 +73,9 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+pub use compiled::{
+    ActionKey, CompactEvent, CompiledFunnel, CompiledLead, CompiledSnapshot, LeadKey, event_key,
+};
 pub use config::{FunnelConfig, Threshold, UnknownLeads};
 pub use output::{CommandError, FunnelError, IngestError, IngestReport, Output, Rejected};
 pub use snapshot::FunnelSnapshot;
@@ -293,7 +297,7 @@ impl Funnel {
                 };
                 // Taken before the new version goes in, so a conflict
                 // restores exactly the previous state.
-                let backup = needs_backup(s, now).then(|| s.clone());
+                let backup = needs_backup(&s.life, now).then(|| s.clone());
                 let pos = s.versions.partition_point(|(t, _)| *t <= now);
                 s.versions.insert(pos, (now, lead));
                 (i, now, backup)
@@ -447,7 +451,10 @@ impl Funnel {
             return;
         };
         let n = events.len();
-        let risky = self.leads.get(i as usize).is_some_and(|s| needs_backup(s, from));
+        let risky = self
+            .leads
+            .get(i as usize)
+            .is_some_and(|s| needs_backup(&s.life, from));
         if !risky {
             // Nothing on record can conflict: no copy needed.
             if self.try_apply(i, events, from, &mut report.outputs).is_ok() {
@@ -493,7 +500,7 @@ impl Funnel {
         let Some(state) = self.leads.get_mut(i as usize) else {
             return Ok(());
         };
-        let backup = needs_backup(state, from).then(|| state.clone());
+        let backup = needs_backup(&state.life, from).then(|| state.clone());
         for event in &events {
             if let EventKind::SalesTouch { by } | EventKind::MeetingHeld { by } = &event.kind {
                 state.life.record_follow_up(event.at, by.clone());
@@ -694,10 +701,8 @@ fn qualifies(machine: &LifecycleStateMachine, view: &LeadView<'_>, now: DateTime
 /// A backup is needed only when re-evaluating from `from` re-applies a
 /// command on record, the one thing that can fail. The history is in time
 /// order: only its tail from `from` on is read.
-fn needs_backup(state: &LeadState, from: DateTime<Utc>) -> bool {
-    state
-        .life
-        .history()
+pub(crate) fn needs_backup(life: &LeadLifecycle, from: DateTime<Utc>) -> bool {
+    life.history()
         .iter()
         .rev()
         .take_while(|r| r.at >= from)

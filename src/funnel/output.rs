@@ -109,6 +109,19 @@ pub enum IngestError {
         /// The call's `now`.
         now: DateTime<Utc>,
     },
+    /// A compact event named a lead or action key its
+    /// [`CompiledFunnel`](super::CompiledFunnel) never issued.
+    #[error(
+        "event {event} names {kind} key {key}, which this funnel never issued: take keys from CompiledFunnel::upsert_lead, key and action"
+    )]
+    UnknownKey {
+        /// The event.
+        event: EventId,
+        /// `lead` or `action`.
+        kind: String,
+        /// The key.
+        key: u32,
+    },
     /// An attribute-change event with a value the attribute does not accept.
     #[error("event {event}: {message}")]
     BadAttribute {
@@ -163,6 +176,10 @@ pub enum CommandError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FunnelError {
+    /// [`CompiledFunnel::action`](super::CompiledFunnel::action) was given
+    /// a new shape after 2³² distinct ones.
+    #[error("too many distinct event shapes (2^32): normalize payloads such as page paths before ingesting")]
+    TooManyShapes,
     /// The lifecycle definition is invalid.
     #[error("invalid lifecycle definition: {0}")]
     Definition(#[from] DefinitionError),

@@ -260,6 +260,26 @@ impl ScoringModel {
     pub fn explain_with(&self, lead: &Lead, state: &ScoreState, now: DateTime<Utc>) -> Explanation {
         settle(self, lead, state.refs(), now).explain(self, now)
     }
+
+    /// The scores at `now` from hits given as `(rule, time)` in time order
+    /// (the order among hits at the same time does not change the scores).
+    /// For engines that keep their own compact record of hits; `id` stands
+    /// for every hit's event (only explanations name events).
+    pub(crate) fn scores_of_hits(
+        &self,
+        lead: &Lead,
+        hits: impl Iterator<Item = (usize, DateTime<Utc>)>,
+        id: &EventId,
+        now: DateTime<Utc>,
+    ) -> Scores {
+        settle(
+            self,
+            lead,
+            hits.map(|(rule, at)| HitRef { rule, at, event: id }),
+            now,
+        )
+        .scores
+    }
 }
 
 #[cfg(test)]

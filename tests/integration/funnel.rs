@@ -18,7 +18,7 @@ use proptest::prelude::*;
 
 use crate::support::*;
 
-fn machine() -> LifecycleStateMachine {
+pub(crate) fn machine() -> LifecycleStateMachine {
     let mql = Condition::any([
         Condition::score_at_least(Dimension::Combined, 40),
         Condition::did(leadflow::EventMatcher::download(AssetType::PricingSheet)),
@@ -26,22 +26,22 @@ fn machine() -> LifecycleStateMachine {
     LifecycleDefinition::standard_b2b(mql).build().unwrap()
 }
 
-fn model() -> ScoringModel {
+pub(crate) fn model() -> ScoringModel {
     ScoringModel::b2b_default().unwrap()
 }
 
-fn funnel(config: FunnelConfig) -> Funnel {
+pub(crate) fn funnel(config: FunnelConfig) -> Funnel {
     Funnel::new(model(), machine(), config)
 }
 
-fn lenient() -> FunnelConfig {
+pub(crate) fn lenient() -> FunnelConfig {
     FunnelConfig {
         allowed_lateness: Span::days(10_000),
         ..FunnelConfig::default()
     }
 }
 
-fn kind(k: u8) -> EventKind {
+pub(crate) fn kind(k: u8) -> EventKind {
     match k % 10 {
         0 => EventKind::PageView {
             path: "/pricing".into(),
@@ -73,7 +73,11 @@ fn kind(k: u8) -> EventKind {
 
 /// The oracle: each lead's sorted, de-duplicated events replayed through the
 /// pure scoring function and the lifecycle, evaluated at every event time.
-fn oracle(leads: &[Lead], events: &[Event], now: DateTime<Utc>) -> BTreeMap<LeadId, (LeadLifecycle, Scores)> {
+pub(crate) fn oracle(
+    leads: &[Lead],
+    events: &[Event],
+    now: DateTime<Utc>,
+) -> BTreeMap<LeadId, (LeadLifecycle, Scores)> {
     let (model, machine) = (model(), machine());
     let mut out = BTreeMap::new();
     for lead in leads {
@@ -116,7 +120,7 @@ fn state(f: &Funnel) -> BTreeMap<LeadId, (LeadLifecycle, Scores)> {
         .collect()
 }
 
-fn leads(n: usize) -> Vec<Lead> {
+pub(crate) fn leads(n: usize) -> Vec<Lead> {
     (0..n)
         .map(|i| {
             let mut l = identified_lead(&format!("lead-{i}"));
@@ -126,7 +130,7 @@ fn leads(n: usize) -> Vec<Lead> {
         .collect()
 }
 
-fn history(n_leads: usize) -> impl Strategy<Value = Vec<Event>> {
+pub(crate) fn history(n_leads: usize) -> impl Strategy<Value = Vec<Event>> {
     prop::collection::vec((0..n_leads, 0u8..10, 0i64..200, 0u32..40), 1..60).prop_map(|raw| {
         raw.into_iter()
             .map(|(lead, k, hour, id)| Event {
@@ -148,7 +152,7 @@ fn history(n_leads: usize) -> impl Strategy<Value = Vec<Event>> {
 }
 
 /// Transitions reported minus retractions reported, per lead.
-fn net_outputs(outputs: &[Output]) -> BTreeMap<LeadId, Vec<TransitionRecord>> {
+pub(crate) fn net_outputs(outputs: &[Output]) -> BTreeMap<LeadId, Vec<TransitionRecord>> {
     let mut net: BTreeMap<LeadId, Vec<TransitionRecord>> = BTreeMap::new();
     for o in outputs {
         match o {
@@ -236,7 +240,7 @@ proptest! {
     }
 }
 
-fn ev(lead: &str, id: &str, hours: i64, k: EventKind) -> Event {
+pub(crate) fn ev(lead: &str, id: &str, hours: i64, k: EventKind) -> Event {
     Event::new(
         EventId::new(id).unwrap(),
         LeadId::new(lead).unwrap(),
@@ -574,7 +578,7 @@ fn shards_partition_leads_and_stats_merge() {
 
 /// A sales command: accept, reject (to nurture), recycle (to nurture, where
 /// automatic edges apply again) or disqualify.
-fn sales_command(k: u8) -> Transition {
+pub(crate) fn sales_command(k: u8) -> Transition {
     let rep = OwnerId::new("rep").unwrap();
     match k % 4 {
         0 => Transition::Accept { owner: rep },

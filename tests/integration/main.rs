@@ -2,6 +2,7 @@
 
 mod analytics;
 mod autotraits;
+mod compiled;
 mod funnel;
 mod lifecycle;
 mod lifecycle_props;

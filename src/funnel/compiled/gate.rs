@@ -1,0 +1,232 @@
+//! Cheap upper bounds that tell a [`CompiledFunnel`](super::CompiledFunnel)
+//! when an automatic edge cannot fire, so the exact evaluation is skipped.
+//!
+//! Per lead the funnel keeps, updated as events arrive: an upper bound of
+//! its fit (the largest fit of its attribute versions) and, per scoring
+//! group, the sum of the positive points of every hit, ignoring limits,
+//! windows and decay, each of which only lowers a score. Capping those sums
+//! as the model caps its groups and dimensions gives upper bounds of the
+//! fit, engagement and combined scores. It also counts, per *signal* (an
+//! event matcher some automatic criterion reads), the events carrying it.
+//! A criterion is compiled to a [`Gate`] over those numbers: when the gate
+//! is shut the criterion cannot be met, whatever the exact evaluation would
+//! say; when it is open the exact evaluation runs.
+
+use crate::criteria::Condition;
+use crate::event::EventType;
+use crate::lifecycle::{LifecycleStateMachine, Stage, StageSet};
+use crate::matcher::EventMatcher;
+use crate::scores::Dimension;
+use crate::scoring::ScoringModel;
+
+/// A compiled over-approximation of a criterion: `open` is true whenever the
+/// criterion could be met.
+#[derive(Debug, Clone)]
+pub(crate) enum Gate {
+    /// Could be met: evaluate exactly.
+    Open,
+    /// A score bound at least this many milli-points.
+    Score {
+        dimension: Dimension,
+        at_least: i64,
+    },
+    /// At least this many events carrying signal `bit`.
+    Signal {
+        bit: usize,
+        at_least: u32,
+    },
+    All(Box<[Gate]>),
+    Any(Box<[Gate]>),
+}
+
+/// A lead's bounds: `[fit, group sums...]` in milli-points, and its signal
+/// counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds<'a> {
+    pub(crate) sums: &'a [i64],
+    pub(crate) counts: &'a [u32],
+}
+
+/// How the model caps sums: what turns group sums into score bounds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Caps {
+    /// Per group: its cap when every rule of the group is an event rule.
+    groups: Vec<Option<i64>>,
+    engagement: Option<i64>,
+    floor: Option<i64>,
+}
+
+impl Caps {
+    pub(crate) fn of(model: &ScoringModel) -> Caps {
+        let milli = |p: crate::Points| p.as_milli();
+        let groups = model
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let mixed = model
+                    .fit_rules
+                    .iter()
+                    .any(|&r| model.compiled.get(r).is_some_and(|c| c.group == g));
+                if mixed { None } else { group.cap.map(milli) }
+            })
+            .collect();
+        Caps {
+            groups,
+            engagement: model.engagement_cap().map(milli),
+            floor: model
+                .floor()
+                .milli()
+                .map(|f| i64::try_from(f).unwrap_or(i64::MIN)),
+        }
+    }
+
+    /// How many numbers a lead's sums hold: the fit bound and one per group.
+    pub(crate) fn width(&self) -> usize {
+        1 + self.groups.len()
+    }
+
+    /// The bound of a dimension from a lead's sums.
+    pub(crate) fn bound(&self, sums: &[i64], dimension: Dimension) -> i64 {
+        let fit = sums.first().copied().unwrap_or(0);
+        let mut engagement: i64 = sums
+            .get(1..)
+            .unwrap_or(&[])
+            .iter()
+            .zip(&self.groups)
+            .map(|(s, cap)| cap.map_or(*s, |c| (*s).min(c)))
+            .fold(0i64, i64::saturating_add);
+        if let Some(cap) = self.engagement {
+            engagement = engagement.min(cap);
+        }
+        if let Some(floor) = self.floor {
+            engagement = engagement.max(floor);
+        }
+        match dimension {
+            Dimension::Fit => fit,
+            Dimension::Engagement => engagement,
+            Dimension::Combined => fit.saturating_add(engagement),
+        }
+    }
+}
+
+/// The gates of a lifecycle's automatic edges and the signals they read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Gates {
+    /// Signal `i` is the event matcher `signals[i]`.
+    pub(crate) signals: Vec<EventMatcher>,
+    /// Per automatic edge: its stage, whether it leads into MQL, its gate.
+    edges: Vec<(Stage, bool, Gate)>,
+    /// True when some automatic criterion may read events no signal covers
+    /// (a custom criterion): every event is then shown to it.
+    pub(crate) all_events: bool,
+    pub(crate) caps: Caps,
+}
+
+impl Gates {
+    /// Compiles the machine's automatic criteria. At most 64 distinct
+    /// signals are tracked; criteria needing more fall back to exact
+    /// evaluation.
+    pub(crate) fn of(machine: &LifecycleStateMachine, model: &ScoringModel) -> Gates {
+        let mut gates = Gates {
+            caps: Caps::of(model),
+            ..Gates::default()
+        };
+        let edges: Vec<(Stage, bool, Gate)> = machine
+            .automatic_edges()
+            .map(|(e, c)| (e.from, e.to() == Stage::Mql, gates.compile(c)))
+            .collect();
+        gates.edges = edges;
+        gates
+    }
+
+    /// The same gates with the caps of another model.
+    pub(crate) fn under(&self, model: &ScoringModel) -> Gates {
+        Gates {
+            caps: Caps::of(model),
+            ..self.clone()
+        }
+    }
+
+    fn signal(&mut self, matcher: &EventMatcher) -> Option<usize> {
+        if let Some(i) = self.signals.iter().position(|m| m == matcher) {
+            return Some(i);
+        }
+        if self.signals.len() >= 64 {
+            return None;
+        }
+        self.signals.push(matcher.clone());
+        Some(self.signals.len() - 1)
+    }
+
+    fn counted(&mut self, matcher: &EventMatcher, at_least: u32) -> Gate {
+        match self.signal(matcher) {
+            Some(bit) => Gate::Signal { bit, at_least },
+            None => Gate::Open,
+        }
+    }
+
+    fn compile(&mut self, c: &Condition) -> Gate {
+        match c {
+            Condition::ScoreAtLeast {
+                dimension,
+                at_least,
+                score: None,
+            } => Gate::Score {
+                dimension: *dimension,
+                at_least: at_least.as_milli(),
+            },
+            Condition::DidAction { action, .. } => self.counted(action, 1),
+            Condition::ActionCount { action, at_least, .. } => self.counted(action, *at_least),
+            Condition::RepeatVisits { page, at_least, .. } => {
+                let mut visit = EventMatcher::of(EventType::PageView);
+                visit.page = Some(*page);
+                self.counted(&visit, *at_least)
+            }
+            Condition::All { of } => Gate::All(of.iter().map(|c| self.compile(c)).collect()),
+            Condition::Any { of } => Gate::Any(of.iter().map(|c| self.compile(c)).collect()),
+            Condition::Custom { .. } => {
+                self.all_events = true;
+                Gate::Open
+            }
+            Condition::Not { of } => {
+                // Not evaluated here, but custom criteria inside still
+                // read every event.
+                let _ = self.compile(of);
+                Gate::Open
+            }
+            _ => Gate::Open,
+        }
+    }
+
+    /// True when some automatic edge out of `stage` could fire.
+    pub(crate) fn open(&self, stage: Stage, b: Bounds<'_>) -> bool {
+        self.edges
+            .iter()
+            .any(|(from, _, g)| *from == stage && self.eval(g, b))
+    }
+
+    /// True when some automatic edge into MQL (from any stage) could fire.
+    pub(crate) fn open_into_mql(&self, b: Bounds<'_>) -> bool {
+        self.edges.iter().any(|(_, mql, g)| *mql && self.eval(g, b))
+    }
+
+    /// The stages with an automatic edge.
+    pub(crate) fn stages(&self) -> StageSet {
+        let mut s = StageSet::EMPTY;
+        for (from, _, _) in &self.edges {
+            s.insert(*from);
+        }
+        s
+    }
+
+    fn eval(&self, g: &Gate, b: Bounds<'_>) -> bool {
+        match g {
+            Gate::Open => true,
+            Gate::Score { dimension, at_least } => self.caps.bound(b.sums, *dimension) >= *at_least,
+            Gate::Signal { bit, at_least } => b.counts.get(*bit).is_some_and(|n| n >= at_least),
+            Gate::All(gs) => gs.iter().all(|g| self.eval(g, b)),
+            Gate::Any(gs) => gs.iter().any(|g| self.eval(g, b)),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! One lead inside a [`CompiledFunnel`](super::CompiledFunnel): its compact
+//! event log, attribute versions and lifecycle, and the re-evaluation of its
+//! timeline (the same schedule as the [`Funnel`](crate::funnel::Funnel)'s).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::actions::Actions;
+use super::gate::{Bounds, Gates};
+use crate::criteria::{Criterion, LeadView, Outcome};
+use crate::event::Event;
+use crate::funnel::lead_state::{Conflict, Diff, Stages, diff, first_from_end, lead_at};
+use crate::id::EventId;
+use crate::lead::Lead;
+use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Transition, TriggerKind};
+use crate::scores::Scores;
+use crate::scoring::ScoringModel;
+
+/// One event as the compiled funnel keeps it: 16 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) action: u32,
+}
+
+/// What a lead keeps besides its log, read only on the slow paths.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Cold {
+    /// The lead as upserted, with the time of each upsert; never empty.
+    pub(crate) versions: Vec<(DateTime<Utc>, Lead)>,
+    /// The attribute-change events, in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) changes: Vec<Event>,
+    pub(crate) life: LeadLifecycle,
+}
+
+/// What a re-evaluation runs with.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) model: &'a ScoringModel,
+    pub(crate) machine: &'a LifecycleStateMachine,
+    pub(crate) stages: Stages,
+    pub(crate) actions: &'a Actions,
+    pub(crate) gates: &'a Gates,
+    /// Stands for every event's id where one is needed.
+    pub(crate) id: &'a EventId,
+}
+
+impl Ctx<'_> {
+    /// The scores at `t` from the log's hits up to `t`.
+    pub(crate) fn scores(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> Scores {
+        let upto = log.partition_point(|x| x.at <= t);
+        let hits = log.get(..upto).unwrap_or(&[]).iter().flat_map(|x| {
+            let rules = self
+                .actions
+                .list
+                .get(x.action as usize)
+                .map_or(&[][..], |a| &a.rules[..]);
+            rules.iter().map(move |r| (usize::from(*r), x.at))
+        });
+        self.model.scores_of_hits(lead, hits, self.id, t)
+    }
+
+    /// The events automatic criteria may read, up to `t`, rebuilt from their
+    /// shapes (with a placeholder id).
+    pub(crate) fn events(&self, log: &[Entry], t: DateTime<Utc>) -> Vec<Event> {
+        let upto = log.partition_point(|x| x.at <= t);
+        log.get(..upto)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|x| {
+                let a = self.actions.list.get(x.action as usize)?;
+                (self.gates.all_events || a.signals != 0).then(|| {
+                    let mut e = a.shape.clone();
+                    e.at = x.at;
+                    e
+                })
+            })
+            .collect()
+    }
+
+    /// True when an automatic edge into MQL holds at `t` (from any stage).
+    pub(crate) fn qualifies(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> bool {
+        let events = self.events(log, t);
+        let scores = self.scores(lead, log, t);
+        let view = LeadView::new(lead).with_events(&events).with_scores(&scores);
+        self.machine
+            .automatic_edges()
+            .any(|(e, c)| e.to() == crate::lifecycle::Stage::Mql && c.outcome(&view, t) == Outcome::Met)
+    }
+}
+
+/// A lead borrowed for re-evaluation.
+pub(crate) struct LeadMut<'a> {
+    pub(crate) cold: &'a mut Cold,
+    pub(crate) log: &'a [Entry],
+    pub(crate) bounds: Bounds<'a>,
+}
+
+impl LeadMut<'_> {
+    fn lead_at(&self, t: DateTime<Utc>) -> Option<std::borrow::Cow<'_, Lead>> {
+        let n = u32::try_from(self.cold.changes.len()).unwrap_or(u32::MAX);
+        lead_at(&self.cold.versions, &self.cold.changes, n, t)
+    }
+
+    /// Re-evaluates the timeline from `from`, exactly as
+    /// `LeadState::rerun` does for the [`Funnel`](crate::funnel::Funnel):
+    /// the lifecycle is rewound to just before `from`, automatic edges are
+    /// evaluated at every event and upsert time from `from` on, and the
+    /// commands on record (plus `new_command`) are re-applied at their
+    /// times. On a conflict the lifecycle is left half-replayed: callers
+    /// restore their backup.
+    pub(crate) fn rerun(
+        &mut self,
+        from: DateTime<Utc>,
+        new_command: Option<(Transition, DateTime<Utc>)>,
+        ctx: &Ctx<'_>,
+    ) -> Result<Diff, Box<Conflict>> {
+        let removed = self.cold.life.rewind(from);
+        let keep = self.cold.life.history().len();
+        let mut commands: Vec<(Transition, DateTime<Utc>)> = removed
+            .iter()
+            .filter(|r| r.trigger == TriggerKind::Command)
+            .map(|r| (r.transition.clone(), r.at))
+            .collect();
+        commands.extend(new_command);
+        commands.sort_by_key(|c| c.1);
+        let mut pending = commands.into_iter().peekable();
+        let log = self.log;
+        let mut e = first_from_end(log, |x| x.at < from);
+        let mut v = self.cold.versions.partition_point(|(t, _)| *t < from);
+        loop {
+            let t = match (log.get(e), self.cold.versions.get(v)) {
+                (Some(a), Some(b)) => a.at.min(b.0),
+                (Some(a), None) => a.at,
+                (None, Some(b)) => b.0,
+                (None, None) => break,
+            };
+            while let Some(c) = pending.next_if(|c| c.1 < t) {
+                self.apply_command(c, ctx)?;
+            }
+            if ctx.stages.automatic.contains(self.cold.life.stage()) {
+                self.advance_at(t, ctx);
+                e += log.get(e..).map_or(0, |r| r.partition_point(|x| x.at <= t));
+                while self.cold.versions.get(v).is_some_and(|x| x.0 <= t) {
+                    v += 1;
+                }
+            } else {
+                let Some(past) = pending.peek().map(|c| c.1.max(t)) else {
+                    break;
+                };
+                e += log.get(e..).map_or(0, |r| r.partition_point(|x| x.at <= past));
+                v += self
+                    .cold
+                    .versions
+                    .get(v..)
+                    .map_or(0, |r| r.partition_point(|x| x.0 <= past));
+            }
+        }
+        for c in pending {
+            self.apply_command(c, ctx)?;
+        }
+        let added = self.cold.life.history().get(keep..).unwrap_or(&[]).to_vec();
+        Ok(diff(removed, added))
+    }
+
+    /// Evaluates the automatic edges at `t` (the lead's events up to `t` all
+    /// applied), unless the gates show none can fire.
+    pub(crate) fn advance_at(&mut self, t: DateTime<Utc>, ctx: &Ctx<'_>) {
+        let stage = self.cold.life.stage();
+        if !ctx.gates.open(stage, self.bounds) {
+            return;
+        }
+        let Some(lead) = self.lead_at(t) else {
+            return;
+        };
+        let lead = lead.into_owned();
+        let events = ctx.events(self.log, t);
+        if ctx.stages.scoreless.contains(stage) {
+            let view = LeadView::new(&lead).with_events(&events).with_stage(stage);
+            let met = ctx
+                .machine
+                .automatic_edges()
+                .any(|(e, c)| e.from == stage && c.outcome(&view, t) == Outcome::Met);
+            if !met {
+                return;
+            }
+        }
+        let scores = ctx.scores(&lead, self.log, t);
+        let view = LeadView::new(&lead).with_events(&events).with_scores(&scores);
+        ctx.machine.advance(&mut self.cold.life, &view, t);
+    }
+
+    fn apply_command(
+        &mut self,
+        (transition, at): (Transition, DateTime<Utc>),
+        ctx: &Ctx<'_>,
+    ) -> Result<(), Box<Conflict>> {
+        let Some(lead) = self.lead_at(at) else {
+            return Ok(());
+        };
+        let lead = lead.into_owned();
+        let events = ctx.events(self.log, at);
+        let scores = ctx.scores(&lead, self.log, at);
+        let view = LeadView::new(&lead).with_events(&events).with_scores(&scores);
+        match ctx
+            .machine
+            .apply(&mut self.cold.life, transition.clone(), &view, at)
+        {
+            Ok(_) => Ok(()),
+            Err(error) => Err(Box::new(Conflict {
+                transition,
+                at,
+                error,
+            })),
+        }
+    }
+}

@@ -1,0 +1,991 @@
+//! The compiled funnel: the [`Funnel`](super::Funnel)'s semantics on compact
+//! state, for millions of leads and events per second.
+//!
+//! A [`CompiledFunnel`] holds what a [`Funnel`](super::Funnel) holds and
+//! answers the same way (the same transitions with the same records, the
+//! same retractions, scores, duplicates and refusals: the test suite checks
+//! it against the `Funnel` on random streams), but it keeps each event as
+//! 16 bytes (its time and the key of its *shape*) instead of the event
+//! itself, and addresses leads and shapes by dense keys:
+//!
+//! - [`LeadKey`]: from [`upsert_lead`](CompiledFunnel::upsert_lead) or
+//!   [`key`](CompiledFunnel::key);
+//! - [`ActionKey`]: from [`action`](CompiledFunnel::action), once per
+//!   distinct event shape (kind with its payload, channel, properties): the
+//!   rules and criteria an event can match are worked out once per shape;
+//! - event ids as `u64` ([`event_key`] hashes an [`EventId`]).
+//!
+//! A [`CompactEvent`] is then four numbers, and ingesting one costs no
+//! allocation and no string operation: a bounds check of the lead's running
+//! upper bounds (see below) decides whether an automatic edge could fire;
+//! only then is the lead evaluated exactly, with the same code as the
+//! `Funnel`. [`ingest_events`](CompiledFunnel::ingest_events) takes
+//! ordinary [`Event`]s and does the keying for you (slower: it hashes the
+//! ids and the shape).
+//!
+//! # How it stays exact and fast
+//!
+//! Per lead the funnel keeps running *upper bounds*: of the fit (the largest
+//! fit of the lead's attribute versions) and of every scoring group (the
+//! positive points of every hit, ignoring limits, windows and decay, which
+//! only lower scores), capped like the model caps them; and counts of the
+//! events that carry each *signal* (an event matcher an automatic criterion
+//! reads). Each automatic criterion is compiled into a gate over those
+//! numbers; a shut gate proves the criterion cannot be met, so nothing needs
+//! evaluating. Most events of most leads stop there.
+//!
+//! # Differences from the `Funnel`
+//!
+//! - Event ids are `u64` keys: two ids with the same [`event_key`] count as
+//!   one (the chance for a lead with a million events is about 3 × 10⁻⁸).
+//!   Ids are remembered while their events are within the allowed lateness:
+//!   an older copy is refused as too late by both funnels anyway.
+//! - Events are applied one at a time, in the order given: an event that
+//!   conflicts with a command on record is refused alone.
+//! - Events are not kept: [`lead`](CompiledFunnel::lead) gives the lead,
+//!   its lifecycle and how many events it has.
+//! - A score threshold's `before` is the score at the lead's previous touch,
+//!   computed then.
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use leadflow::funnel::{CompactEvent, CompiledFunnel, FunnelConfig, Output, event_key};
+//! use leadflow::scoring::ScoringModel;
+//! use leadflow::{AssetType, Event, EventId, EventKind, Lead, LeadId, LifecycleDefinition, Stage};
+//! use leadflow::criteria::Condition;
+//! use leadflow::EventMatcher;
+//!
+//! let mql = Condition::did(EventMatcher::download(AssetType::PricingSheet));
+//! let machine = LifecycleDefinition::standard_b2b(mql).build()?;
+//! let mut funnel = CompiledFunnel::new(ScoringModel::b2b_default()?, machine, FunnelConfig::default());
+//!
+//! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
+//! lead.person.set_email("ada@acme.io");
+//! let (key, _) = funnel.upsert_lead(lead, t0)?;
+//!
+//! // Intern the shape once; then events are four numbers.
+//! let download = Event::new(EventId::new("e1")?, LeadId::new("lead-1")?, t0,
+//!     EventKind::ContentDownload { asset: AssetType::PricingSheet, asset_id: None });
+//! let action = funnel.action(&download)?;
+//! let event = CompactEvent { lead: key, id: event_key(&download.id), at: t0 + Duration::hours(1), action };
+//! let report = funnel.ingest(&[event], t0 + Duration::hours(2));
+//! assert!(report.outputs.iter().any(|o| matches!(o, Output::Transition { record } if record.to == Stage::Mql)));
+//! assert_eq!(funnel.ingest(&[event], t0 + Duration::hours(3)).duplicates, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod actions;
+mod gate;
+mod lead;
+mod snapshot;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use actions::ActionKey;
+pub use snapshot::CompiledSnapshot;
+
+use super::lead_state::Stages;
+use super::needs_backup;
+use super::{
+    CommandError, FunnelConfig, FunnelError, FunnelStats, IngestError, IngestReport, ModelChange, Output,
+    Rejected,
+};
+use crate::event::{Event, EventKind};
+use crate::hash::{self, FxBuild};
+use crate::id::{EventId, LeadId};
+use crate::lead::Lead;
+use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Stage, Transition, TransitionRecord};
+use crate::points::Points;
+use crate::scores::Scores;
+use crate::scoring::ScoringModel;
+use actions::Actions;
+use gate::{Bounds, Gates};
+use lead::{Cold, Ctx, Entry, LeadMut};
+
+/// The dense key of a lead in a [`CompiledFunnel`]: leads are numbered in
+/// the order they were first seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LeadKey(u32);
+
+impl LeadKey {
+    /// The lead's number: 0 for the first lead seen, then 1, 2...
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One event, keyed: what [`CompiledFunnel::ingest`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CompactEvent {
+    /// The lead.
+    pub lead: LeadKey,
+    /// The event's id, as a number ([`event_key`] of an [`EventId`], or the
+    /// host's own numeric id): an id seen before for the lead is a duplicate.
+    pub id: u64,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Its shape, from [`CompiledFunnel::action`].
+    pub action: ActionKey,
+}
+
+/// The numeric key of an event id: a stable 64-bit hash, the same on every
+/// machine and version.
+///
+/// ```
+/// use leadflow::EventId;
+/// use leadflow::funnel::event_key;
+/// let id = EventId::new("evt-1")?;
+/// assert_eq!(event_key(&id), event_key(&EventId::new("evt-1")?));
+/// assert_ne!(event_key(&id), event_key(&EventId::new("evt-2")?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn event_key(id: &EventId) -> u64 {
+    hash::fingerprint(id.as_str())
+}
+
+/// A read-only view of one lead in a [`CompiledFunnel`].
+#[derive(Debug, Clone, Copy)]
+pub struct CompiledLead<'f> {
+    /// Its key.
+    pub key: LeadKey,
+    /// The lead's current attributes.
+    pub lead: &'f Lead,
+    /// Its lifecycle: stage and history.
+    pub lifecycle: &'f LeadLifecycle,
+    /// How many events it has.
+    pub events: usize,
+}
+
+/// Many leads, one scoring model, one lifecycle, on compact state: see the
+/// [module docs](self).
+#[derive(Debug, Clone)]
+pub struct CompiledFunnel {
+    model: ScoringModel,
+    machine: LifecycleStateMachine,
+    config: FunnelConfig,
+    stages: Stages,
+    gates: Gates,
+    actions: Actions,
+    index: HashMap<LeadId, u32, FxBuild>,
+    /// Per lead (the hot columns, read for every event): its stage, the
+    /// latest time on its timeline (event, upsert or transition), its
+    /// bounds (`gates.caps.width()` numbers) and signal counts
+    /// (`gates.signals.len()` numbers), and its log.
+    stage: Vec<Stage>,
+    last: Vec<DateTime<Utc>>,
+    sums: Vec<i64>,
+    counts: Vec<u32>,
+    logs: Vec<Vec<Entry>>,
+    /// Per lead, read on the slow paths only.
+    cold: Vec<Cold>,
+    /// Per lead and threshold: the score at the lead's last touch.
+    crossing: Vec<Points>,
+    /// (lead, event key) of the events within the allowed lateness, and when
+    /// each happened, oldest first (to forget them).
+    seen: HashSet<(u32, u64), FxBuild>,
+    expiry: VecDeque<(DateTime<Utc>, u32, u64)>,
+    watermark: Option<DateTime<Utc>>,
+    stats: FunnelStats,
+    placeholder: EventId,
+}
+
+impl CompiledFunnel {
+    /// An empty funnel.
+    pub fn new(model: ScoringModel, machine: LifecycleStateMachine, config: FunnelConfig) -> CompiledFunnel {
+        let gates = Gates::of(&machine, &model);
+        let mut stages = Stages::of(&machine);
+        stages.automatic = gates.stages();
+        CompiledFunnel {
+            model,
+            machine,
+            config,
+            stages,
+            gates,
+            actions: Actions::default(),
+            index: HashMap::default(),
+            stage: Vec::new(),
+            last: Vec::new(),
+            sums: Vec::new(),
+            counts: Vec::new(),
+            logs: Vec::new(),
+            cold: Vec::new(),
+            crossing: Vec::new(),
+            seen: HashSet::default(),
+            expiry: VecDeque::new(),
+            watermark: None,
+            stats: FunnelStats::default(),
+            placeholder: actions::placeholder().0,
+        }
+    }
+
+    /// The scoring model in force.
+    pub fn model(&self) -> &ScoringModel {
+        &self.model
+    }
+
+    /// The lifecycle.
+    pub fn machine(&self) -> &LifecycleStateMachine {
+        &self.machine
+    }
+
+    /// The policies.
+    pub fn config(&self) -> &FunnelConfig {
+        &self.config
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> FunnelStats {
+        self.stats
+    }
+
+    /// The latest event time applied.
+    pub fn watermark(&self) -> Option<DateTime<Utc>> {
+        self.watermark
+    }
+
+    /// How many leads.
+    pub fn len(&self) -> usize {
+        self.cold.len()
+    }
+
+    /// True when there are no leads.
+    pub fn is_empty(&self) -> bool {
+        self.cold.is_empty()
+    }
+
+    /// The key of a known lead.
+    pub fn key(&self, id: &LeadId) -> Option<LeadKey> {
+        self.index.get(id).map(|i| LeadKey(*i))
+    }
+
+    /// One lead.
+    pub fn lead(&self, key: LeadKey) -> Option<CompiledLead<'_>> {
+        let cold = self.cold.get(key.index())?;
+        Some(CompiledLead {
+            key,
+            lead: &cold.versions.last()?.1,
+            lifecycle: &cold.life,
+            events: self.logs.get(key.index()).map_or(0, Vec::len),
+        })
+    }
+
+    /// Every lead, in the order they were first seen.
+    pub fn leads(&self) -> impl Iterator<Item = CompiledLead<'_>> {
+        (0..self.cold.len() as u32).filter_map(|i| self.lead(LeadKey(i)))
+    }
+
+    /// A lead's scores at `now`.
+    pub fn scores_at(&self, key: LeadKey, now: DateTime<Utc>) -> Option<Scores> {
+        let (cold, log) = (self.cold.get(key.index())?, self.logs.get(key.index())?);
+        let n = u32::try_from(cold.changes.len()).unwrap_or(u32::MAX);
+        let lead = super::lead_state::lead_at(&cold.versions, &cold.changes, n, now)?;
+        Some(self.ctx().scores(&lead, log, now))
+    }
+
+    /// The key of an event's shape (its kind with the payload, channel and
+    /// properties; not its id, lead or time), interned on first sight. Keep
+    /// keys per shape on your side to skip this call: it renders and hashes
+    /// the shape.
+    ///
+    /// # Errors
+    ///
+    /// [`FunnelError::TooManyShapes`] past 2³² distinct shapes: normalize
+    /// payloads (such as page paths) before ingesting.
+    pub fn action(&mut self, event: &Event) -> Result<ActionKey, FunnelError> {
+        self.actions
+            .intern(event, &self.model, &self.gates.signals)
+            .ok_or(FunnelError::TooManyShapes)
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            model: &self.model,
+            machine: &self.machine,
+            stages: self.stages,
+            actions: &self.actions,
+            gates: &self.gates,
+            id: &self.placeholder,
+        }
+    }
+
+    fn bounds(&self, i: usize) -> Bounds<'_> {
+        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
+        Bounds {
+            sums: self.sums.get(i * w..(i + 1) * w).unwrap_or(&[]),
+            counts: self.counts.get(i * s..(i + 1) * s).unwrap_or(&[]),
+        }
+    }
+
+    /// Splits the funnel into the parts a re-evaluation of lead `i` needs.
+    fn parts(&mut self, i: usize) -> Option<(LeadMut<'_>, Ctx<'_>)> {
+        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
+        let lead = LeadMut {
+            cold: self.cold.get_mut(i)?,
+            log: self.logs.get(i)?,
+            bounds: Bounds {
+                sums: self.sums.get(i * w..(i + 1) * w).unwrap_or(&[]),
+                counts: self.counts.get(i * s..(i + 1) * s).unwrap_or(&[]),
+            },
+        };
+        let ctx = Ctx {
+            model: &self.model,
+            machine: &self.machine,
+            stages: self.stages,
+            actions: &self.actions,
+            gates: &self.gates,
+            id: &self.placeholder,
+        };
+        Some((lead, ctx))
+    }
+
+    /// Adds a lead, or records a new version of its attributes as of `now`;
+    /// see [`Funnel::upsert_lead`](super::Funnel::upsert_lead). Returns the
+    /// lead's key and what fired.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Transition`] when the new attributes would make a
+    /// command on record after `now` illegal; nothing changes.
+    pub fn upsert_lead(
+        &mut self,
+        lead: Lead,
+        now: DateTime<Utc>,
+    ) -> Result<(LeadKey, Vec<Output>), CommandError> {
+        let (i, from, backup) = match self.index.get(&lead.id) {
+            Some(&i) => {
+                let Some(cold) = self.cold.get_mut(i as usize) else {
+                    return Ok((LeadKey(i), Vec::new()));
+                };
+                let backup = needs_backup(&cold.life, now).then(|| cold.clone());
+                let pos = cold.versions.partition_point(|(t, _)| *t <= now);
+                cold.versions.insert(pos, (now, lead));
+                (i, now, backup)
+            }
+            None => {
+                let from = lead.created_at;
+                let Some(i) = self.insert_lead(lead) else {
+                    return Ok((LeadKey(u32::MAX), Vec::new()));
+                };
+                (i, from, None)
+            }
+        };
+        let idx = i as usize;
+        self.rebound(idx);
+        let mut outputs = Vec::new();
+        if let Err(c) = self.rerun(idx, from, None, &mut outputs) {
+            if let (Some(b), Some(cold)) = (backup, self.cold.get_mut(idx)) {
+                *cold = b;
+            }
+            self.rebound(idx);
+            self.settle(idx, from);
+            return Err(CommandError::Transition(c.error));
+        }
+        self.settle(idx, from);
+        self.touch(idx, now, None);
+        Ok((LeadKey(i), outputs))
+    }
+
+    fn insert_lead(&mut self, lead: Lead) -> Option<u32> {
+        let i = u32::try_from(self.cold.len()).ok().filter(|i| *i < u32::MAX)?;
+        self.index.insert(lead.id.clone(), i);
+        self.stage.push(self.machine.initial_stage(&lead));
+        self.last.push(lead.created_at);
+        self.sums.extend(std::iter::repeat_n(0, self.gates.caps.width()));
+        self.counts
+            .extend(std::iter::repeat_n(0, self.gates.signals.len()));
+        self.crossing
+            .extend(std::iter::repeat_n(Points::ZERO, self.config.thresholds.len()));
+        self.logs.push(Vec::new());
+        self.cold.push(Cold {
+            life: self.machine.start(&lead),
+            versions: vec![(lead.created_at, lead)],
+            changes: Vec::new(),
+        });
+        self.stats.leads_created += 1;
+        Some(i)
+    }
+
+    /// Recomputes lead `i`'s bounds and signal counts from its versions and
+    /// log.
+    fn rebound(&mut self, i: usize) {
+        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
+        let (Some(cold), Some(log)) = (self.cold.get(i), self.logs.get(i)) else {
+            return;
+        };
+        let mut sums = vec![0i64; w];
+        let mut counts = vec![0u32; s];
+        let fit = if cold.changes.is_empty() {
+            cold.versions
+                .iter()
+                .map(|(t, lead)| {
+                    self.model
+                        .scores_of_hits(lead, std::iter::empty(), &self.placeholder, *t)
+                        .fit
+                        .as_milli()
+                })
+                .max()
+                .unwrap_or(0)
+        } else {
+            // Attribute changes can raise the fit at any time: no bound.
+            i64::MAX / 4
+        };
+        if let Some(f) = sums.first_mut() {
+            *f = fit;
+        }
+        for x in log {
+            if let Some(a) = self.actions.list.get(x.action as usize) {
+                add_action(&mut sums, &mut counts, a);
+            }
+        }
+        if let Some(dst) = self.sums.get_mut(i * w..(i + 1) * w) {
+            dst.copy_from_slice(&sums);
+        }
+        if let Some(dst) = self.counts.get_mut(i * s..(i + 1) * s) {
+            dst.copy_from_slice(&counts);
+        }
+    }
+
+    /// Mirrors lead `i`'s stage and moves its latest time to at least `t`
+    /// and its latest transition.
+    fn settle(&mut self, i: usize, t: DateTime<Utc>) {
+        let Some(cold) = self.cold.get(i) else { return };
+        let latest = cold.life.last_transition_at().map_or(t, |r| r.max(t));
+        if let Some(s) = self.stage.get_mut(i) {
+            *s = cold.life.stage();
+        }
+        if let Some(l) = self.last.get_mut(i) {
+            *l = (*l).max(latest);
+        }
+    }
+
+    /// Re-evaluates lead `i` from `from` (with a new command), pushing what
+    /// changed to `outputs`.
+    fn rerun(
+        &mut self,
+        i: usize,
+        from: DateTime<Utc>,
+        command: Option<(Transition, DateTime<Utc>)>,
+        outputs: &mut Vec<Output>,
+    ) -> Result<(), Box<super::lead_state::Conflict>> {
+        let Some((mut lead, ctx)) = self.parts(i) else {
+            return Ok(());
+        };
+        let diff = lead.rerun(from, command, &ctx)?;
+        self.stats.retractions += diff.retracted.len() as u64;
+        self.stats.transitions += diff.added.len() as u64;
+        outputs.extend(
+            diff.retracted
+                .into_iter()
+                .map(|record| Output::Retracted { record }),
+        );
+        outputs.extend(diff.added.into_iter().map(|record| Output::Transition { record }));
+        Ok(())
+    }
+
+    /// Records the scores of lead `i` at `now` for its thresholds, reporting
+    /// crossings when `report` is given.
+    fn touch(&mut self, i: usize, now: DateTime<Utc>, report: Option<&mut Vec<Output>>) {
+        if self.config.thresholds.is_empty() {
+            return;
+        }
+        let Some(key) = u32::try_from(i).ok().map(LeadKey) else {
+            return;
+        };
+        let Some(after) = self.scores_at(key, now) else {
+            return;
+        };
+        let t = self.config.thresholds.len();
+        let Some(lead) = self.cold.get(i).map(|c| c.life.lead().clone()) else {
+            return;
+        };
+        let mut out = Vec::new();
+        for (k, th) in self.config.thresholds.iter().enumerate() {
+            let Some(slot) = self.crossing.get_mut(i * t + k) else {
+                continue;
+            };
+            let (b, a) = (*slot, after.get(th.dimension));
+            if (b >= th.at_least) != (a >= th.at_least) {
+                out.push(Output::ScoreCrossed {
+                    lead: lead.clone(),
+                    threshold: th.name.clone(),
+                    dimension: th.dimension,
+                    before: b,
+                    after: a,
+                    upward: a >= th.at_least,
+                    at: now,
+                });
+            }
+            *slot = a;
+        }
+        if let Some(report) = report {
+            report.extend(out);
+        }
+    }
+
+    /// Ingests keyed events, in the order given. Each is checked (not after
+    /// `now`, within the allowed lateness, keys issued by this funnel, id
+    /// not seen before, attribute changes valid) and applied; refused
+    /// events are listed in the report with why, and nothing of them is
+    /// applied.
+    pub fn ingest(&mut self, events: &[CompactEvent], now: DateTime<Utc>) -> IngestReport {
+        let mut report = IngestReport::default();
+        let mut touched = Vec::new();
+        for ev in events {
+            if let Err(error) = self.check_time(ev, None, now) {
+                self.reject(ev, None, error, &mut report);
+                continue;
+            }
+            self.admit_and_apply(*ev, None, &mut report, &mut touched);
+        }
+        self.finish(report, touched, now)
+    }
+
+    /// Ingests ordinary events (keying leads and shapes itself); the same
+    /// checks and policies as [`Funnel::ingest_batch`](super::Funnel::ingest_batch),
+    /// including creating unknown leads under [`UnknownLeads::Create`](super::UnknownLeads::Create).
+    pub fn ingest_events(
+        &mut self,
+        events: impl IntoIterator<Item = Event>,
+        now: DateTime<Utc>,
+    ) -> IngestReport {
+        let mut report = IngestReport::default();
+        let mut touched = Vec::new();
+        for event in events {
+            let probe = CompactEvent {
+                lead: LeadKey(0),
+                id: 0,
+                at: event.at,
+                action: ActionKey(0),
+            };
+            if let Err(error) = self.check_time(&probe, Some(&event.id), now) {
+                report.rejected.push(Rejected {
+                    event: event.id.clone(),
+                    lead: event.lead.clone(),
+                    error,
+                });
+                continue;
+            }
+            let lead = match self.index.get(&event.lead) {
+                Some(&i) => Some(i),
+                None if self.config.unknown_leads == super::UnknownLeads::Reject => None,
+                None => {
+                    if let EventKind::AttributeChange { key, value } = &event.kind {
+                        if let Err(e) =
+                            Lead::new(event.lead.clone(), event.at).set_attribute(key, value.clone())
+                        {
+                            report.rejected.push(Rejected {
+                                event: event.id.clone(),
+                                lead: event.lead.clone(),
+                                error: IngestError::bad_attribute(&event.id, &e),
+                            });
+                            continue;
+                        }
+                    }
+                    self.insert_lead(Lead::new(event.lead.clone(), event.at))
+                }
+            };
+            let Some(lead) = lead else {
+                report.rejected.push(Rejected {
+                    event: event.id.clone(),
+                    lead: event.lead.clone(),
+                    error: IngestError::UnknownLead {
+                        lead: event.lead.clone(),
+                    },
+                });
+                continue;
+            };
+            let Ok(action) = self.action(&event) else {
+                report.rejected.push(Rejected {
+                    event: event.id.clone(),
+                    lead: event.lead.clone(),
+                    error: IngestError::UnknownKey {
+                        event: event.id.clone(),
+                        kind: "action".to_owned(),
+                        key: u32::MAX,
+                    },
+                });
+                continue;
+            };
+            let ev = CompactEvent {
+                lead: LeadKey(lead),
+                id: event_key(&event.id),
+                at: event.at,
+                action,
+            };
+            self.admit_and_apply(ev, Some(&event.id), &mut report, &mut touched);
+        }
+        self.finish(report, touched, now)
+    }
+
+    fn finish(
+        &mut self,
+        mut report: IngestReport,
+        mut touched: Vec<u32>,
+        now: DateTime<Utc>,
+    ) -> IngestReport {
+        if !self.config.thresholds.is_empty() {
+            touched.sort_unstable();
+            touched.dedup();
+            for i in touched {
+                self.touch(i as usize, now, Some(&mut report.outputs));
+            }
+        }
+        self.forget_old_ids();
+        self.stats.duplicates += report.duplicates as u64;
+        self.stats.events_rejected += report.rejected.len() as u64;
+        report
+    }
+
+    /// Forgets the ids of events older than the allowed lateness: a copy of
+    /// one is refused as too late before its id is looked at.
+    fn forget_old_ids(&mut self) {
+        let Some(w) = self.watermark else { return };
+        let horizon = w - self.config.allowed_lateness.to_time_delta();
+        while let Some(&(at, lead, id)) = self.expiry.front() {
+            if at >= horizon {
+                break;
+            }
+            self.seen.remove(&(lead, id));
+            self.expiry.pop_front();
+        }
+    }
+
+    fn check_time(
+        &self,
+        ev: &CompactEvent,
+        given: Option<&EventId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), IngestError> {
+        if ev.at > now {
+            return Err(IngestError::FromTheFuture {
+                event: id_of(ev.id, given),
+                at: ev.at,
+                now,
+            });
+        }
+        if let Some(w) = self.watermark {
+            if ev.at < w - self.config.allowed_lateness.to_time_delta() {
+                return Err(IngestError::TooLate {
+                    event: id_of(ev.id, given),
+                    at: ev.at,
+                    watermark: w,
+                    allowed: self.config.allowed_lateness,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn reject(
+        &self,
+        ev: &CompactEvent,
+        given: Option<&EventId>,
+        error: IngestError,
+        report: &mut IngestReport,
+    ) {
+        let lead = self
+            .cold
+            .get(ev.lead.index())
+            .map(|c| c.life.lead().clone())
+            .or_else(|| LeadId::new(format!("#{}", ev.lead.0)).ok());
+        if let Some(lead) = lead {
+            report.rejected.push(Rejected {
+                event: id_of(ev.id, given),
+                lead,
+                error,
+            });
+        }
+    }
+
+    fn admit_and_apply(
+        &mut self,
+        ev: CompactEvent,
+        given: Option<&EventId>,
+        report: &mut IngestReport,
+        touched: &mut Vec<u32>,
+    ) {
+        let i = ev.lead.index();
+        let unknown = |kind: &str, key: u32| IngestError::UnknownKey {
+            event: id_of(ev.id, given),
+            kind: kind.to_owned(),
+            key,
+        };
+        if i >= self.cold.len() {
+            return self.reject(&ev, given, unknown("lead", ev.lead.0), report);
+        }
+        let Some(action) = self.actions.list.get(ev.action.0 as usize) else {
+            return self.reject(&ev, given, unknown("action", ev.action.0), report);
+        };
+        if !self.seen.insert((ev.lead.0, ev.id)) {
+            report.duplicates += 1;
+            return;
+        }
+        if let EventKind::AttributeChange { key, value } = &action.shape.kind {
+            let checked = self.cold.get(i).and_then(|c| {
+                let n = u32::try_from(c.changes.len()).unwrap_or(u32::MAX);
+                let lead = super::lead_state::lead_at(&c.versions, &c.changes, n, ev.at)?;
+                Some(lead.into_owned().set_attribute(key, value.clone()))
+            });
+            if let Some(Err(e)) = checked {
+                self.seen.remove(&(ev.lead.0, ev.id));
+                let error = IngestError::bad_attribute(&id_of(ev.id, given), &e);
+                return self.reject(&ev, given, error, report);
+            }
+        }
+        self.expiry.push_back((ev.at, ev.lead.0, ev.id));
+        if !self.config.thresholds.is_empty() {
+            touched.push(ev.lead.0);
+        }
+        self.apply(ev, given, report);
+    }
+
+    fn apply(&mut self, ev: CompactEvent, given: Option<&EventId>, report: &mut IngestReport) {
+        let i = ev.lead.index();
+        let Some(action) = self.actions.list.get(ev.action.0 as usize) else {
+            return;
+        };
+        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
+        self.watermark = Some(self.watermark.map_or(ev.at, |x| x.max(ev.at)));
+        let follow_up = action.follow_up();
+        let change = action.is_attribute_change();
+        let in_order = self.last.get(i).is_some_and(|l| ev.at > *l) && !change;
+        if in_order {
+            // Nothing on the lead's timeline is at or after `at`:
+            // re-evaluating from `at` is evaluating at `at`.
+            if let (Some(sums), Some(counts)) = (
+                self.sums.get_mut(i * w..(i + 1) * w),
+                self.counts.get_mut(i * s..(i + 1) * s),
+            ) {
+                add_action(sums, counts, action);
+            }
+            if let Some(log) = self.logs.get_mut(i) {
+                log.push(Entry {
+                    at: ev.at,
+                    action: ev.action.0,
+                });
+            }
+            if let Some(l) = self.last.get_mut(i) {
+                *l = ev.at;
+            }
+            if let (Some(by), Some(cold)) = (follow_up, self.cold.get_mut(i)) {
+                cold.life.record_follow_up(ev.at, by);
+            }
+            self.stats.events_applied += 1;
+            report.applied += 1;
+            let stage = self.stage.get(i).copied().unwrap_or(Stage::Lead);
+            if self.stages.automatic.contains(stage) && self.gates.open(stage, self.bounds(i)) {
+                let Some((mut lead, ctx)) = self.parts(i) else {
+                    return;
+                };
+                let before = lead.cold.life.history().len();
+                lead.advance_at(ev.at, &ctx);
+                let fired: Vec<TransitionRecord> =
+                    lead.cold.life.history().get(before..).unwrap_or(&[]).to_vec();
+                self.stats.transitions += fired.len() as u64;
+                report
+                    .outputs
+                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
+                self.settle(i, ev.at);
+            }
+            return;
+        }
+        // Late (or at the time of something already on the timeline):
+        // insert, then re-evaluate from its time.
+        let backup = self.cold.get(i).filter(|c| needs_backup(&c.life, ev.at)).cloned();
+        let Some(log) = self.logs.get_mut(i) else { return };
+        let pos = super::lead_state::first_from_end(log, |x| x.at <= ev.at);
+        log.insert(
+            pos,
+            Entry {
+                at: ev.at,
+                action: ev.action.0,
+            },
+        );
+        if let Some(cold) = self.cold.get_mut(i) {
+            if let Some(by) = follow_up {
+                cold.life.record_follow_up(ev.at, by);
+            }
+            if change {
+                let mut e = action.shape.clone();
+                e.at = ev.at;
+                let pos = cold.changes.partition_point(|x| x.at <= ev.at);
+                cold.changes.insert(pos, e);
+            }
+        }
+        if change {
+            self.rebound(i);
+        } else if let (Some(sums), Some(counts)) = (
+            self.sums.get_mut(i * w..(i + 1) * w),
+            self.counts.get_mut(i * s..(i + 1) * s),
+        ) {
+            add_action(sums, counts, action);
+        }
+        self.stats.events_applied += 1;
+        let mut outputs = Vec::new();
+        match self.rerun(i, ev.at, None, &mut outputs) {
+            Ok(()) => {
+                report.applied += 1;
+                report.outputs.extend(outputs);
+                self.settle(i, ev.at);
+            }
+            Err(c) => {
+                // Only possible with a command on record, so with a backup.
+                if let Some(b) = backup {
+                    if let Some(cold) = self.cold.get_mut(i) {
+                        *cold = b;
+                    }
+                }
+                if let Some(log) = self.logs.get_mut(i) {
+                    log.remove(pos);
+                }
+                self.rebound(i);
+                self.stats.events_applied -= 1;
+                self.seen.remove(&(ev.lead.0, ev.id));
+                let error = IngestError::ConflictsWithCommand {
+                    event: id_of(ev.id, given),
+                    command: c.transition.kind().to_string(),
+                    command_at: c.at,
+                    message: c.error.to_string(),
+                };
+                self.reject(&ev, given, error, report);
+            }
+        }
+    }
+
+    /// Applies a command from the host at time `at`, on the lead's
+    /// timeline; see [`Funnel::command`](super::Funnel::command).
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError`] when the key is unknown or the lifecycle refuses the
+    /// transition; nothing changes.
+    pub fn command(
+        &mut self,
+        lead: LeadKey,
+        transition: Transition,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Output>, CommandError> {
+        let i = lead.index();
+        let unknown = || CommandError::UnknownLead {
+            lead: LeadId::new(format!("#{}", lead.0)).unwrap_or_else(|_| unreachable!("a valid id")),
+        };
+        let backup = self.cold.get(i).ok_or_else(unknown)?.clone();
+        let mut outputs = Vec::new();
+        match self.rerun(i, at, Some((transition, at)), &mut outputs) {
+            Ok(()) => {
+                self.settle(i, at);
+                Ok(outputs)
+            }
+            Err(c) => {
+                if let Some(cold) = self.cold.get_mut(i) {
+                    *cold = backup;
+                }
+                Err(CommandError::Transition(c.error))
+            }
+        }
+    }
+
+    /// Replaces the scoring model and rescores every lead at `now`; see
+    /// [`Funnel::swap_model`](super::Funnel::swap_model). Leads whose bounds
+    /// show no edge into MQL could hold under either model are not scored
+    /// exactly.
+    pub fn swap_model(&mut self, model: ScoringModel, now: DateTime<Utc>, fire: bool) -> ModelChange {
+        let old_model = std::mem::replace(&mut self.model, model);
+        let old_actions = std::mem::take(&mut self.actions);
+        self.actions = old_actions.under(&self.model, &self.gates.signals);
+        let old_gates = std::mem::take(&mut self.gates);
+        self.gates = old_gates.under(&self.model);
+        let old_sums = self.sums.clone();
+        let mut change = ModelChange {
+            from: old_model.version().clone(),
+            to: self.model.version().clone(),
+            rescored: 0,
+            newly_qualified: Vec::new(),
+            no_longer_qualified: Vec::new(),
+            outputs: Vec::new(),
+        };
+        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
+        let w_old = old_gates.caps.width();
+        for i in 0..self.cold.len() {
+            self.rebound(i);
+            let (Some(cold), Some(log)) = (self.cold.get(i), self.logs.get(i)) else {
+                continue;
+            };
+            let n = u32::try_from(cold.changes.len()).unwrap_or(u32::MAX);
+            let Some(lead) = super::lead_state::lead_at(&cold.versions, &cold.changes, n, now) else {
+                continue;
+            };
+            let counts = self.counts.get(i * s..(i + 1) * s).unwrap_or(&[]);
+            let old_bounds = Bounds {
+                sums: old_sums.get(i * w_old..(i + 1) * w_old).unwrap_or(&[]),
+                counts,
+            };
+            let new_bounds = Bounds {
+                sums: self.sums.get(i * w..(i + 1) * w).unwrap_or(&[]),
+                counts,
+            };
+            let old_ctx = Ctx {
+                model: &old_model,
+                actions: &old_actions,
+                gates: &old_gates,
+                ..self.ctx()
+            };
+            let before = old_gates.open_into_mql(old_bounds) && old_ctx.qualifies(&lead, log, now);
+            let after = self.gates.open_into_mql(new_bounds) && self.ctx().qualifies(&lead, log, now);
+            match (before, after) {
+                (false, true) => change.newly_qualified.push(lead.id.clone()),
+                (true, false) => change.no_longer_qualified.push(lead.id.clone()),
+                _ => {}
+            }
+            if fire {
+                let Some((mut l, ctx)) = self.parts(i) else {
+                    continue;
+                };
+                let start = l.cold.life.history().len();
+                l.advance_at(now, &ctx);
+                let fired: Vec<TransitionRecord> = l.cold.life.history().get(start..).unwrap_or(&[]).to_vec();
+                self.stats.transitions += fired.len() as u64;
+                change
+                    .outputs
+                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
+                self.settle(i, now);
+            }
+            change.rescored += 1;
+        }
+        for i in 0..self.cold.len() {
+            self.touch(i, now, None);
+        }
+        change
+    }
+}
+
+/// Adds one event's bounds and signals to a lead's.
+fn add_action(sums: &mut [i64], counts: &mut [u32], action: &actions::Action) {
+    for &(g, p) in action.bound.iter() {
+        if let Some(x) = sums.get_mut(usize::from(g) + 1) {
+            *x = x.saturating_add(p);
+        }
+    }
+    let mut bits = action.signals;
+    while bits != 0 {
+        let b = bits.trailing_zeros() as usize;
+        if let Some(c) = counts.get_mut(b) {
+            *c = c.saturating_add(1);
+        }
+        bits &= bits - 1;
+    }
+}
+
+/// The id to report for a compact event: the one given, or `#` and the key
+/// in hexadecimal.
+fn id_of(key: u64, given: Option<&EventId>) -> EventId {
+    given.cloned().unwrap_or_else(|| {
+        EventId::new(format!("#{key:016x}")).unwrap_or_else(|_| unreachable!("a valid id"))
+    })
+}
