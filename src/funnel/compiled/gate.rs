@@ -39,7 +39,7 @@ pub(crate) enum Gate {
     Any(Box<[Gate]>),
 }
 
-/// A lead's bounds: `[fit, group sums...]` in milli-points, and its signal
+/// A lead's bounds in milli-points (see [`Caps::width`]) and its signal
 /// counts.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Bounds<'a> {
@@ -50,8 +50,11 @@ pub(crate) struct Bounds<'a> {
 /// How the model caps sums: what turns group sums into score bounds.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Caps {
-    /// Per group: its cap when every rule of the group is an event rule.
+    /// Per group: its cap.
     groups: Vec<Option<i64>>,
+    /// Per group: true for fit groups (attribute rules), whose totals are
+    /// fit, not engagement.
+    fit: Vec<bool>,
     engagement: Option<i64>,
     floor: Option<i64>,
 }
@@ -59,20 +62,18 @@ pub(crate) struct Caps {
 impl Caps {
     pub(crate) fn of(model: &ScoringModel) -> Caps {
         let milli = |p: crate::Points| p.as_milli();
-        let groups = model
-            .groups
-            .iter()
-            .enumerate()
-            .map(|(g, group)| {
-                let mixed = model
-                    .fit_rules
-                    .iter()
-                    .any(|&r| model.compiled.get(r).is_some_and(|c| c.group == g));
-                if mixed { None } else { group.cap.map(milli) }
-            })
-            .collect();
+        // Groups never mix attribute and event rules (the model refuses
+        // it), so a group's event sums are its engagement lines.
         Caps {
-            groups,
+            groups: model.groups.iter().map(|g| g.cap.map(milli)).collect(),
+            fit: (0..model.groups.len())
+                .map(|g| {
+                    model
+                        .fit_rules
+                        .iter()
+                        .any(|&r| model.compiled.get(r).is_some_and(|c| c.group == g))
+                })
+                .collect(),
             engagement: model.engagement_cap().map(milli),
             floor: model
                 .floor()
@@ -81,20 +82,72 @@ impl Caps {
         }
     }
 
-    /// How many numbers a lead's sums hold: the fit bound and one per group.
+    /// How many numbers a lead's sums hold: `[fit, all..., tight...]`, the
+    /// fit bound then two bounds per group.
+    ///
+    /// `all` is the sum of the positive points of every hit of the group.
+    /// `tight` is the group's total computed at the lead's last exact
+    /// evaluation from its hits without the penalties that can end (those
+    /// with a window, or in a capped group, where the cap absorbs them),
+    /// plus the positive points of every hit appended since; a change out of
+    /// time order resets it to `all`. It holds because, for a fixed set of
+    /// hits, positive contributions only shrink with time (decay, windows)
+    /// while lasting penalties stay; a later hit cannot displace an earlier
+    /// one from a limit and adds at most its points; and leaving a penalty
+    /// out can only raise a capped total.
     pub(crate) fn width(&self) -> usize {
-        1 + self.groups.len()
+        1 + 2 * self.groups.len()
+    }
+
+    /// Adds an event's positive points, per group, to both bounds.
+    pub(crate) fn add(&self, sums: &mut [i64], points: &[(u16, i64)]) {
+        let n = self.groups.len();
+        for &(g, p) in points {
+            for slot in [1 + usize::from(g), 1 + n + usize::from(g)] {
+                if let Some(x) = sums.get_mut(slot) {
+                    *x = x.saturating_add(p);
+                }
+            }
+        }
+    }
+
+    /// Resets the tight bounds to the loose ones.
+    pub(crate) fn loosen(&self, sums: &mut [i64]) {
+        let n = self.groups.len();
+        if let (Some(all), Some(_)) = (sums.get(1..1 + n), sums.get(1 + n..1 + 2 * n)) {
+            let all: Vec<i64> = all.to_vec();
+            if let Some(tight) = sums.get_mut(1 + n..1 + 2 * n) {
+                tight.copy_from_slice(&all);
+            }
+        }
+    }
+
+    /// Sets the tight bounds to group totals (milli-points, by group).
+    pub(crate) fn tighten(&self, sums: &mut [i64], totals: &[i128]) {
+        let n = self.groups.len();
+        if let Some(tight) = sums.get_mut(1 + n..1 + 2 * n) {
+            for ((x, t), fit) in tight.iter_mut().zip(totals).zip(&self.fit) {
+                if *fit {
+                    continue;
+                }
+                *x = i64::try_from(*t).unwrap_or(if *t < 0 { i64::MIN / 4 } else { i64::MAX / 4 });
+            }
+        }
     }
 
     /// The bound of a dimension from a lead's sums.
     pub(crate) fn bound(&self, sums: &[i64], dimension: Dimension) -> i64 {
         let fit = sums.first().copied().unwrap_or(0);
-        let mut engagement: i64 = sums
-            .get(1..)
-            .unwrap_or(&[])
+        let n = self.groups.len();
+        let (all, tight) = (
+            sums.get(1..1 + n).unwrap_or(&[]),
+            sums.get(1 + n..1 + 2 * n).unwrap_or(&[]),
+        );
+        let mut engagement: i64 = all
             .iter()
+            .zip(tight)
             .zip(&self.groups)
-            .map(|(s, cap)| cap.map_or(*s, |c| (*s).min(c)))
+            .map(|((a, t), cap)| cap.map_or(*a, |c| (*a).min(c)).min(*t))
             .fold(0i64, i64::saturating_add);
         if let Some(cap) = self.engagement {
             engagement = engagement.min(cap);

@@ -79,6 +79,31 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// Upper bounds of each group's total at `t` and at any later time, but
+    /// for hits added later: the totals from the hits up to `t` without the
+    /// penalties that can end (those with a window, or in a capped group,
+    /// where the cap can absorb them). See
+    /// [`Caps::width`](super::gate::Caps::width).
+    pub(crate) fn engagement_bound(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> Vec<i128> {
+        let upto = log.partition_point(|x| x.at <= t);
+        let model = self.model;
+        let lasting = |rule: usize| {
+            model.compiled.get(rule).is_some_and(|c| {
+                !c.points.is_negative()
+                    || (c.within.is_none() && model.groups.get(c.group).is_some_and(|g| g.cap.is_none()))
+            })
+        };
+        let hits = log.get(..upto).unwrap_or(&[]).iter().flat_map(|x| {
+            let rules = self.actions.list.get(x.action as usize).map_or(&[][..], |a| &a.rules[..]);
+            rules
+                .iter()
+                .map(|r| usize::from(*r))
+                .filter(move |r| lasting(*r))
+                .map(move |r| (r, x.at))
+        });
+        self.model.settle_hits(lead, hits, self.id, t).1
+    }
+
     /// True when an automatic edge into MQL holds at `t` (from any stage).
     pub(crate) fn qualifies(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> bool {
         let events = self.events(log, t);
@@ -162,6 +187,12 @@ impl LeadMut<'_> {
         }
         let added = self.cold.life.history().get(keep..).unwrap_or(&[]).to_vec();
         Ok(diff(removed, added))
+    }
+
+    /// The group bounds at `t` (see [`Ctx::engagement_bound`]).
+    pub(crate) fn engagement_bound(&self, t: DateTime<Utc>, ctx: &Ctx<'_>) -> Option<Vec<i128>> {
+        let lead = self.lead_at(t)?;
+        Some(ctx.engagement_bound(&lead, self.log, t))
     }
 
     /// Evaluates the automatic edges at `t` (the lead's events up to `t` all

@@ -408,6 +408,7 @@ impl CompiledFunnel {
             changes: Vec::new(),
         });
         self.stats.leads_created += 1;
+        self.rebound(i as usize);
         Some(i)
     }
 
@@ -440,9 +441,10 @@ impl CompiledFunnel {
         }
         for x in log {
             if let Some(a) = self.actions.list.get(x.action as usize) {
-                add_action(&mut sums, &mut counts, a);
+                add_action(&self.gates.caps, &mut sums, &mut counts, a);
             }
         }
+        self.gates.caps.loosen(&mut sums);
         if let Some(dst) = self.sums.get_mut(i * w..(i + 1) * w) {
             dst.copy_from_slice(&sums);
         }
@@ -762,7 +764,7 @@ impl CompiledFunnel {
                 self.sums.get_mut(i * w..(i + 1) * w),
                 self.counts.get_mut(i * s..(i + 1) * s),
             ) {
-                add_action(sums, counts, action);
+                add_action(&self.gates.caps, sums, counts, action);
             }
             if let Some(log) = self.logs.get_mut(i) {
                 log.push(Entry {
@@ -785,6 +787,15 @@ impl CompiledFunnel {
                 };
                 let before = lead.cold.life.history().len();
                 lead.advance_at(ev.at, &ctx);
+                // Still where edges can fire: tighten the bound, so the
+                // lead's next events skip the exact evaluation until their
+                // points could make a difference.
+                let bound = ctx
+                    .stages
+                    .automatic
+                    .contains(lead.cold.life.stage())
+                    .then(|| lead.engagement_bound(ev.at, &ctx))
+                    .flatten();
                 let fired: Vec<TransitionRecord> =
                     lead.cold.life.history().get(before..).unwrap_or(&[]).to_vec();
                 self.stats.transitions += fired.len() as u64;
@@ -792,6 +803,9 @@ impl CompiledFunnel {
                     .outputs
                     .extend(fired.into_iter().map(|record| Output::Transition { record }));
                 self.settle(i, ev.at);
+                if let (Some(totals), Some(sums)) = (bound, self.sums.get_mut(i * w..(i + 1) * w)) {
+                    self.gates.caps.tighten(sums, &totals);
+                }
             }
             return;
         }
@@ -818,13 +832,17 @@ impl CompiledFunnel {
                 cold.changes.insert(pos, e);
             }
         }
+        if let Some(sums) = self.sums.get_mut(i * w..(i + 1) * w) {
+            // An earlier hit can change which hits limits keep.
+            self.gates.caps.loosen(sums);
+        }
         if change {
             self.rebound(i);
         } else if let (Some(sums), Some(counts)) = (
             self.sums.get_mut(i * w..(i + 1) * w),
             self.counts.get_mut(i * s..(i + 1) * s),
         ) {
-            add_action(sums, counts, action);
+            add_action(&self.gates.caps, sums, counts, action);
         }
         self.stats.events_applied += 1;
         let mut outputs = Vec::new();
@@ -966,12 +984,8 @@ impl CompiledFunnel {
 }
 
 /// Adds one event's bounds and signals to a lead's.
-fn add_action(sums: &mut [i64], counts: &mut [u32], action: &actions::Action) {
-    for &(g, p) in action.bound.iter() {
-        if let Some(x) = sums.get_mut(usize::from(g) + 1) {
-            *x = x.saturating_add(p);
-        }
-    }
+fn add_action(caps: &gate::Caps, sums: &mut [i64], counts: &mut [u32], action: &actions::Action) {
+    caps.add(sums, &action.bound);
     let mut bits = action.signals;
     while bits != 0 {
         let b = bits.trailing_zeros() as usize;
