@@ -168,12 +168,15 @@ impl Caps {
 pub(crate) struct Gates {
     /// Signal `i` is the event matcher `signals[i]`.
     pub(crate) signals: Vec<EventMatcher>,
-    /// Per automatic edge: its stage, whether it leads into MQL, its gate.
-    edges: Vec<(Stage, bool, Gate)>,
+    /// Per automatic edge: its stage, its target, its gate and the signals
+    /// its criterion reads.
+    edges: Vec<(Stage, Stage, Gate, u64)>,
     /// True when some automatic criterion may read events no signal covers
     /// (a custom criterion): every event is then shown to it.
     pub(crate) all_events: bool,
     pub(crate) caps: Caps,
+    /// The signals read by the edge being compiled.
+    reading: u64,
 }
 
 impl Gates {
@@ -185,9 +188,13 @@ impl Gates {
             caps: Caps::of(model),
             ..Gates::default()
         };
-        let edges: Vec<(Stage, bool, Gate)> = machine
+        let edges: Vec<(Stage, Stage, Gate, u64)> = machine
             .automatic_edges()
-            .map(|(e, c)| (e.from, e.to() == Stage::Mql, gates.compile(c)))
+            .map(|(e, c)| {
+                gates.reading = 0;
+                let gate = gates.compile(c);
+                (e.from, e.to(), gate, gates.reading)
+            })
             .collect();
         gates.edges = edges;
         gates
@@ -201,15 +208,23 @@ impl Gates {
         }
     }
 
+    /// The signal of `matcher`, numbered on first use, and marked as read
+    /// by the edge being compiled. Past 64 signals criteria are shown every
+    /// event.
     fn signal(&mut self, matcher: &EventMatcher) -> Option<usize> {
-        if let Some(i) = self.signals.iter().position(|m| m == matcher) {
-            return Some(i);
-        }
-        if self.signals.len() >= 64 {
-            return None;
-        }
-        self.signals.push(matcher.clone());
-        Some(self.signals.len() - 1)
+        let i = match self.signals.iter().position(|m| m == matcher) {
+            Some(i) => i,
+            None if self.signals.len() < 64 => {
+                self.signals.push(matcher.clone());
+                self.signals.len() - 1
+            }
+            None => {
+                self.all_events = true;
+                return None;
+            }
+        };
+        self.reading |= 1u64.checked_shl(i as u32).unwrap_or(0);
+        Some(i)
     }
 
     fn counted(&mut self, matcher: &EventMatcher, at_least: u32) -> Gate {
@@ -256,18 +271,42 @@ impl Gates {
     pub(crate) fn open(&self, stage: Stage, b: Bounds<'_>) -> bool {
         self.edges
             .iter()
-            .any(|(from, _, g)| *from == stage && self.eval(g, b))
+            .any(|(from, _, g, _)| *from == stage && self.eval(g, b))
+    }
+
+    /// The signals read by the automatic criteria of `stage` and of every
+    /// stage automatic edges lead to from it (one evaluation can chain).
+    pub(crate) fn reads_from(&self, stage: Stage) -> u64 {
+        if self.all_events {
+            return u64::MAX;
+        }
+        let (mut mask, mut seen, mut todo) = (0u64, StageSet::EMPTY, vec![stage]);
+        while let Some(s) = todo.pop() {
+            if seen.contains(s) {
+                continue;
+            }
+            seen.insert(s);
+            for (from, to, _, m) in &self.edges {
+                if *from == s {
+                    mask |= m;
+                    todo.push(*to);
+                }
+            }
+        }
+        mask
     }
 
     /// True when some automatic edge into MQL (from any stage) could fire.
     pub(crate) fn open_into_mql(&self, b: Bounds<'_>) -> bool {
-        self.edges.iter().any(|(_, mql, g)| *mql && self.eval(g, b))
+        self.edges
+            .iter()
+            .any(|(_, to, g, _)| *to == Stage::Mql && self.eval(g, b))
     }
 
     /// The stages with an automatic edge.
     pub(crate) fn stages(&self) -> StageSet {
         let mut s = StageSet::EMPTY;
-        for (from, _, _) in &self.edges {
+        for (from, _, _, _) in &self.edges {
             s.insert(*from);
         }
         s
@@ -283,3 +322,4 @@ impl Gates {
         }
     }
 }
+

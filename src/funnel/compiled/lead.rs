@@ -12,7 +12,7 @@ use crate::event::Event;
 use crate::funnel::lead_state::{Conflict, Diff, Stages, diff, first_from_end, lead_at};
 use crate::id::EventId;
 use crate::lead::Lead;
-use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Transition, TriggerKind};
+use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Stage, Transition, TriggerKind};
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 
@@ -32,6 +32,14 @@ pub(crate) struct Cold {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) changes: Vec<Event>,
     pub(crate) life: LeadLifecycle,
+}
+
+impl Cold {
+    /// The lead as it was at `t`.
+    pub(crate) fn lead_at(&self, t: DateTime<Utc>) -> Option<std::borrow::Cow<'_, Lead>> {
+        let n = u32::try_from(self.changes.len()).unwrap_or(u32::MAX);
+        lead_at(&self.versions, &self.changes, n, t)
+    }
 }
 
 /// What a re-evaluation runs with.
@@ -61,16 +69,17 @@ impl Ctx<'_> {
         self.model.scores_of_hits(lead, hits, self.id, t)
     }
 
-    /// The events automatic criteria may read, up to `t`, rebuilt from their
-    /// shapes (with a placeholder id).
-    pub(crate) fn events(&self, log: &[Entry], t: DateTime<Utc>) -> Vec<Event> {
+    /// The events carrying one of the signals in `mask` (all events when a
+    /// custom criterion may read any), up to `t`, rebuilt from their shapes
+    /// (with a placeholder id).
+    pub(crate) fn events(&self, log: &[Entry], t: DateTime<Utc>, mask: u64) -> Vec<Event> {
         let upto = log.partition_point(|x| x.at <= t);
         log.get(..upto)
             .unwrap_or(&[])
             .iter()
             .filter_map(|x| {
                 let a = self.actions.list.get(x.action as usize)?;
-                (self.gates.all_events || a.signals != 0).then(|| {
+                (self.gates.all_events || a.signals & mask != 0).then(|| {
                     let mut e = a.shape.clone();
                     e.at = x.at;
                     e
@@ -106,12 +115,12 @@ impl Ctx<'_> {
 
     /// True when an automatic edge into MQL holds at `t` (from any stage).
     pub(crate) fn qualifies(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> bool {
-        let events = self.events(log, t);
+        let events = self.events(log, t, u64::MAX);
         let scores = self.scores(lead, log, t);
         let view = LeadView::new(lead).with_events(&events).with_scores(&scores);
         self.machine
             .automatic_edges()
-            .any(|(e, c)| e.to() == crate::lifecycle::Stage::Mql && c.outcome(&view, t) == Outcome::Met)
+            .any(|(e, c)| e.to() == Stage::Mql && c.outcome(&view, t) == Outcome::Met)
     }
 }
 
@@ -124,8 +133,7 @@ pub(crate) struct LeadMut<'a> {
 
 impl LeadMut<'_> {
     fn lead_at(&self, t: DateTime<Utc>) -> Option<std::borrow::Cow<'_, Lead>> {
-        let n = u32::try_from(self.cold.changes.len()).unwrap_or(u32::MAX);
-        lead_at(&self.cold.versions, &self.cold.changes, n, t)
+        self.cold.lead_at(t)
     }
 
     /// Re-evaluates the timeline from `from`, exactly as
@@ -202,11 +210,16 @@ impl LeadMut<'_> {
         if !ctx.gates.open(stage, self.bounds) {
             return;
         }
-        let Some(lead) = self.lead_at(t) else {
+        let Cold {
+            versions,
+            changes,
+            life,
+        } = &mut *self.cold;
+        let n = u32::try_from(changes.len()).unwrap_or(u32::MAX);
+        let Some(lead) = lead_at(versions, changes, n, t) else {
             return;
         };
-        let lead = lead.into_owned();
-        let events = ctx.events(self.log, t);
+        let events = ctx.events(self.log, t, ctx.gates.reads_from(stage));
         if ctx.stages.scoreless.contains(stage) {
             let view = LeadView::new(&lead).with_events(&events).with_stage(stage);
             let met = ctx
@@ -219,7 +232,7 @@ impl LeadMut<'_> {
         }
         let scores = ctx.scores(&lead, self.log, t);
         let view = LeadView::new(&lead).with_events(&events).with_scores(&scores);
-        ctx.machine.advance(&mut self.cold.life, &view, t);
+        ctx.machine.advance(life, &view, t);
     }
 
     fn apply_command(
@@ -231,7 +244,7 @@ impl LeadMut<'_> {
             return Ok(());
         };
         let lead = lead.into_owned();
-        let events = ctx.events(self.log, at);
+        let events = ctx.events(self.log, at, u64::MAX);
         let scores = ctx.scores(&lead, self.log, at);
         let view = LeadView::new(&lead).with_events(&events).with_scores(&scores);
         match ctx
