@@ -39,116 +39,146 @@ pub(crate) enum Gate {
     Any(Box<[Gate]>),
 }
 
-/// A lead's bounds in milli-points (see [`Caps::width`]) and its signal
-/// counts.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Bounds<'a> {
-    pub(crate) sums: &'a [i64],
-    pub(crate) counts: &'a [u32],
-}
+/// A lead's row of bounds: see [`Layout`].
+pub(crate) type Bounds<'a> = &'a [i32];
 
-/// How the model caps sums: what turns group sums into score bounds.
+/// The layout of a lead's row of bounds, `[fit, all..., tight...,
+/// counts...]`, each an `i32` (milli-points, saturating: a saturated bound
+/// is still a bound), and what turns it into score bounds.
+///
+/// - `fit`: the largest fit of the lead's attribute versions;
+/// - `all`, per group with event rules: the sum of the positive points of
+///   every hit of the group, valid at any time;
+/// - `tight`, per such group: the group's total computed at the lead's last
+///   exact evaluation from its hits without the penalties that can end
+///   (those with a window, or in a capped group, where the cap absorbs
+///   them), plus the positive points of every hit appended since; valid
+///   from that evaluation on, so a change earlier on the timeline resets it
+///   to `all`. It holds because, for a fixed set of hits, positive
+///   contributions only shrink with time (decay, windows) while lasting
+///   penalties stay; a later hit cannot displace an earlier one from a limit
+///   and adds at most its points; and leaving a penalty out can only raise a
+///   capped total;
+/// - `counts`, per signal: the events carrying it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Caps {
-    /// Per group: its cap.
-    groups: Vec<Option<i64>>,
-    /// Per group: true for fit groups (attribute rules), whose totals are
-    /// fit, not engagement.
-    fit: Vec<bool>,
+pub(crate) struct Layout {
+    /// Per model group: its index among the groups with event rules.
+    event_group: Vec<Option<u16>>,
+    /// Per group with event rules: its cap.
+    caps: Vec<Option<i64>>,
     engagement: Option<i64>,
     floor: Option<i64>,
+    signals: usize,
 }
 
-impl Caps {
-    pub(crate) fn of(model: &ScoringModel) -> Caps {
+fn saturate(x: i128) -> i32 {
+    i32::try_from(x).unwrap_or(if x < 0 { i32::MIN } else { i32::MAX })
+}
+
+impl Layout {
+    fn of(model: &ScoringModel, signals: usize) -> Layout {
         let milli = |p: crate::Points| p.as_milli();
-        // Groups never mix attribute and event rules (the model refuses
-        // it), so a group's event sums are its engagement lines.
-        Caps {
-            groups: model.groups.iter().map(|g| g.cap.map(milli)).collect(),
-            fit: (0..model.groups.len())
-                .map(|g| {
-                    model
-                        .fit_rules
-                        .iter()
-                        .any(|&r| model.compiled.get(r).is_some_and(|c| c.group == g))
-                })
-                .collect(),
+        let mut event_group = vec![None; model.groups.len()];
+        let mut caps = Vec::new();
+        for (g, group) in model.groups.iter().enumerate() {
+            // Groups never mix attribute and event rules (the model refuses
+            // it): a group with an event rule holds engagement lines only.
+            let events = model
+                .compiled
+                .iter()
+                .enumerate()
+                .any(|(r, c)| c.group == g && !model.fit_rules.contains(&r));
+            if let (true, Ok(e), Some(slot)) = (events, u16::try_from(caps.len()), event_group.get_mut(g)) {
+                *slot = Some(e);
+                caps.push(group.cap.map(milli));
+            }
+        }
+        Layout {
+            event_group,
+            caps,
             engagement: model.engagement_cap().map(milli),
-            floor: model
-                .floor()
-                .milli()
-                .map(|f| i64::try_from(f).unwrap_or(i64::MIN)),
+            floor: model.floor().milli().map(|f| i64::try_from(f).unwrap_or(i64::MIN)),
+            signals,
         }
     }
 
-    /// How many numbers a lead's sums hold: `[fit, all..., tight...]`, the
-    /// fit bound then two bounds per group.
-    ///
-    /// `all` is the sum of the positive points of every hit of the group.
-    /// `tight` is the group's total computed at the lead's last exact
-    /// evaluation from its hits without the penalties that can end (those
-    /// with a window, or in a capped group, where the cap absorbs them),
-    /// plus the positive points of every hit appended since; a change out of
-    /// time order resets it to `all`. It holds because, for a fixed set of
-    /// hits, positive contributions only shrink with time (decay, windows)
-    /// while lasting penalties stay; a later hit cannot displace an earlier
-    /// one from a limit and adds at most its points; and leaving a penalty
-    /// out can only raise a capped total.
+    /// How many numbers a row holds.
     pub(crate) fn width(&self) -> usize {
-        1 + 2 * self.groups.len()
+        1 + 2 * self.caps.len() + self.signals
     }
 
-    /// Adds an event's positive points, per group, to both bounds.
-    pub(crate) fn add(&self, sums: &mut [i64], points: &[(u16, i64)]) {
-        let n = self.groups.len();
+    /// A new lead's row.
+    pub(crate) fn empty(&self) -> impl Iterator<Item = i32> {
+        std::iter::repeat_n(0, self.width())
+    }
+
+    /// Sets the fit bound.
+    pub(crate) fn set_fit(&self, row: &mut [i32], fit: i64) {
+        if let Some(x) = row.first_mut() {
+            *x = saturate(i128::from(fit));
+        }
+    }
+
+    /// Adds an event: its positive points to both bounds of their groups,
+    /// and one to the count of each of its signals.
+    pub(crate) fn add(&self, row: &mut [i32], points: &[(u16, i64)], mut signals: u64) {
+        let n = self.caps.len();
         for &(g, p) in points {
-            for slot in [1 + usize::from(g), 1 + n + usize::from(g)] {
-                if let Some(x) = sums.get_mut(slot) {
+            let Some(Some(e)) = self.event_group.get(usize::from(g)) else { continue };
+            let p = saturate(i128::from(p));
+            for slot in [1 + usize::from(*e), 1 + n + usize::from(*e)] {
+                if let Some(x) = row.get_mut(slot) {
                     *x = x.saturating_add(p);
                 }
             }
         }
+        while signals != 0 {
+            let b = signals.trailing_zeros() as usize;
+            if let Some(c) = row.get_mut(1 + 2 * n + b) {
+                *c = c.saturating_add(1);
+            }
+            signals &= signals - 1;
+        }
     }
 
     /// Resets the tight bounds to the loose ones.
-    pub(crate) fn loosen(&self, sums: &mut [i64]) {
-        let n = self.groups.len();
-        if let (Some(all), Some(_)) = (sums.get(1..1 + n), sums.get(1 + n..1 + 2 * n)) {
-            let all: Vec<i64> = all.to_vec();
-            if let Some(tight) = sums.get_mut(1 + n..1 + 2 * n) {
-                tight.copy_from_slice(&all);
+    pub(crate) fn loosen(&self, row: &mut [i32]) {
+        let n = self.caps.len();
+        if row.len() >= 1 + 2 * n {
+            row.copy_within(1..1 + n, 1 + n);
+        }
+    }
+
+    /// Sets the tight bounds to group totals (milli-points, by model group).
+    pub(crate) fn tighten(&self, row: &mut [i32], totals: &[i128]) {
+        let n = self.caps.len();
+        for (e, t) in self.event_group.iter().zip(totals) {
+            if let Some(x) = e.and_then(|e| row.get_mut(1 + n + usize::from(e))) {
+                *x = saturate(*t);
             }
         }
     }
 
-    /// Sets the tight bounds to group totals (milli-points, by group).
-    pub(crate) fn tighten(&self, sums: &mut [i64], totals: &[i128]) {
-        let n = self.groups.len();
-        if let Some(tight) = sums.get_mut(1 + n..1 + 2 * n) {
-            for ((x, t), fit) in tight.iter_mut().zip(totals).zip(&self.fit) {
-                if *fit {
-                    continue;
-                }
-                *x = i64::try_from(*t).unwrap_or(if *t < 0 { i64::MIN / 4 } else { i64::MAX / 4 });
-            }
-        }
+    /// How many events carrying signal `bit` the lead has.
+    pub(crate) fn count(&self, row: &[i32], bit: usize) -> u32 {
+        row.get(1 + 2 * self.caps.len() + bit)
+            .map_or(0, |c| u32::try_from(*c).unwrap_or(0))
     }
 
-    /// The bound of a dimension from a lead's sums.
-    pub(crate) fn bound(&self, sums: &[i64], dimension: Dimension) -> i64 {
-        let fit = sums.first().copied().unwrap_or(0);
-        let n = self.groups.len();
-        let (all, tight) = (
-            sums.get(1..1 + n).unwrap_or(&[]),
-            sums.get(1 + n..1 + 2 * n).unwrap_or(&[]),
-        );
+    /// The bound of a dimension from a row.
+    pub(crate) fn bound(&self, row: &[i32], dimension: Dimension) -> i64 {
+        let fit = i64::from(row.first().copied().unwrap_or(0));
+        let n = self.caps.len();
+        let (all, tight) = (row.get(1..1 + n).unwrap_or(&[]), row.get(1 + n..1 + 2 * n).unwrap_or(&[]));
         let mut engagement: i64 = all
             .iter()
             .zip(tight)
-            .zip(&self.groups)
-            .map(|((a, t), cap)| cap.map_or(*a, |c| (*a).min(c)).min(*t))
-            .fold(0i64, i64::saturating_add);
+            .zip(&self.caps)
+            .map(|((a, t), cap)| {
+                let a = i64::from(*a);
+                cap.map_or(a, |c| a.min(c)).min(i64::from(*t))
+            })
+            .sum();
         if let Some(cap) = self.engagement {
             engagement = engagement.min(cap);
         }
@@ -174,7 +204,7 @@ pub(crate) struct Gates {
     /// True when some automatic criterion may read events no signal covers
     /// (a custom criterion): every event is then shown to it.
     pub(crate) all_events: bool,
-    pub(crate) caps: Caps,
+    pub(crate) layout: Layout,
     /// The signals read by the edge being compiled.
     reading: u64,
 }
@@ -184,10 +214,7 @@ impl Gates {
     /// signals are tracked; criteria needing more fall back to exact
     /// evaluation.
     pub(crate) fn of(machine: &LifecycleStateMachine, model: &ScoringModel) -> Gates {
-        let mut gates = Gates {
-            caps: Caps::of(model),
-            ..Gates::default()
-        };
+        let mut gates = Gates::default();
         let edges: Vec<(Stage, Stage, Gate, u64)> = machine
             .automatic_edges()
             .map(|(e, c)| {
@@ -197,13 +224,14 @@ impl Gates {
             })
             .collect();
         gates.edges = edges;
+        gates.layout = Layout::of(model, gates.signals.len());
         gates
     }
 
     /// The same gates with the caps of another model.
     pub(crate) fn under(&self, model: &ScoringModel) -> Gates {
         Gates {
-            caps: Caps::of(model),
+            layout: Layout::of(model, self.signals.len()),
             ..self.clone()
         }
     }
@@ -315,8 +343,8 @@ impl Gates {
     fn eval(&self, g: &Gate, b: Bounds<'_>) -> bool {
         match g {
             Gate::Open => true,
-            Gate::Score { dimension, at_least } => self.caps.bound(b.sums, *dimension) >= *at_least,
-            Gate::Signal { bit, at_least } => b.counts.get(*bit).is_some_and(|n| n >= at_least),
+            Gate::Score { dimension, at_least } => self.layout.bound(b, *dimension) >= *at_least,
+            Gate::Signal { bit, at_least } => self.layout.count(b, *bit) >= *at_least,
             Gate::All(gs) => gs.iter().all(|g| self.eval(g, b)),
             Gate::Any(gs) => gs.iter().any(|g| self.eval(g, b)),
         }

@@ -79,10 +79,11 @@
 
 mod actions;
 mod gate;
+mod ids;
 mod lead;
 mod snapshot;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -106,6 +107,7 @@ use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 use actions::Actions;
 use gate::{Bounds, Gates};
+use ids::RecentIds;
 use lead::{Cold, Ctx, Entry, LeadMut};
 
 /// The dense key of a lead in a [`CompiledFunnel`]: leads are numbered in
@@ -149,6 +151,14 @@ pub fn event_key(id: &EventId) -> u64 {
     hash::fingerprint(id.as_str())
 }
 
+/// What the fast path reads first: the lead's stage, and the latest time
+/// on its timeline (event, upsert or transition).
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    last: DateTime<Utc>,
+    stage: Stage,
+}
+
 /// A read-only view of one lead in a [`CompiledFunnel`].
 #[derive(Debug, Clone, Copy)]
 pub struct CompiledLead<'f> {
@@ -173,26 +183,22 @@ pub struct CompiledFunnel {
     gates: Gates,
     actions: Actions,
     index: HashMap<LeadId, u32, FxBuild>,
-    /// Per lead (the hot columns, read for every event): its stage, the
-    /// latest time on its timeline (event, upsert or transition), its
-    /// bounds (`gates.caps.width()` numbers) and signal counts
-    /// (`gates.signals.len()` numbers), and its log.
-    stage: Vec<Stage>,
-    last: Vec<DateTime<Utc>>,
-    sums: Vec<i64>,
-    counts: Vec<u32>,
+    /// Per lead, read for every event: its stage and the latest time on its
+    /// timeline, its row of bounds (`gates.layout.width()` numbers, see
+    /// [`gate::Layout`]) and its log.
+    hot: Vec<Hot>,
+    rows: Vec<i32>,
     logs: Vec<Vec<Entry>>,
     /// Per lead, read on the slow paths only.
     cold: Vec<Cold>,
     /// Per lead and threshold: the score at the lead's last touch.
     crossing: Vec<Points>,
-    /// (lead, event key) of the events within the allowed lateness, and when
-    /// each happened, oldest first (to forget them).
-    seen: HashSet<(u32, u64), FxBuild>,
-    expiry: VecDeque<(DateTime<Utc>, u32, u64)>,
+    /// (lead, event key) of the events within the allowed lateness.
+    seen: RecentIds,
     watermark: Option<DateTime<Utc>>,
     stats: FunnelStats,
     placeholder: EventId,
+    noexact: bool,
 }
 
 impl CompiledFunnel {
@@ -209,18 +215,16 @@ impl CompiledFunnel {
             gates,
             actions: Actions::default(),
             index: HashMap::default(),
-            stage: Vec::new(),
-            last: Vec::new(),
-            sums: Vec::new(),
-            counts: Vec::new(),
+            hot: Vec::new(),
+            rows: Vec::new(),
             logs: Vec::new(),
             cold: Vec::new(),
             crossing: Vec::new(),
-            seen: HashSet::default(),
-            expiry: VecDeque::new(),
+            seen: RecentIds::default(),
             watermark: None,
             stats: FunnelStats::default(),
             placeholder: actions::placeholder().0,
+            noexact: false,
         }
     }
 
@@ -315,23 +319,22 @@ impl CompiledFunnel {
     }
 
     fn bounds(&self, i: usize) -> Bounds<'_> {
-        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
-        Bounds {
-            sums: self.sums.get(i * w..(i + 1) * w).unwrap_or(&[]),
-            counts: self.counts.get(i * s..(i + 1) * s).unwrap_or(&[]),
-        }
+        let w = self.gates.layout.width();
+        self.rows.get(i * w..(i + 1) * w).unwrap_or(&[])
+    }
+
+    fn row_mut(&mut self, i: usize) -> Option<&mut [i32]> {
+        let w = self.gates.layout.width();
+        self.rows.get_mut(i * w..(i + 1) * w)
     }
 
     /// Splits the funnel into the parts a re-evaluation of lead `i` needs.
     fn parts(&mut self, i: usize) -> Option<(LeadMut<'_>, Ctx<'_>)> {
-        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
+        let w = self.gates.layout.width();
         let lead = LeadMut {
             cold: self.cold.get_mut(i)?,
             log: self.logs.get(i)?,
-            bounds: Bounds {
-                sums: self.sums.get(i * w..(i + 1) * w).unwrap_or(&[]),
-                counts: self.counts.get(i * s..(i + 1) * s).unwrap_or(&[]),
-            },
+            bounds: self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]),
         };
         let ctx = Ctx {
             model: &self.model,
@@ -394,11 +397,11 @@ impl CompiledFunnel {
     fn insert_lead(&mut self, lead: Lead) -> Option<u32> {
         let i = u32::try_from(self.cold.len()).ok().filter(|i| *i < u32::MAX)?;
         self.index.insert(lead.id.clone(), i);
-        self.stage.push(self.machine.initial_stage(&lead));
-        self.last.push(lead.created_at);
-        self.sums.extend(std::iter::repeat_n(0, self.gates.caps.width()));
-        self.counts
-            .extend(std::iter::repeat_n(0, self.gates.signals.len()));
+        self.hot.push(Hot {
+            last: lead.created_at,
+            stage: self.machine.initial_stage(&lead),
+        });
+        self.rows.extend(self.gates.layout.empty());
         self.crossing
             .extend(std::iter::repeat_n(Points::ZERO, self.config.thresholds.len()));
         self.logs.push(Vec::new());
@@ -415,12 +418,11 @@ impl CompiledFunnel {
     /// Recomputes lead `i`'s bounds and signal counts from its versions and
     /// log.
     fn rebound(&mut self, i: usize) {
-        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
         let (Some(cold), Some(log)) = (self.cold.get(i), self.logs.get(i)) else {
             return;
         };
-        let mut sums = vec![0i64; w];
-        let mut counts = vec![0u32; s];
+        let layout = &self.gates.layout;
+        let mut row: Vec<i32> = layout.empty().collect();
         let fit = if cold.changes.is_empty() {
             cold.versions
                 .iter()
@@ -434,22 +436,17 @@ impl CompiledFunnel {
                 .unwrap_or(0)
         } else {
             // Attribute changes can raise the fit at any time: no bound.
-            i64::MAX / 4
+            i64::MAX
         };
-        if let Some(f) = sums.first_mut() {
-            *f = fit;
-        }
+        layout.set_fit(&mut row, fit);
         for x in log {
             if let Some(a) = self.actions.list.get(x.action as usize) {
-                add_action(&self.gates.caps, &mut sums, &mut counts, a);
+                layout.add(&mut row, &a.bound, a.signals);
             }
         }
-        self.gates.caps.loosen(&mut sums);
-        if let Some(dst) = self.sums.get_mut(i * w..(i + 1) * w) {
-            dst.copy_from_slice(&sums);
-        }
-        if let Some(dst) = self.counts.get_mut(i * s..(i + 1) * s) {
-            dst.copy_from_slice(&counts);
+        layout.loosen(&mut row);
+        if let Some(dst) = self.row_mut(i) {
+            dst.copy_from_slice(&row);
         }
     }
 
@@ -458,11 +455,9 @@ impl CompiledFunnel {
     fn settle(&mut self, i: usize, t: DateTime<Utc>) {
         let Some(cold) = self.cold.get(i) else { return };
         let latest = cold.life.last_transition_at().map_or(t, |r| r.max(t));
-        if let Some(s) = self.stage.get_mut(i) {
-            *s = cold.life.stage();
-        }
-        if let Some(l) = self.last.get_mut(i) {
-            *l = (*l).max(latest);
+        if let Some(h) = self.hot.get_mut(i) {
+            h.stage = cold.life.stage();
+            h.last = h.last.max(latest);
         }
     }
 
@@ -536,6 +531,7 @@ impl CompiledFunnel {
     /// events are listed in the report with why, and nothing of them is
     /// applied.
     pub fn ingest(&mut self, events: &[CompactEvent], now: DateTime<Utc>) -> IngestReport {
+        self.noexact = std::env::var_os("NOEXACT").is_some();
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
         for ev in events {
@@ -647,14 +643,8 @@ impl CompiledFunnel {
     /// Forgets the ids of events older than the allowed lateness: a copy of
     /// one is refused as too late before its id is looked at.
     fn forget_old_ids(&mut self) {
-        let Some(w) = self.watermark else { return };
-        let horizon = w - self.config.allowed_lateness.to_time_delta();
-        while let Some(&(at, lead, id)) = self.expiry.front() {
-            if at >= horizon {
-                break;
-            }
-            self.seen.remove(&(lead, id));
-            self.expiry.pop_front();
+        if let Some(w) = self.watermark {
+            self.seen.rotate(w, self.config.allowed_lateness);
         }
     }
 
@@ -735,12 +725,11 @@ impl CompiledFunnel {
                 Some(lead.into_owned().set_attribute(key, value.clone()))
             });
             if let Some(Err(e)) = checked {
-                self.seen.remove(&(ev.lead.0, ev.id));
+                self.seen.remove((ev.lead.0, ev.id));
                 let error = IngestError::bad_attribute(&id_of(ev.id, given), &e);
                 return self.reject(&ev, given, error, report);
             }
         }
-        self.expiry.push_back((ev.at, ev.lead.0, ev.id));
         if !self.config.thresholds.is_empty() {
             touched.push(ev.lead.0);
         }
@@ -752,19 +741,18 @@ impl CompiledFunnel {
         let Some(action) = self.actions.list.get(ev.action.0 as usize) else {
             return;
         };
-        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
+        let w = self.gates.layout.width();
         self.watermark = Some(self.watermark.map_or(ev.at, |x| x.max(ev.at)));
         let follow_up = action.follow_up();
         let change = action.is_attribute_change();
-        let in_order = self.last.get(i).is_some_and(|l| ev.at > *l) && !change;
-        if in_order {
+        let Some(hot) = self.hot.get_mut(i) else { return };
+        if ev.at > hot.last && !change {
             // Nothing on the lead's timeline is at or after `at`:
             // re-evaluating from `at` is evaluating at `at`.
-            if let (Some(sums), Some(counts)) = (
-                self.sums.get_mut(i * w..(i + 1) * w),
-                self.counts.get_mut(i * s..(i + 1) * s),
-            ) {
-                add_action(&self.gates.caps, sums, counts, action);
+            hot.last = ev.at;
+            let stage = hot.stage;
+            if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
+                self.gates.layout.add(row, &action.bound, action.signals);
             }
             if let Some(log) = self.logs.get_mut(i) {
                 log.push(Entry {
@@ -772,30 +760,20 @@ impl CompiledFunnel {
                     action: ev.action.0,
                 });
             }
-            if let Some(l) = self.last.get_mut(i) {
-                *l = ev.at;
-            }
             if let (Some(by), Some(cold)) = (follow_up, self.cold.get_mut(i)) {
                 cold.life.record_follow_up(ev.at, by);
             }
             self.stats.events_applied += 1;
             report.applied += 1;
-            let stage = self.stage.get(i).copied().unwrap_or(Stage::Lead);
-            if self.stages.automatic.contains(stage) && self.gates.open(stage, self.bounds(i)) {
+            if !self.noexact && self.stages.automatic.contains(stage) && self.gates.open(stage, self.bounds(i)) {
+                if !self.stages.scoreless.contains(stage) && !self.tighten(i, ev.at, stage) {
+                    return;
+                }
                 let Some((mut lead, ctx)) = self.parts(i) else {
                     return;
                 };
                 let before = lead.cold.life.history().len();
                 lead.advance_at(ev.at, &ctx);
-                // Still where edges can fire: tighten the bound, so the
-                // lead's next events skip the exact evaluation until their
-                // points could make a difference.
-                let bound = ctx
-                    .stages
-                    .automatic
-                    .contains(lead.cold.life.stage())
-                    .then(|| lead.engagement_bound(ev.at, &ctx))
-                    .flatten();
                 let fired: Vec<TransitionRecord> =
                     lead.cold.life.history().get(before..).unwrap_or(&[]).to_vec();
                 self.stats.transitions += fired.len() as u64;
@@ -803,9 +781,6 @@ impl CompiledFunnel {
                     .outputs
                     .extend(fired.into_iter().map(|record| Output::Transition { record }));
                 self.settle(i, ev.at);
-                if let (Some(totals), Some(sums)) = (bound, self.sums.get_mut(i * w..(i + 1) * w)) {
-                    self.gates.caps.tighten(sums, &totals);
-                }
             }
             return;
         }
@@ -832,17 +807,13 @@ impl CompiledFunnel {
                 cold.changes.insert(pos, e);
             }
         }
-        if let Some(sums) = self.sums.get_mut(i * w..(i + 1) * w) {
-            // An earlier hit can change which hits limits keep.
-            self.gates.caps.loosen(sums);
-        }
         if change {
             self.rebound(i);
-        } else if let (Some(sums), Some(counts)) = (
-            self.sums.get_mut(i * w..(i + 1) * w),
-            self.counts.get_mut(i * s..(i + 1) * s),
-        ) {
-            add_action(&self.gates.caps, sums, counts, action);
+        } else if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
+            self.gates.layout.add(row, &action.bound, action.signals);
+            // The tight bounds hold from their evaluation on, and this
+            // re-evaluation starts earlier.
+            self.gates.layout.loosen(row);
         }
         self.stats.events_applied += 1;
         let mut outputs = Vec::new();
@@ -864,7 +835,7 @@ impl CompiledFunnel {
                 }
                 self.rebound(i);
                 self.stats.events_applied -= 1;
-                self.seen.remove(&(ev.lead.0, ev.id));
+                self.seen.remove((ev.lead.0, ev.id));
                 let error = IngestError::ConflictsWithCommand {
                     event: id_of(ev.id, given),
                     command: c.transition.kind().to_string(),
@@ -874,6 +845,20 @@ impl CompiledFunnel {
                 self.reject(&ev, given, error, report);
             }
         }
+    }
+
+    /// Recomputes lead `i`'s tight bounds at `t` (its events all before or
+    /// at `t`); true when an automatic edge out of `stage` could still
+    /// fire. Most gates opened by points a limit or a cap would absorb shut
+    /// again here, for one pass over the lead's hits instead of an exact
+    /// evaluation.
+    fn tighten(&mut self, i: usize, t: DateTime<Utc>, stage: Stage) -> bool {
+        let totals = self.parts(i).and_then(|(lead, ctx)| lead.engagement_bound(t, &ctx));
+        let w = self.gates.layout.width();
+        if let (Some(totals), Some(row)) = (totals, self.rows.get_mut(i * w..(i + 1) * w)) {
+            self.gates.layout.tighten(row, &totals);
+        }
+        self.gates.open(stage, self.bounds(i))
     }
 
     /// Applies a command from the host at time `at`, on the lead's
@@ -894,6 +879,12 @@ impl CompiledFunnel {
             lead: LeadId::new(format!("#{}", lead.0)).unwrap_or_else(|_| unreachable!("a valid id")),
         };
         let backup = self.cold.get(i).ok_or_else(unknown)?.clone();
+        let w = self.gates.layout.width();
+        if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
+            // The tight bounds hold from their evaluation on, and this
+            // re-evaluation may start earlier.
+            self.gates.layout.loosen(row);
+        }
         let mut outputs = Vec::new();
         match self.rerun(i, at, Some((transition, at)), &mut outputs) {
             Ok(()) => {
@@ -919,7 +910,7 @@ impl CompiledFunnel {
         self.actions = old_actions.under(&self.model, &self.gates.signals);
         let old_gates = std::mem::take(&mut self.gates);
         self.gates = old_gates.under(&self.model);
-        let old_sums = self.sums.clone();
+        let old_rows = self.rows.clone();
         let mut change = ModelChange {
             from: old_model.version().clone(),
             to: self.model.version().clone(),
@@ -928,8 +919,7 @@ impl CompiledFunnel {
             no_longer_qualified: Vec::new(),
             outputs: Vec::new(),
         };
-        let (w, s) = (self.gates.caps.width(), self.gates.signals.len());
-        let w_old = old_gates.caps.width();
+        let (w, w_old) = (self.gates.layout.width(), old_gates.layout.width());
         for i in 0..self.cold.len() {
             self.rebound(i);
             let (Some(cold), Some(log)) = (self.cold.get(i), self.logs.get(i)) else {
@@ -939,15 +929,8 @@ impl CompiledFunnel {
             let Some(lead) = super::lead_state::lead_at(&cold.versions, &cold.changes, n, now) else {
                 continue;
             };
-            let counts = self.counts.get(i * s..(i + 1) * s).unwrap_or(&[]);
-            let old_bounds = Bounds {
-                sums: old_sums.get(i * w_old..(i + 1) * w_old).unwrap_or(&[]),
-                counts,
-            };
-            let new_bounds = Bounds {
-                sums: self.sums.get(i * w..(i + 1) * w).unwrap_or(&[]),
-                counts,
-            };
+            let old_bounds = old_rows.get(i * w_old..(i + 1) * w_old).unwrap_or(&[]);
+            let new_bounds = self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]);
             let old_ctx = Ctx {
                 model: &old_model,
                 actions: &old_actions,
@@ -980,19 +963,6 @@ impl CompiledFunnel {
             self.touch(i, now, None);
         }
         change
-    }
-}
-
-/// Adds one event's bounds and signals to a lead's.
-fn add_action(caps: &gate::Caps, sums: &mut [i64], counts: &mut [u32], action: &actions::Action) {
-    caps.add(sums, &action.bound);
-    let mut bits = action.signals;
-    while bits != 0 {
-        let b = bits.trailing_zeros() as usize;
-        if let Some(c) = counts.get_mut(b) {
-            *c = c.saturating_add(1);
-        }
-        bits &= bits - 1;
     }
 }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::actions::Actions;
+use super::ids::RecentIds;
 use super::lead::{Cold, Entry};
 use super::{CompiledFunnel, FunnelConfig, FunnelError, FunnelStats};
 use crate::criteria::CriteriaRegistry;
@@ -40,8 +41,8 @@ pub struct CompiledSnapshot {
     shapes: Vec<Event>,
     leads: Vec<(Cold, Vec<Entry>)>,
     crossing: Vec<Points>,
-    /// (time, lead, event key) of the ids remembered, oldest first.
-    recent: Vec<(DateTime<Utc>, u32, u64)>,
+    /// The ids remembered.
+    recent: RecentIds,
     watermark: Option<DateTime<Utc>>,
     stats: FunnelStats,
 }
@@ -57,12 +58,7 @@ impl CompiledFunnel {
             shapes: self.actions.shapes().cloned().collect(),
             leads: self.cold.iter().cloned().zip(self.logs.iter().cloned()).collect(),
             crossing: self.crossing.clone(),
-            recent: self
-                .expiry
-                .iter()
-                .filter(|(_, lead, id)| self.seen.contains(&(*lead, *id)))
-                .copied()
-                .collect(),
+            recent: self.seen.clone(),
             watermark: self.watermark,
             stats: self.stats,
         }
@@ -110,8 +106,7 @@ impl CompiledSnapshot {
             }
         }
         f.crossing = self.crossing;
-        f.seen = self.recent.iter().map(|(_, lead, id)| (*lead, *id)).collect();
-        f.expiry = self.recent.into();
+        f.seen = self.recent;
         f.watermark = self.watermark;
         f.stats = self.stats;
         Ok(f)
