@@ -132,6 +132,22 @@ impl Decay {
         }
     }
 
+    /// An upper bound of [`apply`](Self::apply) in milli-points, cheaper to
+    /// compute (floating point with a safety margin, for bounds only: the
+    /// exact value always comes from `apply`).
+    pub(crate) fn upper_milli(&self, milli: i64, age_seconds: i64) -> i64 {
+        match *self {
+            Decay::HalfLife { half_life } if milli > 0 && half_life.as_seconds() > 0 => {
+                let f = (-(age_seconds.max(0) as f64) / half_life.as_seconds() as f64).exp2();
+                // A relative margin far above any rounding of exp2, plus one.
+                ((milli as f64) * f * (1.0 + 1e-9)).ceil().min(milli as f64) as i64 + 1
+            }
+            _ => self
+                .apply(Points::from_milli(milli), Span::seconds(age_seconds.max(0)))
+                .as_milli(),
+        }
+    }
+
     /// The points left of `points` after `age`. Negative and zero points are
     /// returned unchanged; the result is never above `points`.
     pub fn apply(&self, points: Points, age: Span) -> Points {

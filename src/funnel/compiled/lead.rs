@@ -89,28 +89,55 @@ impl Ctx<'_> {
     }
 
     /// Upper bounds of each group's total at `t` and at any later time, but
-    /// for hits added later: the totals from the hits up to `t` without the
+    /// for hits added later (by model group, milli-points): the totals of
+    /// the hits up to `t` under the model's limits and windows, without the
     /// penalties that can end (those with a window, or in a capped group,
-    /// where the cap can absorb them). See
-    /// [`Caps::width`](super::gate::Caps::width).
-    pub(crate) fn engagement_bound(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> Vec<i128> {
-        let upto = log.partition_point(|x| x.at <= t);
+    /// where the cap can absorb them), with decay bounded from above. See
+    /// [`Layout`](super::gate::Layout). One pass, no exact decay.
+    pub(crate) fn engagement_bound(&self, log: &[Entry], t: DateTime<Utc>) -> Vec<i128> {
+        use crate::scoring::Limit;
         let model = self.model;
-        let lasting = |rule: usize| {
-            model.compiled.get(rule).is_some_and(|c| {
-                !c.points.is_negative()
-                    || (c.within.is_none() && model.groups.get(c.group).is_some_and(|g| g.cap.is_none()))
-            })
-        };
-        let hits = log.get(..upto).unwrap_or(&[]).iter().flat_map(|x| {
-            let rules = self.actions.list.get(x.action as usize).map_or(&[][..], |a| &a.rules[..]);
-            rules
-                .iter()
-                .map(|r| usize::from(*r))
-                .filter(move |r| lasting(*r))
-                .map(move |r| (r, x.at))
-        });
-        self.model.settle_hits(lead, hits, self.id, t).1
+        let mut totals = vec![0i128; model.groups.len()];
+        // Per rule: how many counted, and when the last one counted.
+        let mut counted: Vec<(u32, Option<DateTime<Utc>>)> = vec![(0, None); model.compiled.len()];
+        let upto = log.partition_point(|x| x.at <= t);
+        for x in log.get(..upto).unwrap_or(&[]) {
+            let Some(a) = self.actions.list.get(x.action as usize) else { continue };
+            for &r in a.rules.iter() {
+                let r = usize::from(r);
+                let (Some(c), Some(state)) = (model.compiled.get(r), counted.get_mut(r)) else {
+                    continue;
+                };
+                let capped = model.groups.get(c.group).is_some_and(|g| g.cap.is_some());
+                if c.points.is_negative() && (c.within.is_some() || capped) {
+                    continue;
+                }
+                let accept = match c.limit {
+                    Limit::Once => state.0 < 1,
+                    Limit::Times { n } => state.0 < n,
+                    Limit::OncePer { period } => state.1.is_none_or(|last| x.at - last >= period.to_time_delta()),
+                    Limit::Unlimited => true,
+                };
+                if !accept {
+                    continue;
+                }
+                state.0 = state.0.saturating_add(1);
+                state.1 = Some(x.at);
+                let age = t - x.at;
+                if c.within.is_some_and(|w| age > w) {
+                    continue;
+                }
+                if let Some(total) = totals.get_mut(c.group) {
+                    *total += i128::from(c.decay.upper_milli(c.points.as_milli(), age.num_seconds()));
+                }
+            }
+        }
+        for (total, group) in totals.iter_mut().zip(&model.groups) {
+            if let Some(cap) = group.cap {
+                *total = (*total).min(i128::from(cap.as_milli()));
+            }
+        }
+        totals
     }
 
     /// True when an automatic edge into MQL holds at `t` (from any stage).
@@ -198,9 +225,8 @@ impl LeadMut<'_> {
     }
 
     /// The group bounds at `t` (see [`Ctx::engagement_bound`]).
-    pub(crate) fn engagement_bound(&self, t: DateTime<Utc>, ctx: &Ctx<'_>) -> Option<Vec<i128>> {
-        let lead = self.lead_at(t)?;
-        Some(ctx.engagement_bound(&lead, self.log, t))
+    pub(crate) fn engagement_bound(&self, t: DateTime<Utc>, ctx: &Ctx<'_>) -> Vec<i128> {
+        ctx.engagement_bound(self.log, t)
     }
 
     /// Evaluates the automatic edges at `t` (the lead's events up to `t` all

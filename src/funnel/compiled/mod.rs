@@ -110,6 +110,10 @@ use gate::{Bounds, Gates};
 use ids::RecentIds;
 use lead::{Cold, Ctx, Entry, LeadMut};
 
+/// How many events a long call ingests between checks for ids it can
+/// forget.
+const ROTATE_EVERY: usize = 1024;
+
 /// The dense key of a lead in a [`CompiledFunnel`]: leads are numbered in
 /// the order they were first seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -198,7 +202,6 @@ pub struct CompiledFunnel {
     watermark: Option<DateTime<Utc>>,
     stats: FunnelStats,
     placeholder: EventId,
-    noexact: bool,
 }
 
 impl CompiledFunnel {
@@ -224,7 +227,6 @@ impl CompiledFunnel {
             watermark: None,
             stats: FunnelStats::default(),
             placeholder: actions::placeholder().0,
-            noexact: false,
         }
     }
 
@@ -531,10 +533,12 @@ impl CompiledFunnel {
     /// events are listed in the report with why, and nothing of them is
     /// applied.
     pub fn ingest(&mut self, events: &[CompactEvent], now: DateTime<Utc>) -> IngestReport {
-        self.noexact = std::env::var_os("NOEXACT").is_some();
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
-        for ev in events {
+        for (n, ev) in events.iter().enumerate() {
+            if n % ROTATE_EVERY == ROTATE_EVERY - 1 {
+                self.forget_old_ids();
+            }
             if let Err(error) = self.check_time(ev, None, now) {
                 self.reject(ev, None, error, &mut report);
                 continue;
@@ -554,7 +558,10 @@ impl CompiledFunnel {
     ) -> IngestReport {
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
-        for event in events {
+        for (n, event) in events.into_iter().enumerate() {
+            if n % ROTATE_EVERY == ROTATE_EVERY - 1 {
+                self.forget_old_ids();
+            }
             let probe = CompactEvent {
                 lead: LeadKey(0),
                 id: 0,
@@ -765,7 +772,7 @@ impl CompiledFunnel {
             }
             self.stats.events_applied += 1;
             report.applied += 1;
-            if !self.noexact && self.stages.automatic.contains(stage) && self.gates.open(stage, self.bounds(i)) {
+            if self.stages.automatic.contains(stage) && self.gates.open(stage, self.bounds(i)) {
                 if !self.stages.scoreless.contains(stage) && !self.tighten(i, ev.at, stage) {
                     return;
                 }
@@ -809,11 +816,14 @@ impl CompiledFunnel {
         }
         if change {
             self.rebound(i);
-        } else if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
-            self.gates.layout.add(row, &action.bound, action.signals);
-            // The tight bounds hold from their evaluation on, and this
-            // re-evaluation starts earlier.
-            self.gates.layout.loosen(row);
+        } else {
+            if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
+                self.gates.layout.add(row, &action.bound, action.signals);
+                // The tight bounds hold from their evaluation on, and this
+                // re-evaluation starts earlier. (Recomputing them from here
+                // costs a pass over the log per late event: measured slower.)
+                self.gates.layout.loosen(row);
+            }
         }
         self.stats.events_applied += 1;
         let mut outputs = Vec::new();
@@ -853,12 +863,42 @@ impl CompiledFunnel {
     /// again here, for one pass over the lead's hits instead of an exact
     /// evaluation.
     fn tighten(&mut self, i: usize, t: DateTime<Utc>, stage: Stage) -> bool {
-        let totals = self.parts(i).and_then(|(lead, ctx)| lead.engagement_bound(t, &ctx));
+        let totals = self.parts(i).map(|(lead, ctx)| lead.engagement_bound(t, &ctx));
         let w = self.gates.layout.width();
         if let (Some(totals), Some(row)) = (totals, self.rows.get_mut(i * w..(i + 1) * w)) {
             self.gates.layout.tighten(row, &totals);
         }
         self.gates.open(stage, self.bounds(i))
+    }
+
+    /// Makes lead `i`'s tight bounds hold from `from` on (they hold from
+    /// their last evaluation, and a re-evaluation is about to start at
+    /// `from`): the bounds of the hits up to `from`, plus every positive
+    /// point after it. For long logs, where that pass would cost more than
+    /// it saves, they fall back to the loose bounds.
+    fn bound_from(&mut self, i: usize, from: DateTime<Utc>) {
+        const SHORT_LOG: usize = 512;
+        let w = self.gates.layout.width();
+        let totals = self.parts(i).and_then(|(lead, ctx)| {
+            (lead.log.len() <= SHORT_LOG).then(|| {
+                let mut totals = ctx.engagement_bound(lead.log, from);
+                let after = lead.log.partition_point(|x| x.at <= from);
+                for x in lead.log.get(after..).unwrap_or(&[]) {
+                    for &(g, p) in ctx.actions.list.get(x.action as usize).map_or(&[][..], |a| &a.bound[..]) {
+                        if let Some(t) = totals.get_mut(usize::from(g)) {
+                            *t += i128::from(p);
+                        }
+                    }
+                }
+                totals
+            })
+        });
+        if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
+            self.gates.layout.loosen(row);
+            if let Some(totals) = totals {
+                self.gates.layout.tighten(row, &totals);
+            }
+        }
     }
 
     /// Applies a command from the host at time `at`, on the lead's
@@ -879,12 +919,7 @@ impl CompiledFunnel {
             lead: LeadId::new(format!("#{}", lead.0)).unwrap_or_else(|_| unreachable!("a valid id")),
         };
         let backup = self.cold.get(i).ok_or_else(unknown)?.clone();
-        let w = self.gates.layout.width();
-        if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
-            // The tight bounds hold from their evaluation on, and this
-            // re-evaluation may start earlier.
-            self.gates.layout.loosen(row);
-        }
+        self.bound_from(i, at);
         let mut outputs = Vec::new();
         match self.rerun(i, at, Some((transition, at)), &mut outputs) {
             Ok(()) => {
