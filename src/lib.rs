@@ -83,6 +83,8 @@
 //!   one or in batches, duplicates ignored, late events giving exactly the
 //!   in-order result) and commands, returns the transitions and score
 //!   crossings to act on, snapshots and restores, and partitions by lead.
+//!   A [`CompiledFunnel`](funnel::CompiledFunnel) gives the same answers on
+//!   compact state (dense keys, 16 bytes per event) for large volumes.
 //! - **[`analytics`]**: funnel KPIs per stage, conversion, time in stage and
 //!   to deal, SLA breaches, by source, channel, campaign, owner and cohort,
 //!   mergeable across shards; the account view (roll-up, buying-group

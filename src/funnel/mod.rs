@@ -28,6 +28,11 @@
 //! - **Partitionable**: leads are independent; [`shard_for`] assigns a lead
 //!   to one of `n` shards by a stable hash, and [`FunnelStats`] merge.
 //!
+//! For large volumes, [`CompiledFunnel`] gives the same answers on compact
+//! state: leads and event shapes by dense keys, 16 bytes per event, and
+//! per-lead upper bounds that skip most evaluations. The `Funnel` keeps
+//! every event as given, for hosts that read events back.
+//!
 //! # Example
 //!
 //! ```

@@ -284,7 +284,12 @@ impl ScoringModel {
         id: &EventId,
         now: DateTime<Utc>,
     ) -> (Scores, Vec<i128>) {
-        let settled = settle(self, lead, hits.map(|(rule, at)| HitRef { rule, at, event: id }), now);
+        let settled = settle(
+            self,
+            lead,
+            hits.map(|(rule, at)| HitRef { rule, at, event: id }),
+            now,
+        );
         (settled.scores, settled.groups)
     }
 }

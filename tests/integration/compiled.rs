@@ -179,7 +179,12 @@ fn synthetic_pair(shuffle: bool) -> (Funnel, CompiledFunnel, DateTime<Utc>) {
 /// A funnel and a compiled funnel fed the same synthetic workload (the
 /// synthetic model and lifecycle), checking every call's counts and that
 /// the outputs net out alike.
-fn synthetic_pair_with(leads: usize, events: usize, seed: u64, shuffle: bool) -> (Funnel, CompiledFunnel, DateTime<Utc>) {
+fn synthetic_pair_with(
+    leads: usize,
+    events: usize,
+    seed: u64,
+    shuffle: bool,
+) -> (Funnel, CompiledFunnel, DateTime<Utc>) {
     let w = WorkloadConfig {
         leads,
         events,

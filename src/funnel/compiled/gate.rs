@@ -97,7 +97,10 @@ impl Layout {
             event_group,
             caps,
             engagement: model.engagement_cap().map(milli),
-            floor: model.floor().milli().map(|f| i64::try_from(f).unwrap_or(i64::MIN)),
+            floor: model
+                .floor()
+                .milli()
+                .map(|f| i64::try_from(f).unwrap_or(i64::MIN)),
             signals,
         }
     }
@@ -124,7 +127,9 @@ impl Layout {
     pub(crate) fn add(&self, row: &mut [i32], points: &[(u16, i64)], mut signals: u64) {
         let n = self.caps.len();
         for &(g, p) in points {
-            let Some(Some(e)) = self.event_group.get(usize::from(g)) else { continue };
+            let Some(Some(e)) = self.event_group.get(usize::from(g)) else {
+                continue;
+            };
             let p = saturate(i128::from(p));
             for slot in [1 + usize::from(*e), 1 + n + usize::from(*e)] {
                 if let Some(x) = row.get_mut(slot) {
@@ -144,7 +149,7 @@ impl Layout {
     /// Resets the tight bounds to the loose ones.
     pub(crate) fn loosen(&self, row: &mut [i32]) {
         let n = self.caps.len();
-        if row.len() >= 1 + 2 * n {
+        if row.len() > 2 * n {
             row.copy_within(1..1 + n, 1 + n);
         }
     }
@@ -169,7 +174,10 @@ impl Layout {
     pub(crate) fn bound(&self, row: &[i32], dimension: Dimension) -> i64 {
         let fit = i64::from(row.first().copied().unwrap_or(0));
         let n = self.caps.len();
-        let (all, tight) = (row.get(1..1 + n).unwrap_or(&[]), row.get(1 + n..1 + 2 * n).unwrap_or(&[]));
+        let (all, tight) = (
+            row.get(1..1 + n).unwrap_or(&[]),
+            row.get(1 + n..1 + 2 * n).unwrap_or(&[]),
+        );
         let mut engagement: i64 = all
             .iter()
             .zip(tight)
@@ -350,4 +358,3 @@ impl Gates {
         }
     }
 }
-

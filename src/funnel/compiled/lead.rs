@@ -102,7 +102,9 @@ impl Ctx<'_> {
         let mut counted: Vec<(u32, Option<DateTime<Utc>>)> = vec![(0, None); model.compiled.len()];
         let upto = log.partition_point(|x| x.at <= t);
         for x in log.get(..upto).unwrap_or(&[]) {
-            let Some(a) = self.actions.list.get(x.action as usize) else { continue };
+            let Some(a) = self.actions.list.get(x.action as usize) else {
+                continue;
+            };
             for &r in a.rules.iter() {
                 let r = usize::from(r);
                 let (Some(c), Some(state)) = (model.compiled.get(r), counted.get_mut(r)) else {
@@ -115,7 +117,9 @@ impl Ctx<'_> {
                 let accept = match c.limit {
                     Limit::Once => state.0 < 1,
                     Limit::Times { n } => state.0 < n,
-                    Limit::OncePer { period } => state.1.is_none_or(|last| x.at - last >= period.to_time_delta()),
+                    Limit::OncePer { period } => {
+                        state.1.is_none_or(|last| x.at - last >= period.to_time_delta())
+                    }
                     Limit::Unlimited => true,
                 };
                 if !accept {

@@ -1,81 +1,4 @@
-//! The compiled funnel: the [`Funnel`](super::Funnel)'s semantics on compact
-//! state, for millions of leads and events per second.
-//!
-//! A [`CompiledFunnel`] holds what a [`Funnel`](super::Funnel) holds and
-//! answers the same way (the same transitions with the same records, the
-//! same retractions, scores, duplicates and refusals: the test suite checks
-//! it against the `Funnel` on random streams), but it keeps each event as
-//! 16 bytes (its time and the key of its *shape*) instead of the event
-//! itself, and addresses leads and shapes by dense keys:
-//!
-//! - [`LeadKey`]: from [`upsert_lead`](CompiledFunnel::upsert_lead) or
-//!   [`key`](CompiledFunnel::key);
-//! - [`ActionKey`]: from [`action`](CompiledFunnel::action), once per
-//!   distinct event shape (kind with its payload, channel, properties): the
-//!   rules and criteria an event can match are worked out once per shape;
-//! - event ids as `u64` ([`event_key`] hashes an [`EventId`]).
-//!
-//! A [`CompactEvent`] is then four numbers, and ingesting one costs no
-//! allocation and no string operation: a bounds check of the lead's running
-//! upper bounds (see below) decides whether an automatic edge could fire;
-//! only then is the lead evaluated exactly, with the same code as the
-//! `Funnel`. [`ingest_events`](CompiledFunnel::ingest_events) takes
-//! ordinary [`Event`]s and does the keying for you (slower: it hashes the
-//! ids and the shape).
-//!
-//! # How it stays exact and fast
-//!
-//! Per lead the funnel keeps running *upper bounds*: of the fit (the largest
-//! fit of the lead's attribute versions) and of every scoring group (the
-//! positive points of every hit, ignoring limits, windows and decay, which
-//! only lower scores), capped like the model caps them; and counts of the
-//! events that carry each *signal* (an event matcher an automatic criterion
-//! reads). Each automatic criterion is compiled into a gate over those
-//! numbers; a shut gate proves the criterion cannot be met, so nothing needs
-//! evaluating. Most events of most leads stop there.
-//!
-//! # Differences from the `Funnel`
-//!
-//! - Event ids are `u64` keys: two ids with the same [`event_key`] count as
-//!   one (the chance for a lead with a million events is about 3 × 10⁻⁸).
-//!   Ids are remembered while their events are within the allowed lateness:
-//!   an older copy is refused as too late by both funnels anyway.
-//! - Events are applied one at a time, in the order given: an event that
-//!   conflicts with a command on record is refused alone.
-//! - Events are not kept: [`lead`](CompiledFunnel::lead) gives the lead,
-//!   its lifecycle and how many events it has.
-//! - A score threshold's `before` is the score at the lead's previous touch,
-//!   computed then.
-//!
-//! # Example
-//!
-//! ```
-//! use chrono::{Duration, TimeZone, Utc};
-//! use leadflow::funnel::{CompactEvent, CompiledFunnel, FunnelConfig, Output, event_key};
-//! use leadflow::scoring::ScoringModel;
-//! use leadflow::{AssetType, Event, EventId, EventKind, Lead, LeadId, LifecycleDefinition, Stage};
-//! use leadflow::criteria::Condition;
-//! use leadflow::EventMatcher;
-//!
-//! let mql = Condition::did(EventMatcher::download(AssetType::PricingSheet));
-//! let machine = LifecycleDefinition::standard_b2b(mql).build()?;
-//! let mut funnel = CompiledFunnel::new(ScoringModel::b2b_default()?, machine, FunnelConfig::default());
-//!
-//! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
-//! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
-//! lead.person.set_email("ada@acme.io");
-//! let (key, _) = funnel.upsert_lead(lead, t0)?;
-//!
-//! // Intern the shape once; then events are four numbers.
-//! let download = Event::new(EventId::new("e1")?, LeadId::new("lead-1")?, t0,
-//!     EventKind::ContentDownload { asset: AssetType::PricingSheet, asset_id: None });
-//! let action = funnel.action(&download)?;
-//! let event = CompactEvent { lead: key, id: event_key(&download.id), at: t0 + Duration::hours(1), action };
-//! let report = funnel.ingest(&[event], t0 + Duration::hours(2));
-//! assert!(report.outputs.iter().any(|o| matches!(o, Output::Transition { record } if record.to == Stage::Mql)));
-//! assert_eq!(funnel.ingest(&[event], t0 + Duration::hours(3)).duplicates, 1);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The compiled funnel: [`CompiledFunnel`] and its keys.
 
 mod actions;
 mod gate;
@@ -176,8 +99,91 @@ pub struct CompiledLead<'f> {
     pub events: usize,
 }
 
-/// Many leads, one scoring model, one lifecycle, on compact state: see the
-/// [module docs](self).
+/// The [`Funnel`](super::Funnel)'s semantics on compact
+/// state, for millions of leads and streams of millions of events.
+///
+/// A `CompiledFunnel` holds what a [`Funnel`](super::Funnel) holds and
+/// answers the same way (the same transitions with the same records, the
+/// same retractions, scores, duplicates and refusals: the test suite checks
+/// it against the `Funnel` on random streams), but it keeps each event as
+/// 16 bytes (its time and the key of its *shape*) instead of the event
+/// itself, and addresses leads and shapes by dense keys:
+///
+/// - [`LeadKey`]: from [`upsert_lead`](CompiledFunnel::upsert_lead) or
+///   [`key`](CompiledFunnel::key);
+/// - [`ActionKey`]: from [`action`](CompiledFunnel::action), once per
+///   distinct event shape (kind with its payload, channel, properties): the
+///   rules and criteria an event can match are worked out once per shape;
+/// - event ids as `u64` ([`event_key`] hashes an [`EventId`]).
+///
+/// A [`CompactEvent`] is then four numbers, and ingesting one in time order
+/// costs no string operation and no allocation beyond the log's growth: a bounds check of the lead's running
+/// upper bounds (see below) decides whether an automatic edge could fire;
+/// only then is the lead evaluated exactly, with the same code as the
+/// `Funnel`. [`ingest_events`](CompiledFunnel::ingest_events) takes
+/// ordinary [`Event`]s and does the keying for you (slower: it hashes the
+/// ids and the shape).
+///
+/// # How it stays exact and fast
+///
+/// Per lead the funnel keeps a row of running *upper bounds*: of the fit
+/// (the largest fit of the lead's attribute versions), of every scoring
+/// group (the positive points of every hit, ignoring limits, windows and
+/// decay, which only lower scores; and a tighter one, recomputed in one
+/// cheap pass over the lead's log when the loose one is not enough and then
+/// raised by each new hit's points), capped like the model caps them; and
+/// counts of the events that carry each *signal* (an event matcher an
+/// automatic criterion reads). Each automatic criterion is compiled into a
+/// gate over that row; a shut gate proves the criterion cannot be met, so
+/// nothing needs evaluating. Most events of most leads stop there: an
+/// in-order event costs an id check, a log append, a few additions to the
+/// row and the gate.
+///
+/// # Differences from the `Funnel`
+///
+/// - Event ids are `u64` keys: two ids with the same [`event_key`] count as
+///   one (the chance for a lead with a million events is about 3 × 10⁻⁸).
+///   Ids are remembered while their events are within the allowed lateness:
+///   an older copy is refused as too late by both funnels anyway.
+/// - Events are applied one at a time, in the order given: an event that
+///   conflicts with a command on record is refused alone, and a transition
+///   that a later event of the same call retracts is reported, then
+///   retracted (the `Funnel` nets a lead's events within one call). What
+///   the outputs add up to is the same.
+/// - Events are not kept: [`lead`](CompiledFunnel::lead) gives the lead,
+///   its lifecycle and how many events it has.
+/// - A score threshold's `before` is the score at the lead's previous touch,
+///   computed then.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{Duration, TimeZone, Utc};
+/// use leadflow::funnel::{CompactEvent, CompiledFunnel, FunnelConfig, Output, event_key};
+/// use leadflow::scoring::ScoringModel;
+/// use leadflow::{AssetType, Event, EventId, EventKind, Lead, LeadId, LifecycleDefinition, Stage};
+/// use leadflow::criteria::Condition;
+/// use leadflow::EventMatcher;
+///
+/// let mql = Condition::did(EventMatcher::download(AssetType::PricingSheet));
+/// let machine = LifecycleDefinition::standard_b2b(mql).build()?;
+/// let mut funnel = CompiledFunnel::new(ScoringModel::b2b_default()?, machine, FunnelConfig::default());
+///
+/// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+/// let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
+/// lead.person.set_email("ada@acme.io");
+/// let (key, _) = funnel.upsert_lead(lead, t0)?;
+///
+/// // Intern the shape once; then events are four numbers.
+/// let download = Event::new(EventId::new("e1")?, LeadId::new("lead-1")?, t0,
+///     EventKind::ContentDownload { asset: AssetType::PricingSheet, asset_id: None });
+/// let action = funnel.action(&download)?;
+/// let event = CompactEvent { lead: key, id: event_key(&download.id), at: t0 + Duration::hours(1), action };
+/// let report = funnel.ingest(&[event], t0 + Duration::hours(2));
+/// assert!(report.outputs.iter().any(|o| matches!(o, Output::Transition { record } if record.to == Stage::Mql)));
+/// assert_eq!(funnel.ingest(&[event], t0 + Duration::hours(3)).duplicates, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct CompiledFunnel {
     model: ScoringModel,
@@ -884,7 +890,12 @@ impl CompiledFunnel {
                 let mut totals = ctx.engagement_bound(lead.log, from);
                 let after = lead.log.partition_point(|x| x.at <= from);
                 for x in lead.log.get(after..).unwrap_or(&[]) {
-                    for &(g, p) in ctx.actions.list.get(x.action as usize).map_or(&[][..], |a| &a.bound[..]) {
+                    for &(g, p) in ctx
+                        .actions
+                        .list
+                        .get(x.action as usize)
+                        .map_or(&[][..], |a| &a.bound[..])
+                    {
                         if let Some(t) = totals.get_mut(usize::from(g)) {
                             *t += i128::from(p);
                         }
