@@ -20,7 +20,9 @@
 //!   10 M-event history in one `ingest` call;
 //! - `rescore/1m_leads`: `swap_model` to a new model version over the 1 M
 //!   leads holding their 10 M events (diff of who qualifies, no transitions
-//!   fired);
+//!   fired): a new engagement cap (`1m_leads`, every lead's bounds stay
+//!   valid) and a new rule (`1m_leads_new_rule`, every lead's bounds are
+//!   recomputed from its log);
 //! - `sharded/2m_events/{1_thread,2_threads}`: the 100 k-lead workload split
 //!   by `shard_for` into two compiled funnels, ingested on one thread one
 //!   after the other, then on two threads at once (the scaling ratio).
@@ -39,8 +41,9 @@
 use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use leadflow::funnel::{CompactEvent, CompiledFunnel, Funnel, FunnelConfig, event_key, shard_for};
+use leadflow::scoring::Rule;
 use leadflow::synthetic::{Workload, WorkloadConfig, lifecycle, scoring_model};
-use leadflow::{Event, ModelVersion, Span};
+use leadflow::{Event, EventType, ModelVersion, Span};
 
 const BATCH: usize = 1_000;
 
@@ -241,19 +244,28 @@ fn bench(c: &mut Criterion) {
         .engagement_cap(50)
         .build()
         .unwrap();
+    let new_rule = scoring_model()
+        .unwrap()
+        .to_builder()
+        .version(ModelVersion::new("synthetic@3").unwrap())
+        .rule(Rule::event("feedback", EventType::Feedback, 10).group("product"))
+        .build()
+        .unwrap();
     let mut g = c.benchmark_group("rescore");
     g.sample_size(10);
     g.throughput(Throughput::Elements(full.len() as u64));
-    g.bench_function("1m_leads", |b| {
-        b.iter_batched(
-            || full.clone(),
-            |mut f| {
-                let change = f.swap_model(next.clone(), now, false);
-                (f, change)
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    for (name, model) in [("1m_leads", &next), ("1m_leads_new_rule", &new_rule)] {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || full.clone(),
+                |mut f| {
+                    let change = f.swap_model(model.clone(), now, false);
+                    (f, change)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     g.finish();
 }
 

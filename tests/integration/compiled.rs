@@ -257,23 +257,71 @@ fn the_synthetic_workload_gives_the_funnels_state_in_order_and_shuffled() {
 
 #[test]
 fn swapping_the_model_reports_what_the_funnel_reports() {
+    use leadflow::scoring::{Group, Rule};
+    let base = leadflow::synthetic::scoring_model().unwrap().to_builder();
+    let version = |v: &str| ModelVersion::new(v).unwrap();
+    // A cap change (the bounds stay valid), changed points for an event and
+    // an attribute rule (bounds recomputed), a new group (a new layout).
+    let rules = base.clone().build().unwrap().rules().to_vec();
+    let repointed = rules.iter().cloned().fold(
+        leadflow::scoring::ScoringModel::builder(version("synthetic@3")),
+        |b, mut r| {
+            if r.id == "demo_request" || r.id == "size_icp" {
+                r.points = leadflow::Points::new(55);
+            }
+            b.rule(r)
+        },
+    );
+    let groups = base.clone().build().unwrap().groups().clone();
+    let repointed = groups
+        .into_iter()
+        .fold(repointed, |b, (name, g)| b.group(name, g));
+    let models = [
+        base.clone()
+            .version(version("synthetic@2"))
+            .engagement_cap(50)
+            .build()
+            .unwrap(),
+        repointed.build().unwrap(),
+        base.version(version("synthetic@4"))
+            .rule(Rule::event("feedback", leadflow::EventType::Feedback, 30).group("voice"))
+            .group("voice", Group::new().cap(20))
+            .build()
+            .unwrap(),
+    ];
     let (mut f, mut c, now) = synthetic_pair(false);
-    let next = leadflow::synthetic::scoring_model()
-        .unwrap()
-        .to_builder()
-        .version(ModelVersion::new("synthetic@2").unwrap())
-        .engagement_cap(50)
-        .build()
-        .unwrap();
-    for fire in [false, true] {
-        let (a, b) = (
-            f.swap_model(next.clone(), now, fire),
-            c.swap_model(next.clone(), now, fire),
-        );
-        assert_eq!(a, b);
-        assert!(!a.no_longer_qualified.is_empty() || fire);
-        assert_eq!(state(&c, now), funnel_state(&f, now));
+    for (k, next) in models.iter().enumerate() {
+        for fire in [false, true] {
+            let (a, b) = (
+                f.swap_model(next.clone(), now, fire),
+                c.swap_model(next.clone(), now, fire),
+            );
+            assert_eq!(a, b, "model {k}, fire {fire}");
+            assert_eq!(state(&c, now), funnel_state(&f, now));
+        }
     }
+    // Events after the swaps answer alike too.
+    let w = WorkloadConfig {
+        leads: 300,
+        events: 600,
+        seed: 9,
+        ..WorkloadConfig::default()
+    }
+    .generate();
+    let later: Vec<Event> = w
+        .events
+        .iter()
+        .map(|e| Event {
+            id: leadflow::EventId::new(format!("later-{}", e.id)).unwrap(),
+            at: now + (e.at - w.events[0].at) / 50,
+            ..e.clone()
+        })
+        .collect();
+    let end = later.iter().map(|e| e.at).max().unwrap();
+    let keyed = keyed(&mut c, &later);
+    let (a, b) = (f.ingest_batch(later.iter().cloned(), end), c.ingest(&keyed, end));
+    assert_eq!((a.applied, a.rejected.len()), (b.applied, b.rejected.len()));
+    assert_eq!(state(&c, end), funnel_state(&f, end));
 }
 
 #[test]
@@ -403,4 +451,31 @@ fn bad_input_is_refused_with_typed_errors_and_changes_nothing() {
     assert!(matches!(err, CommandError::Transition(_)));
     assert_eq!(state(&c, now), before);
     assert_eq!(c.stats().events_applied, 1);
+}
+
+#[test]
+fn ids_are_remembered_within_the_allowed_lateness() {
+    let mut c = compiled(FunnelConfig {
+        allowed_lateness: Span::hours(2),
+        ..FunnelConfig::default()
+    });
+    c.upsert_lead(identified_lead("lead-0"), at(0)).unwrap();
+    let first = ev("lead-0", "e1", 1, EventKind::EmailOpen { campaign: None });
+    assert_eq!(c.ingest_events([first.clone()], at(1)).applied, 1);
+    // A redelivered copy: a duplicate while within the lateness...
+    assert_eq!(c.ingest_events([first.clone()], at(2)).duplicates, 1);
+    c.ingest_events(
+        [ev("lead-0", "e2", 10, EventKind::EmailOpen { campaign: None })],
+        at(10),
+    );
+    c.ingest_events(
+        [ev("lead-0", "e3", 20, EventKind::EmailOpen { campaign: None })],
+        at(20),
+    );
+    // ...and too late after it.
+    let r = c.ingest_events([first], at(20));
+    assert!(matches!(r.rejected[0].error, IngestError::TooLate { .. }));
+    // The id reused for an event with a new time is a new event.
+    let reused = ev("lead-0", "e1", 20, EventKind::EmailOpen { campaign: None });
+    assert_eq!(c.ingest_events([reused], at(20)).applied, 1);
 }

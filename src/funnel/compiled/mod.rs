@@ -143,8 +143,10 @@ pub struct CompiledLead<'f> {
 ///
 /// - Event ids are `u64` keys: two ids with the same [`event_key`] count as
 ///   one (the chance for a lead with a million events is about 3 × 10⁻⁸).
-///   Ids are remembered while their events are within the allowed lateness:
-///   an older copy is refused as too late by both funnels anyway.
+/// - Ids are remembered while their events are within the allowed lateness
+///   (a redelivered copy, dated like the original, is refused as too late
+///   by both funnels after that). An id reused later for an event with a
+///   new time is a new event here, a duplicate for the `Funnel`.
 /// - Events are applied one at a time, in the order given: an event that
 ///   conflicts with a command on record is refused alone, and a transition
 ///   that a later event of the same call retracts is reported, then
@@ -331,11 +333,6 @@ impl CompiledFunnel {
         self.rows.get(i * w..(i + 1) * w).unwrap_or(&[])
     }
 
-    fn row_mut(&mut self, i: usize) -> Option<&mut [i32]> {
-        let w = self.gates.layout.width();
-        self.rows.get_mut(i * w..(i + 1) * w)
-    }
-
     /// Splits the funnel into the parts a re-evaluation of lead `i` needs.
     fn parts(&mut self, i: usize) -> Option<(LeadMut<'_>, Ctx<'_>)> {
         let w = self.gates.layout.width();
@@ -426,35 +423,52 @@ impl CompiledFunnel {
     /// Recomputes lead `i`'s bounds and signal counts from its versions and
     /// log.
     fn rebound(&mut self, i: usize) {
+        self.rebound_parts(i, true, true);
+    }
+
+    /// Recomputes the fit bound of lead `i` (with `fit`) and its group
+    /// bounds and signal counts (with `events`).
+    fn rebound_parts(&mut self, i: usize, fit: bool, events: bool) {
         let (Some(cold), Some(log)) = (self.cold.get(i), self.logs.get(i)) else {
             return;
         };
         let layout = &self.gates.layout;
-        let mut row: Vec<i32> = layout.empty().collect();
-        let fit = if cold.changes.is_empty() {
-            cold.versions
-                .iter()
-                .map(|(t, lead)| {
-                    self.model
-                        .scores_of_hits(lead, std::iter::empty(), &self.placeholder, *t)
-                        .fit
-                        .as_milli()
-                })
-                .max()
-                .unwrap_or(0)
-        } else {
-            // Attribute changes can raise the fit at any time: no bound.
-            i64::MAX
+        let w = layout.width();
+        let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) else {
+            return;
         };
-        layout.set_fit(&mut row, fit);
-        for x in log {
-            if let Some(a) = self.actions.list.get(x.action as usize) {
-                layout.add(&mut row, &a.bound, a.signals);
-            }
+        if fit {
+            let bound = if cold.changes.is_empty() {
+                cold.versions
+                    .iter()
+                    .map(|(t, lead)| {
+                        self.model
+                            .scores_of_hits(lead, std::iter::empty(), &self.placeholder, *t)
+                            .fit
+                            .as_milli()
+                    })
+                    .max()
+                    .unwrap_or(0)
+            } else {
+                // Attribute changes can raise the fit at any time: no bound.
+                i64::MAX
+            };
+            layout.set_fit(row, bound);
         }
-        layout.loosen(&mut row);
-        if let Some(dst) = self.row_mut(i) {
-            dst.copy_from_slice(&row);
+        if events {
+            let fit = row.first().copied().unwrap_or(0);
+            for (x, e) in row.iter_mut().zip(layout.empty()) {
+                *x = e;
+            }
+            if let Some(f) = row.first_mut() {
+                *f = fit;
+            }
+            for x in log {
+                if let Some(a) = self.actions.list.get(x.action as usize) {
+                    layout.add(row, &a.bound, a.signals);
+                }
+            }
+            layout.loosen(row);
         }
     }
 
@@ -956,7 +970,10 @@ impl CompiledFunnel {
         self.actions = old_actions.under(&self.model, &self.gates.signals);
         let old_gates = std::mem::take(&mut self.gates);
         self.gates = old_gates.under(&self.model);
-        let old_rows = self.rows.clone();
+        // What the change leaves valid: most changes touch a few rules or
+        // caps, and every lead's bounds need not be recomputed.
+        let same = Unchanged::between(&old_model, &self.model);
+        let mut old_row = Vec::new();
         let mut change = ModelChange {
             from: old_model.version().clone(),
             to: self.model.version().clone(),
@@ -966,8 +983,24 @@ impl CompiledFunnel {
             outputs: Vec::new(),
         };
         let (w, w_old) = (self.gates.layout.width(), old_gates.layout.width());
+        // Groups added or removed change the rows' layout: start afresh.
+        let old_rows = (w != w_old).then(|| {
+            let fresh = vec![0; w * self.cold.len()];
+            std::mem::replace(&mut self.rows, fresh)
+        });
         for i in 0..self.cold.len() {
-            self.rebound(i);
+            old_row.clear();
+            match &old_rows {
+                Some(rows) => old_row.extend_from_slice(rows.get(i * w_old..(i + 1) * w_old).unwrap_or(&[])),
+                None => old_row.extend_from_slice(self.bounds(i)),
+            }
+            if !(same.fit && same.events) || old_rows.is_some() {
+                self.rebound_parts(
+                    i,
+                    !same.fit || old_rows.is_some(),
+                    !same.events || old_rows.is_some(),
+                );
+            }
             let (Some(cold), Some(log)) = (self.cold.get(i), self.logs.get(i)) else {
                 continue;
             };
@@ -975,7 +1008,7 @@ impl CompiledFunnel {
             let Some(lead) = super::lead_state::lead_at(&cold.versions, &cold.changes, n, now) else {
                 continue;
             };
-            let old_bounds = old_rows.get(i * w_old..(i + 1) * w_old).unwrap_or(&[]);
+            let old_bounds = &old_row[..];
             let new_bounds = self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]);
             let old_ctx = Ctx {
                 model: &old_model,
@@ -1009,6 +1042,37 @@ impl CompiledFunnel {
             self.touch(i, now, None);
         }
         change
+    }
+}
+
+/// What a model change leaves as it was in a compiled funnel's bounds.
+struct Unchanged {
+    /// The fit bounds: attribute rules (at the same indices), groups, fit
+    /// cap and floor are all equal.
+    fit: bool,
+    /// The group bounds: event rules (at the same indices), groups and floor
+    /// are all equal.
+    events: bool,
+}
+
+impl Unchanged {
+    fn between(old: &ScoringModel, new: &ScoringModel) -> Unchanged {
+        let is_event = |r: &crate::scoring::Rule| matches!(r.when, crate::scoring::Trigger::Event { .. });
+        let aligned = old.rules().len() == new.rules().len()
+            && old.groups() == new.groups()
+            && old.floor() == new.floor();
+        let same = |event: bool| {
+            aligned
+                && old
+                    .rules()
+                    .iter()
+                    .zip(new.rules())
+                    .all(|(a, b)| is_event(a) == is_event(b) && (is_event(a) != event || a == b))
+        };
+        Unchanged {
+            fit: same(false) && old.fit_cap() == new.fit_cap(),
+            events: same(true),
+        }
     }
 }
 
