@@ -78,12 +78,13 @@ pub fn event_key(id: &EventId) -> u64 {
     hash::fingerprint(id.as_str())
 }
 
-/// What the fast path reads first: the lead's stage, and the latest time
-/// on its timeline (event, upsert or transition).
-#[derive(Debug, Clone, Copy)]
-struct Hot {
+/// What the fast path reads first: the lead's stage, the latest time on
+/// its timeline (event, upsert or transition) and its event log, together.
+#[derive(Debug, Clone)]
+struct Lane {
     last: DateTime<Utc>,
     stage: Stage,
+    log: Vec<Entry>,
 }
 
 /// A read-only view of one lead in a [`CompiledFunnel`].
@@ -198,9 +199,8 @@ pub struct CompiledFunnel {
     /// Per lead, read for every event: its stage and the latest time on its
     /// timeline, its row of bounds (`gates.layout.width()` numbers, see
     /// [`gate::Layout`]) and its log.
-    hot: Vec<Hot>,
+    lanes: Vec<Lane>,
     rows: Vec<i32>,
-    logs: Vec<Vec<Entry>>,
     /// Per lead, read on the slow paths only.
     cold: Vec<Cold>,
     /// Per lead and threshold: the score at the lead's last touch.
@@ -226,9 +226,8 @@ impl CompiledFunnel {
             gates,
             actions: Actions::default(),
             index: HashMap::default(),
-            hot: Vec::new(),
+            lanes: Vec::new(),
             rows: Vec::new(),
-            logs: Vec::new(),
             cold: Vec::new(),
             crossing: Vec::new(),
             seen: RecentIds::default(),
@@ -285,7 +284,7 @@ impl CompiledFunnel {
             key,
             lead: &cold.versions.last()?.1,
             lifecycle: &cold.life,
-            events: self.logs.get(key.index()).map_or(0, Vec::len),
+            events: self.lanes.get(key.index()).map_or(0, |l| l.log.len()),
         })
     }
 
@@ -296,7 +295,7 @@ impl CompiledFunnel {
 
     /// A lead's scores at `now`.
     pub fn scores_at(&self, key: LeadKey, now: DateTime<Utc>) -> Option<Scores> {
-        let (cold, log) = (self.cold.get(key.index())?, self.logs.get(key.index())?);
+        let (cold, log) = (self.cold.get(key.index())?, &self.lanes.get(key.index())?.log);
         let n = u32::try_from(cold.changes.len()).unwrap_or(u32::MAX);
         let lead = super::lead_state::lead_at(&cold.versions, &cold.changes, n, now)?;
         Some(self.ctx().scores(&lead, log, now))
@@ -338,7 +337,7 @@ impl CompiledFunnel {
         let w = self.gates.layout.width();
         let lead = LeadMut {
             cold: self.cold.get_mut(i)?,
-            log: self.logs.get(i)?,
+            log: &self.lanes.get(i)?.log,
             bounds: self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]),
         };
         let ctx = Ctx {
@@ -402,14 +401,14 @@ impl CompiledFunnel {
     fn insert_lead(&mut self, lead: Lead) -> Option<u32> {
         let i = u32::try_from(self.cold.len()).ok().filter(|i| *i < u32::MAX)?;
         self.index.insert(lead.id.clone(), i);
-        self.hot.push(Hot {
+        self.lanes.push(Lane {
             last: lead.created_at,
             stage: self.machine.initial_stage(&lead),
+            log: Vec::new(),
         });
         self.rows.extend(self.gates.layout.empty());
         self.crossing
             .extend(std::iter::repeat_n(Points::ZERO, self.config.thresholds.len()));
-        self.logs.push(Vec::new());
         self.cold.push(Cold {
             life: self.machine.start(&lead),
             versions: vec![(lead.created_at, lead)],
@@ -429,7 +428,7 @@ impl CompiledFunnel {
     /// Recomputes the fit bound of lead `i` (with `fit`) and its group
     /// bounds and signal counts (with `events`).
     fn rebound_parts(&mut self, i: usize, fit: bool, events: bool) {
-        let (Some(cold), Some(log)) = (self.cold.get(i), self.logs.get(i)) else {
+        let (Some(cold), Some(log)) = (self.cold.get(i), self.lanes.get(i).map(|l| &l.log)) else {
             return;
         };
         let layout = &self.gates.layout;
@@ -477,7 +476,7 @@ impl CompiledFunnel {
     fn settle(&mut self, i: usize, t: DateTime<Utc>) {
         let Some(cold) = self.cold.get(i) else { return };
         let latest = cold.life.last_transition_at().map_or(t, |r| r.max(t));
-        if let Some(h) = self.hot.get_mut(i) {
+        if let Some(h) = self.lanes.get_mut(i) {
             h.stage = cold.life.stage();
             h.last = h.last.max(latest);
         }
@@ -772,20 +771,18 @@ impl CompiledFunnel {
         self.watermark = Some(self.watermark.map_or(ev.at, |x| x.max(ev.at)));
         let follow_up = action.follow_up();
         let change = action.is_attribute_change();
-        let Some(hot) = self.hot.get_mut(i) else { return };
-        if ev.at > hot.last && !change {
+        let Some(lane) = self.lanes.get_mut(i) else { return };
+        if ev.at > lane.last && !change {
             // Nothing on the lead's timeline is at or after `at`:
             // re-evaluating from `at` is evaluating at `at`.
-            hot.last = ev.at;
-            let stage = hot.stage;
+            lane.last = ev.at;
+            lane.log.push(Entry {
+                at: ev.at,
+                action: ev.action.0,
+            });
+            let stage = lane.stage;
             if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
                 self.gates.layout.add(row, &action.bound, action.signals);
-            }
-            if let Some(log) = self.logs.get_mut(i) {
-                log.push(Entry {
-                    at: ev.at,
-                    action: ev.action.0,
-                });
             }
             if let (Some(by), Some(cold)) = (follow_up, self.cold.get_mut(i)) {
                 cold.life.record_follow_up(ev.at, by);
@@ -814,7 +811,9 @@ impl CompiledFunnel {
         // Late (or at the time of something already on the timeline):
         // insert, then re-evaluate from its time.
         let backup = self.cold.get(i).filter(|c| needs_backup(&c.life, ev.at)).cloned();
-        let Some(log) = self.logs.get_mut(i) else { return };
+        let Some(log) = self.lanes.get_mut(i).map(|l| &mut l.log) else {
+            return;
+        };
         let pos = super::lead_state::first_from_end(log, |x| x.at <= ev.at);
         log.insert(
             pos,
@@ -860,7 +859,7 @@ impl CompiledFunnel {
                         *cold = b;
                     }
                 }
-                if let Some(log) = self.logs.get_mut(i) {
+                if let Some(log) = self.lanes.get_mut(i).map(|l| &mut l.log) {
                     log.remove(pos);
                 }
                 self.rebound(i);
@@ -1001,7 +1000,7 @@ impl CompiledFunnel {
                     !same.events || old_rows.is_some(),
                 );
             }
-            let (Some(cold), Some(log)) = (self.cold.get(i), self.logs.get(i)) else {
+            let (Some(cold), Some(log)) = (self.cold.get(i), self.lanes.get(i).map(|l| &l.log)) else {
                 continue;
             };
             let n = u32::try_from(cold.changes.len()).unwrap_or(u32::MAX);

@@ -56,7 +56,12 @@ impl CompiledFunnel {
             definition: self.machine.definition().clone(),
             config: self.config.clone(),
             shapes: self.actions.shapes().cloned().collect(),
-            leads: self.cold.iter().cloned().zip(self.logs.iter().cloned()).collect(),
+            leads: self
+                .cold
+                .iter()
+                .cloned()
+                .zip(self.lanes.iter().map(|l| l.log.clone()))
+                .collect(),
             crossing: self.crossing.clone(),
             recent: self.seen.clone(),
             watermark: self.watermark,
@@ -96,7 +101,7 @@ impl CompiledSnapshot {
                 .into_iter()
                 .flatten()
                 .max();
-            if let (Some(c), Some(l)) = (f.cold.get_mut(i), f.logs.get_mut(i)) {
+            if let (Some(c), Some(l)) = (f.cold.get_mut(i), f.lanes.get_mut(i).map(|l| &mut l.log)) {
                 *c = cold;
                 *l = log;
             }
