@@ -40,7 +40,7 @@
 
 use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use leadflow::funnel::{CompactEvent, CompiledFunnel, Funnel, FunnelConfig, event_key, shard_for};
+use leadflow::funnel::{CompactEvent, CompiledFunnel, Funnel, FunnelConfig, shard_for};
 use leadflow::scoring::Rule;
 use leadflow::synthetic::{Workload, WorkloadConfig, lifecycle, scoring_model};
 use leadflow::{Event, EventType, ModelVersion, Span};
@@ -97,15 +97,20 @@ fn reference(w: &Workload) -> Funnel {
 
 /// The events keyed for `f`, as a host would key them.
 fn keyed(f: &mut CompiledFunnel, events: &[Event]) -> Vec<CompactEvent> {
-    events
-        .iter()
-        .map(|e| CompactEvent {
-            lead: f.key(&e.lead).unwrap(),
-            id: event_key(&e.id),
-            at: e.at,
-            action: f.action(e).unwrap(),
-        })
-        .collect()
+    events.iter().map(|e| f.compact(e).unwrap()).collect()
+}
+
+/// Feeds `events` to `call` in calls of `BATCH`; the events applied.
+fn in_calls(
+    events: Vec<Event>,
+    mut call: impl FnMut(std::iter::Take<&mut std::vec::IntoIter<Event>>) -> usize,
+) -> usize {
+    let mut it = events.into_iter();
+    let mut applied = 0;
+    while it.len() > 0 {
+        applied += call(it.by_ref().take(BATCH));
+    }
+    applied
 }
 
 fn ingest(f: &mut CompiledFunnel, events: &[CompactEvent], now: DateTime<Utc>) -> usize {
@@ -173,11 +178,7 @@ fn bench_ingest(c: &mut Criterion, name: &str, w: &Workload, with_reference: boo
             b.iter_batched(
                 || (funnel.clone(), w.events.clone()),
                 |(mut f, events)| {
-                    let mut it = events.into_iter().peekable();
-                    let mut applied = 0;
-                    while it.peek().is_some() {
-                        applied += f.ingest_events(it.by_ref().take(BATCH), now).applied;
-                    }
+                    let applied = in_calls(events, |call| f.ingest_events(call, now).applied);
                     assert_eq!(applied, w.events.len());
                     f
                 },
@@ -189,11 +190,7 @@ fn bench_ingest(c: &mut Criterion, name: &str, w: &Workload, with_reference: boo
             b.iter_batched(
                 || (base.clone(), w.events.clone()),
                 |(mut f, events)| {
-                    let mut it = events.into_iter().peekable();
-                    let mut applied = 0;
-                    while it.peek().is_some() {
-                        applied += f.ingest_batch(it.by_ref().take(BATCH), now).applied;
-                    }
+                    let applied = in_calls(events, |call| f.ingest_batch(call, now).applied);
                     assert_eq!(applied, w.events.len());
                     f
                 },

@@ -7,13 +7,11 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::timeline::{self, Conflict, Diff, Timeline, first_from_end};
 use crate::criteria::{Criterion, LeadView, Outcome};
 use crate::event::{Event, EventKind};
 use crate::lead::Lead;
-use crate::lifecycle::{
-    LeadLifecycle, LifecycleStateMachine, StageSet, Transition, TransitionError, TransitionRecord,
-    TriggerKind,
-};
+use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, StageSet, Transition, TransitionRecord};
 use crate::scores::Scores;
 use crate::scoring::{ScoreState, ScoringModel};
 
@@ -151,21 +149,6 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// A command that could not be re-applied when re-evaluating a timeline.
-#[derive(Debug)]
-pub(crate) struct Conflict {
-    pub(crate) transition: Transition,
-    pub(crate) at: DateTime<Utc>,
-    pub(crate) error: TransitionError,
-}
-
-/// What a re-evaluation changed in the lifecycle history.
-#[derive(Debug, Default)]
-pub(crate) struct Diff {
-    pub(crate) retracted: Vec<TransitionRecord>,
-    pub(crate) added: Vec<TransitionRecord>,
-}
-
 impl LeadState {
     pub(crate) fn new(lead: Lead, machine: &LifecycleStateMachine) -> LeadState {
         LeadState {
@@ -272,75 +255,14 @@ impl LeadState {
         }
     }
 
-    /// Re-evaluates the timeline from `from`: the lifecycle is rewound to
-    /// just before `from`, then every evaluation time is replayed in order
-    /// (automatic edges evaluated at each event or upsert time, with the
-    /// scores at that time), and the commands on record at or after `from`
-    /// (plus `new_command`, if any) are re-applied at their times, after the
-    /// evaluation of events at the same time.
-    ///
-    /// On a conflict the lifecycle is left half-replayed: callers restore
-    /// their backup.
+    /// Re-evaluates the timeline from `from` (see [`timeline::rerun`]).
     pub(crate) fn rerun(
         &mut self,
         from: DateTime<Utc>,
         new_command: Option<(Transition, DateTime<Utc>)>,
         engine: Engine<'_>,
     ) -> Result<Diff, Box<Conflict>> {
-        let removed = self.life.rewind(from);
-        let keep = self.life.history().len();
-        let mut commands: Vec<(Transition, DateTime<Utc>)> = removed
-            .iter()
-            .filter(|r| r.trigger == TriggerKind::Command)
-            .map(|r| (r.transition.clone(), r.at))
-            .collect();
-        commands.extend(new_command);
-        commands.sort_by_key(|c| c.1);
-        let mut pending = commands.into_iter().peekable();
-        // Every event and upsert time from `from` on, ascending. Where the
-        // stage has no automatic edge, evaluating does nothing: skip to the
-        // next command, or stop when none is left.
-        let mut e = first_from_end(&self.events, |e| e.at < from);
-        let mut v = self.versions.partition_point(|(t, _)| *t < from);
-        loop {
-            let t = match (self.events.get(e), self.versions.get(v)) {
-                (Some(a), Some(b)) => a.at.min(b.0),
-                (Some(a), None) => a.at,
-                (None, Some(b)) => b.0,
-                (None, None) => break,
-            };
-            while let Some(c) = pending.next_if(|c| c.1 < t) {
-                self.apply_command(c, engine)?;
-            }
-            if engine.stages.automatic.contains(self.life.stage()) {
-                self.advance_at(t, engine);
-                while self.events.get(e).is_some_and(|x| x.at <= t) {
-                    e += 1;
-                }
-                while self.versions.get(v).is_some_and(|x| x.0 <= t) {
-                    v += 1;
-                }
-            } else {
-                // Nothing fires before the next command: times up to its
-                // time are evaluated before it, as no-ops.
-                let Some(past) = pending.peek().map(|c| c.1.max(t)) else {
-                    break;
-                };
-                e += self
-                    .events
-                    .get(e..)
-                    .map_or(0, |r| r.partition_point(|x| x.at <= past));
-                v += self
-                    .versions
-                    .get(v..)
-                    .map_or(0, |r| r.partition_point(|x| x.0 <= past));
-            }
-        }
-        for c in pending {
-            self.apply_command(c, engine)?;
-        }
-        let added = self.life.history().get(keep..).unwrap_or(&[]).to_vec();
-        Ok(diff(removed, added))
+        timeline::rerun(&mut Replay { state: self, engine }, from, new_command)
     }
 
     fn advance_at(&mut self, t: DateTime<Utc>, engine: Engine<'_>) {
@@ -392,28 +314,6 @@ impl LeadState {
             })),
         }
     }
-}
-
-/// The first index of `items` where `before` turns false (`items` must be
-/// partitioned by it), searched from the end: re-evaluations start at
-/// recent events, so this touches the recently written tail and a few
-/// cache lines instead of a binary search's cold probes.
-pub(crate) fn first_from_end<T>(items: &[T], before: impl Fn(&T) -> bool) -> usize {
-    let mut hi = items.len();
-    let mut step = 1;
-    while hi > 0 {
-        let probe = hi.saturating_sub(step);
-        match items.get(probe) {
-            Some(x) if before(x) => {
-                let rest = items.get(probe + 1..hi).unwrap_or(&[]);
-                return probe + 1 + rest.partition_point(&before);
-            }
-            _ => {}
-        }
-        hi = probe;
-        step *= 2;
-    }
-    0
 }
 
 /// Records `event`'s hits. When it comes after every event recorded
@@ -480,36 +380,42 @@ pub(crate) fn lead_at<'a>(
     Some(Cow::Owned(lead))
 }
 
-/// Pairs equal records off; what remains of `removed` is retracted, what
-/// remains of `added` is new.
-pub(crate) fn diff(mut removed: Vec<TransitionRecord>, added: Vec<TransitionRecord>) -> Diff {
-    let mut out = Diff::default();
-    for r in added {
-        match removed.iter().position(|x| *x == r) {
-            Some(i) => {
-                removed.remove(i);
-            }
-            None => out.added.push(r),
-        }
-    }
-    out.retracted = removed;
-    out
+/// A lead of the [`Funnel`](super::Funnel) as the schedule walks it.
+struct Replay<'s, 'e> {
+    state: &'s mut LeadState,
+    engine: Engine<'e>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::first_from_end;
+impl Timeline for Replay<'_, '_> {
+    fn life(&mut self) -> &mut LeadLifecycle {
+        &mut self.state.life
+    }
 
-    #[test]
-    fn searching_from_the_end_agrees_with_partition_point() {
-        let items: Vec<u32> = (0..100).map(|i| i / 3).collect();
-        for x in 0..40 {
-            assert_eq!(
-                first_from_end(&items, |v| *v < x),
-                items.partition_point(|v| *v < x),
-                "{x}"
-            );
-        }
-        assert_eq!(first_from_end(&[] as &[u32], |v| *v < 1), 0);
+    fn automatic(&self) -> StageSet {
+        self.engine.stages.automatic
+    }
+
+    fn events(&self) -> usize {
+        self.state.events.len()
+    }
+
+    fn event_at(&self, i: usize) -> Option<DateTime<Utc>> {
+        self.state.events.get(i).map(|e| e.at)
+    }
+
+    fn versions(&self) -> usize {
+        self.state.versions.len()
+    }
+
+    fn version_at(&self, i: usize) -> Option<DateTime<Utc>> {
+        self.state.versions.get(i).map(|v| v.0)
+    }
+
+    fn advance_at(&mut self, t: DateTime<Utc>) {
+        self.state.advance_at(t, self.engine);
+    }
+
+    fn apply_command(&mut self, command: (Transition, DateTime<Utc>)) -> Result<(), Box<Conflict>> {
+        self.state.apply_command(command, self.engine)
     }
 }

@@ -71,6 +71,7 @@ mod config;
 mod lead_state;
 mod output;
 mod snapshot;
+mod timeline;
 
 use std::collections::{HashMap, HashSet};
 
@@ -93,7 +94,8 @@ use crate::lead::Lead;
 use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, Transition};
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
-use lead_state::{Diff, Engine, LazyScores, LeadState, Stages};
+use lead_state::{Engine, LazyScores, LeadState, Stages};
+use timeline::Diff;
 
 /// Many leads, one scoring model, one lifecycle: see the [module
 /// docs](self).
@@ -501,7 +503,7 @@ impl Funnel {
         events: Vec<Event>,
         from: DateTime<Utc>,
         outputs: &mut Vec<Output>,
-    ) -> Result<(), Box<lead_state::Conflict>> {
+    ) -> Result<(), Box<timeline::Conflict>> {
         let Some(state) = self.leads.get_mut(i as usize) else {
             return Ok(());
         };
@@ -529,7 +531,7 @@ impl Funnel {
         backup: Option<LeadState>,
         touched: Option<DateTime<Utc>>,
         outputs: &mut Vec<Output>,
-    ) -> Result<(), Box<lead_state::Conflict>> {
+    ) -> Result<(), Box<timeline::Conflict>> {
         let Some(state) = self.leads.get_mut(i as usize) else {
             return Ok(());
         };

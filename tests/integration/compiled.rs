@@ -45,15 +45,7 @@ fn funnel_state(f: &Funnel, now: DateTime<Utc>) -> BTreeMap<LeadId, (LeadLifecyc
 
 /// The events keyed for `f` (leads must be upserted).
 fn keyed(f: &mut CompiledFunnel, events: &[Event]) -> Vec<CompactEvent> {
-    events
-        .iter()
-        .map(|e| CompactEvent {
-            lead: f.key(&e.lead).unwrap(),
-            id: event_key(&e.id),
-            at: e.at,
-            action: f.action(e).unwrap(),
-        })
-        .collect()
+    events.iter().map(|e| f.compact(e).unwrap()).collect()
 }
 
 proptest! {

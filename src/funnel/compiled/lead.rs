@@ -9,10 +9,11 @@ use super::actions::Actions;
 use super::gate::{Bounds, Gates};
 use crate::criteria::{Criterion, LeadView, Outcome};
 use crate::event::Event;
-use crate::funnel::lead_state::{Conflict, Diff, Stages, diff, first_from_end, lead_at};
+use crate::funnel::lead_state::{Stages, lead_at};
+use crate::funnel::timeline::{self, Conflict, Diff, Timeline};
 use crate::id::EventId;
 use crate::lead::Lead;
-use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Stage, Transition, TriggerKind};
+use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Stage, StageSet, Transition};
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 
@@ -167,65 +168,15 @@ impl LeadMut<'_> {
         self.cold.lead_at(t)
     }
 
-    /// Re-evaluates the timeline from `from`, exactly as
-    /// `LeadState::rerun` does for the [`Funnel`](crate::funnel::Funnel):
-    /// the lifecycle is rewound to just before `from`, automatic edges are
-    /// evaluated at every event and upsert time from `from` on, and the
-    /// commands on record (plus `new_command`) are re-applied at their
-    /// times. On a conflict the lifecycle is left half-replayed: callers
-    /// restore their backup.
+    /// Re-evaluates the timeline from `from` with the schedule the
+    /// [`Funnel`](crate::funnel::Funnel) uses (see [`timeline::rerun`]).
     pub(crate) fn rerun(
         &mut self,
         from: DateTime<Utc>,
         new_command: Option<(Transition, DateTime<Utc>)>,
         ctx: &Ctx<'_>,
     ) -> Result<Diff, Box<Conflict>> {
-        let removed = self.cold.life.rewind(from);
-        let keep = self.cold.life.history().len();
-        let mut commands: Vec<(Transition, DateTime<Utc>)> = removed
-            .iter()
-            .filter(|r| r.trigger == TriggerKind::Command)
-            .map(|r| (r.transition.clone(), r.at))
-            .collect();
-        commands.extend(new_command);
-        commands.sort_by_key(|c| c.1);
-        let mut pending = commands.into_iter().peekable();
-        let log = self.log;
-        let mut e = first_from_end(log, |x| x.at < from);
-        let mut v = self.cold.versions.partition_point(|(t, _)| *t < from);
-        loop {
-            let t = match (log.get(e), self.cold.versions.get(v)) {
-                (Some(a), Some(b)) => a.at.min(b.0),
-                (Some(a), None) => a.at,
-                (None, Some(b)) => b.0,
-                (None, None) => break,
-            };
-            while let Some(c) = pending.next_if(|c| c.1 < t) {
-                self.apply_command(c, ctx)?;
-            }
-            if ctx.stages.automatic.contains(self.cold.life.stage()) {
-                self.advance_at(t, ctx);
-                e += log.get(e..).map_or(0, |r| r.partition_point(|x| x.at <= t));
-                while self.cold.versions.get(v).is_some_and(|x| x.0 <= t) {
-                    v += 1;
-                }
-            } else {
-                let Some(past) = pending.peek().map(|c| c.1.max(t)) else {
-                    break;
-                };
-                e += log.get(e..).map_or(0, |r| r.partition_point(|x| x.at <= past));
-                v += self
-                    .cold
-                    .versions
-                    .get(v..)
-                    .map_or(0, |r| r.partition_point(|x| x.0 <= past));
-            }
-        }
-        for c in pending {
-            self.apply_command(c, ctx)?;
-        }
-        let added = self.cold.life.history().get(keep..).unwrap_or(&[]).to_vec();
-        Ok(diff(removed, added))
+        timeline::rerun(&mut Replay { lead: self, ctx }, from, new_command)
     }
 
     /// The group bounds at `t` (see [`Ctx::engagement_bound`]).
@@ -288,5 +239,46 @@ impl LeadMut<'_> {
                 error,
             })),
         }
+    }
+}
+
+/// A lead of the [`CompiledFunnel`](super::CompiledFunnel) as the schedule
+/// walks it.
+struct Replay<'m, 'l, 'c> {
+    lead: &'m mut LeadMut<'l>,
+    ctx: &'m Ctx<'c>,
+}
+
+impl Timeline for Replay<'_, '_, '_> {
+    fn life(&mut self) -> &mut LeadLifecycle {
+        &mut self.lead.cold.life
+    }
+
+    fn automatic(&self) -> StageSet {
+        self.ctx.stages.automatic
+    }
+
+    fn events(&self) -> usize {
+        self.lead.log.len()
+    }
+
+    fn event_at(&self, i: usize) -> Option<DateTime<Utc>> {
+        self.lead.log.get(i).map(|x| x.at)
+    }
+
+    fn versions(&self) -> usize {
+        self.lead.cold.versions.len()
+    }
+
+    fn version_at(&self, i: usize) -> Option<DateTime<Utc>> {
+        self.lead.cold.versions.get(i).map(|v| v.0)
+    }
+
+    fn advance_at(&mut self, t: DateTime<Utc>) {
+        self.lead.advance_at(t, self.ctx);
+    }
+
+    fn apply_command(&mut self, command: (Transition, DateTime<Utc>)) -> Result<(), Box<Conflict>> {
+        self.lead.apply_command(command, self.ctx)
     }
 }

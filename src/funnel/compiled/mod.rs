@@ -3,8 +3,10 @@
 mod actions;
 mod gate;
 mod ids;
+mod ingest;
 mod lead;
 mod snapshot;
+mod swap;
 
 use std::collections::HashMap;
 
@@ -16,15 +18,12 @@ pub use snapshot::CompiledSnapshot;
 
 use super::lead_state::Stages;
 use super::needs_backup;
-use super::{
-    CommandError, FunnelConfig, FunnelError, FunnelStats, IngestError, IngestReport, ModelChange, Output,
-    Rejected,
-};
-use crate::event::{Event, EventKind};
+use super::{CommandError, FunnelConfig, FunnelError, FunnelStats, Output};
+use crate::event::Event;
 use crate::hash::{self, FxBuild};
 use crate::id::{EventId, LeadId};
 use crate::lead::Lead;
-use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Stage, Transition, TransitionRecord};
+use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Stage, Transition};
 use crate::points::Points;
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
@@ -32,10 +31,6 @@ use actions::Actions;
 use gate::{Bounds, Gates};
 use ids::RecentIds;
 use lead::{Cold, Ctx, Entry, LeadMut};
-
-/// How many events a long call ingests between checks for ids it can
-/// forget.
-const ROTATE_EVERY: usize = 1024;
 
 /// The dense key of a lead in a [`CompiledFunnel`]: leads are numbered in
 /// the order they were first seen.
@@ -316,6 +311,34 @@ impl CompiledFunnel {
             .ok_or(FunnelError::TooManyShapes)
     }
 
+    /// `event` keyed for this funnel: its lead's [`LeadKey`], its id's
+    /// [`event_key`] and its shape's [`ActionKey`] (interned on first
+    /// sight). `None` when the lead is unknown (upsert it first) or the
+    /// funnel holds 2³² shapes already.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use leadflow::funnel::{CompiledFunnel, FunnelConfig};
+    /// use leadflow::synthetic::{lifecycle, scoring_model};
+    /// use leadflow::{Event, EventId, EventKind, Lead, LeadId};
+    ///
+    /// let mut funnel = CompiledFunnel::new(scoring_model()?, lifecycle()?, FunnelConfig::default());
+    /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    /// funnel.upsert_lead(Lead::new(LeadId::new("l1")?, t0), t0)?;
+    /// let event = Event::new(EventId::new("e1")?, LeadId::new("l1")?, t0, EventKind::DemoRequest);
+    /// let compact = funnel.compact(&event).expect("the lead is known");
+    /// assert_eq!(funnel.ingest(&[compact], t0).applied, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compact(&mut self, event: &Event) -> Option<CompactEvent> {
+        Some(CompactEvent {
+            lead: self.key(&event.lead)?,
+            id: event_key(&event.id),
+            at: event.at,
+            action: self.action(event).ok()?,
+        })
+    }
+
     fn ctx(&self) -> Ctx<'_> {
         Ctx {
             model: &self.model,
@@ -490,7 +513,7 @@ impl CompiledFunnel {
         from: DateTime<Utc>,
         command: Option<(Transition, DateTime<Utc>)>,
         outputs: &mut Vec<Output>,
-    ) -> Result<(), Box<super::lead_state::Conflict>> {
+    ) -> Result<(), Box<super::timeline::Conflict>> {
         let Some((mut lead, ctx)) = self.parts(i) else {
             return Ok(());
         };
@@ -543,336 +566,6 @@ impl CompiledFunnel {
         }
         if let Some(report) = report {
             report.extend(out);
-        }
-    }
-
-    /// Ingests keyed events, in the order given. Each is checked (not after
-    /// `now`, within the allowed lateness, keys issued by this funnel, id
-    /// not seen before, attribute changes valid) and applied; refused
-    /// events are listed in the report with why, and nothing of them is
-    /// applied.
-    pub fn ingest(&mut self, events: &[CompactEvent], now: DateTime<Utc>) -> IngestReport {
-        let mut report = IngestReport::default();
-        let mut touched = Vec::new();
-        for (n, ev) in events.iter().enumerate() {
-            if n % ROTATE_EVERY == ROTATE_EVERY - 1 {
-                self.forget_old_ids();
-            }
-            if let Err(error) = self.check_time(ev, None, now) {
-                self.reject(ev, None, error, &mut report);
-                continue;
-            }
-            self.admit_and_apply(*ev, None, &mut report, &mut touched);
-        }
-        self.finish(report, touched, now)
-    }
-
-    /// Ingests ordinary events (keying leads and shapes itself); the same
-    /// checks and policies as [`Funnel::ingest_batch`](super::Funnel::ingest_batch),
-    /// including creating unknown leads under [`UnknownLeads::Create`](super::UnknownLeads::Create).
-    pub fn ingest_events(
-        &mut self,
-        events: impl IntoIterator<Item = Event>,
-        now: DateTime<Utc>,
-    ) -> IngestReport {
-        let mut report = IngestReport::default();
-        let mut touched = Vec::new();
-        for (n, event) in events.into_iter().enumerate() {
-            if n % ROTATE_EVERY == ROTATE_EVERY - 1 {
-                self.forget_old_ids();
-            }
-            let probe = CompactEvent {
-                lead: LeadKey(0),
-                id: 0,
-                at: event.at,
-                action: ActionKey(0),
-            };
-            if let Err(error) = self.check_time(&probe, Some(&event.id), now) {
-                report.rejected.push(Rejected {
-                    event: event.id.clone(),
-                    lead: event.lead.clone(),
-                    error,
-                });
-                continue;
-            }
-            let lead = match self.index.get(&event.lead) {
-                Some(&i) => Some(i),
-                None if self.config.unknown_leads == super::UnknownLeads::Reject => None,
-                None => {
-                    if let EventKind::AttributeChange { key, value } = &event.kind {
-                        if let Err(e) =
-                            Lead::new(event.lead.clone(), event.at).set_attribute(key, value.clone())
-                        {
-                            report.rejected.push(Rejected {
-                                event: event.id.clone(),
-                                lead: event.lead.clone(),
-                                error: IngestError::bad_attribute(&event.id, &e),
-                            });
-                            continue;
-                        }
-                    }
-                    self.insert_lead(Lead::new(event.lead.clone(), event.at))
-                }
-            };
-            let Some(lead) = lead else {
-                report.rejected.push(Rejected {
-                    event: event.id.clone(),
-                    lead: event.lead.clone(),
-                    error: IngestError::UnknownLead {
-                        lead: event.lead.clone(),
-                    },
-                });
-                continue;
-            };
-            let Ok(action) = self.action(&event) else {
-                report.rejected.push(Rejected {
-                    event: event.id.clone(),
-                    lead: event.lead.clone(),
-                    error: IngestError::UnknownKey {
-                        event: event.id.clone(),
-                        kind: "action".to_owned(),
-                        key: u32::MAX,
-                    },
-                });
-                continue;
-            };
-            let ev = CompactEvent {
-                lead: LeadKey(lead),
-                id: event_key(&event.id),
-                at: event.at,
-                action,
-            };
-            self.admit_and_apply(ev, Some(&event.id), &mut report, &mut touched);
-        }
-        self.finish(report, touched, now)
-    }
-
-    fn finish(
-        &mut self,
-        mut report: IngestReport,
-        mut touched: Vec<u32>,
-        now: DateTime<Utc>,
-    ) -> IngestReport {
-        if !self.config.thresholds.is_empty() {
-            touched.sort_unstable();
-            touched.dedup();
-            for i in touched {
-                self.touch(i as usize, now, Some(&mut report.outputs));
-            }
-        }
-        self.forget_old_ids();
-        self.stats.duplicates += report.duplicates as u64;
-        self.stats.events_rejected += report.rejected.len() as u64;
-        report
-    }
-
-    /// Forgets the ids of events older than the allowed lateness: a copy of
-    /// one is refused as too late before its id is looked at.
-    fn forget_old_ids(&mut self) {
-        if let Some(w) = self.watermark {
-            self.seen.rotate(w, self.config.allowed_lateness);
-        }
-    }
-
-    fn check_time(
-        &self,
-        ev: &CompactEvent,
-        given: Option<&EventId>,
-        now: DateTime<Utc>,
-    ) -> Result<(), IngestError> {
-        if ev.at > now {
-            return Err(IngestError::FromTheFuture {
-                event: id_of(ev.id, given),
-                at: ev.at,
-                now,
-            });
-        }
-        if let Some(w) = self.watermark {
-            if ev.at < w - self.config.allowed_lateness.to_time_delta() {
-                return Err(IngestError::TooLate {
-                    event: id_of(ev.id, given),
-                    at: ev.at,
-                    watermark: w,
-                    allowed: self.config.allowed_lateness,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn reject(
-        &self,
-        ev: &CompactEvent,
-        given: Option<&EventId>,
-        error: IngestError,
-        report: &mut IngestReport,
-    ) {
-        let lead = self
-            .cold
-            .get(ev.lead.index())
-            .map(|c| c.life.lead().clone())
-            .or_else(|| LeadId::new(format!("#{}", ev.lead.0)).ok());
-        if let Some(lead) = lead {
-            report.rejected.push(Rejected {
-                event: id_of(ev.id, given),
-                lead,
-                error,
-            });
-        }
-    }
-
-    fn admit_and_apply(
-        &mut self,
-        ev: CompactEvent,
-        given: Option<&EventId>,
-        report: &mut IngestReport,
-        touched: &mut Vec<u32>,
-    ) {
-        let i = ev.lead.index();
-        let unknown = |kind: &str, key: u32| IngestError::UnknownKey {
-            event: id_of(ev.id, given),
-            kind: kind.to_owned(),
-            key,
-        };
-        if i >= self.cold.len() {
-            return self.reject(&ev, given, unknown("lead", ev.lead.0), report);
-        }
-        let Some(action) = self.actions.list.get(ev.action.0 as usize) else {
-            return self.reject(&ev, given, unknown("action", ev.action.0), report);
-        };
-        if !self.seen.insert((ev.lead.0, ev.id)) {
-            report.duplicates += 1;
-            return;
-        }
-        if let EventKind::AttributeChange { key, value } = &action.shape.kind {
-            let checked = self.cold.get(i).and_then(|c| {
-                let n = u32::try_from(c.changes.len()).unwrap_or(u32::MAX);
-                let lead = super::lead_state::lead_at(&c.versions, &c.changes, n, ev.at)?;
-                Some(lead.into_owned().set_attribute(key, value.clone()))
-            });
-            if let Some(Err(e)) = checked {
-                self.seen.remove((ev.lead.0, ev.id));
-                let error = IngestError::bad_attribute(&id_of(ev.id, given), &e);
-                return self.reject(&ev, given, error, report);
-            }
-        }
-        if !self.config.thresholds.is_empty() {
-            touched.push(ev.lead.0);
-        }
-        self.apply(ev, given, report);
-    }
-
-    fn apply(&mut self, ev: CompactEvent, given: Option<&EventId>, report: &mut IngestReport) {
-        let i = ev.lead.index();
-        let Some(action) = self.actions.list.get(ev.action.0 as usize) else {
-            return;
-        };
-        let w = self.gates.layout.width();
-        self.watermark = Some(self.watermark.map_or(ev.at, |x| x.max(ev.at)));
-        let follow_up = action.follow_up();
-        let change = action.is_attribute_change();
-        let Some(lane) = self.lanes.get_mut(i) else { return };
-        if ev.at > lane.last && !change {
-            // Nothing on the lead's timeline is at or after `at`:
-            // re-evaluating from `at` is evaluating at `at`.
-            lane.last = ev.at;
-            lane.log.push(Entry {
-                at: ev.at,
-                action: ev.action.0,
-            });
-            let stage = lane.stage;
-            if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
-                self.gates.layout.add(row, &action.bound, action.signals);
-            }
-            if let (Some(by), Some(cold)) = (follow_up, self.cold.get_mut(i)) {
-                cold.life.record_follow_up(ev.at, by);
-            }
-            self.stats.events_applied += 1;
-            report.applied += 1;
-            if self.stages.automatic.contains(stage) && self.gates.open(stage, self.bounds(i)) {
-                if !self.stages.scoreless.contains(stage) && !self.tighten(i, ev.at, stage) {
-                    return;
-                }
-                let Some((mut lead, ctx)) = self.parts(i) else {
-                    return;
-                };
-                let before = lead.cold.life.history().len();
-                lead.advance_at(ev.at, &ctx);
-                let fired: Vec<TransitionRecord> =
-                    lead.cold.life.history().get(before..).unwrap_or(&[]).to_vec();
-                self.stats.transitions += fired.len() as u64;
-                report
-                    .outputs
-                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
-                self.settle(i, ev.at);
-            }
-            return;
-        }
-        // Late (or at the time of something already on the timeline):
-        // insert, then re-evaluate from its time.
-        let backup = self.cold.get(i).filter(|c| needs_backup(&c.life, ev.at)).cloned();
-        let Some(log) = self.lanes.get_mut(i).map(|l| &mut l.log) else {
-            return;
-        };
-        let pos = super::lead_state::first_from_end(log, |x| x.at <= ev.at);
-        log.insert(
-            pos,
-            Entry {
-                at: ev.at,
-                action: ev.action.0,
-            },
-        );
-        if let Some(cold) = self.cold.get_mut(i) {
-            if let Some(by) = follow_up {
-                cold.life.record_follow_up(ev.at, by);
-            }
-            if change {
-                let mut e = action.shape.clone();
-                e.at = ev.at;
-                let pos = cold.changes.partition_point(|x| x.at <= ev.at);
-                cold.changes.insert(pos, e);
-            }
-        }
-        if change {
-            self.rebound(i);
-        } else {
-            if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
-                self.gates.layout.add(row, &action.bound, action.signals);
-                // The tight bounds hold from their evaluation on, and this
-                // re-evaluation starts earlier. (Recomputing them from here
-                // costs a pass over the log per late event: measured slower.)
-                self.gates.layout.loosen(row);
-            }
-        }
-        self.stats.events_applied += 1;
-        let mut outputs = Vec::new();
-        match self.rerun(i, ev.at, None, &mut outputs) {
-            Ok(()) => {
-                report.applied += 1;
-                report.outputs.extend(outputs);
-                self.settle(i, ev.at);
-            }
-            Err(c) => {
-                // Only possible with a command on record, so with a backup.
-                if let Some(b) = backup {
-                    if let Some(cold) = self.cold.get_mut(i) {
-                        *cold = b;
-                    }
-                }
-                if let Some(log) = self.lanes.get_mut(i).map(|l| &mut l.log) {
-                    log.remove(pos);
-                }
-                self.rebound(i);
-                self.stats.events_applied -= 1;
-                self.seen.remove((ev.lead.0, ev.id));
-                let error = IngestError::ConflictsWithCommand {
-                    event: id_of(ev.id, given),
-                    command: c.transition.kind().to_string(),
-                    command_at: c.at,
-                    message: c.error.to_string(),
-                };
-                self.reject(&ev, given, error, report);
-            }
         }
     }
 
@@ -958,127 +651,4 @@ impl CompiledFunnel {
             }
         }
     }
-
-    /// Replaces the scoring model and rescores every lead at `now`; see
-    /// [`Funnel::swap_model`](super::Funnel::swap_model). Leads whose bounds
-    /// show no edge into MQL could hold under either model are not scored
-    /// exactly.
-    pub fn swap_model(&mut self, model: ScoringModel, now: DateTime<Utc>, fire: bool) -> ModelChange {
-        let old_model = std::mem::replace(&mut self.model, model);
-        let old_actions = std::mem::take(&mut self.actions);
-        self.actions = old_actions.under(&self.model, &self.gates.signals);
-        let old_gates = std::mem::take(&mut self.gates);
-        self.gates = old_gates.under(&self.model);
-        // What the change leaves valid: most changes touch a few rules or
-        // caps, and every lead's bounds need not be recomputed.
-        let same = Unchanged::between(&old_model, &self.model);
-        let mut old_row = Vec::new();
-        let mut change = ModelChange {
-            from: old_model.version().clone(),
-            to: self.model.version().clone(),
-            rescored: 0,
-            newly_qualified: Vec::new(),
-            no_longer_qualified: Vec::new(),
-            outputs: Vec::new(),
-        };
-        let (w, w_old) = (self.gates.layout.width(), old_gates.layout.width());
-        // Groups added or removed change the rows' layout: start afresh.
-        let old_rows = (w != w_old).then(|| {
-            let fresh = vec![0; w * self.cold.len()];
-            std::mem::replace(&mut self.rows, fresh)
-        });
-        for i in 0..self.cold.len() {
-            old_row.clear();
-            match &old_rows {
-                Some(rows) => old_row.extend_from_slice(rows.get(i * w_old..(i + 1) * w_old).unwrap_or(&[])),
-                None => old_row.extend_from_slice(self.bounds(i)),
-            }
-            if !(same.fit && same.events) || old_rows.is_some() {
-                self.rebound_parts(
-                    i,
-                    !same.fit || old_rows.is_some(),
-                    !same.events || old_rows.is_some(),
-                );
-            }
-            let (Some(cold), Some(log)) = (self.cold.get(i), self.lanes.get(i).map(|l| &l.log)) else {
-                continue;
-            };
-            let n = u32::try_from(cold.changes.len()).unwrap_or(u32::MAX);
-            let Some(lead) = super::lead_state::lead_at(&cold.versions, &cold.changes, n, now) else {
-                continue;
-            };
-            let old_bounds = &old_row[..];
-            let new_bounds = self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]);
-            let old_ctx = Ctx {
-                model: &old_model,
-                actions: &old_actions,
-                gates: &old_gates,
-                ..self.ctx()
-            };
-            let before = old_gates.open_into_mql(old_bounds) && old_ctx.qualifies(&lead, log, now);
-            let after = self.gates.open_into_mql(new_bounds) && self.ctx().qualifies(&lead, log, now);
-            match (before, after) {
-                (false, true) => change.newly_qualified.push(lead.id.clone()),
-                (true, false) => change.no_longer_qualified.push(lead.id.clone()),
-                _ => {}
-            }
-            if fire {
-                let Some((mut l, ctx)) = self.parts(i) else {
-                    continue;
-                };
-                let start = l.cold.life.history().len();
-                l.advance_at(now, &ctx);
-                let fired: Vec<TransitionRecord> = l.cold.life.history().get(start..).unwrap_or(&[]).to_vec();
-                self.stats.transitions += fired.len() as u64;
-                change
-                    .outputs
-                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
-                self.settle(i, now);
-            }
-            change.rescored += 1;
-        }
-        for i in 0..self.cold.len() {
-            self.touch(i, now, None);
-        }
-        change
-    }
-}
-
-/// What a model change leaves as it was in a compiled funnel's bounds.
-struct Unchanged {
-    /// The fit bounds: attribute rules (at the same indices), groups, fit
-    /// cap and floor are all equal.
-    fit: bool,
-    /// The group bounds: event rules (at the same indices), groups and floor
-    /// are all equal.
-    events: bool,
-}
-
-impl Unchanged {
-    fn between(old: &ScoringModel, new: &ScoringModel) -> Unchanged {
-        let is_event = |r: &crate::scoring::Rule| matches!(r.when, crate::scoring::Trigger::Event { .. });
-        let aligned = old.rules().len() == new.rules().len()
-            && old.groups() == new.groups()
-            && old.floor() == new.floor();
-        let same = |event: bool| {
-            aligned
-                && old
-                    .rules()
-                    .iter()
-                    .zip(new.rules())
-                    .all(|(a, b)| is_event(a) == is_event(b) && (is_event(a) != event || a == b))
-        };
-        Unchanged {
-            fit: same(false) && old.fit_cap() == new.fit_cap(),
-            events: same(true),
-        }
-    }
-}
-
-/// The id to report for a compact event: the one given, or `#` and the key
-/// in hexadecimal.
-fn id_of(key: u64, given: Option<&EventId>) -> EventId {
-    given.cloned().unwrap_or_else(|| {
-        EventId::new(format!("#{key:016x}")).unwrap_or_else(|_| unreachable!("a valid id"))
-    })
 }

@@ -1,0 +1,356 @@
+//! Ingesting events into a [`CompiledFunnel`]: checks, ids, the in-order
+//! fast path and the re-evaluation of late events.
+
+use chrono::{DateTime, Utc};
+
+use super::lead::Entry;
+use super::{ActionKey, CompactEvent, CompiledFunnel, LeadKey, event_key, needs_backup};
+use crate::event::{Event, EventKind};
+use crate::funnel::{IngestError, IngestReport, Output, Rejected, UnknownLeads};
+use crate::id::{EventId, LeadId};
+use crate::lead::Lead;
+use crate::lifecycle::TransitionRecord;
+
+/// How many events a long call ingests between checks for ids it can
+/// forget.
+const ROTATE_EVERY: usize = 1024;
+
+impl CompiledFunnel {
+    /// Ingests keyed events, in the order given. Each is checked (not after
+    /// `now`, within the allowed lateness, keys issued by this funnel, id
+    /// not seen before, attribute changes valid) and applied; refused
+    /// events are listed in the report with why, and nothing of them is
+    /// applied.
+    pub fn ingest(&mut self, events: &[CompactEvent], now: DateTime<Utc>) -> IngestReport {
+        let mut report = IngestReport::default();
+        let mut touched = Vec::new();
+        for (n, ev) in events.iter().enumerate() {
+            if n % ROTATE_EVERY == ROTATE_EVERY - 1 {
+                self.forget_old_ids();
+            }
+            if let Err(error) = self.check_time(ev, None, now) {
+                self.reject(ev, None, error, &mut report);
+                continue;
+            }
+            self.admit_and_apply(*ev, None, &mut report, &mut touched);
+        }
+        self.finish(report, touched, now)
+    }
+
+    /// Ingests ordinary events (keying leads and shapes itself); the same
+    /// checks and policies as [`Funnel::ingest_batch`](crate::funnel::Funnel::ingest_batch),
+    /// including creating unknown leads under [`UnknownLeads::Create`](crate::funnel::UnknownLeads::Create).
+    pub fn ingest_events(
+        &mut self,
+        events: impl IntoIterator<Item = Event>,
+        now: DateTime<Utc>,
+    ) -> IngestReport {
+        let mut report = IngestReport::default();
+        let mut touched = Vec::new();
+        for (n, event) in events.into_iter().enumerate() {
+            if n % ROTATE_EVERY == ROTATE_EVERY - 1 {
+                self.forget_old_ids();
+            }
+            let probe = CompactEvent {
+                lead: LeadKey(0),
+                id: 0,
+                at: event.at,
+                action: ActionKey(0),
+            };
+            if let Err(error) = self.check_time(&probe, Some(&event.id), now) {
+                report.rejected.push(Rejected {
+                    event: event.id.clone(),
+                    lead: event.lead.clone(),
+                    error,
+                });
+                continue;
+            }
+            let lead = match self.index.get(&event.lead) {
+                Some(&i) => Some(i),
+                None if self.config.unknown_leads == UnknownLeads::Reject => None,
+                None => {
+                    if let EventKind::AttributeChange { key, value } = &event.kind {
+                        if let Err(e) =
+                            Lead::new(event.lead.clone(), event.at).set_attribute(key, value.clone())
+                        {
+                            report.rejected.push(Rejected {
+                                event: event.id.clone(),
+                                lead: event.lead.clone(),
+                                error: IngestError::bad_attribute(&event.id, &e),
+                            });
+                            continue;
+                        }
+                    }
+                    self.insert_lead(Lead::new(event.lead.clone(), event.at))
+                }
+            };
+            let Some(lead) = lead else {
+                report.rejected.push(Rejected {
+                    event: event.id.clone(),
+                    lead: event.lead.clone(),
+                    error: IngestError::UnknownLead {
+                        lead: event.lead.clone(),
+                    },
+                });
+                continue;
+            };
+            let Ok(action) = self.action(&event) else {
+                report.rejected.push(Rejected {
+                    event: event.id.clone(),
+                    lead: event.lead.clone(),
+                    error: IngestError::UnknownKey {
+                        event: event.id.clone(),
+                        kind: "action".to_owned(),
+                        key: u32::MAX,
+                    },
+                });
+                continue;
+            };
+            let ev = CompactEvent {
+                lead: LeadKey(lead),
+                id: event_key(&event.id),
+                at: event.at,
+                action,
+            };
+            self.admit_and_apply(ev, Some(&event.id), &mut report, &mut touched);
+        }
+        self.finish(report, touched, now)
+    }
+
+    fn finish(
+        &mut self,
+        mut report: IngestReport,
+        mut touched: Vec<u32>,
+        now: DateTime<Utc>,
+    ) -> IngestReport {
+        if !self.config.thresholds.is_empty() {
+            touched.sort_unstable();
+            touched.dedup();
+            for i in touched {
+                self.touch(i as usize, now, Some(&mut report.outputs));
+            }
+        }
+        self.forget_old_ids();
+        self.stats.duplicates += report.duplicates as u64;
+        self.stats.events_rejected += report.rejected.len() as u64;
+        report
+    }
+
+    /// Forgets the ids of events older than the allowed lateness: a copy of
+    /// one is refused as too late before its id is looked at.
+    fn forget_old_ids(&mut self) {
+        if let Some(w) = self.watermark {
+            self.seen.rotate(w, self.config.allowed_lateness);
+        }
+    }
+
+    fn check_time(
+        &self,
+        ev: &CompactEvent,
+        given: Option<&EventId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), IngestError> {
+        if ev.at > now {
+            return Err(IngestError::FromTheFuture {
+                event: id_of(ev.id, given),
+                at: ev.at,
+                now,
+            });
+        }
+        if let Some(w) = self.watermark {
+            if ev.at < w - self.config.allowed_lateness.to_time_delta() {
+                return Err(IngestError::TooLate {
+                    event: id_of(ev.id, given),
+                    at: ev.at,
+                    watermark: w,
+                    allowed: self.config.allowed_lateness,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn reject(
+        &self,
+        ev: &CompactEvent,
+        given: Option<&EventId>,
+        error: IngestError,
+        report: &mut IngestReport,
+    ) {
+        let lead = self
+            .cold
+            .get(ev.lead.index())
+            .map(|c| c.life.lead().clone())
+            .or_else(|| LeadId::new(format!("#{}", ev.lead.0)).ok());
+        if let Some(lead) = lead {
+            report.rejected.push(Rejected {
+                event: id_of(ev.id, given),
+                lead,
+                error,
+            });
+        }
+    }
+
+    fn admit_and_apply(
+        &mut self,
+        ev: CompactEvent,
+        given: Option<&EventId>,
+        report: &mut IngestReport,
+        touched: &mut Vec<u32>,
+    ) {
+        let i = ev.lead.index();
+        let unknown = |kind: &str, key: u32| IngestError::UnknownKey {
+            event: id_of(ev.id, given),
+            kind: kind.to_owned(),
+            key,
+        };
+        if i >= self.cold.len() {
+            return self.reject(&ev, given, unknown("lead", ev.lead.0), report);
+        }
+        let Some(action) = self.actions.list.get(ev.action.0 as usize) else {
+            return self.reject(&ev, given, unknown("action", ev.action.0), report);
+        };
+        if !self.seen.insert((ev.lead.0, ev.id)) {
+            report.duplicates += 1;
+            return;
+        }
+        if let EventKind::AttributeChange { key, value } = &action.shape.kind {
+            let checked = self.cold.get(i).and_then(|c| {
+                let n = u32::try_from(c.changes.len()).unwrap_or(u32::MAX);
+                let lead = crate::funnel::lead_state::lead_at(&c.versions, &c.changes, n, ev.at)?;
+                Some(lead.into_owned().set_attribute(key, value.clone()))
+            });
+            if let Some(Err(e)) = checked {
+                self.seen.remove((ev.lead.0, ev.id));
+                let error = IngestError::bad_attribute(&id_of(ev.id, given), &e);
+                return self.reject(&ev, given, error, report);
+            }
+        }
+        if !self.config.thresholds.is_empty() {
+            touched.push(ev.lead.0);
+        }
+        self.apply(ev, given, report);
+    }
+
+    fn apply(&mut self, ev: CompactEvent, given: Option<&EventId>, report: &mut IngestReport) {
+        let i = ev.lead.index();
+        let Some(action) = self.actions.list.get(ev.action.0 as usize) else {
+            return;
+        };
+        let w = self.gates.layout.width();
+        self.watermark = Some(self.watermark.map_or(ev.at, |x| x.max(ev.at)));
+        let follow_up = action.follow_up();
+        let change = action.is_attribute_change();
+        let Some(lane) = self.lanes.get_mut(i) else { return };
+        if ev.at > lane.last && !change {
+            // Nothing on the lead's timeline is at or after `at`:
+            // re-evaluating from `at` is evaluating at `at`.
+            lane.last = ev.at;
+            lane.log.push(Entry {
+                at: ev.at,
+                action: ev.action.0,
+            });
+            let stage = lane.stage;
+            if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
+                self.gates.layout.add(row, &action.bound, action.signals);
+            }
+            if let (Some(by), Some(cold)) = (follow_up, self.cold.get_mut(i)) {
+                cold.life.record_follow_up(ev.at, by);
+            }
+            self.stats.events_applied += 1;
+            report.applied += 1;
+            if self.stages.automatic.contains(stage) && self.gates.open(stage, self.bounds(i)) {
+                if !self.stages.scoreless.contains(stage) && !self.tighten(i, ev.at, stage) {
+                    return;
+                }
+                let Some((mut lead, ctx)) = self.parts(i) else {
+                    return;
+                };
+                let before = lead.cold.life.history().len();
+                lead.advance_at(ev.at, &ctx);
+                let fired: Vec<TransitionRecord> =
+                    lead.cold.life.history().get(before..).unwrap_or(&[]).to_vec();
+                self.stats.transitions += fired.len() as u64;
+                report
+                    .outputs
+                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
+                self.settle(i, ev.at);
+            }
+            return;
+        }
+        // Late (or at the time of something already on the timeline):
+        // insert, then re-evaluate from its time.
+        let backup = self.cold.get(i).filter(|c| needs_backup(&c.life, ev.at)).cloned();
+        let Some(log) = self.lanes.get_mut(i).map(|l| &mut l.log) else {
+            return;
+        };
+        let pos = crate::funnel::timeline::first_from_end(log, |x| x.at <= ev.at);
+        log.insert(
+            pos,
+            Entry {
+                at: ev.at,
+                action: ev.action.0,
+            },
+        );
+        if let Some(cold) = self.cold.get_mut(i) {
+            if let Some(by) = follow_up {
+                cold.life.record_follow_up(ev.at, by);
+            }
+            if change {
+                let mut e = action.shape.clone();
+                e.at = ev.at;
+                let pos = cold.changes.partition_point(|x| x.at <= ev.at);
+                cold.changes.insert(pos, e);
+            }
+        }
+        if change {
+            self.rebound(i);
+        } else {
+            if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
+                self.gates.layout.add(row, &action.bound, action.signals);
+                // The tight bounds hold from their evaluation on, and this
+                // re-evaluation starts earlier. (Recomputing them from here
+                // costs a pass over the log per late event: measured slower.)
+                self.gates.layout.loosen(row);
+            }
+        }
+        self.stats.events_applied += 1;
+        let mut outputs = Vec::new();
+        match self.rerun(i, ev.at, None, &mut outputs) {
+            Ok(()) => {
+                report.applied += 1;
+                report.outputs.extend(outputs);
+                self.settle(i, ev.at);
+            }
+            Err(c) => {
+                // Only possible with a command on record, so with a backup.
+                if let Some(b) = backup {
+                    if let Some(cold) = self.cold.get_mut(i) {
+                        *cold = b;
+                    }
+                }
+                if let Some(log) = self.lanes.get_mut(i).map(|l| &mut l.log) {
+                    log.remove(pos);
+                }
+                self.rebound(i);
+                self.stats.events_applied -= 1;
+                self.seen.remove((ev.lead.0, ev.id));
+                let error = IngestError::ConflictsWithCommand {
+                    event: id_of(ev.id, given),
+                    command: c.transition.kind().to_string(),
+                    command_at: c.at,
+                    message: c.error.to_string(),
+                };
+                self.reject(&ev, given, error, report);
+            }
+        }
+    }
+}
+
+/// The id to report for a compact event: the one given, or `#` and the key
+/// in hexadecimal.
+fn id_of(key: u64, given: Option<&EventId>) -> EventId {
+    given.cloned().unwrap_or_else(|| {
+        EventId::new(format!("#{key:016x}")).unwrap_or_else(|_| unreachable!("a valid id"))
+    })
+}

@@ -1,0 +1,126 @@
+//! Swapping a [`CompiledFunnel`]'s scoring model.
+
+use chrono::{DateTime, Utc};
+
+use super::CompiledFunnel;
+use super::lead::Ctx;
+use crate::funnel::{ModelChange, Output};
+use crate::lifecycle::TransitionRecord;
+use crate::scoring::ScoringModel;
+
+impl CompiledFunnel {
+    /// Replaces the scoring model and rescores every lead at `now`; see
+    /// [`Funnel::swap_model`](crate::funnel::Funnel::swap_model). Leads whose bounds
+    /// show no edge into MQL could hold under either model are not scored
+    /// exactly.
+    pub fn swap_model(&mut self, model: ScoringModel, now: DateTime<Utc>, fire: bool) -> ModelChange {
+        let old_model = std::mem::replace(&mut self.model, model);
+        let old_actions = std::mem::take(&mut self.actions);
+        self.actions = old_actions.under(&self.model, &self.gates.signals);
+        let old_gates = std::mem::take(&mut self.gates);
+        self.gates = old_gates.under(&self.model);
+        // What the change leaves valid: most changes touch a few rules or
+        // caps, and every lead's bounds need not be recomputed.
+        let same = Unchanged::between(&old_model, &self.model);
+        let mut old_row = Vec::new();
+        let mut change = ModelChange {
+            from: old_model.version().clone(),
+            to: self.model.version().clone(),
+            rescored: 0,
+            newly_qualified: Vec::new(),
+            no_longer_qualified: Vec::new(),
+            outputs: Vec::new(),
+        };
+        let (w, w_old) = (self.gates.layout.width(), old_gates.layout.width());
+        // Groups added or removed change the rows' layout: start afresh.
+        let old_rows = (w != w_old).then(|| {
+            let fresh = vec![0; w * self.cold.len()];
+            std::mem::replace(&mut self.rows, fresh)
+        });
+        for i in 0..self.cold.len() {
+            old_row.clear();
+            match &old_rows {
+                Some(rows) => old_row.extend_from_slice(rows.get(i * w_old..(i + 1) * w_old).unwrap_or(&[])),
+                None => old_row.extend_from_slice(self.bounds(i)),
+            }
+            if !(same.fit && same.events) || old_rows.is_some() {
+                self.rebound_parts(
+                    i,
+                    !same.fit || old_rows.is_some(),
+                    !same.events || old_rows.is_some(),
+                );
+            }
+            let (Some(cold), Some(log)) = (self.cold.get(i), self.lanes.get(i).map(|l| &l.log)) else {
+                continue;
+            };
+            let n = u32::try_from(cold.changes.len()).unwrap_or(u32::MAX);
+            let Some(lead) = crate::funnel::lead_state::lead_at(&cold.versions, &cold.changes, n, now) else {
+                continue;
+            };
+            let old_bounds = &old_row[..];
+            let new_bounds = self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]);
+            let old_ctx = Ctx {
+                model: &old_model,
+                actions: &old_actions,
+                gates: &old_gates,
+                ..self.ctx()
+            };
+            let before = old_gates.open_into_mql(old_bounds) && old_ctx.qualifies(&lead, log, now);
+            let after = self.gates.open_into_mql(new_bounds) && self.ctx().qualifies(&lead, log, now);
+            match (before, after) {
+                (false, true) => change.newly_qualified.push(lead.id.clone()),
+                (true, false) => change.no_longer_qualified.push(lead.id.clone()),
+                _ => {}
+            }
+            if fire {
+                let Some((mut l, ctx)) = self.parts(i) else {
+                    continue;
+                };
+                let start = l.cold.life.history().len();
+                l.advance_at(now, &ctx);
+                let fired: Vec<TransitionRecord> = l.cold.life.history().get(start..).unwrap_or(&[]).to_vec();
+                self.stats.transitions += fired.len() as u64;
+                change
+                    .outputs
+                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
+                self.settle(i, now);
+            }
+            change.rescored += 1;
+        }
+        for i in 0..self.cold.len() {
+            self.touch(i, now, None);
+        }
+        change
+    }
+}
+
+/// What a model change leaves as it was in a compiled funnel's bounds.
+struct Unchanged {
+    /// The fit bounds: attribute rules (at the same indices), groups, fit
+    /// cap and floor are all equal.
+    fit: bool,
+    /// The group bounds: event rules (at the same indices), groups and floor
+    /// are all equal.
+    events: bool,
+}
+
+impl Unchanged {
+    fn between(old: &ScoringModel, new: &ScoringModel) -> Unchanged {
+        let is_event = |r: &crate::scoring::Rule| matches!(r.when, crate::scoring::Trigger::Event { .. });
+        let aligned = old.rules().len() == new.rules().len()
+            && old.groups() == new.groups()
+            && old.floor() == new.floor();
+        let same = |event: bool| {
+            aligned
+                && old
+                    .rules()
+                    .iter()
+                    .zip(new.rules())
+                    .all(|(a, b)| is_event(a) == is_event(b) && (is_event(a) != event || a == b))
+        };
+        Unchanged {
+            fit: same(false) && old.fit_cap() == new.fit_cap(),
+            events: same(true),
+        }
+    }
+}
