@@ -57,8 +57,8 @@ impl PartialEq for LeadState {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LazyScores {
     /// When they are due, if not computed yet.
-    pub(crate) at: Option<DateTime<Utc>>,
-    pub(crate) cell: OnceLock<Scores>,
+    at: Option<DateTime<Utc>>,
+    cell: OnceLock<Scores>,
 }
 
 impl LazyScores {

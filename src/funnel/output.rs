@@ -122,6 +122,17 @@ pub enum IngestError {
         /// The key.
         key: u32,
     },
+    /// A [`CompiledFunnel`](super::CompiledFunnel) could not take the
+    /// event's new lead or new shape: it holds 2³² − 1 leads or 2³² shapes.
+    #[error(
+        "event {event} needs a new {what} and the funnel holds the most it can: shard leads, normalize payloads"
+    )]
+    Full {
+        /// The event.
+        event: EventId,
+        /// `lead` or `shape`.
+        what: String,
+    },
     /// An attribute-change event with a value the attribute does not accept.
     #[error("event {event}: {message}")]
     BadAttribute {
@@ -170,6 +181,13 @@ pub enum CommandError {
     /// The lifecycle refused the transition.
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// A [`CompiledFunnel`](super::CompiledFunnel) holds 2³² − 1 leads
+    /// already.
+    #[error("the funnel is full ({max} leads): shard leads over several funnels with shard_for")]
+    Full {
+        /// How many leads it holds.
+        max: u32,
+    },
 }
 
 /// Why a funnel could not be built, restored or given a new model.

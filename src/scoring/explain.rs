@@ -247,8 +247,6 @@ pub(crate) struct Settled<'a> {
     floors: [i128; 2],
     named: Vec<(Vec<i128>, i128, i128)>,
     pub(crate) scores: Scores,
-    /// Each group's total after its cap, in milli-points.
-    pub(crate) groups: Vec<i128>,
 }
 
 /// Removes `excess` from the latest positive lines selected by `pick`.
@@ -428,7 +426,6 @@ pub(crate) fn settle<'a>(
         floors,
         named,
         scores,
-        groups: group_totals,
     }
 }
 

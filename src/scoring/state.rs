@@ -272,25 +272,13 @@ impl ScoringModel {
         id: &EventId,
         now: DateTime<Utc>,
     ) -> Scores {
-        self.settle_hits(lead, hits, id, now).0
-    }
-
-    /// [`scores_of_hits`](Self::scores_of_hits), with each group's total
-    /// after its cap (milli-points, by group index).
-    pub(crate) fn settle_hits(
-        &self,
-        lead: &Lead,
-        hits: impl Iterator<Item = (usize, DateTime<Utc>)>,
-        id: &EventId,
-        now: DateTime<Utc>,
-    ) -> (Scores, Vec<i128>) {
-        let settled = settle(
+        settle(
             self,
             lead,
             hits.map(|(rule, at)| HitRef { rule, at, event: id }),
             now,
-        );
-        (settled.scores, settled.groups)
+        )
+        .scores
     }
 }
 

@@ -339,15 +339,6 @@ impl Gates {
             .any(|(_, to, g, _)| *to == Stage::Mql && self.eval(g, b))
     }
 
-    /// The stages with an automatic edge.
-    pub(crate) fn stages(&self) -> StageSet {
-        let mut s = StageSet::EMPTY;
-        for (from, _, _, _) in &self.edges {
-            s.insert(*from);
-        }
-        s
-    }
-
     fn eval(&self, g: &Gate, b: Bounds<'_>) -> bool {
         match g {
             Gate::Open => true,

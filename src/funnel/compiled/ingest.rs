@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::lead::Entry;
-use super::{ActionKey, CompactEvent, CompiledFunnel, LeadKey, event_key, needs_backup};
+use super::{CompactEvent, CompiledFunnel, LeadKey, event_key, needs_backup};
 use crate::event::{Event, EventKind};
 use crate::funnel::{IngestError, IngestReport, Output, Rejected, UnknownLeads};
 use crate::id::{EventId, LeadId};
@@ -28,7 +28,7 @@ impl CompiledFunnel {
             if n % ROTATE_EVERY == ROTATE_EVERY - 1 {
                 self.forget_old_ids();
             }
-            if let Err(error) = self.check_time(ev, None, now) {
+            if let Err(error) = self.check_time(ev.at, || id_of(ev.id, None), now) {
                 self.reject(ev, None, error, &mut report);
                 continue;
             }
@@ -51,70 +51,49 @@ impl CompiledFunnel {
             if n % ROTATE_EVERY == ROTATE_EVERY - 1 {
                 self.forget_old_ids();
             }
-            let probe = CompactEvent {
-                lead: LeadKey(0),
-                id: 0,
-                at: event.at,
-                action: ActionKey(0),
-            };
-            if let Err(error) = self.check_time(&probe, Some(&event.id), now) {
-                report.rejected.push(Rejected {
-                    event: event.id.clone(),
-                    lead: event.lead.clone(),
+            match self.key_event(&event, now) {
+                Ok(ev) => self.admit_and_apply(ev, Some(&event.id), &mut report, &mut touched),
+                Err(error) => report.rejected.push(Rejected {
+                    event: event.id,
+                    lead: event.lead,
                     error,
-                });
-                continue;
+                }),
             }
-            let lead = match self.index.get(&event.lead) {
-                Some(&i) => Some(i),
-                None if self.config.unknown_leads == UnknownLeads::Reject => None,
-                None => {
-                    if let EventKind::AttributeChange { key, value } = &event.kind {
-                        if let Err(e) =
-                            Lead::new(event.lead.clone(), event.at).set_attribute(key, value.clone())
-                        {
-                            report.rejected.push(Rejected {
-                                event: event.id.clone(),
-                                lead: event.lead.clone(),
-                                error: IngestError::bad_attribute(&event.id, &e),
-                            });
-                            continue;
-                        }
-                    }
-                    self.insert_lead(Lead::new(event.lead.clone(), event.at))
-                }
-            };
-            let Some(lead) = lead else {
-                report.rejected.push(Rejected {
-                    event: event.id.clone(),
-                    lead: event.lead.clone(),
-                    error: IngestError::UnknownLead {
-                        lead: event.lead.clone(),
-                    },
-                });
-                continue;
-            };
-            let Ok(action) = self.action(&event) else {
-                report.rejected.push(Rejected {
-                    event: event.id.clone(),
-                    lead: event.lead.clone(),
-                    error: IngestError::UnknownKey {
-                        event: event.id.clone(),
-                        kind: "action".to_owned(),
-                        key: u32::MAX,
-                    },
-                });
-                continue;
-            };
-            let ev = CompactEvent {
-                lead: LeadKey(lead),
-                id: event_key(&event.id),
-                at: event.at,
-                action,
-            };
-            self.admit_and_apply(ev, Some(&event.id), &mut report, &mut touched);
         }
         self.finish(report, touched, now)
+    }
+
+    /// Checks an ordinary event's time, finds or creates its lead (per the
+    /// policy) and keys it.
+    fn key_event(&mut self, event: &Event, now: DateTime<Utc>) -> Result<CompactEvent, IngestError> {
+        self.check_time(event.at, || event.id.clone(), now)?;
+        let full = |what: &str| IngestError::Full {
+            event: event.id.clone(),
+            what: what.to_owned(),
+        };
+        let lead = match self.index.get(&event.lead) {
+            Some(&i) => i,
+            None if self.config.unknown_leads == UnknownLeads::Reject => {
+                return Err(IngestError::UnknownLead {
+                    lead: event.lead.clone(),
+                });
+            }
+            None => {
+                if let EventKind::AttributeChange { key, value } = &event.kind {
+                    Lead::new(event.lead.clone(), event.at)
+                        .set_attribute(key, value.clone())
+                        .map_err(|e| IngestError::bad_attribute(&event.id, &e))?;
+                }
+                self.insert_lead(Lead::new(event.lead.clone(), event.at))
+                    .ok_or_else(|| full("lead"))?
+            }
+        };
+        Ok(CompactEvent {
+            lead: LeadKey(lead),
+            id: event_key(&event.id),
+            at: event.at,
+            action: self.action(event).map_err(|_| full("shape"))?,
+        })
     }
 
     fn finish(
@@ -144,24 +123,25 @@ impl CompiledFunnel {
         }
     }
 
+    /// Refuses events after `now` or beyond the allowed lateness.
     fn check_time(
         &self,
-        ev: &CompactEvent,
-        given: Option<&EventId>,
+        at: DateTime<Utc>,
+        event: impl FnOnce() -> EventId,
         now: DateTime<Utc>,
     ) -> Result<(), IngestError> {
-        if ev.at > now {
+        if at > now {
             return Err(IngestError::FromTheFuture {
-                event: id_of(ev.id, given),
-                at: ev.at,
+                event: event(),
+                at,
                 now,
             });
         }
         if let Some(w) = self.watermark {
-            if ev.at < w - self.config.allowed_lateness.to_time_delta() {
+            if at < w - self.config.allowed_lateness.to_time_delta() {
                 return Err(IngestError::TooLate {
-                    event: id_of(ev.id, given),
-                    at: ev.at,
+                    event: event(),
+                    at,
                     watermark: w,
                     allowed: self.config.allowed_lateness,
                 });
@@ -215,11 +195,10 @@ impl CompiledFunnel {
             return;
         }
         if let EventKind::AttributeChange { key, value } = &action.shape.kind {
-            let checked = self.cold.get(i).and_then(|c| {
-                let n = u32::try_from(c.changes.len()).unwrap_or(u32::MAX);
-                let lead = crate::funnel::lead_state::lead_at(&c.versions, &c.changes, n, ev.at)?;
-                Some(lead.into_owned().set_attribute(key, value.clone()))
-            });
+            let checked = self
+                .cold
+                .get(i)
+                .and_then(|c| Some(c.lead_at(ev.at)?.into_owned().set_attribute(key, value.clone())));
             if let Some(Err(e)) = checked {
                 self.seen.remove((ev.lead.0, ev.id));
                 let error = IngestError::bad_attribute(&id_of(ev.id, given), &e);
@@ -305,14 +284,12 @@ impl CompiledFunnel {
         }
         if change {
             self.rebound(i);
-        } else {
-            if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
-                self.gates.layout.add(row, &action.bound, action.signals);
-                // The tight bounds hold from their evaluation on, and this
-                // re-evaluation starts earlier. (Recomputing them from here
-                // costs a pass over the log per late event: measured slower.)
-                self.gates.layout.loosen(row);
-            }
+        } else if let Some(row) = self.rows.get_mut(i * w..(i + 1) * w) {
+            self.gates.layout.add(row, &action.bound, action.signals);
+            // The tight bounds hold from their evaluation on, and this
+            // re-evaluation starts earlier. (Recomputing them from here
+            // costs a pass over the log per late event: measured slower.)
+            self.gates.layout.loosen(row);
         }
         self.stats.events_applied += 1;
         let mut outputs = Vec::new();

@@ -9,6 +9,8 @@ use super::actions::Actions;
 use super::gate::{Bounds, Gates};
 use crate::criteria::{Criterion, LeadView, Outcome};
 use crate::event::Event;
+use std::borrow::Cow;
+
 use crate::funnel::lead_state::{Stages, lead_at};
 use crate::funnel::timeline::{self, Conflict, Diff, Timeline};
 use crate::id::EventId;
@@ -37,10 +39,25 @@ pub(crate) struct Cold {
 
 impl Cold {
     /// The lead as it was at `t`.
-    pub(crate) fn lead_at(&self, t: DateTime<Utc>) -> Option<std::borrow::Cow<'_, Lead>> {
-        let n = u32::try_from(self.changes.len()).unwrap_or(u32::MAX);
-        lead_at(&self.versions, &self.changes, n, t)
+    pub(crate) fn lead_at(&self, t: DateTime<Utc>) -> Option<Cow<'_, Lead>> {
+        lead_then(&self.versions, &self.changes, t)
     }
+}
+
+/// The lead as it was at `t`, from its versions and attribute changes (for
+/// callers that hold the lifecycle mutably at the same time).
+fn lead_then<'v>(
+    versions: &'v [(DateTime<Utc>, Lead)],
+    changes: &[Event],
+    t: DateTime<Utc>,
+) -> Option<Cow<'v, Lead>> {
+    let n = u32::try_from(changes.len()).unwrap_or(u32::MAX);
+    lead_at(versions, changes, n, t)
+}
+
+/// The entries of `log` at or before `t`.
+fn upto(log: &[Entry], t: DateTime<Utc>) -> &[Entry] {
+    log.get(..log.partition_point(|x| x.at <= t)).unwrap_or(&[])
 }
 
 /// What a re-evaluation runs with.
@@ -58,8 +75,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// The scores at `t` from the log's hits up to `t`.
     pub(crate) fn scores(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> Scores {
-        let upto = log.partition_point(|x| x.at <= t);
-        let hits = log.get(..upto).unwrap_or(&[]).iter().flat_map(|x| {
+        let hits = upto(log, t).iter().flat_map(|x| {
             let rules = self
                 .actions
                 .list
@@ -74,9 +90,7 @@ impl Ctx<'_> {
     /// custom criterion may read any), up to `t`, rebuilt from their shapes
     /// (with a placeholder id).
     pub(crate) fn events(&self, log: &[Entry], t: DateTime<Utc>, mask: u64) -> Vec<Event> {
-        let upto = log.partition_point(|x| x.at <= t);
-        log.get(..upto)
-            .unwrap_or(&[])
+        upto(log, t)
             .iter()
             .filter_map(|x| {
                 let a = self.actions.list.get(x.action as usize)?;
@@ -101,8 +115,7 @@ impl Ctx<'_> {
         let mut totals = vec![0i128; model.groups.len()];
         // Per rule: how many counted, and when the last one counted.
         let mut counted: Vec<(u32, Option<DateTime<Utc>>)> = vec![(0, None); model.compiled.len()];
-        let upto = log.partition_point(|x| x.at <= t);
-        for x in log.get(..upto).unwrap_or(&[]) {
+        for x in upto(log, t) {
             let Some(a) = self.actions.list.get(x.action as usize) else {
                 continue;
             };
@@ -146,10 +159,10 @@ impl Ctx<'_> {
     }
 
     /// True when an automatic edge into MQL holds at `t` (from any stage).
-    pub(crate) fn qualifies(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> bool {
-        let events = self.events(log, t, u64::MAX);
+    /// `events` are the lead's events criteria read (see [`events`](Self::events)).
+    pub(crate) fn qualifies(&self, lead: &Lead, log: &[Entry], events: &[Event], t: DateTime<Utc>) -> bool {
         let scores = self.scores(lead, log, t);
-        let view = LeadView::new(lead).with_events(&events).with_scores(&scores);
+        let view = LeadView::new(lead).with_events(events).with_scores(&scores);
         self.machine
             .automatic_edges()
             .any(|(e, c)| e.to() == Stage::Mql && c.outcome(&view, t) == Outcome::Met)
@@ -164,10 +177,6 @@ pub(crate) struct LeadMut<'a> {
 }
 
 impl LeadMut<'_> {
-    fn lead_at(&self, t: DateTime<Utc>) -> Option<std::borrow::Cow<'_, Lead>> {
-        self.cold.lead_at(t)
-    }
-
     /// Re-evaluates the timeline from `from` with the schedule the
     /// [`Funnel`](crate::funnel::Funnel) uses (see [`timeline::rerun`]).
     pub(crate) fn rerun(
@@ -177,11 +186,6 @@ impl LeadMut<'_> {
         ctx: &Ctx<'_>,
     ) -> Result<Diff, Box<Conflict>> {
         timeline::rerun(&mut Replay { lead: self, ctx }, from, new_command)
-    }
-
-    /// The group bounds at `t` (see [`Ctx::engagement_bound`]).
-    pub(crate) fn engagement_bound(&self, t: DateTime<Utc>, ctx: &Ctx<'_>) -> Vec<i128> {
-        ctx.engagement_bound(self.log, t)
     }
 
     /// Evaluates the automatic edges at `t` (the lead's events up to `t` all
@@ -196,8 +200,7 @@ impl LeadMut<'_> {
             changes,
             life,
         } = &mut *self.cold;
-        let n = u32::try_from(changes.len()).unwrap_or(u32::MAX);
-        let Some(lead) = lead_at(versions, changes, n, t) else {
+        let Some(lead) = lead_then(versions, changes, t) else {
             return;
         };
         let events = ctx.events(self.log, t, ctx.gates.reads_from(stage));
@@ -221,17 +224,18 @@ impl LeadMut<'_> {
         (transition, at): (Transition, DateTime<Utc>),
         ctx: &Ctx<'_>,
     ) -> Result<(), Box<Conflict>> {
-        let Some(lead) = self.lead_at(at) else {
+        let Cold {
+            versions,
+            changes,
+            life,
+        } = &mut *self.cold;
+        let Some(lead) = lead_then(versions, changes, at) else {
             return Ok(());
         };
-        let lead = lead.into_owned();
         let events = ctx.events(self.log, at, u64::MAX);
         let scores = ctx.scores(&lead, self.log, at);
         let view = LeadView::new(&lead).with_events(&events).with_scores(&scores);
-        match ctx
-            .machine
-            .apply(&mut self.cold.life, transition.clone(), &view, at)
-        {
+        match ctx.machine.apply(life, transition.clone(), &view, at) {
             Ok(_) => Ok(()),
             Err(error) => Err(Box::new(Conflict {
                 transition,

@@ -211,8 +211,7 @@ impl CompiledFunnel {
     /// An empty funnel.
     pub fn new(model: ScoringModel, machine: LifecycleStateMachine, config: FunnelConfig) -> CompiledFunnel {
         let gates = Gates::of(&machine, &model);
-        let mut stages = Stages::of(&machine);
-        stages.automatic = gates.stages();
+        let stages = Stages::of(&machine);
         CompiledFunnel {
             model,
             machine,
@@ -291,8 +290,7 @@ impl CompiledFunnel {
     /// A lead's scores at `now`.
     pub fn scores_at(&self, key: LeadKey, now: DateTime<Utc>) -> Option<Scores> {
         let (cold, log) = (self.cold.get(key.index())?, &self.lanes.get(key.index())?.log);
-        let n = u32::try_from(cold.changes.len()).unwrap_or(u32::MAX);
-        let lead = super::lead_state::lead_at(&cold.versions, &cold.changes, n, now)?;
+        let lead = cold.lead_at(now)?;
         Some(self.ctx().scores(&lead, log, now))
     }
 
@@ -399,9 +397,9 @@ impl CompiledFunnel {
             }
             None => {
                 let from = lead.created_at;
-                let Some(i) = self.insert_lead(lead) else {
-                    return Ok((LeadKey(u32::MAX), Vec::new()));
-                };
+                let i = self
+                    .insert_lead(lead)
+                    .ok_or(CommandError::Full { max: u32::MAX })?;
                 (i, from, None)
             }
         };
@@ -478,12 +476,9 @@ impl CompiledFunnel {
             layout.set_fit(row, bound);
         }
         if events {
-            let fit = row.first().copied().unwrap_or(0);
-            for (x, e) in row.iter_mut().zip(layout.empty()) {
-                *x = e;
-            }
-            if let Some(f) = row.first_mut() {
-                *f = fit;
+            // Everything but the fit bound, from the log.
+            if let Some((_, rest)) = row.split_first_mut() {
+                rest.fill(0);
             }
             for x in log {
                 if let Some(a) = self.actions.list.get(x.action as usize) {
@@ -575,7 +570,7 @@ impl CompiledFunnel {
     /// again here, for one pass over the lead's hits instead of an exact
     /// evaluation.
     fn tighten(&mut self, i: usize, t: DateTime<Utc>, stage: Stage) -> bool {
-        let totals = self.parts(i).map(|(lead, ctx)| lead.engagement_bound(t, &ctx));
+        let totals = self.parts(i).map(|(lead, ctx)| ctx.engagement_bound(lead.log, t));
         let w = self.gates.layout.width();
         if let (Some(totals), Some(row)) = (totals, self.rows.get_mut(i * w..(i + 1) * w)) {
             self.gates.layout.tighten(row, &totals);

@@ -37,36 +37,42 @@ impl CompiledFunnel {
             let fresh = vec![0; w * self.cold.len()];
             std::mem::replace(&mut self.rows, fresh)
         });
+        let relaid = old_rows.is_some();
         for i in 0..self.cold.len() {
             old_row.clear();
             match &old_rows {
                 Some(rows) => old_row.extend_from_slice(rows.get(i * w_old..(i + 1) * w_old).unwrap_or(&[])),
                 None => old_row.extend_from_slice(self.bounds(i)),
             }
-            if !(same.fit && same.events) || old_rows.is_some() {
-                self.rebound_parts(
-                    i,
-                    !same.fit || old_rows.is_some(),
-                    !same.events || old_rows.is_some(),
-                );
-            }
+            self.rebound_parts(i, !same.fit || relaid, !same.events || relaid);
             let (Some(cold), Some(log)) = (self.cold.get(i), self.lanes.get(i).map(|l| &l.log)) else {
                 continue;
             };
-            let n = u32::try_from(cold.changes.len()).unwrap_or(u32::MAX);
-            let Some(lead) = crate::funnel::lead_state::lead_at(&cold.versions, &cold.changes, n, now) else {
+            let Some(lead) = cold.lead_at(now) else {
                 continue;
             };
-            let old_bounds = &old_row[..];
             let new_bounds = self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]);
-            let old_ctx = Ctx {
-                model: &old_model,
-                actions: &old_actions,
-                gates: &old_gates,
-                ..self.ctx()
+            let (open_before, open_after) = (
+                old_gates.open_into_mql(&old_row),
+                self.gates.open_into_mql(new_bounds),
+            );
+            let (before, after) = if open_before || open_after {
+                // The events criteria read do not depend on the model.
+                let ctx = self.ctx();
+                let events = ctx.events(log, now, u64::MAX);
+                let old_ctx = Ctx {
+                    model: &old_model,
+                    actions: &old_actions,
+                    gates: &old_gates,
+                    ..ctx
+                };
+                (
+                    open_before && old_ctx.qualifies(&lead, log, &events, now),
+                    open_after && ctx.qualifies(&lead, log, &events, now),
+                )
+            } else {
+                (false, false)
             };
-            let before = old_gates.open_into_mql(old_bounds) && old_ctx.qualifies(&lead, log, now);
-            let after = self.gates.open_into_mql(new_bounds) && self.ctx().qualifies(&lead, log, now);
             match (before, after) {
                 (false, true) => change.newly_qualified.push(lead.id.clone()),
                 (true, false) => change.no_longer_qualified.push(lead.id.clone()),
@@ -85,10 +91,8 @@ impl CompiledFunnel {
                     .extend(fired.into_iter().map(|record| Output::Transition { record }));
                 self.settle(i, now);
             }
-            change.rescored += 1;
-        }
-        for i in 0..self.cold.len() {
             self.touch(i, now, None);
+            change.rescored += 1;
         }
         change
     }
