@@ -7,12 +7,11 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::model::ScoringModel;
-use super::rule::Limit;
+use super::tally::{Counter, Tally, Totals, clamp};
 use crate::id::{EventId, ModelVersion};
 use crate::lead::Lead;
 use crate::points::Points;
 use crate::scores::{Dimension, Scores};
-use crate::span::Span;
 
 /// One matched (rule, event) pair, in settle order.
 #[derive(Debug, Clone, Copy)]
@@ -152,10 +151,6 @@ pub struct Explanation {
     pub named: IndexMap<String, NamedExplanation>,
 }
 
-fn clamp(milli: i128) -> Points {
-    Points::from_milli(i64::try_from(milli).unwrap_or(if milli < 0 { i64::MIN } else { i64::MAX }))
-}
-
 fn sum<'a>(points: impl Iterator<Item = &'a Points>) -> i128 {
     points.map(|p| i128::from(p.as_milli())).sum()
 }
@@ -272,23 +267,10 @@ fn clip(
     }
 }
 
-fn floor_gap(total: i128, floor: Option<i128>) -> i128 {
-    floor.map_or(0, |f| (f - total).max(0))
-}
-
-fn band<T: Copy>(score: Points, bands: impl Iterator<Item = (Points, T)>) -> Option<T> {
-    let mut last = None;
-    for (at_least, value) in bands {
-        if score >= at_least {
-            return Some(value);
-        }
-        last = Some(value);
-    }
-    last
-}
-
 /// The cap order: rule limit → window → decay → group cap → dimension cap →
-/// floor. `hits` must be in (time, event id, rule) order.
+/// floor. `hits` must be in (time, event id, rule) order. The scores come
+/// from the running totals ([`Tally`]); the lines only say which
+/// contributions the caps clipped.
 pub(crate) fn settle<'a>(
     model: &ScoringModel,
     lead: &Lead,
@@ -296,11 +278,14 @@ pub(crate) fn settle<'a>(
     now: DateTime<Utc>,
 ) -> Settled<'a> {
     let mut lines: Vec<Line<'a>> = Vec::new();
+    let mut tally = Tally::new(model);
     for &i in &model.fit_rules {
         let (Some(rule), Some(c)) = (model.rules().get(i), model.compiled.get(i)) else {
             continue;
         };
         if rule.matches_lead(lead) {
+            let points = i128::from(c.points.as_milli());
+            tally.add(c.group, Dimension::Fit, points);
             lines.push(Line {
                 rule: i,
                 group: c.group,
@@ -308,47 +293,27 @@ pub(crate) fn settle<'a>(
                 event: None,
                 raw: c.points,
                 decayed: c.points,
-                points: i128::from(c.points.as_milli()),
+                points,
                 group_clipped: false,
                 total_clipped: false,
             });
         }
     }
-    // Per rule: how many counted, and when the last one counted.
-    let mut counted: Vec<(u32, Option<DateTime<Utc>>)> = vec![(0, None); model.compiled.len()];
+    let mut counter = Counter::new(model);
     for hit in hits {
-        if hit.at > now {
-            continue;
-        }
-        let (Some(c), Some(state)) = (model.compiled.get(hit.rule), counted.get_mut(hit.rule)) else {
+        let Some(c) = counter.count(model, hit.rule, hit.at, now) else {
             continue;
         };
-        let accept = match c.limit {
-            Limit::Once => state.0 < 1,
-            Limit::Times { n } => state.0 < n,
-            Limit::OncePer { period } => state.1.is_none_or(|last| hit.at - last >= period.to_time_delta()),
-            Limit::Unlimited => true,
-        };
-        if !accept {
-            continue;
-        }
-        state.0 = state.0.saturating_add(1);
-        state.1 = Some(hit.at);
-        // Windows are inclusive and exact: `now - within <= at`.
-        let age = now - hit.at;
-        if c.within.is_some_and(|w| age > w) {
-            continue;
-        }
-        let age = Span::from_time_delta(age);
-        let decayed = c.decay.apply(c.points, age);
+        let points = i128::from(c.points.as_milli());
+        tally.add(c.group, Dimension::Engagement, points);
         lines.push(Line {
             rule: hit.rule,
             group: c.group,
             dimension: Dimension::Engagement,
             event: Some((hit.event, hit.at)),
-            raw: c.points,
-            decayed,
-            points: i128::from(decayed.as_milli()),
+            raw: c.raw,
+            decayed: c.points,
+            points,
             group_clipped: false,
             total_clipped: false,
         });
@@ -362,12 +327,6 @@ pub(crate) fn settle<'a>(
             |l| l.group_clipped = true,
         );
     }
-    let mut group_totals = vec![0i128; model.groups.len()];
-    for l in &lines {
-        if let Some(t) = group_totals.get_mut(l.group) {
-            *t += l.points;
-        }
-    }
     clip(
         &mut lines,
         model.fit_cap(),
@@ -380,47 +339,11 @@ pub(crate) fn settle<'a>(
         |l| l.dimension == Dimension::Engagement,
         |l| l.total_clipped = true,
     );
-
-    let floor = model.floor().milli();
-    let total = |d: Dimension| {
-        lines
-            .iter()
-            .filter(|l| l.dimension == d)
-            .map(|l| l.points)
-            .sum::<i128>()
-    };
-    let (fit_raw, eng_raw) = (total(Dimension::Fit), total(Dimension::Engagement));
-    let floors = [floor_gap(fit_raw, floor), floor_gap(eng_raw, floor)];
-    let fit = clamp(fit_raw + floors[0]);
-    let engagement = clamp(eng_raw + floors[1]);
-
-    let mut named_scores = IndexMap::new();
-    let mut named = Vec::with_capacity(model.named.len());
-    for n in &model.named {
-        let parts: Vec<i128> = n
-            .groups
-            .iter()
-            .map(|&g| group_totals.get(g).copied().unwrap_or(0))
-            .collect();
-        let raw: i128 = parts.iter().sum();
-        let capped = n.cap.map_or(0, |c| (i128::from(c.as_milli()) - raw).min(0));
-        let gap = floor_gap(raw + capped, floor);
-        named_scores.insert(n.name.clone(), clamp(raw + capped + gap));
-        named.push((parts, capped, gap));
-    }
-
-    let scores = Scores {
-        fit,
-        engagement,
-        combined: fit + engagement,
-        fit_grade: band(fit, model.fit_grades().iter().map(|b| (b.at_least, b.grade))),
-        engagement_level: band(
-            engagement,
-            model.engagement_levels().iter().map(|b| (b.at_least, b.level)),
-        ),
-        named: named_scores,
-        model_version: Some(model.version().clone()),
-    };
+    let Totals {
+        scores,
+        floors,
+        named,
+    } = tally.settle(model);
     Settled {
         lines,
         floors,
@@ -539,18 +462,5 @@ mod tests {
             |l| l.group_clipped = true,
         );
         assert_eq!(under[0].points, 4);
-    }
-
-    #[test]
-    fn floors_and_bands() {
-        assert_eq!(floor_gap(-7, Some(0)), 7);
-        assert_eq!(floor_gap(7, Some(0)), 0);
-        assert_eq!(floor_gap(-7, None), 0);
-        let bands = [(Points::new(30), 'A'), (Points::new(10), 'B')];
-        assert_eq!(band(Points::new(30), bands.into_iter()), Some('A'));
-        assert_eq!(band(Points::new(-3), bands.into_iter()), Some('B'));
-        assert_eq!(band(Points::new(3), std::iter::empty::<(Points, char)>()), None);
-        assert_eq!(clamp(i128::MAX), Points::MAX);
-        assert_eq!(clamp(i128::MIN), Points::MIN);
     }
 }

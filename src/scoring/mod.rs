@@ -109,6 +109,9 @@ mod model;
 mod preset;
 mod rule;
 mod state;
+mod tally;
+
+pub(crate) use tally::Tally;
 
 pub use decay::Decay;
 pub use explain::{Cap, Contribution, Explanation, NamedExplanation};

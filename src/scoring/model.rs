@@ -8,6 +8,7 @@ use super::decay::Decay;
 use super::dispatch::DispatchTable;
 use super::explain::{Explanation, HitRef, settle};
 use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
+use super::tally::Tally;
 use crate::event::Event;
 use crate::id::{EventId, IdError, ModelVersion};
 use crate::lead::Lead;
@@ -271,7 +272,7 @@ impl ScoringModelBuilder {
 }
 
 /// A compiled rule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CRule {
     pub(crate) group: usize,
     pub(crate) points: Points,
@@ -645,7 +646,9 @@ impl ScoringModel {
     /// once (the earliest), and the order of `events` does not matter.
     pub fn score(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Scores {
         let hits = self.oracle_hits(events, now);
-        settle(self, lead, hits.into_iter(), now).scores
+        Tally::of_hits(self, lead, hits.iter().map(|h| (h.rule, h.at)), now)
+            .settle(self)
+            .scores
     }
 
     /// The lead's scores at `now` with every contribution explained; see

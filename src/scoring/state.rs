@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::explain::{Explanation, HitRef, settle};
 use super::model::ScoringModel;
+use super::tally::Tally;
 use crate::event::Event;
 use crate::id::EventId;
 use crate::lead::Lead;
@@ -252,7 +253,9 @@ impl ScoringModel {
     /// incremental [`ScoreState`]: equal to [`score`](Self::score) over the
     /// events recorded.
     pub fn scores_with(&self, lead: &Lead, state: &ScoreState, now: DateTime<Utc>) -> Scores {
-        settle(self, lead, state.refs(), now).scores
+        Tally::of_hits(self, lead, state.refs().map(|h| (h.rule, h.at)), now)
+            .settle(self)
+            .scores
     }
 
     /// The explanation at `now` from an incremental [`ScoreState`]: equal to
@@ -263,22 +266,35 @@ impl ScoringModel {
 
     /// The scores at `now` from hits given as `(rule, time)` in time order
     /// (the order among hits at the same time does not change the scores).
-    /// For engines that keep their own compact record of hits; `id` stands
-    /// for every hit's event (only explanations name events).
+    /// For engines that keep their own compact record of hits.
     pub(crate) fn scores_of_hits(
         &self,
         lead: &Lead,
         hits: impl Iterator<Item = (usize, DateTime<Utc>)>,
-        id: &EventId,
         now: DateTime<Utc>,
     ) -> Scores {
-        settle(
-            self,
-            lead,
-            hits.map(|(rule, at)| HitRef { rule, at, event: id }),
-            now,
-        )
-        .scores
+        Tally::of_hits(self, lead, hits, now).settle(self).scores
+    }
+
+    /// The running totals behind [`scores_of_hits`](Self::scores_of_hits),
+    /// to settle under this model or under one it
+    /// [tallies like](Self::tallies_like).
+    pub(crate) fn tally_of_hits(
+        &self,
+        lead: &Lead,
+        hits: impl Iterator<Item = (usize, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+    ) -> Tally {
+        Tally::of_hits(self, lead, hits, now)
+    }
+
+    /// True when every lead's totals before caps are the same under both
+    /// models (the same rules with the same points, limits, windows, decay
+    /// and groups; the caps, floor, bands and named scores may differ).
+    pub(crate) fn tallies_like(&self, other: &ScoringModel) -> bool {
+        self.rules() == other.rules()
+            && self.compiled == other.compiled
+            && self.groups.len() == other.groups.len()
     }
 }
 

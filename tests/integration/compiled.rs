@@ -252,8 +252,9 @@ fn swapping_the_model_reports_what_the_funnel_reports() {
     use leadflow::scoring::{Group, Rule};
     let base = leadflow::synthetic::scoring_model().unwrap().to_builder();
     let version = |v: &str| ModelVersion::new(v).unwrap();
-    // A cap change (the bounds stay valid), changed points for an event and
-    // an attribute rule (bounds recomputed), a new group (a new layout).
+    // A cap change (the bounds stay valid), a group's cap lowered (the same
+    // totals settled under new caps), changed points for an event and an
+    // attribute rule (bounds recomputed), a new group (a new layout).
     let rules = base.clone().build().unwrap().rules().to_vec();
     let repointed = rules.iter().cloned().fold(
         leadflow::scoring::ScoringModel::builder(version("synthetic@3")),
@@ -274,6 +275,17 @@ fn swapping_the_model_reports_what_the_funnel_reports() {
             .engagement_cap(50)
             .build()
             .unwrap(),
+        {
+            let model = base.clone().build().unwrap();
+            let (name, group) = model.groups().get_index(0).unwrap();
+            let mut lower = group.clone();
+            lower.cap = Some(leadflow::Points::new(5));
+            base.clone()
+                .version(version("synthetic@5"))
+                .group(name.clone(), lower)
+                .build()
+                .unwrap()
+        },
         repointed.build().unwrap(),
         base.version(version("synthetic@4"))
             .rule(Rule::event("feedback", leadflow::EventType::Feedback, 30).group("voice"))

@@ -13,11 +13,10 @@ use std::borrow::Cow;
 
 use crate::funnel::lead_state::{Stages, lead_at};
 use crate::funnel::timeline::{self, Conflict, Diff, Timeline};
-use crate::id::EventId;
 use crate::lead::Lead;
 use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Stage, StageSet, Transition};
 use crate::scores::Scores;
-use crate::scoring::ScoringModel;
+use crate::scoring::{ScoringModel, Tally};
 
 /// One event as the compiled funnel keeps it: 16 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,13 +67,16 @@ pub(crate) struct Ctx<'a> {
     pub(crate) stages: Stages,
     pub(crate) actions: &'a Actions,
     pub(crate) gates: &'a Gates,
-    /// Stands for every event's id where one is needed.
-    pub(crate) id: &'a EventId,
 }
 
 impl Ctx<'_> {
     /// The scores at `t` from the log's hits up to `t`.
     pub(crate) fn scores(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> Scores {
+        self.tally(lead, log, t).settle(self.model).scores
+    }
+
+    /// The running totals of the log's hits up to `t`, before caps.
+    pub(crate) fn tally(&self, lead: &Lead, log: &[Entry], t: DateTime<Utc>) -> Tally {
         let hits = upto(log, t).iter().flat_map(|x| {
             let rules = self
                 .actions
@@ -83,7 +85,7 @@ impl Ctx<'_> {
                 .map_or(&[][..], |a| &a.rules[..]);
             rules.iter().map(move |r| (usize::from(*r), x.at))
         });
-        self.model.scores_of_hits(lead, hits, self.id, t)
+        self.model.tally_of_hits(lead, hits, t)
     }
 
     /// The events carrying one of the signals in `mask` (all events when a
@@ -158,11 +160,11 @@ impl Ctx<'_> {
         totals
     }
 
-    /// True when an automatic edge into MQL holds at `t` (from any stage).
-    /// `events` are the lead's events criteria read (see [`events`](Self::events)).
-    pub(crate) fn qualifies(&self, lead: &Lead, log: &[Entry], events: &[Event], t: DateTime<Utc>) -> bool {
-        let scores = self.scores(lead, log, t);
-        let view = LeadView::new(lead).with_events(events).with_scores(&scores);
+    /// True when an automatic edge into MQL holds at `t` (from any stage)
+    /// for a lead with `scores`. `events` are the lead's events criteria
+    /// read (see [`events`](Self::events)).
+    pub(crate) fn qualifies(&self, lead: &Lead, events: &[Event], scores: &Scores, t: DateTime<Utc>) -> bool {
+        let view = LeadView::new(lead).with_events(events).with_scores(scores);
         self.machine
             .automatic_edges()
             .any(|(e, c)| e.to() == Stage::Mql && c.outcome(&view, t) == Outcome::Met)

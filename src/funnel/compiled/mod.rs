@@ -204,7 +204,6 @@ pub struct CompiledFunnel {
     seen: RecentIds,
     watermark: Option<DateTime<Utc>>,
     stats: FunnelStats,
-    placeholder: EventId,
 }
 
 impl CompiledFunnel {
@@ -227,7 +226,6 @@ impl CompiledFunnel {
             seen: RecentIds::default(),
             watermark: None,
             stats: FunnelStats::default(),
-            placeholder: actions::placeholder().0,
         }
     }
 
@@ -344,7 +342,6 @@ impl CompiledFunnel {
             stages: self.stages,
             actions: &self.actions,
             gates: &self.gates,
-            id: &self.placeholder,
         }
     }
 
@@ -367,7 +364,6 @@ impl CompiledFunnel {
             stages: self.stages,
             actions: &self.actions,
             gates: &self.gates,
-            id: &self.placeholder,
         };
         Some((lead, ctx))
     }
@@ -463,7 +459,7 @@ impl CompiledFunnel {
                     .iter()
                     .map(|(t, lead)| {
                         self.model
-                            .scores_of_hits(lead, std::iter::empty(), &self.placeholder, *t)
+                            .scores_of_hits(lead, std::iter::empty(), *t)
                             .fit
                             .as_milli()
                     })

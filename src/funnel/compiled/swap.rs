@@ -6,7 +6,7 @@ use super::CompiledFunnel;
 use super::lead::Ctx;
 use crate::funnel::{ModelChange, Output};
 use crate::lifecycle::TransitionRecord;
-use crate::scoring::ScoringModel;
+use crate::scoring::{ScoringModel, Tally};
 
 impl CompiledFunnel {
     /// Replaces the scoring model and rescores every lead at `now`; see
@@ -66,9 +66,16 @@ impl CompiledFunnel {
                     gates: &old_gates,
                     ..ctx
                 };
+                // With the same rules and groups the totals before caps are
+                // the same: tally once, settle under each model.
+                let tally = ctx.tally(&lead, log, now);
+                let old_tally = (open_before && !same.hits).then(|| old_ctx.tally(&lead, log, now));
+                let qualifies = |c: &Ctx<'_>, tally: &Tally| {
+                    c.qualifies(&lead, &events, &tally.settle(c.model).scores, now)
+                };
                 (
-                    open_before && old_ctx.qualifies(&lead, log, &events, now),
-                    open_after && ctx.qualifies(&lead, log, &events, now),
+                    open_before && qualifies(&old_ctx, old_tally.as_ref().unwrap_or(&tally)),
+                    open_after && qualifies(&ctx, &tally),
                 )
             } else {
                 (false, false)
@@ -106,6 +113,8 @@ struct Unchanged {
     /// The group bounds: event rules (at the same indices), groups and floor
     /// are all equal.
     events: bool,
+    /// A lead's totals before caps are the same under both.
+    hits: bool,
 }
 
 impl Unchanged {
@@ -125,6 +134,7 @@ impl Unchanged {
         Unchanged {
             fit: same(false) && old.fit_cap() == new.fit_cap(),
             events: same(true),
+            hits: old.tallies_like(new),
         }
     }
 }
