@@ -33,6 +33,12 @@ impl RecentIds {
         !self.earlier.contains(&key) && self.current.insert(key)
     }
 
+    /// True when `key` is remembered (a read only: see
+    /// [`CompiledFunnel::warm`](super::CompiledFunnel)).
+    pub(crate) fn contains(&self, key: (u32, u64)) -> bool {
+        self.current.contains(&key) || self.earlier.contains(&key)
+    }
+
     /// Forgets `key` (an event refused after its id was taken).
     pub(crate) fn remove(&mut self, key: (u32, u64)) {
         self.current.remove(&key);
@@ -42,7 +48,10 @@ impl RecentIds {
     pub(crate) fn rotate(&mut self, watermark: DateTime<Utc>, lateness: Span) {
         match self.rotated_at {
             Some(r) if watermark > r + lateness.to_time_delta() => {
-                self.earlier = std::mem::take(&mut self.current);
+                // The dropped generation's table, emptied, holds the next
+                // one: no regrowing from nothing after each rotation.
+                std::mem::swap(&mut self.earlier, &mut self.current);
+                self.current.clear();
                 self.rotated_at = Some(watermark);
             }
             Some(_) => {}
