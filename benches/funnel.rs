@@ -17,7 +17,9 @@
 //!   event as given;
 //! - `ingest/1m_leads/{sorted,shuffled}`: 10 M events over 1 M leads;
 //! - `replay/10m_events`: rebuilding the 1 M-lead state from its full
-//!   10 M-event history in one `ingest` call;
+//!   10 M-event history with `CompiledFunnel::replay` (events grouped by
+//!   lead); `replay/10m_events_ingest`: the same history in one `ingest`
+//!   call (events applied in the order given);
 //! - `rescore/1m_leads`: `swap_model` to a new model version over the 1 M
 //!   leads holding their 10 M events (diff of who qualifies, no transitions
 //!   fired): a new engagement cap (`1m_leads`, every lead's bounds stay
@@ -220,6 +222,16 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(big.events.len() as u64));
     g.bench_function("10m_events", |b| {
+        b.iter_batched(
+            || empty.clone(),
+            |mut f| {
+                assert_eq!(f.replay(&events, now).applied, events.len());
+                f
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("10m_events_ingest", |b| {
         b.iter_batched(
             || empty.clone(),
             |mut f| {

@@ -39,6 +39,11 @@ impl RecentIds {
         self.current.contains(&key) || self.earlier.contains(&key)
     }
 
+    /// True when no id is remembered.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.current.is_empty() && self.earlier.is_empty()
+    }
+
     /// Forgets `key` (an event refused after its id was taken).
     pub(crate) fn remove(&mut self, key: (u32, u64)) {
         self.current.remove(&key);

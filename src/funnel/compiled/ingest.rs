@@ -130,7 +130,7 @@ impl CompiledFunnel {
         })
     }
 
-    fn finish(
+    pub(super) fn finish(
         &mut self,
         mut report: IngestReport,
         mut touched: Vec<u32>,
@@ -158,7 +158,7 @@ impl CompiledFunnel {
     }
 
     /// Refuses events after `now` or beyond the allowed lateness.
-    fn check_time(
+    pub(super) fn check_time(
         &self,
         at: DateTime<Utc>,
         event: impl FnOnce() -> EventId,
@@ -184,7 +184,7 @@ impl CompiledFunnel {
         Ok(())
     }
 
-    fn reject(
+    pub(super) fn reject(
         &self,
         ev: &CompactEvent,
         given: Option<&EventId>,
@@ -212,26 +212,57 @@ impl CompiledFunnel {
         report: &mut IngestReport,
         touched: &mut Vec<u32>,
     ) {
-        let i = ev.lead.index();
+        if !self.known(&ev, given, report) {
+            return;
+        }
+        if !self.seen.insert((ev.lead.0, ev.id)) {
+            report.duplicates += 1;
+            return;
+        }
+        self.apply_checked(ev, given, report, touched);
+    }
+
+    /// True when the event's lead and action keys were issued by this
+    /// funnel; otherwise refuses it.
+    pub(super) fn known(
+        &self,
+        ev: &CompactEvent,
+        given: Option<&EventId>,
+        report: &mut IngestReport,
+    ) -> bool {
         let unknown = |kind: &str, key: u32| IngestError::UnknownKey {
             event: id_of(ev.id, given),
             kind: kind.to_owned(),
             key,
         };
-        if i >= self.cold.len() {
-            return self.reject(&ev, given, unknown("lead", ev.lead.0), report);
+        if ev.lead.index() >= self.cold.len() {
+            self.reject(ev, given, unknown("lead", ev.lead.0), report);
+            return false;
         }
+        if self.actions.list.get(ev.action.0 as usize).is_none() {
+            self.reject(ev, given, unknown("action", ev.action.0), report);
+            return false;
+        }
+        true
+    }
+
+    /// Applies an event with known keys and a new id, unless it changes an
+    /// attribute to something invalid (then its id is forgotten and it is
+    /// refused).
+    pub(super) fn apply_checked(
+        &mut self,
+        ev: CompactEvent,
+        given: Option<&EventId>,
+        report: &mut IngestReport,
+        touched: &mut Vec<u32>,
+    ) {
         let Some(action) = self.actions.list.get(ev.action.0 as usize) else {
-            return self.reject(&ev, given, unknown("action", ev.action.0), report);
-        };
-        if !self.seen.insert((ev.lead.0, ev.id)) {
-            report.duplicates += 1;
             return;
-        }
+        };
         if let EventKind::AttributeChange { key, value } = &action.shape.kind {
             let checked = self
                 .cold
-                .get(i)
+                .get(ev.lead.index())
                 .and_then(|c| Some(c.lead_at(ev.at)?.into_owned().set_attribute(key, value.clone())));
             if let Some(Err(e)) = checked {
                 self.seen.remove((ev.lead.0, ev.id));
@@ -360,7 +391,7 @@ impl CompiledFunnel {
 
 /// The id to report for a compact event: the one given, or `#` and the key
 /// in hexadecimal.
-fn id_of(key: u64, given: Option<&EventId>) -> EventId {
+pub(super) fn id_of(key: u64, given: Option<&EventId>) -> EventId {
     given.cloned().unwrap_or_else(|| {
         EventId::new(format!("#{key:016x}")).unwrap_or_else(|_| unreachable!("a valid id"))
     })

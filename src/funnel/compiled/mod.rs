@@ -5,6 +5,7 @@ mod gate;
 mod ids;
 mod ingest;
 mod lead;
+mod replay;
 mod snapshot;
 mod swap;
 
