@@ -19,6 +19,11 @@ const ROTATE_EVERY: usize = 1024;
 /// (see `warm`).
 const WARM: usize = 32;
 
+/// From how many leads `ingest` reads ahead: below, the leads' state mostly
+/// stays in cache and reading ahead only adds work (measured: about 5 %
+/// slower at 100 k leads, 20 % faster at 1 M).
+const WARM_FROM_LEADS: usize = 1 << 18;
+
 impl CompiledFunnel {
     /// Ingests keyed events, in the order given. Each is checked (not after
     /// `now`, within the allowed lateness, keys issued by this funnel, id
@@ -28,8 +33,11 @@ impl CompiledFunnel {
     pub fn ingest(&mut self, events: &[CompactEvent], now: DateTime<Utc>) -> IngestReport {
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
+        let read_ahead = self.lanes.len() >= WARM_FROM_LEADS;
         for (k, window) in events.chunks(WARM).enumerate() {
-            std::hint::black_box(self.warm(window));
+            if read_ahead {
+                std::hint::black_box(self.warm(window));
+            }
             for (n, ev) in window.iter().enumerate() {
                 if (k * WARM + n) % ROTATE_EVERY == ROTATE_EVERY - 1 {
                     self.forget_old_ids();

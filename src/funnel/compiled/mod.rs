@@ -119,7 +119,8 @@ pub struct CompiledLead<'f> {
 /// only then is the lead evaluated exactly, with the same code as the
 /// `Funnel`. [`ingest_events`](CompiledFunnel::ingest_events) takes
 /// ordinary [`Event`]s and does the keying for you (slower: it hashes the
-/// ids and the shape).
+/// ids and the shape). [`replay`](CompiledFunnel::replay) applies a whole
+/// history lead by lead: the fastest way to rebuild state.
 ///
 /// # How it stays exact and fast
 ///
