@@ -168,6 +168,23 @@ fn synthetic_pair(shuffle: bool) -> (Funnel, CompiledFunnel, DateTime<Utc>) {
     synthetic_pair_with(300, 6_000, 42, shuffle)
 }
 
+/// The synthetic workload and its latest event's time.
+fn synthetic_workload(
+    leads: usize,
+    events: usize,
+    seed: u64,
+) -> (leadflow::synthetic::Workload, DateTime<Utc>) {
+    let w = WorkloadConfig {
+        leads,
+        events,
+        seed,
+        ..WorkloadConfig::default()
+    }
+    .generate();
+    let now = w.events.iter().map(|e| e.at).max().unwrap();
+    (w, now)
+}
+
 /// A funnel and a compiled funnel fed the same synthetic workload (the
 /// synthetic model and lifecycle), checking every call's counts and that
 /// the outputs net out alike.
@@ -177,14 +194,7 @@ fn synthetic_pair_with(
     seed: u64,
     shuffle: bool,
 ) -> (Funnel, CompiledFunnel, DateTime<Utc>) {
-    let w = WorkloadConfig {
-        leads,
-        events,
-        seed,
-        ..WorkloadConfig::default()
-    }
-    .generate();
-    let now = w.events.iter().map(|e| e.at).max().unwrap();
+    let (w, now) = synthetic_workload(leads, events, seed);
     let (model, machine) = (
         leadflow::synthetic::scoring_model().unwrap(),
         leadflow::synthetic::lifecycle().unwrap(),
@@ -254,14 +264,7 @@ fn synthetic_compiled(
     events: usize,
     seed: u64,
 ) -> (CompiledFunnel, Vec<CompactEvent>, DateTime<Utc>) {
-    let w = WorkloadConfig {
-        leads,
-        events,
-        seed,
-        ..WorkloadConfig::default()
-    }
-    .generate();
-    let now = w.events.iter().map(|e| e.at).max().unwrap();
+    let (w, now) = synthetic_workload(leads, events, seed);
     let mut c = CompiledFunnel::new(
         leadflow::synthetic::scoring_model().unwrap(),
         leadflow::synthetic::lifecycle().unwrap(),
