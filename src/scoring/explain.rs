@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::model::ScoringModel;
-use super::tally::{Counter, Tally, Totals, clamp};
+use super::tally::{Tally, Totals, clamp, contributions};
 use crate::id::{EventId, ModelVersion};
 use crate::lead::Lead;
 use crate::points::Points;
@@ -279,45 +279,28 @@ pub(crate) fn settle<'a>(
 ) -> Settled<'a> {
     let mut lines: Vec<Line<'a>> = Vec::new();
     let mut tally = Tally::new(model);
-    for &i in &model.fit_rules {
-        let (Some(rule), Some(c)) = (model.rules().get(i), model.compiled.get(i)) else {
-            continue;
-        };
-        if rule.matches_lead(lead) {
+    contributions(
+        model,
+        lead,
+        hits,
+        |h| (h.rule, h.at),
+        now,
+        |hit, rule, dimension, c| {
             let points = i128::from(c.points.as_milli());
-            tally.add(c.group, Dimension::Fit, points);
+            tally.add(c.group, dimension, points);
             lines.push(Line {
-                rule: i,
+                rule,
                 group: c.group,
-                dimension: Dimension::Fit,
-                event: None,
-                raw: c.points,
+                dimension,
+                event: hit.map(|h| (h.event, h.at)),
+                raw: c.raw,
                 decayed: c.points,
                 points,
                 group_clipped: false,
                 total_clipped: false,
             });
-        }
-    }
-    let mut counter = Counter::new(model);
-    for hit in hits {
-        let Some(c) = counter.count(model, hit.rule, hit.at, now) else {
-            continue;
-        };
-        let points = i128::from(c.points.as_milli());
-        tally.add(c.group, Dimension::Engagement, points);
-        lines.push(Line {
-            rule: hit.rule,
-            group: c.group,
-            dimension: Dimension::Engagement,
-            event: Some((hit.event, hit.at)),
-            raw: c.raw,
-            decayed: c.points,
-            points,
-            group_clipped: false,
-            total_clipped: false,
-        });
-    }
+        },
+    );
 
     for (g, group) in model.groups.iter().enumerate() {
         clip(

@@ -8,7 +8,6 @@ use super::decay::Decay;
 use super::dispatch::DispatchTable;
 use super::explain::{Explanation, HitRef, settle};
 use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
-use super::tally::Tally;
 use crate::event::Event;
 use crate::id::{EventId, IdError, ModelVersion};
 use crate::lead::Lead;
@@ -646,9 +645,7 @@ impl ScoringModel {
     /// once (the earliest), and the order of `events` does not matter.
     pub fn score(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Scores {
         let hits = self.oracle_hits(events, now);
-        Tally::of_hits(self, lead, hits.iter().map(|h| (h.rule, h.at)), now)
-            .settle(self)
-            .scores
+        self.scores_of_hits(lead, hits.iter().map(|h| (h.rule, h.at)), now)
     }
 
     /// The lead's scores at `now` with every contribution explained; see

@@ -253,9 +253,7 @@ impl ScoringModel {
     /// incremental [`ScoreState`]: equal to [`score`](Self::score) over the
     /// events recorded.
     pub fn scores_with(&self, lead: &Lead, state: &ScoreState, now: DateTime<Utc>) -> Scores {
-        Tally::of_hits(self, lead, state.refs().map(|h| (h.rule, h.at)), now)
-            .settle(self)
-            .scores
+        self.scores_of_hits(lead, state.refs().map(|h| (h.rule, h.at)), now)
     }
 
     /// The explanation at `now` from an incremental [`ScoreState`]: equal to
@@ -274,18 +272,6 @@ impl ScoringModel {
         now: DateTime<Utc>,
     ) -> Scores {
         Tally::of_hits(self, lead, hits, now).settle(self).scores
-    }
-
-    /// The running totals behind [`scores_of_hits`](Self::scores_of_hits),
-    /// to settle under this model or under one it
-    /// [tallies like](Self::tallies_like).
-    pub(crate) fn tally_of_hits(
-        &self,
-        lead: &Lead,
-        hits: impl Iterator<Item = (usize, DateTime<Utc>)>,
-        now: DateTime<Utc>,
-    ) -> Tally {
-        Tally::of_hits(self, lead, hits, now)
     }
 
     /// True when every lead's totals before caps are the same under both

@@ -18,13 +18,13 @@ use crate::span::Span;
 
 /// Applies each rule's limit, window and decay to hits given in settle
 /// order (time, event id, rule).
-pub(crate) struct Counter {
+struct Counter {
     /// Per rule: how many counted, and when the last one counted.
     counted: Vec<(u32, Option<DateTime<Utc>>)>,
 }
 
 impl Counter {
-    pub(crate) fn new(model: &ScoringModel) -> Counter {
+    fn new(model: &ScoringModel) -> Counter {
         Counter {
             counted: vec![(0, None); model.compiled.len()],
         }
@@ -34,7 +34,7 @@ impl Counter {
     /// outside its window). A hit over the limit is not counted; one
     /// outside the window is counted (it uses up the limit) but scores
     /// nothing.
-    pub(crate) fn count(
+    fn count(
         &mut self,
         model: &ScoringModel,
         rule: usize,
@@ -76,6 +76,39 @@ pub(crate) struct Counted {
     pub(crate) raw: Points,
     /// Decayed.
     pub(crate) points: Points,
+}
+
+/// Calls `each` with every contribution that counts at `now`: the fit
+/// rules `lead` matches (with no hit), then the hits (`key` gives a hit's
+/// rule and time, in settle order) after their rules' limits, windows and
+/// decay.
+pub(crate) fn contributions<H>(
+    model: &ScoringModel,
+    lead: &crate::lead::Lead,
+    hits: impl Iterator<Item = H>,
+    key: impl Fn(&H) -> (usize, DateTime<Utc>),
+    now: DateTime<Utc>,
+    mut each: impl FnMut(Option<&H>, usize, Dimension, Counted),
+) {
+    for &i in &model.fit_rules {
+        if let (Some(rule), Some(c)) = (model.rules().get(i), model.compiled.get(i)) {
+            if rule.matches_lead(lead) {
+                let counted = Counted {
+                    group: c.group,
+                    raw: c.points,
+                    points: c.points,
+                };
+                each(None, i, Dimension::Fit, counted);
+            }
+        }
+    }
+    let mut counter = Counter::new(model);
+    for hit in hits {
+        let (rule, at) = key(&hit);
+        if let Some(c) = counter.count(model, rule, at, now) {
+            each(Some(&hit), rule, Dimension::Engagement, c);
+        }
+    }
 }
 
 /// A sum and the sum of its positive parts, in milli-points.
@@ -140,19 +173,16 @@ impl Tally {
         now: DateTime<Utc>,
     ) -> Tally {
         let mut tally = Tally::new(model);
-        for &i in &model.fit_rules {
-            if let (Some(rule), Some(c)) = (model.rules().get(i), model.compiled.get(i)) {
-                if rule.matches_lead(lead) {
-                    tally.add(c.group, Dimension::Fit, i128::from(c.points.as_milli()));
-                }
-            }
-        }
-        let mut counter = Counter::new(model);
-        for (rule, at) in hits {
-            if let Some(c) = counter.count(model, rule, at, now) {
-                tally.add(c.group, Dimension::Engagement, i128::from(c.points.as_milli()));
-            }
-        }
+        contributions(
+            model,
+            lead,
+            hits,
+            |&h| h,
+            now,
+            |_, _, dimension, c| {
+                tally.add(c.group, dimension, i128::from(c.points.as_milli()));
+            },
+        );
         tally
     }
 

@@ -85,7 +85,7 @@ impl Ctx<'_> {
                 .map_or(&[][..], |a| &a.rules[..]);
             rules.iter().map(move |r| (usize::from(*r), x.at))
         });
-        self.model.tally_of_hits(lead, hits, t)
+        Tally::of_hits(self.model, lead, hits, t)
     }
 
     /// The events carrying one of the signals in `mask` (all events when a

@@ -66,17 +66,18 @@ impl CompiledFunnel {
                     gates: &old_gates,
                     ..ctx
                 };
-                // With the same rules and groups the totals before caps are
-                // the same: tally once, settle under each model.
-                let tally = ctx.tally(&lead, log, now);
-                let old_tally = (open_before && !same.hits).then(|| old_ctx.tally(&lead, log, now));
                 let qualifies = |c: &Ctx<'_>, tally: &Tally| {
                     c.qualifies(&lead, &events, &tally.settle(c.model).scores, now)
                 };
-                (
-                    open_before && qualifies(&old_ctx, old_tally.as_ref().unwrap_or(&tally)),
-                    open_after && qualifies(&ctx, &tally),
-                )
+                let after = open_after.then(|| ctx.tally(&lead, log, now));
+                // With the same rules and groups the totals before caps are
+                // the same: tally once, settle under each model.
+                let before = open_before
+                    && match &after {
+                        Some(tally) if same.hits => qualifies(&old_ctx, tally),
+                        _ => qualifies(&old_ctx, &old_ctx.tally(&lead, log, now)),
+                    };
+                (before, after.is_some_and(|tally| qualifies(&ctx, &tally)))
             } else {
                 (false, false)
             };
