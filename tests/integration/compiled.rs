@@ -578,3 +578,42 @@ fn ids_are_remembered_within_the_allowed_lateness() {
     let reused = ev("lead-0", "e1", 20, EventKind::EmailOpen { campaign: None });
     assert_eq!(c.ingest_events([reused], at(20)).applied, 1);
 }
+
+/// A refused command leaves nothing behind, not even the bounds that decide
+/// whether an event can qualify a lead: an event after the lead's last one
+/// but before the refused command's time qualifies it as in the funnel.
+/// (Found by `commands_and_late_events_answer_as_the_funnel` on CI.)
+#[test]
+fn a_refused_command_leaves_the_gates_as_they_were() {
+    let ls = leads(1);
+    let (mut f, mut c) = (crate::funnel::funnel(lenient()), compiled(lenient()));
+    f.upsert_lead(ls[0].clone(), ls[0].created_at).unwrap();
+    let key = c.upsert_lead(ls[0].clone(), ls[0].created_at).unwrap().0;
+    let now = at(400);
+    // 40 (demo, decaying) + 5 (product page) + 1 (email) - 20 (unsubscribe):
+    // below 40 until the webinar adds 15.
+    for (id, hours, k) in [
+        ("p", 0, 1),
+        ("u", 90, 7),
+        ("d", 115, 6),
+        ("o", 117, 4),
+        ("o2", 140, 4),
+    ] {
+        let e = crate::funnel::ev("lead-0", id, hours, kind(k));
+        let (a, b) = (f.ingest(e.clone(), now), c.ingest_events([e], now));
+        assert_eq!(a.outputs, b.outputs);
+    }
+    // Sales cannot reject a lead marketing has not qualified: refused.
+    let refused = |r: Result<Vec<Output>, CommandError>| matches!(r, Err(CommandError::Transition(_)));
+    assert!(refused(f.command(&ls[0].id, sales_command(1), at(198))));
+    assert!(refused(c.command(key, sales_command(1), at(198))));
+    let webinar = crate::funnel::ev("lead-0", "w", 141, kind(9));
+    let (a, b) = (f.ingest(webinar.clone(), now), c.ingest_events([webinar], now));
+    assert!(
+        matches!(&a.outputs[..], [Output::Transition { record }] if record.to == Stage::Mql),
+        "{:?}",
+        a.outputs
+    );
+    assert_eq!(a.outputs, b.outputs);
+    assert_eq!(state(&c, now), funnel_state(&f, now));
+}

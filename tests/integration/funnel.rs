@@ -151,7 +151,9 @@ pub(crate) fn history(n_leads: usize) -> impl Strategy<Value = Vec<Event>> {
     })
 }
 
-/// Transitions reported minus retractions reported, per lead.
+/// Transitions reported minus retractions reported, per lead, in time order
+/// (ties in the order of their debug text): what the outputs add up to,
+/// whatever order a funnel reported and retracted them in.
 pub(crate) fn net_outputs(outputs: &[Output]) -> BTreeMap<LeadId, Vec<TransitionRecord>> {
     let mut net: BTreeMap<LeadId, Vec<TransitionRecord>> = BTreeMap::new();
     for o in outputs {
@@ -168,6 +170,9 @@ pub(crate) fn net_outputs(outputs: &[Output]) -> BTreeMap<LeadId, Vec<Transition
             Output::ScoreCrossed { .. } => {}
             _ => {}
         }
+    }
+    for records in net.values_mut() {
+        records.sort_by_cached_key(|r| (r.at, format!("{r:?}")));
     }
     net
 }

@@ -629,6 +629,9 @@ impl CompiledFunnel {
             lead: LeadId::new(format!("#{}", lead.0)).unwrap_or_else(|_| unreachable!("a valid id")),
         };
         let backup = self.cold.get(i).ok_or_else(unknown)?.clone();
+        // The bounds are about to hold from `at` on; a refused command must
+        // leave them holding from the lead's last time, as they were.
+        let row = self.bounds(i).to_vec();
         self.bound_from(i, at);
         let mut outputs = Vec::new();
         match self.rerun(i, at, Some((transition, at)), &mut outputs) {
@@ -639,6 +642,10 @@ impl CompiledFunnel {
             Err(c) => {
                 if let Some(cold) = self.cold.get_mut(i) {
                     *cold = backup;
+                }
+                let w = self.gates.layout.width();
+                if let Some(r) = self.rows.get_mut(i * w..(i + 1) * w) {
+                    r.copy_from_slice(&row);
                 }
                 Err(CommandError::Transition(c.error))
             }
