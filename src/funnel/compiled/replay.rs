@@ -20,8 +20,10 @@ impl CompiledFunnel {
     /// each lead (events at the same time keep the order given) and applied
     /// one lead after another, so each lead's state stays in cache while
     /// its events go in. Every lead ends where `ingest` would have left it
-    /// given the same events sorted by time: the same stage, history,
-    /// scores and statistics.
+    /// given the same events sorted by time, those at the same time in the
+    /// order given: the same stage, history, scores and statistics. (Which
+    /// of two events at the same time fires a transition, restated by the
+    /// other, depends on their order.)
     ///
     /// What differs from `ingest`:
     ///
