@@ -17,38 +17,37 @@ use crate::scores::{Dimension, Scores};
 use crate::span::Span;
 
 /// Applies each rule's limit, window and decay to hits given in settle
-/// order (time, event id, rule).
+/// order (time, event id, rule), seen at `now`.
 struct Counter {
+    now: Moment,
     /// Per rule: how many counted, and when the last one counted.
-    counted: Vec<(u32, Option<DateTime<Utc>>)>,
+    counted: Vec<(u32, Option<Moment>)>,
 }
 
 impl Counter {
-    fn new(model: &ScoringModel) -> Counter {
+    fn new(model: &ScoringModel, now: DateTime<Utc>) -> Counter {
         Counter {
+            now: Moment::of(now),
             counted: vec![(0, None); model.compiled.len()],
         }
     }
 
-    /// What a hit of `rule` at `at` counts for, seen at `now`: `None` when it does not count (after `now`, over its rule's limit or
-    /// outside its window). A hit over the limit is not counted; one
-    /// outside the window is counted (it uses up the limit) but scores
-    /// nothing.
-    fn count(
-        &mut self,
-        model: &ScoringModel,
-        rule: usize,
-        at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Option<Counted> {
-        if at > now {
+    /// What a hit of `rule` at `at` counts for: `None` when it does not
+    /// count (after `now`, over its rule's limit or outside its window). A
+    /// hit over the limit is not counted; one outside the window is counted
+    /// (it uses up the limit) but scores nothing.
+    fn count(&mut self, model: &ScoringModel, rule: usize, at: DateTime<Utc>) -> Option<Counted> {
+        if at > self.now.at {
             return None;
         }
         let (c, state) = (model.compiled.get(rule)?, self.counted.get_mut(rule)?);
+        let at = Moment::of(at);
         let accept = match c.limit {
             Limit::Once => state.0 < 1,
             Limit::Times { n } => state.0 < n,
-            Limit::OncePer { period } => state.1.is_none_or(|last| at - last >= period.to_time_delta()),
+            Limit::OncePer { period } => state
+                .1
+                .is_none_or(|last| at.since(last) >= period.to_time_delta()),
             Limit::Unlimited => true,
         };
         if !accept {
@@ -57,7 +56,7 @@ impl Counter {
         state.0 = state.0.saturating_add(1);
         state.1 = Some(at);
         // Windows are inclusive and exact: `now - within <= at`.
-        let age = now - at;
+        let age = self.now.since(at);
         if c.within.is_some_and(|w| age > w) {
             return None;
         }
@@ -66,6 +65,39 @@ impl Counter {
             raw: c.points,
             points: c.decay.apply(c.points, Span::from_time_delta(age)),
         })
+    }
+}
+
+/// A time with its seconds and nanoseconds since the epoch: the difference
+/// of two is then two subtractions, where chrono's works through calendar
+/// dates (most of the cost of counting a hit).
+#[derive(Debug, Clone, Copy)]
+struct Moment {
+    at: DateTime<Utc>,
+    /// `None` within a leap second, left to chrono's own arithmetic.
+    stamp: Option<(i64, i64)>,
+}
+
+impl Moment {
+    fn of(at: DateTime<Utc>) -> Moment {
+        let nanos = at.timestamp_subsec_nanos();
+        Moment {
+            at,
+            stamp: (nanos < 1_000_000_000).then(|| (at.timestamp(), i64::from(nanos))),
+        }
+    }
+
+    /// `self - earlier`, exactly as chrono computes it.
+    fn since(self, earlier: Moment) -> chrono::TimeDelta {
+        let fast = self.stamp.zip(earlier.stamp).and_then(|((s1, n1), (s0, n0))| {
+            let (mut secs, mut nanos) = (s1.checked_sub(s0)?, n1 - n0);
+            if nanos < 0 {
+                secs = secs.checked_sub(1)?;
+                nanos += 1_000_000_000;
+            }
+            chrono::TimeDelta::new(secs, u32::try_from(nanos).ok()?)
+        });
+        fast.unwrap_or_else(|| self.at - earlier.at)
     }
 }
 
@@ -102,10 +134,10 @@ pub(crate) fn contributions<H>(
             }
         }
     }
-    let mut counter = Counter::new(model);
+    let mut counter = Counter::new(model, now);
     for hit in hits {
         let (rule, at) = key(&hit);
-        if let Some(c) = counter.count(model, rule, at, now) {
+        if let Some(c) = counter.count(model, rule, at) {
             each(Some(&hit), rule, Dimension::Engagement, c);
         }
     }
@@ -291,6 +323,31 @@ mod tests {
         assert_eq!(p.excess(None), 0);
         // A cap below the penalties takes every positive point, no more.
         assert_eq!(p.excess(Some(Points::from_milli(-100))), 30);
+    }
+
+    /// A time anywhere chrono can hold one, to the nanosecond, sometimes
+    /// within a leap second.
+    fn any_time() -> impl proptest::strategy::Strategy<Value = DateTime<Utc>> {
+        use proptest::prelude::*;
+        let (min, max) = (
+            DateTime::<Utc>::MIN_UTC.timestamp(),
+            DateTime::<Utc>::MAX_UTC.timestamp(),
+        );
+        let near = 1_700_000_000i64..1_900_000_000;
+        (prop_oneof![min..=max, near], 0u32..2_000_000_000).prop_map(|(secs, nanos)| {
+            DateTime::from_timestamp(secs, nanos)
+                .or_else(|| DateTime::from_timestamp(secs, nanos % 1_000_000_000))
+                .unwrap_or_default()
+        })
+    }
+
+    proptest::proptest! {
+        /// The counter's differences of times are chrono's, bit for bit.
+        #[test]
+        fn stamp_differences_are_chronos(a in any_time(), b in any_time()) {
+            let got = Moment::of(b).since(Moment::of(a));
+            proptest::prop_assert_eq!(got, b - a);
+        }
     }
 
     #[test]

@@ -332,6 +332,19 @@ impl Gates {
         mask
     }
 
+    /// The signals read by the automatic criteria of the edges into MQL
+    /// (what [`open_into_mql`](Self::open_into_mql) and an exact check of
+    /// those edges need).
+    pub(crate) fn reads_into_mql(&self) -> u64 {
+        if self.all_events {
+            return u64::MAX;
+        }
+        self.edges
+            .iter()
+            .filter(|(_, to, _, _)| *to == Stage::Mql)
+            .fold(0, |mask, (_, _, _, m)| mask | m)
+    }
+
     /// True when some automatic edge into MQL (from any stage) could fire.
     pub(crate) fn open_into_mql(&self, b: Bounds<'_>) -> bool {
         self.edges

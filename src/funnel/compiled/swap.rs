@@ -57,9 +57,10 @@ impl CompiledFunnel {
                 self.gates.open_into_mql(new_bounds),
             );
             let (before, after) = if open_before || open_after {
-                // The events criteria read do not depend on the model.
+                // The events the criteria into MQL read do not depend on
+                // the model.
                 let ctx = self.ctx();
-                let events = ctx.events(log, now, u64::MAX);
+                let events = ctx.events(log, now, self.gates.reads_into_mql());
                 let old_ctx = Ctx {
                     model: &old_model,
                     actions: &old_actions,
