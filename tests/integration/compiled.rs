@@ -622,3 +622,58 @@ fn a_refused_command_leaves_the_gates_as_they_were() {
     assert_eq!(a.outputs, b.outputs);
     assert_eq!(state(&c, now), funnel_state(&f, now));
 }
+
+/// With an MQL criterion that needs a recent pricing-sheet download *and* a
+/// score, leads without one are decided by their events alone (no
+/// scoring), the others by their scores: the compiled funnel's swap still
+/// reports what the funnel reports, and a criterion reading no scores at
+/// all makes every model change report nobody.
+#[test]
+fn swapping_the_model_with_criteria_decided_by_events() {
+    use leadflow::criteria::Condition;
+    let pricing = leadflow::EventMatcher::download(leadflow::AssetType::PricingSheet);
+    // Within a window, so that a download long ago opens the bounds but
+    // not the criterion.
+    let recently = Condition::did_within(pricing, Span::days(60));
+    let criteria = [
+        Condition::all([
+            recently.clone(),
+            Condition::score_at_least(Dimension::Combined, 30),
+        ]),
+        recently,
+    ];
+    let (w, now) = synthetic_workload(300, 6_000, 7);
+    let model = leadflow::synthetic::scoring_model().unwrap();
+    let next = model
+        .to_builder()
+        .version(ModelVersion::new("synthetic@2").unwrap())
+        .engagement_cap(10)
+        .build()
+        .unwrap();
+    for (k, mql) in criteria.into_iter().enumerate() {
+        let machine = leadflow::LifecycleDefinition::standard_b2b(mql).build().unwrap();
+        let mut f = Funnel::new(model.clone(), machine.clone(), FunnelConfig::default());
+        let mut c = CompiledFunnel::new(model.clone(), machine, FunnelConfig::default());
+        for l in &w.leads {
+            f.upsert_lead(l.clone(), l.created_at).unwrap();
+            c.upsert_lead(l.clone(), l.created_at).unwrap();
+        }
+        f.ingest_batch(w.events.iter().cloned(), now);
+        let keyed = keyed(&mut c, &w.events);
+        c.ingest(&keyed, now);
+        let (a, b) = (
+            f.swap_model(next.clone(), now, false),
+            c.swap_model(next.clone(), now, false),
+        );
+        assert_eq!(a, b, "criterion {k}");
+        if k == 0 {
+            assert!(
+                !a.no_longer_qualified.is_empty(),
+                "the lower cap disqualifies some"
+            );
+        } else {
+            assert!(a.newly_qualified.is_empty() && a.no_longer_qualified.is_empty());
+        }
+        assert_eq!(state(&c, now), funnel_state(&f, now));
+    }
+}

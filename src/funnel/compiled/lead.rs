@@ -160,6 +160,35 @@ impl Ctx<'_> {
         totals
     }
 
+    /// Whether an automatic edge into MQL holds at `t` whatever the lead's
+    /// scores: `None` when that depends on them (or a custom criterion,
+    /// which may read them as it likes, is among the automatic ones).
+    /// Built-in conditions are three-valued: without scores a score
+    /// condition is unknown, and a combination met (or not met) with an
+    /// unknown part is so whatever that part turns out to be.
+    pub(crate) fn qualifies_whatever_the_scores(
+        &self,
+        lead: &Lead,
+        events: &[Event],
+        t: DateTime<Utc>,
+    ) -> Option<bool> {
+        if self.gates.all_events {
+            return None;
+        }
+        let view = LeadView::new(lead).with_events(events);
+        let mut depends = false;
+        for (e, c) in self.machine.automatic_edges() {
+            if e.to() == Stage::Mql {
+                match c.outcome(&view, t) {
+                    Outcome::Met => return Some(true),
+                    Outcome::Unknown => depends = true,
+                    Outcome::NotMet => {}
+                }
+            }
+        }
+        (!depends).then_some(false)
+    }
+
     /// True when an automatic edge into MQL holds at `t` (from any stage)
     /// for a lead with `scores`. `events` are the lead's events criteria
     /// read (see [`events`](Self::events)).

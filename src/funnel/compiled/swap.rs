@@ -12,7 +12,9 @@ impl CompiledFunnel {
     /// Replaces the scoring model and rescores every lead at `now`; see
     /// [`Funnel::swap_model`](crate::funnel::Funnel::swap_model). Leads whose bounds
     /// show no edge into MQL could hold under either model are not scored
-    /// exactly.
+    /// exactly, nor are leads whose criteria into MQL their events alone
+    /// decide (say "combined ≥ 60 or a pricing-sheet download", for a lead
+    /// with a download): a model change cannot change their answer.
     pub fn swap_model(&mut self, model: ScoringModel, now: DateTime<Utc>, fire: bool) -> ModelChange {
         let old_model = std::mem::replace(&mut self.model, model);
         let old_actions = std::mem::take(&mut self.actions);
@@ -61,24 +63,32 @@ impl CompiledFunnel {
                 // the model.
                 let ctx = self.ctx();
                 let events = ctx.events(log, now, self.gates.reads_into_mql());
-                let old_ctx = Ctx {
-                    model: &old_model,
-                    actions: &old_actions,
-                    gates: &old_gates,
-                    ..ctx
-                };
-                let qualifies = |c: &Ctx<'_>, tally: &Tally| {
-                    c.qualifies(&lead, &events, &tally.settle(c.model).scores, now)
-                };
-                let after = open_after.then(|| ctx.tally(&lead, log, now));
-                // With the same rules and groups the totals before caps are
-                // the same: tally once, settle under each model.
-                let before = open_before
-                    && match &after {
-                        Some(tally) if same.hits => qualifies(&old_ctx, tally),
-                        _ => qualifies(&old_ctx, &old_ctx.tally(&lead, log, now)),
-                    };
-                (before, after.is_some_and(|tally| qualifies(&ctx, &tally)))
+                match ctx.qualifies_whatever_the_scores(&lead, &events, now) {
+                    // Decided by the events alone (a pricing-sheet download,
+                    // say): no need to score the lead under either model.
+                    Some(q) => (open_before && q, open_after && q),
+                    None => {
+                        let old_ctx = Ctx {
+                            model: &old_model,
+                            actions: &old_actions,
+                            gates: &old_gates,
+                            ..ctx
+                        };
+                        let qualifies = |c: &Ctx<'_>, tally: &Tally| {
+                            c.qualifies(&lead, &events, &tally.settle(c.model).scores, now)
+                        };
+                        let after = open_after.then(|| ctx.tally(&lead, log, now));
+                        // With the same rules and groups the totals before
+                        // caps are the same: tally once, settle under each
+                        // model.
+                        let before = open_before
+                            && match &after {
+                                Some(tally) if same.hits => qualifies(&old_ctx, tally),
+                                _ => qualifies(&old_ctx, &old_ctx.tally(&lead, log, now)),
+                            };
+                        (before, after.is_some_and(|tally| qualifies(&ctx, &tally)))
+                    }
+                }
             } else {
                 (false, false)
             };
