@@ -50,20 +50,22 @@ impl CompiledFunnel {
             let (Some(cold), Some(log)) = (self.cold.get(i), self.lanes.get(i).map(|l| &l.log)) else {
                 continue;
             };
-            let Some(lead) = cold.lead_at(now) else {
-                continue;
-            };
             let new_bounds = self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]);
             let (open_before, open_after) = (
                 old_gates.open_into_mql(&old_row),
                 self.gates.open_into_mql(new_bounds),
             );
-            let (before, after) = if open_before || open_after {
+            // A lead whose bounds shut every edge into MQL under both
+            // models is not read any further (nor its attributes).
+            if open_before || open_after {
+                let Some(lead) = cold.lead_at(now) else {
+                    continue;
+                };
                 // The events the criteria into MQL read do not depend on
                 // the model.
                 let ctx = self.ctx();
                 let events = ctx.events(log, now, self.gates.reads_into_mql());
-                match ctx.qualifies_whatever_the_scores(&lead, &events, now) {
+                let (before, after) = match ctx.qualifies_whatever_the_scores(&lead, &events, now) {
                     // Decided by the events alone (a pricing-sheet download,
                     // say): no need to score the lead under either model.
                     Some(q) => (open_before && q, open_after && q),
@@ -88,14 +90,12 @@ impl CompiledFunnel {
                             };
                         (before, after.is_some_and(|tally| qualifies(&ctx, &tally)))
                     }
+                };
+                match (before, after) {
+                    (false, true) => change.newly_qualified.push(lead.id.clone()),
+                    (true, false) => change.no_longer_qualified.push(lead.id.clone()),
+                    _ => {}
                 }
-            } else {
-                (false, false)
-            };
-            match (before, after) {
-                (false, true) => change.newly_qualified.push(lead.id.clone()),
-                (true, false) => change.no_longer_qualified.push(lead.id.clone()),
-                _ => {}
             }
             if fire {
                 let Some((mut l, ctx)) = self.parts(i) else {
