@@ -179,6 +179,20 @@ pub struct ModelChange {
     pub outputs: Vec<Output>,
 }
 
+impl ModelChange {
+    /// A change from `from` to `to` with nothing rescored yet.
+    pub(crate) fn between(from: &ScoringModel, to: &ScoringModel) -> ModelChange {
+        ModelChange {
+            from: from.version().clone(),
+            to: to.version().clone(),
+            rescored: 0,
+            newly_qualified: Vec::new(),
+            no_longer_qualified: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+}
+
 /// A read-only view of one lead in a funnel.
 #[derive(Debug, Clone, Copy)]
 pub struct LeadRecord<'f> {
@@ -401,14 +415,7 @@ impl Funnel {
                         lead: event.lead.clone(),
                     });
                 }
-                _ => {
-                    if let EventKind::AttributeChange { key, value } = &event.kind {
-                        Lead::new(event.lead.clone(), event.at)
-                            .set_attribute(key, value.clone())
-                            .map_err(|e| IngestError::bad_attribute(&event.id, &e))?;
-                    }
-                    self.insert_lead(Lead::new(event.lead.clone(), event.at))
-                }
+                _ => self.insert_lead(auto_created(event)?),
             },
         };
         let fp = hash::fingerprint(event.id.as_str());
@@ -660,14 +667,7 @@ impl Funnel {
     /// commands in the past) use the new model.
     pub fn swap_model(&mut self, model: ScoringModel, now: DateTime<Utc>, fire: bool) -> ModelChange {
         let old = std::mem::replace(&mut self.model, model);
-        let mut change = ModelChange {
-            from: old.version().clone(),
-            to: self.model.version().clone(),
-            rescored: 0,
-            newly_qualified: Vec::new(),
-            no_longer_qualified: Vec::new(),
-            outputs: Vec::new(),
-        };
+        let mut change = ModelChange::between(&old, &self.model);
         for state in &mut self.leads {
             let (before, after) = state.rescore(&old, &self.model, now);
             let Some(lead) = state.lead_at(now) else {
@@ -714,4 +714,16 @@ pub(crate) fn needs_backup(life: &LeadLifecycle, from: DateTime<Utc>) -> bool {
         .rev()
         .take_while(|r| r.at >= from)
         .any(|r| r.trigger == crate::lifecycle::TriggerKind::Command)
+}
+
+/// The lead an event of an unknown lead creates under
+/// [`UnknownLeads::AutoCreate`]: its id, created at the event's time. An
+/// attribute change the new lead could not take is refused.
+pub(crate) fn auto_created(event: &Event) -> Result<Lead, IngestError> {
+    if let EventKind::AttributeChange { key, value } = &event.kind {
+        Lead::new(event.lead.clone(), event.at)
+            .set_attribute(key, value.clone())
+            .map_err(|e| IngestError::bad_attribute(&event.id, &e))?;
+    }
+    Ok(Lead::new(event.lead.clone(), event.at))
 }

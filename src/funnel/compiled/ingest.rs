@@ -8,7 +8,6 @@ use super::{CompactEvent, CompiledFunnel, LeadKey, event_key, needs_backup};
 use crate::event::{Event, EventKind};
 use crate::funnel::{IngestError, IngestReport, Output, Rejected, UnknownLeads};
 use crate::id::{EventId, LeadId};
-use crate::lead::Lead;
 use crate::lifecycle::TransitionRecord;
 
 /// How many events a long call ingests between checks for ids it can
@@ -120,15 +119,9 @@ impl CompiledFunnel {
                     lead: event.lead.clone(),
                 });
             }
-            None => {
-                if let EventKind::AttributeChange { key, value } = &event.kind {
-                    Lead::new(event.lead.clone(), event.at)
-                        .set_attribute(key, value.clone())
-                        .map_err(|e| IngestError::bad_attribute(&event.id, &e))?;
-                }
-                self.insert_lead(Lead::new(event.lead.clone(), event.at))
-                    .ok_or_else(|| full("lead"))?
-            }
+            None => self
+                .insert_lead(crate::funnel::auto_created(event)?)
+                .ok_or_else(|| full("lead"))?,
         };
         Ok(CompactEvent {
             lead: LeadKey(lead),

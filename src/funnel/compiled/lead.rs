@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use crate::funnel::lead_state::{Stages, lead_at};
 use crate::funnel::timeline::{self, Conflict, Diff, Timeline};
 use crate::lead::Lead;
-use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Stage, StageSet, Transition};
+use crate::lifecycle::{Edge, LeadLifecycle, LifecycleStateMachine, Stage, StageSet, Transition};
 use crate::scores::Scores;
 use crate::scoring::{ScoringModel, Tally};
 
@@ -40,6 +40,16 @@ impl Cold {
     /// The lead as it was at `t`.
     pub(crate) fn lead_at(&self, t: DateTime<Utc>) -> Option<Cow<'_, Lead>> {
         lead_then(&self.versions, &self.changes, t)
+    }
+
+    /// The lead as it was at `t`, and its lifecycle to change.
+    fn lead_and_life(&mut self, t: DateTime<Utc>) -> Option<(Cow<'_, Lead>, &mut LeadLifecycle)> {
+        let Cold {
+            versions,
+            changes,
+            life,
+        } = self;
+        Some((lead_then(versions, changes, t)?, life))
     }
 }
 
@@ -176,17 +186,27 @@ impl Ctx<'_> {
             return None;
         }
         let view = LeadView::new(lead).with_events(events);
-        let mut depends = false;
-        for (e, c) in self.machine.automatic_edges() {
-            if e.to() == Stage::Mql {
-                match c.outcome(&view, t) {
-                    Outcome::Met => return Some(true),
-                    Outcome::Unknown => depends = true,
-                    Outcome::NotMet => {}
-                }
+        self.edges_met(&view, t, |e| e.to() == Stage::Mql)
+    }
+
+    /// Whether one of the automatic edges `which` picks is met at `t` for
+    /// `view`: `Some(true)` when one is, `Some(false)` when every one is
+    /// not, `None` when some is unknown and none met.
+    fn edges_met(
+        &self,
+        view: &LeadView<'_>,
+        t: DateTime<Utc>,
+        which: impl Fn(&Edge) -> bool,
+    ) -> Option<bool> {
+        let mut unknown = false;
+        for (_, c) in self.machine.automatic_edges().filter(|(e, _)| which(e)) {
+            match c.outcome(view, t) {
+                Outcome::Met => return Some(true),
+                Outcome::Unknown => unknown = true,
+                Outcome::NotMet => {}
             }
         }
-        (!depends).then_some(false)
+        (!unknown).then_some(false)
     }
 
     /// True when an automatic edge into MQL holds at `t` (from any stage)
@@ -226,22 +246,13 @@ impl LeadMut<'_> {
         if !ctx.gates.open(stage, self.bounds) {
             return;
         }
-        let Cold {
-            versions,
-            changes,
-            life,
-        } = &mut *self.cold;
-        let Some(lead) = lead_then(versions, changes, t) else {
+        let Some((lead, life)) = self.cold.lead_and_life(t) else {
             return;
         };
         let events = ctx.events(self.log, t, ctx.gates.reads_from(stage));
         if ctx.stages.scoreless.contains(stage) {
             let view = LeadView::new(&lead).with_events(&events).with_stage(stage);
-            let met = ctx
-                .machine
-                .automatic_edges()
-                .any(|(e, c)| e.from == stage && c.outcome(&view, t) == Outcome::Met);
-            if !met {
+            if ctx.edges_met(&view, t, |e| e.from == stage) != Some(true) {
                 return;
             }
         }
@@ -255,12 +266,7 @@ impl LeadMut<'_> {
         (transition, at): (Transition, DateTime<Utc>),
         ctx: &Ctx<'_>,
     ) -> Result<(), Box<Conflict>> {
-        let Cold {
-            versions,
-            changes,
-            life,
-        } = &mut *self.cold;
-        let Some(lead) = lead_then(versions, changes, at) else {
+        let Some((lead, life)) = self.cold.lead_and_life(at) else {
             return Ok(());
         };
         let events = ctx.events(self.log, at, u64::MAX);

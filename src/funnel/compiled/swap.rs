@@ -25,14 +25,7 @@ impl CompiledFunnel {
         // caps, and every lead's bounds need not be recomputed.
         let same = Unchanged::between(&old_model, &self.model);
         let mut old_row = Vec::new();
-        let mut change = ModelChange {
-            from: old_model.version().clone(),
-            to: self.model.version().clone(),
-            rescored: 0,
-            newly_qualified: Vec::new(),
-            no_longer_qualified: Vec::new(),
-            outputs: Vec::new(),
-        };
+        let mut change = ModelChange::between(&old_model, &self.model);
         let (w, w_old) = (self.gates.layout.width(), old_gates.layout.width());
         // Groups added or removed change the rows' layout: start afresh.
         let old_rows = (w != w_old).then(|| {
