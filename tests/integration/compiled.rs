@@ -634,13 +634,16 @@ fn swapping_the_model_with_criteria_decided_by_events() {
     let pricing = leadflow::EventMatcher::download(leadflow::AssetType::PricingSheet);
     // Within a window, so that a download long ago opens the bounds but
     // not the criterion.
-    let recently = Condition::did_within(pricing, Span::days(60));
+    let recently = Condition::did_within(pricing.clone(), Span::days(60));
+    let score = || Condition::score_at_least(Dimension::Combined, 30);
     let criteria = [
-        Condition::all([
-            recently.clone(),
-            Condition::score_at_least(Dimension::Combined, 30),
-        ]),
-        recently,
+        Condition::all([recently.clone(), score()]),
+        recently.clone(),
+        // Decided by the counts for leads with two downloads (whenever),
+        // by the scores for the others: a lead with one download counts.
+        Condition::any([Condition::count(pricing, 2, None), score()]),
+        // A download long ago counts for nothing: the window decides.
+        Condition::any([recently, score()]),
     ];
     let (w, now) = synthetic_workload(300, 6_000, 7);
     let model = leadflow::synthetic::scoring_model().unwrap();
@@ -661,19 +664,75 @@ fn swapping_the_model_with_criteria_decided_by_events() {
         f.ingest_batch(w.events.iter().cloned(), now);
         let keyed = keyed(&mut c, &w.events);
         c.ingest(&keyed, now);
+        // As of the median event time: the later half counts for nothing,
+        // whatever the counts say.
+        let mut times: Vec<_> = w.events.iter().map(|e| e.at).collect();
+        times.sort();
+        let earlier = times[times.len() / 2];
+        let (a, b) = (
+            f.clone().swap_model(next.clone(), earlier, false),
+            c.clone().swap_model(next.clone(), earlier, false),
+        );
+        assert_eq!(a, b, "criterion {k}, as of {earlier}");
         let (a, b) = (
             f.swap_model(next.clone(), now, false),
             c.swap_model(next.clone(), now, false),
         );
         assert_eq!(a, b, "criterion {k}");
-        if k == 0 {
+        if k != 1 {
             assert!(
                 !a.no_longer_qualified.is_empty(),
-                "the lower cap disqualifies some"
+                "the lower cap disqualifies some (criterion {k})"
             );
         } else {
             assert!(a.newly_qualified.is_empty() && a.no_longer_qualified.is_empty());
         }
         assert_eq!(state(&c, now), funnel_state(&f, now));
     }
+}
+
+/// A swap as of a time before some events: a pricing-sheet download after
+/// it counts for nothing, though the lead's counts hold it. The lead
+/// qualified then by its score alone, which the new cap takes away.
+#[test]
+fn swapping_the_model_as_of_a_time_before_some_events() {
+    use leadflow::criteria::Condition;
+    use leadflow::scoring::ScoringModel;
+    let pricing = leadflow::EventMatcher::download(leadflow::AssetType::PricingSheet);
+    let mql = Condition::any([
+        Condition::did(pricing),
+        Condition::score_at_least(Dimension::Combined, 50),
+    ]);
+    let machine = leadflow::LifecycleDefinition::standard_b2b(mql).build().unwrap();
+    let model = ScoringModel::b2b_default().unwrap();
+    let next = model
+        .to_builder()
+        .version(ModelVersion::new("b2b@2").unwrap())
+        .engagement_cap(10)
+        .build()
+        .unwrap();
+    let mut f = Funnel::new(model.clone(), machine.clone(), FunnelConfig::default());
+    let mut c = CompiledFunnel::new(model, machine, FunnelConfig::default());
+    let lead = leadflow::Lead::new(LeadId::new("lead-0").unwrap(), at(0));
+    f.upsert_lead(lead.clone(), at(0)).unwrap();
+    c.upsert_lead(lead, at(0)).unwrap();
+    let download = EventKind::ContentDownload {
+        asset: leadflow::AssetType::PricingSheet,
+        asset_id: None,
+    };
+    let events = [
+        crate::funnel::ev("lead-0", "demo", 1, EventKind::DemoRequest),
+        crate::funnel::ev("lead-0", "contact", 2, EventKind::ContactRequest),
+        crate::funnel::ev("lead-0", "pricing", 240, download),
+    ];
+    let now = at(300);
+    f.ingest_batch(events.iter().cloned(), now);
+    let keyed = keyed(&mut c, &events);
+    c.ingest(&keyed, now);
+    let (a, b) = (
+        f.swap_model(next.clone(), at(24), false),
+        c.swap_model(next, at(24), false),
+    );
+    assert_eq!(a.no_longer_qualified, vec![LeadId::new("lead-0").unwrap()]);
+    assert_eq!(a, b);
 }

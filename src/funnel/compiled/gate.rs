@@ -30,10 +30,13 @@ pub(crate) enum Gate {
         dimension: Dimension,
         at_least: i64,
     },
-    /// At least this many events carrying signal `bit`.
+    /// At least this many events carrying signal `bit`; `exact` when that
+    /// is also enough (a criterion without a window over the events, all
+    /// of them up to the time of evaluation).
     Signal {
         bit: usize,
         at_least: u32,
+        exact: bool,
     },
     All(Box<[Gate]>),
     Any(Box<[Gate]>),
@@ -263,9 +266,9 @@ impl Gates {
         Some(i)
     }
 
-    fn counted(&mut self, matcher: &EventMatcher, at_least: u32) -> Gate {
+    fn counted(&mut self, matcher: &EventMatcher, at_least: u32, exact: bool) -> Gate {
         match self.signal(matcher) {
-            Some(bit) => Gate::Signal { bit, at_least },
+            Some(bit) => Gate::Signal { bit, at_least, exact },
             None => Gate::Open,
         }
     }
@@ -280,12 +283,18 @@ impl Gates {
                 dimension: *dimension,
                 at_least: at_least.as_milli(),
             },
-            Condition::DidAction { action, .. } => self.counted(action, 1),
-            Condition::ActionCount { action, at_least, .. } => self.counted(action, *at_least),
+            Condition::DidAction { action, within } => self.counted(action, 1, within.is_none()),
+            Condition::ActionCount {
+                action,
+                at_least,
+                within,
+            } => self.counted(action, *at_least, within.is_none()),
             Condition::RepeatVisits { page, at_least, .. } => {
+                // Views within a session gap are one visit: the count of
+                // views only bounds the visits.
                 let mut visit = EventMatcher::of(EventType::PageView);
                 visit.page = Some(*page);
-                self.counted(&visit, *at_least)
+                self.counted(&visit, *at_least, false)
             }
             Condition::All { of } => Gate::All(of.iter().map(|c| self.compile(c)).collect()),
             Condition::Any { of } => Gate::Any(of.iter().map(|c| self.compile(c)).collect()),
@@ -356,9 +365,49 @@ impl Gates {
         match g {
             Gate::Open => true,
             Gate::Score { dimension, at_least } => self.layout.bound(b, *dimension) >= *at_least,
-            Gate::Signal { bit, at_least } => self.layout.count(b, *bit) >= *at_least,
+            Gate::Signal { bit, at_least, .. } => self.layout.count(b, *bit) >= *at_least,
             Gate::All(gs) => gs.iter().all(|g| self.eval(g, b)),
             Gate::Any(gs) => gs.iter().any(|g| self.eval(g, b)),
+        }
+    }
+
+    /// True when some automatic edge into MQL is met whatever the scores,
+    /// by the counts alone: for a lead all of whose events are up to the
+    /// time of evaluation (the counts then count exactly the events the
+    /// criterion reads).
+    pub(crate) fn surely_into_mql(&self, b: Bounds<'_>) -> bool {
+        !self.all_events
+            && self
+                .edges
+                .iter()
+                .any(|(_, to, g, _)| *to == Stage::Mql && self.sure(g, b))
+    }
+
+    /// True when none of the events the criteria into MQL read is in the
+    /// row's counts: the lead has none.
+    pub(crate) fn none_read_into_mql(&self, b: Bounds<'_>) -> bool {
+        if self.all_events {
+            return false;
+        }
+        let mut mask = self.reads_into_mql();
+        while mask != 0 {
+            let bit = mask.trailing_zeros() as usize;
+            if self.layout.count(b, bit) != 0 {
+                return false;
+            }
+            mask &= mask - 1;
+        }
+        true
+    }
+
+    /// True when `g`'s criterion is met by the counts alone (see
+    /// [`surely_into_mql`](Self::surely_into_mql)).
+    fn sure(&self, g: &Gate, b: Bounds<'_>) -> bool {
+        match g {
+            Gate::Open | Gate::Score { .. } => false,
+            Gate::Signal { bit, at_least, exact } => *exact && self.layout.count(b, *bit) >= *at_least,
+            Gate::All(gs) => gs.iter().all(|g| self.sure(g, b)),
+            Gate::Any(gs) => gs.iter().any(|g| self.sure(g, b)),
         }
     }
 }

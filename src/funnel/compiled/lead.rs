@@ -66,7 +66,9 @@ fn lead_then<'v>(
 
 /// The entries of `log` at or before `t`.
 fn upto(log: &[Entry], t: DateTime<Utc>) -> &[Entry] {
-    log.get(..log.partition_point(|x| x.at <= t)).unwrap_or(&[])
+    // Searched from the end: `t` is most often at or after the last event.
+    log.get(..timeline::first_from_end(log, |x| x.at <= t))
+        .unwrap_or(&[])
 }
 
 /// What a re-evaluation runs with.

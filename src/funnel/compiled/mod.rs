@@ -447,6 +447,9 @@ impl CompiledFunnel {
     /// Recomputes the fit bound of lead `i` (with `fit`) and its group
     /// bounds and signal counts (with `events`).
     fn rebound_parts(&mut self, i: usize, fit: bool, events: bool) {
+        if !fit && !events {
+            return;
+        }
         let (Some(cold), Some(log)) = (self.cold.get(i), self.lanes.get(i).map(|l| &l.log)) else {
             return;
         };

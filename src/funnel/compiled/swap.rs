@@ -33,31 +33,46 @@ impl CompiledFunnel {
             std::mem::replace(&mut self.rows, fresh)
         });
         let relaid = old_rows.is_some();
+        let (refit, reevents) = (!same.fit || relaid, !same.events || relaid);
         for i in 0..self.cold.len() {
+            // The old row, when the new one differs.
             old_row.clear();
             match &old_rows {
                 Some(rows) => old_row.extend_from_slice(rows.get(i * w_old..(i + 1) * w_old).unwrap_or(&[])),
-                None => old_row.extend_from_slice(self.bounds(i)),
+                None if refit || reevents => old_row.extend_from_slice(self.bounds(i)),
+                None => {}
             }
-            self.rebound_parts(i, !same.fit || relaid, !same.events || relaid);
-            let (Some(cold), Some(log)) = (self.cold.get(i), self.lanes.get(i).map(|l| &l.log)) else {
-                continue;
-            };
+            self.rebound_parts(i, refit, reevents);
             let new_bounds = self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]);
+            let old_bounds = if old_row.is_empty() {
+                new_bounds
+            } else {
+                old_row.as_slice()
+            };
             let (open_before, open_after) = (
-                old_gates.open_into_mql(&old_row),
+                old_gates.open_into_mql(old_bounds),
                 self.gates.open_into_mql(new_bounds),
             );
+            let (Some(cold), Some(lane)) = (self.cold.get(i), self.lanes.get(i)) else {
+                continue;
+            };
+            let log = &lane.log;
             // A lead whose bounds shut every edge into MQL under both
-            // models is not read any further (nor its attributes).
-            if open_before || open_after {
+            // models is not read any further (nor its attributes), nor is
+            // one whose event counts meet an edge into MQL under both (a
+            // pricing-sheet download, say, with every event up to `now`).
+            if (open_before || open_after) && !(lane.last <= now && self.gates.surely_into_mql(new_bounds)) {
                 let Some(lead) = cold.lead_at(now) else {
                     continue;
                 };
                 // The events the criteria into MQL read do not depend on
                 // the model.
                 let ctx = self.ctx();
-                let events = ctx.events(log, now, self.gates.reads_into_mql());
+                let events = if self.gates.none_read_into_mql(new_bounds) {
+                    Vec::new()
+                } else {
+                    ctx.events(log, now, self.gates.reads_into_mql())
+                };
                 let (before, after) = match ctx.qualifies_whatever_the_scores(&lead, &events, now) {
                     // Decided by the events alone (a pricing-sheet download,
                     // say): no need to score the lead under either model.
