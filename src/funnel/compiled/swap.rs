@@ -14,7 +14,10 @@ impl CompiledFunnel {
     /// show no edge into MQL could hold under either model are not scored
     /// exactly, nor are leads whose criteria into MQL their events alone
     /// decide (say "combined ≥ 60 or a pricing-sheet download", for a lead
-    /// with a download): a model change cannot change their answer.
+    /// with a download): a model change cannot change their answer. When
+    /// the lead's counts of events settle it (a download criterion without
+    /// a window, every event of the lead up to `now`), its events are not
+    /// even read.
     pub fn swap_model(&mut self, model: ScoringModel, now: DateTime<Utc>, fire: bool) -> ModelChange {
         let old_model = std::mem::replace(&mut self.model, model);
         let old_actions = std::mem::take(&mut self.actions);
