@@ -623,6 +623,20 @@ fn a_refused_command_leaves_the_gates_as_they_were() {
     assert_eq!(state(&c, now), funnel_state(&f, now));
 }
 
+/// `model` as a new version with its engagement capped at `cap`.
+fn capped_engagement(
+    model: &leadflow::scoring::ScoringModel,
+    version: &str,
+    cap: i32,
+) -> leadflow::scoring::ScoringModel {
+    model
+        .to_builder()
+        .version(ModelVersion::new(version).unwrap())
+        .engagement_cap(cap)
+        .build()
+        .unwrap()
+}
+
 /// With an MQL criterion that needs a recent pricing-sheet download *and* a
 /// score, leads without one are decided by their events alone (no
 /// scoring), the others by their scores: the compiled funnel's swap still
@@ -647,12 +661,7 @@ fn swapping_the_model_with_criteria_decided_by_events() {
     ];
     let (w, now) = synthetic_workload(300, 6_000, 7);
     let model = leadflow::synthetic::scoring_model().unwrap();
-    let next = model
-        .to_builder()
-        .version(ModelVersion::new("synthetic@2").unwrap())
-        .engagement_cap(10)
-        .build()
-        .unwrap();
+    let next = capped_engagement(&model, "synthetic@2", 10);
     for (k, mql) in criteria.into_iter().enumerate() {
         let machine = leadflow::LifecycleDefinition::standard_b2b(mql).build().unwrap();
         let mut f = Funnel::new(model.clone(), machine.clone(), FunnelConfig::default());
@@ -705,12 +714,7 @@ fn swapping_the_model_as_of_a_time_before_some_events() {
     ]);
     let machine = leadflow::LifecycleDefinition::standard_b2b(mql).build().unwrap();
     let model = ScoringModel::b2b_default().unwrap();
-    let next = model
-        .to_builder()
-        .version(ModelVersion::new("b2b@2").unwrap())
-        .engagement_cap(10)
-        .build()
-        .unwrap();
+    let next = capped_engagement(&model, "b2b@2", 10);
     let mut f = Funnel::new(model.clone(), machine.clone(), FunnelConfig::default());
     let mut c = CompiledFunnel::new(model, machine, FunnelConfig::default());
     let lead = leadflow::Lead::new(LeadId::new("lead-0").unwrap(), at(0));

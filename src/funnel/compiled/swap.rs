@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::CompiledFunnel;
-use super::lead::Ctx;
+use super::lead::{Ctx, Entry};
+use crate::event::Event;
 use crate::funnel::{ModelChange, Output};
+use crate::lead::Lead;
 use crate::lifecycle::TransitionRecord;
 use crate::scoring::{ScoringModel, Tally};
 
@@ -76,32 +78,18 @@ impl CompiledFunnel {
                 } else {
                     ctx.events(log, now, self.gates.reads_into_mql())
                 };
-                let (before, after) = match ctx.qualifies_whatever_the_scores(&lead, &events, now) {
-                    // Decided by the events alone (a pricing-sheet download,
-                    // say): no need to score the lead under either model.
-                    Some(q) => (open_before && q, open_after && q),
-                    None => {
-                        let old_ctx = Ctx {
-                            model: &old_model,
-                            actions: &old_actions,
-                            gates: &old_gates,
-                            ..ctx
-                        };
-                        let qualifies = |c: &Ctx<'_>, tally: &Tally| {
-                            c.qualifies(&lead, &events, &tally.settle(c.model).scores, now)
-                        };
-                        let after = open_after.then(|| ctx.tally(&lead, log, now));
-                        // With the same rules and groups the totals before
-                        // caps are the same: tally once, settle under each
-                        // model.
-                        let before = open_before
-                            && match &after {
-                                Some(tally) if same.hits => qualifies(&old_ctx, tally),
-                                _ => qualifies(&old_ctx, &old_ctx.tally(&lead, log, now)),
-                            };
-                        (before, after.is_some_and(|tally| qualifies(&ctx, &tally)))
-                    }
+                let rescore = Rescore {
+                    old: Ctx {
+                        model: &old_model,
+                        actions: &old_actions,
+                        gates: &old_gates,
+                        ..ctx
+                    },
+                    new: ctx,
+                    same_hits: same.hits,
+                    now,
                 };
+                let (before, after) = rescore.answers(&lead, log, &events, (open_before, open_after));
                 match (before, after) {
                     (false, true) => change.newly_qualified.push(lead.id.clone()),
                     (true, false) => change.no_longer_qualified.push(lead.id.clone()),
@@ -125,6 +113,45 @@ impl CompiledFunnel {
             change.rescored += 1;
         }
         change
+    }
+}
+
+/// One lead's answers under the old and the new model at `now`.
+struct Rescore<'a> {
+    old: Ctx<'a>,
+    new: Ctx<'a>,
+    /// A lead's totals before caps are the same under both models.
+    same_hits: bool,
+    now: DateTime<Utc>,
+}
+
+impl Rescore<'_> {
+    /// Whether the lead qualifies under the old and under the new model,
+    /// given which of them its bounds leave open (a shut one answers no).
+    fn answers(
+        &self,
+        lead: &Lead,
+        log: &[Entry],
+        events: &[Event],
+        (open_before, open_after): (bool, bool),
+    ) -> (bool, bool) {
+        let now = self.now;
+        // Decided by the events alone (a pricing-sheet download, say): no
+        // need to score the lead under either model.
+        if let Some(q) = self.new.qualifies_whatever_the_scores(lead, events, now) {
+            return (open_before && q, open_after && q);
+        }
+        let qualifies =
+            |c: &Ctx<'_>, tally: &Tally| c.qualifies(lead, events, &tally.settle(c.model).scores, now);
+        let after = open_after.then(|| self.new.tally(lead, log, now));
+        // With the same rules and groups the totals before caps are the
+        // same: tally once, settle under each model.
+        let before = open_before
+            && match &after {
+                Some(tally) if self.same_hits => qualifies(&self.old, tally),
+                _ => qualifies(&self.old, &self.old.tally(lead, log, now)),
+            };
+        (before, after.is_some_and(|tally| qualifies(&self.new, &tally)))
     }
 }
 
