@@ -641,7 +641,8 @@ fn capped_engagement(
 /// score, leads without one are decided by their events alone (no
 /// scoring), the others by their scores: the compiled funnel's swap still
 /// reports what the funnel reports, and a criterion reading no scores at
-/// all makes every model change report nobody.
+/// all makes every model change report nobody. The last lifecycle has a
+/// different criterion from Nurture: both edges into MQL count.
 #[test]
 fn swapping_the_model_with_criteria_decided_by_events() {
     use leadflow::criteria::Condition;
@@ -657,13 +658,24 @@ fn swapping_the_model_with_criteria_decided_by_events() {
         // by the scores for the others: a lead with one download counts.
         Condition::any([Condition::count(pricing, 2, None), score()]),
         // A download long ago counts for nothing: the window decides.
-        Condition::any([recently, score()]),
+        Condition::any([recently.clone(), score()]),
     ];
+    // Each criterion from MAL and from Nurture alike, then one pair that
+    // differs: a lead qualifies at a swap when either holds.
+    let machines = criteria
+        .into_iter()
+        .map(leadflow::LifecycleDefinition::standard_b2b)
+        .chain([leadflow::LifecycleDefinition::standard_b2b(recently).automatic(
+            Stage::Nurture,
+            leadflow::TransitionKind::Qualify,
+            "mql",
+            score(),
+        )]);
     let (w, now) = synthetic_workload(300, 6_000, 7);
     let model = leadflow::synthetic::scoring_model().unwrap();
     let next = capped_engagement(&model, "synthetic@2", 10);
-    for (k, mql) in criteria.into_iter().enumerate() {
-        let machine = leadflow::LifecycleDefinition::standard_b2b(mql).build().unwrap();
+    for (k, machine) in machines.enumerate() {
+        let machine = machine.build().unwrap();
         let mut f = Funnel::new(model.clone(), machine.clone(), FunnelConfig::default());
         let mut c = CompiledFunnel::new(model.clone(), machine, FunnelConfig::default());
         for l in &w.leads {

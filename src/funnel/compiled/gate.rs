@@ -21,7 +21,7 @@ use crate::scoring::ScoringModel;
 
 /// A compiled over-approximation of a criterion: `open` is true whenever the
 /// criterion could be met.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Gate {
     /// Could be met: evaluate exactly.
     Open,
@@ -212,6 +212,9 @@ pub(crate) struct Gates {
     /// Per automatic edge: its stage, its target, its gate and the signals
     /// its criterion reads.
     edges: Vec<(Stage, Stage, Gate, u64)>,
+    /// The distinct gates of the edges into MQL (the standard lifecycle
+    /// has the same criterion from MAL and from Nurture).
+    into_mql: Vec<Gate>,
     /// True when some automatic criterion may read events no signal covers
     /// (a custom criterion): every event is then shown to it.
     pub(crate) all_events: bool,
@@ -234,6 +237,11 @@ impl Gates {
                 (e.from, e.to(), gate, gates.reading)
             })
             .collect();
+        for (_, to, gate, _) in &edges {
+            if *to == Stage::Mql && !gates.into_mql.contains(gate) {
+                gates.into_mql.push(gate.clone());
+            }
+        }
         gates.edges = edges;
         gates.layout = Layout::of(model, gates.signals.len());
         gates
@@ -356,9 +364,7 @@ impl Gates {
 
     /// True when some automatic edge into MQL (from any stage) could fire.
     pub(crate) fn open_into_mql(&self, b: Bounds<'_>) -> bool {
-        self.edges
-            .iter()
-            .any(|(_, to, g, _)| *to == Stage::Mql && self.eval(g, b))
+        self.into_mql.iter().any(|g| self.eval(g, b))
     }
 
     fn eval(&self, g: &Gate, b: Bounds<'_>) -> bool {
@@ -376,11 +382,7 @@ impl Gates {
     /// time of evaluation (the counts then count exactly the events the
     /// criterion reads).
     pub(crate) fn surely_into_mql(&self, b: Bounds<'_>) -> bool {
-        !self.all_events
-            && self
-                .edges
-                .iter()
-                .any(|(_, to, g, _)| *to == Stage::Mql && self.sure(g, b))
+        !self.all_events && self.into_mql.iter().any(|g| self.sure(g, b))
     }
 
     /// True when none of the events the criteria into MQL read is in the
