@@ -67,10 +67,12 @@ pub(crate) type Bounds<'a> = &'a [i32];
 pub(crate) struct Layout {
     /// Per model group: its index among the groups with event rules.
     event_group: Vec<Option<u16>>,
-    /// Per group with event rules: its cap.
-    caps: Vec<Option<i64>>,
-    engagement: Option<i64>,
-    floor: Option<i64>,
+    /// Per group with event rules: its cap (`i64::MAX` when uncapped).
+    caps: Vec<i64>,
+    /// The engagement cap (`i64::MAX` when uncapped) and floor
+    /// (`i64::MIN` when none).
+    engagement: i64,
+    floor: i64,
     signals: usize,
 }
 
@@ -93,17 +95,17 @@ impl Layout {
                 .any(|(r, c)| c.group == g && !model.fit_rules.contains(&r));
             if let (true, Ok(e), Some(slot)) = (events, u16::try_from(caps.len()), event_group.get_mut(g)) {
                 *slot = Some(e);
-                caps.push(group.cap.map(milli));
+                caps.push(group.cap.map_or(i64::MAX, milli));
             }
         }
         Layout {
             event_group,
             caps,
-            engagement: model.engagement_cap().map(milli),
+            engagement: model.engagement_cap().map_or(i64::MAX, milli),
             floor: model
                 .floor()
                 .milli()
-                .map(|f| i64::try_from(f).unwrap_or(i64::MIN)),
+                .map_or(i64::MIN, |f| i64::try_from(f).unwrap_or(i64::MIN)),
             signals,
         }
     }
@@ -176,30 +178,24 @@ impl Layout {
     /// The bound of a dimension from a row.
     pub(crate) fn bound(&self, row: &[i32], dimension: Dimension) -> i64 {
         let fit = i64::from(row.first().copied().unwrap_or(0));
+        if dimension == Dimension::Fit {
+            return fit;
+        }
         let n = self.caps.len();
         let (all, tight) = (
             row.get(1..1 + n).unwrap_or(&[]),
             row.get(1 + n..1 + 2 * n).unwrap_or(&[]),
         );
-        let mut engagement: i64 = all
+        let engagement: i64 = all
             .iter()
             .zip(tight)
             .zip(&self.caps)
-            .map(|((a, t), cap)| {
-                let a = i64::from(*a);
-                cap.map_or(a, |c| a.min(c)).min(i64::from(*t))
-            })
+            .map(|((a, t), cap)| i64::from(*a.min(t)).min(*cap))
             .sum();
-        if let Some(cap) = self.engagement {
-            engagement = engagement.min(cap);
-        }
-        if let Some(floor) = self.floor {
-            engagement = engagement.max(floor);
-        }
+        let engagement = engagement.min(self.engagement).max(self.floor);
         match dimension {
-            Dimension::Fit => fit,
-            Dimension::Engagement => engagement,
             Dimension::Combined => fit.saturating_add(engagement),
+            _ => engagement,
         }
     }
 }
