@@ -39,6 +39,9 @@ impl CompiledFunnel {
         });
         let relaid = old_rows.is_some();
         let (refit, reevents) = (!same.fit || relaid, !same.events || relaid);
+        // First the bounds of every lead, in one pass over the rows: the
+        // leads whose bounds leave an edge into MQL open under either model.
+        let mut open = Vec::new();
         for i in 0..self.cold.len() {
             // The old row, when the new one differs.
             old_row.clear();
@@ -48,54 +51,64 @@ impl CompiledFunnel {
                 None => {}
             }
             self.rebound_parts(i, refit, reevents);
-            let new_bounds = self.rows.get(i * w..(i + 1) * w).unwrap_or(&[]);
+            let new_bounds = self.bounds(i);
             let old_bounds = if old_row.is_empty() {
                 new_bounds
             } else {
                 old_row.as_slice()
             };
-            let (open_before, open_after) = (
+            let flags = (
                 old_gates.open_into_mql(old_bounds),
                 self.gates.open_into_mql(new_bounds),
             );
-            let (Some(cold), Some(lane)) = (self.cold.get(i), self.lanes.get(i)) else {
-                continue;
-            };
-            let log = &lane.log;
-            // A lead whose bounds shut every edge into MQL under both
-            // models is not read any further (nor its attributes), nor is
-            // one whose event counts meet an edge into MQL under both (a
-            // pricing-sheet download, say, with every event up to `now`).
-            if (open_before || open_after) && !(lane.last <= now && self.gates.surely_into_mql(new_bounds)) {
+            if flags.0 || flags.1 {
+                open.push(Candidate {
+                    lead: i,
+                    open: flags,
+                    sure: self.gates.surely_into_mql(new_bounds),
+                    reads_none: self.gates.none_read_into_mql(new_bounds),
+                });
+            }
+        }
+        // Then those leads, a few at a time, their records read ahead.
+        let rescore = Rescore {
+            old: Ctx {
+                model: &old_model,
+                actions: &old_actions,
+                gates: &old_gates,
+                ..self.ctx()
+            },
+            new: self.ctx(),
+            same_hits: same.hits,
+            now,
+        };
+        for chunk in open.chunks(READ_AHEAD) {
+            std::hint::black_box(self.read_ahead(chunk.iter().map(|c| c.lead)));
+            for c in chunk {
+                let (Some(cold), Some(lane)) = (self.cold.get(c.lead), self.lanes.get(c.lead)) else {
+                    continue;
+                };
+                if c.sure && lane.last <= now {
+                    continue;
+                }
                 let Some(lead) = cold.lead_at(now) else {
                     continue;
                 };
                 // The events the criteria into MQL read do not depend on
                 // the model.
-                let ctx = self.ctx();
-                let events = if self.gates.none_read_into_mql(new_bounds) {
+                let events = if c.reads_none {
                     Vec::new()
                 } else {
-                    ctx.events(log, now, self.gates.reads_into_mql())
+                    rescore.new.events(&lane.log, now, self.gates.reads_into_mql())
                 };
-                let rescore = Rescore {
-                    old: Ctx {
-                        model: &old_model,
-                        actions: &old_actions,
-                        gates: &old_gates,
-                        ..ctx
-                    },
-                    new: ctx,
-                    same_hits: same.hits,
-                    now,
-                };
-                let (before, after) = rescore.answers(&lead, log, &events, (open_before, open_after));
-                match (before, after) {
+                match rescore.answers(&lead, &lane.log, &events, c.open) {
                     (false, true) => change.newly_qualified.push(lead.id.clone()),
                     (true, false) => change.no_longer_qualified.push(lead.id.clone()),
                     _ => {}
                 }
             }
+        }
+        for i in 0..self.cold.len() {
             if fire {
                 let Some((mut l, ctx)) = self.parts(i) else {
                     continue;
@@ -114,6 +127,45 @@ impl CompiledFunnel {
         }
         change
     }
+
+    /// Reads the lanes and records of `leads`, then what those point to
+    /// (their logs and attribute versions), so that the cache misses of the
+    /// leads overlap instead of coming one after another. The result is
+    /// meaningless: it only keeps the reads from being optimized away.
+    fn read_ahead(&self, leads: impl Iterator<Item = usize> + Clone) -> u64 {
+        let mut sum = 0u64;
+        for i in leads.clone() {
+            if let (Some(lane), Some(cold)) = (self.lanes.get(i), self.cold.get(i)) {
+                sum = sum.wrapping_add(lane.last.timestamp() as u64) ^ cold.versions.len() as u64;
+            }
+        }
+        for i in leads {
+            if let (Some(lane), Some(cold)) = (self.lanes.get(i), self.cold.get(i)) {
+                let first = lane.log.first().map_or(0, |e| e.action);
+                let created = cold.versions.first().map_or(0, |(t, _)| t.timestamp());
+                sum = sum.wrapping_add(u64::from(first)) ^ created as u64;
+            }
+        }
+        sum
+    }
+}
+
+/// How many leads [`CompiledFunnel::swap_model`] reads ahead at a time.
+const READ_AHEAD: usize = 16;
+
+/// A lead whose bounds leave an edge into MQL open under the old or the
+/// new model, with what its new row says.
+struct Candidate {
+    lead: usize,
+    /// Whether its bounds leave an edge into MQL open under the old and
+    /// under the new model.
+    open: (bool, bool),
+    /// Its counts of events meet an edge into MQL (under both models): with
+    /// every event up to `now` it qualifies either way and is not read any
+    /// further, nor its attributes (a pricing-sheet download, say).
+    sure: bool,
+    /// None of its events is one the criteria into MQL read.
+    reads_none: bool,
 }
 
 /// One lead's answers under the old and the new model at `now`.
