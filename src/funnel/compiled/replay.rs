@@ -119,6 +119,7 @@ impl CompiledFunnel {
         // Ids from earlier calls: none when replaying into a fresh funnel.
         let earlier_ids = !self.seen.is_empty();
         let mut in_call: HashSet<u64, FxBuild> = HashSet::default();
+        let mut ids = Vec::new();
         for (i, bounds) in starts.windows(2).enumerate() {
             let Some(group) = bounds
                 .first()
@@ -134,12 +135,16 @@ impl CompiledFunnel {
             if let Some(lane) = self.lanes.get_mut(i) {
                 lane.log.reserve(group.len());
             }
-            in_call.clear();
-            let several = group.len() > 1;
+            // Ids given twice within the call are rare: the set of the
+            // ids seen so far is kept only for a group that has some.
+            let repeats = group.len() > 1 && repeats_an_id(group, &mut ids);
+            if repeats {
+                in_call.clear();
+            }
             for ev in group.iter() {
                 let key = (ev.lead.0, ev.id);
                 let remember = horizon.is_none_or(|h| ev.at >= h);
-                let duplicate = (several && in_call.contains(&ev.id))
+                let duplicate = (repeats && in_call.contains(&ev.id))
                     || if remember {
                         !self.seen.insert(key)
                     } else {
@@ -151,11 +156,20 @@ impl CompiledFunnel {
                 }
                 let refused = report.rejected.len();
                 self.apply_checked(*ev, None, &mut report, &mut touched);
-                if several && report.rejected.len() == refused {
+                if repeats && report.rejected.len() == refused {
                     in_call.insert(ev.id);
                 }
             }
         }
         self.finish(report, touched, now)
     }
+}
+
+/// True when two events of `group` have the same id (`scratch` is room to
+/// sort them in).
+fn repeats_an_id(group: &[CompactEvent], scratch: &mut Vec<u64>) -> bool {
+    scratch.clear();
+    scratch.extend(group.iter().map(|e| e.id));
+    scratch.sort_unstable();
+    scratch.windows(2).any(|w| matches!(w, [a, b] if a == b))
 }
