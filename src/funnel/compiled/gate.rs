@@ -67,8 +67,9 @@ pub(crate) type Bounds<'a> = &'a [i32];
 pub(crate) struct Layout {
     /// Per model group: its index among the groups with event rules.
     event_group: Vec<Option<u16>>,
-    /// Per group with event rules: its cap (`i64::MAX` when uncapped).
-    caps: Vec<i64>,
+    /// Per group with event rules: its cap (`i32::MAX` when uncapped; a
+    /// bound saturates there too).
+    caps: Vec<i32>,
     /// The engagement cap (`i64::MAX` when uncapped) and floor
     /// (`i64::MIN` when none).
     engagement: i64,
@@ -95,7 +96,7 @@ impl Layout {
                 .any(|(r, c)| c.group == g && !model.fit_rules.contains(&r));
             if let (true, Ok(e), Some(slot)) = (events, u16::try_from(caps.len()), event_group.get_mut(g)) {
                 *slot = Some(e);
-                caps.push(group.cap.map_or(i64::MAX, milli));
+                caps.push(group.cap.map_or(i32::MAX, |c| saturate(i128::from(milli(c)))));
             }
         }
         Layout {
@@ -190,7 +191,7 @@ impl Layout {
             .iter()
             .zip(tight)
             .zip(&self.caps)
-            .map(|((a, t), cap)| i64::from(*a.min(t)).min(*cap))
+            .map(|((a, t), cap)| i64::from(*a.min(t).min(cap)))
             .sum();
         let engagement = engagement.min(self.engagement).max(self.floor);
         match dimension {
