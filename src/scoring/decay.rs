@@ -161,6 +161,67 @@ fn halving_factor(frac: u32) -> Option<u64> {
     factor
 }
 
+/// What is left of `milli` (positive) after `age` seconds (negative ones
+/// count as 0) of decay with the half-life `h` seconds: see
+/// [`Decay::HalfLife`].
+pub(crate) fn halved(milli: i64, age: i64, h: Divisor) -> i64 {
+    let (whole, rem) = h.div_rem(u64::try_from(age).unwrap_or(0));
+    if whole >= 64 {
+        return 0;
+    }
+    // f = rem / h to 32 binary digits, rounded down (in 64 bits when they
+    // suffice: the same digits, far cheaper).
+    let frac = if h.d <= u64::from(u32::MAX) {
+        h.div_rem(rem << 32).0
+    } else {
+        ((u128::from(rem) << 32) / u128::from(h.d)) as u64
+    };
+    let scaled = match halving_factor(frac as u32) {
+        Some(factor) => ((milli as u128) * u128::from(factor)) >> 64,
+        None => milli as u128,
+    };
+    i64::try_from(scaled >> whole).unwrap_or(milli)
+}
+
+/// A divisor known in advance: dividing by it is a multiplication by its
+/// reciprocal and at most one correction, exact for every dividend (a
+/// 64-bit division costs several times that, twice per decayed hit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Divisor {
+    d: u64,
+    /// `⌊(2^64 − 1) / d⌋`.
+    inverse: u64,
+}
+
+impl Divisor {
+    /// `d` as a divisor; `None` for 0.
+    pub(crate) fn new(d: u64) -> Option<Divisor> {
+        (d > 0).then(|| Divisor {
+            d,
+            inverse: u64::MAX / d,
+        })
+    }
+
+    /// A span's seconds as a divisor; `None` for an empty span.
+    pub(crate) fn of_seconds(span: Span) -> Option<Divisor> {
+        Divisor::new(u64::try_from(span.as_seconds()).ok()?)
+    }
+
+    /// `(n / d, n % d)`.
+    pub(crate) fn div_rem(self, n: u64) -> (u64, u64) {
+        // `inverse / 2^64` is at most `1 / d` and at most `1 / 2^64` below
+        // it: the estimate is never above `n / d` and at most one below, so
+        // `q · d <= n` and one step corrects it.
+        let mut q = ((u128::from(n) * u128::from(self.inverse)) >> 64) as u64;
+        let mut r = n - q * self.d;
+        while r >= self.d {
+            q += 1;
+            r -= self.d;
+        }
+        (q, r)
+    }
+}
+
 impl Decay {
     /// Exponential decay with a half-life.
     pub fn half_life(half_life: Span) -> Decay {
@@ -212,29 +273,10 @@ impl Decay {
         let age = age.as_seconds();
         match *self {
             Decay::None => points,
-            Decay::HalfLife { half_life } => {
-                let h = half_life.as_seconds();
-                if h <= 0 {
-                    return points;
-                }
-                let whole = age / h;
-                if whole >= 64 {
-                    return Points::ZERO;
-                }
-                let rem = age % h;
-                // f = rem / h to 32 binary digits, rounded down (in 64
-                // bits when they suffice: the same digits, far cheaper).
-                let frac = match (u64::try_from(rem), u64::try_from(h)) {
-                    (Ok(r), Ok(h)) if h <= u64::from(u32::MAX) => (r << 32) / h,
-                    _ => (((rem as u128) << 32) / (h as u128)) as u64,
-                };
-                let scaled = match halving_factor(frac as u32) {
-                    Some(factor) => ((milli as u128) * u128::from(factor)) >> 64,
-                    None => milli as u128,
-                };
-                let shifted = scaled >> whole;
-                Points::from_milli(i64::try_from(shifted).unwrap_or(milli))
-            }
+            Decay::HalfLife { half_life } => match Divisor::of_seconds(half_life) {
+                Some(h) => Points::from_milli(halved(milli, age, h)),
+                None => points,
+            },
             Decay::Step { every, percent } => {
                 let e = every.as_seconds();
                 if e <= 0 {
@@ -351,6 +393,31 @@ mod tests {
         ) {
             let got = Decay::half_life(Span::seconds(h)).apply(Points::from_milli(milli), Span::seconds(age));
             proptest::prop_assert_eq!(got.as_milli(), half_life_reference(milli, age, h));
+        }
+    }
+
+    proptest::proptest! {
+        /// Division by the reciprocal is exact: small divisors, divisors
+        /// near the top, dividends at both ends.
+        #[test]
+        fn divisors_divide_exactly(
+            d in prop_oneof![1u64..1_000, 1u64..=u64::from(u32::MAX), proptest::num::u64::ANY],
+            n in prop_oneof![0u64..1_000_000, proptest::num::u64::ANY, (u64::MAX - 1_000)..=u64::MAX],
+        ) {
+            if let Some(divisor) = Divisor::new(d) {
+                proptest::prop_assert_eq!(divisor.div_rem(n), (n / d, n % d));
+            }
+        }
+    }
+
+    #[test]
+    fn divisor_edges() {
+        assert_eq!(Divisor::new(0), None);
+        for d in [1, 2, 3, 7, u64::from(u32::MAX), u64::MAX - 1, u64::MAX] {
+            let divisor = Divisor::new(d).unwrap();
+            for n in [0, 1, d - 1, d, d.saturating_add(1), u64::MAX - 1, u64::MAX] {
+                assert_eq!(divisor.div_rem(n), (n / d, n % d), "{n} / {d}");
+            }
         }
     }
 

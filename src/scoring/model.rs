@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::decay::Decay;
+use super::decay::{Decay, Divisor, halved};
 use super::dispatch::DispatchTable;
 use super::explain::{Explanation, HitRef, settle};
 use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
@@ -278,6 +278,21 @@ pub(crate) struct CRule {
     pub(crate) limit: Limit,
     pub(crate) within: Option<chrono::TimeDelta>,
     pub(crate) decay: Decay,
+    /// The half-life's seconds as a divisor, when the decay has one.
+    half_life: Option<Divisor>,
+}
+
+impl CRule {
+    /// The rule's points after `age` of decay: [`Decay::apply`], with the
+    /// half-life's division worked out once.
+    pub(crate) fn decayed(&self, age: Span) -> Points {
+        match self.half_life {
+            Some(h) if self.points.is_positive() => {
+                Points::from_milli(halved(self.points.as_milli(), age.as_seconds(), h))
+            }
+            _ => self.decay.apply(self.points, age),
+        }
+    }
 }
 
 /// A compiled group.
@@ -513,12 +528,17 @@ impl ScoringModel {
                 }
                 Trigger::Attribute { .. } => fit_rules.push(index),
             }
+            let decay = rule.decay.or(group_decay).unwrap_or_default();
             compiled.push(CRule {
                 group,
                 points: rule.points,
                 limit: rule.limit,
                 within: rule.within.map(Span::to_time_delta),
-                decay: rule.decay.or(group_decay).unwrap_or_default(),
+                decay,
+                half_life: match decay {
+                    Decay::HalfLife { half_life } => Divisor::of_seconds(half_life),
+                    _ => None,
+                },
             });
         }
         for (name, (_, used)) in &groups {

@@ -63,7 +63,7 @@ impl Counter {
         Some(Counted {
             group: c.group,
             raw: c.points,
-            points: c.decay.apply(c.points, Span::from_time_delta(age)),
+            points: c.decayed(Span::from_time_delta(age)),
         })
     }
 }
