@@ -233,6 +233,15 @@ impl Decay {
         Decay::Step { every, percent }
     }
 
+    /// The half-life's seconds as a divisor (`None` without a half-life,
+    /// or for an empty one).
+    pub(crate) fn half_life_divisor(&self) -> Option<Divisor> {
+        match *self {
+            Decay::HalfLife { half_life } => Divisor::of_seconds(half_life),
+            _ => None,
+        }
+    }
+
     /// The problem with the parameters, if any: a zero period or a percentage
     /// outside 1–100.
     pub(crate) fn problem(&self) -> Option<&'static str> {
@@ -273,7 +282,7 @@ impl Decay {
         let age = age.as_seconds();
         match *self {
             Decay::None => points,
-            Decay::HalfLife { half_life } => match Divisor::of_seconds(half_life) {
+            Decay::HalfLife { .. } => match self.half_life_divisor() {
                 Some(h) => Points::from_milli(halved(milli, age, h)),
                 None => points,
             },

@@ -535,10 +535,7 @@ impl ScoringModel {
                 limit: rule.limit,
                 within: rule.within.map(Span::to_time_delta),
                 decay,
-                half_life: match decay {
-                    Decay::HalfLife { half_life } => Divisor::of_seconds(half_life),
-                    _ => None,
-                },
+                half_life: decay.half_life_divisor(),
             });
         }
         for (name, (_, used)) in &groups {

@@ -212,6 +212,9 @@ pub(crate) struct Gates {
     /// The distinct gates of the edges into MQL (the standard lifecycle
     /// has the same criterion from MAL and from Nurture).
     into_mql: Vec<Gate>,
+    /// The signals the criteria of the edges into MQL read (every one when
+    /// some automatic criterion may read any event).
+    into_mql_reads: u64,
     /// True when some automatic criterion may read events no signal covers
     /// (a custom criterion): every event is then shown to it.
     pub(crate) all_events: bool,
@@ -234,10 +237,16 @@ impl Gates {
                 (e.from, e.to(), gate, gates.reading)
             })
             .collect();
-        for (_, to, gate, _) in &edges {
-            if *to == Stage::Mql && !gates.into_mql.contains(gate) {
-                gates.into_mql.push(gate.clone());
+        for (_, to, gate, reads) in &edges {
+            if *to == Stage::Mql {
+                gates.into_mql_reads |= reads;
+                if !gates.into_mql.contains(gate) {
+                    gates.into_mql.push(gate.clone());
+                }
             }
+        }
+        if gates.all_events {
+            gates.into_mql_reads = u64::MAX;
         }
         gates.edges = edges;
         gates.layout = Layout::of(model, gates.signals.len());
@@ -350,13 +359,7 @@ impl Gates {
     /// (what [`open_into_mql`](Self::open_into_mql) and an exact check of
     /// those edges need).
     pub(crate) fn reads_into_mql(&self) -> u64 {
-        if self.all_events {
-            return u64::MAX;
-        }
-        self.edges
-            .iter()
-            .filter(|(_, to, _, _)| *to == Stage::Mql)
-            .fold(0, |mask, (_, _, _, m)| mask | m)
+        self.into_mql_reads
     }
 
     /// True when some automatic edge into MQL (from any stage) could fire.
