@@ -164,7 +164,7 @@ fn halving_factor(frac: u32) -> Option<u64> {
 /// What is left of `milli` (positive) after `age` seconds (negative ones
 /// count as 0) of decay with the half-life `h` seconds: see
 /// [`Decay::HalfLife`].
-pub(crate) fn halved(milli: i64, age: i64, h: Divisor) -> i64 {
+fn halved(milli: i64, age: i64, h: Divisor) -> i64 {
     let (whole, rem) = h.div_rem(u64::try_from(age).unwrap_or(0));
     if whole >= 64 {
         return 0;
@@ -275,6 +275,12 @@ impl Decay {
     /// The points left of `points` after `age`. Negative and zero points are
     /// returned unchanged; the result is never above `points`.
     pub fn apply(&self, points: Points, age: Span) -> Points {
+        self.apply_with(points, age, self.half_life_divisor())
+    }
+
+    /// [`apply`](Self::apply) with the half-life's divisor worked out
+    /// already (`half_life` is [`half_life_divisor`](Self::half_life_divisor)).
+    pub(crate) fn apply_with(&self, points: Points, age: Span, half_life: Option<Divisor>) -> Points {
         if !points.is_positive() {
             return points;
         }
@@ -282,7 +288,7 @@ impl Decay {
         let age = age.as_seconds();
         match *self {
             Decay::None => points,
-            Decay::HalfLife { .. } => match self.half_life_divisor() {
+            Decay::HalfLife { .. } => match half_life {
                 Some(h) => Points::from_milli(halved(milli, age, h)),
                 None => points,
             },

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::decay::{Decay, Divisor, halved};
+use super::decay::{Decay, Divisor};
 use super::dispatch::DispatchTable;
 use super::explain::{Explanation, HitRef, settle};
 use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
@@ -286,12 +286,7 @@ impl CRule {
     /// The rule's points after `age` of decay: [`Decay::apply`], with the
     /// half-life's division worked out once.
     pub(crate) fn decayed(&self, age: Span) -> Points {
-        match self.half_life {
-            Some(h) if self.points.is_positive() => {
-                Points::from_milli(halved(self.points.as_milli(), age.as_seconds(), h))
-            }
-            _ => self.decay.apply(self.points, age),
-        }
+        self.decay.apply_with(self.points, age, self.half_life)
     }
 }
 
