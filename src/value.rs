@@ -194,6 +194,14 @@ impl fmt::Display for AttrRef<'_> {
             AttrRef::Bool(b) => write!(f, "{b}"),
             AttrRef::Int(i) => write!(f, "{i}"),
             AttrRef::Number(n) => write!(f, "{n}"),
+            // Quoted as `{:?}` quotes it; printable ASCII other than the
+            // quote and the backslash needs no escaping.
+            AttrRef::Text(s)
+                if s.bytes()
+                    .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') =>
+            {
+                write!(f, "\"{s}\"")
+            }
             AttrRef::Text(s) => write!(f, "{s:?}"),
         }
     }
@@ -213,6 +221,28 @@ mod tests {
         ] {
             assert_eq!(serde_json::from_str::<AttrValue>(json).unwrap(), v);
             assert_eq!(serde_json::to_string(&v).unwrap(), json);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_displays_as_debug_quotes_it(s in "\\PC*|[ -~]*|.*") {
+            proptest::prop_assert_eq!(AttrRef::Text(&s).to_string(), format!("{s:?}"));
+        }
+    }
+
+    #[test]
+    fn text_quoting_escapes_what_debug_escapes() {
+        for s in [
+            "pro",
+            "say \"hi\"",
+            "back\\slash",
+            "tab\there",
+            "caf\u{e9}",
+            "",
+            "\u{301}e",
+        ] {
+            assert_eq!(AttrRef::Text(s).to_string(), format!("{s:?}"));
         }
     }
 

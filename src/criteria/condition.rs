@@ -575,9 +575,10 @@ impl Criterion for Condition {
         }
     }
 
+    /// One pass over the tree: each node's outcome comes from what it
+    /// computes for its description (a combinator's, from its children's
+    /// verdicts), the same outcome [`outcome`](Criterion::outcome) gives.
     fn evaluate(&self, view: &LeadView<'_>, now: DateTime<Utc>) -> Verdict {
-        let outcome = self.outcome(view, now);
-        let leaf = |description: String| Verdict::leaf(outcome, description);
         match self {
             Condition::ScoreAtLeast {
                 dimension,
@@ -585,34 +586,53 @@ impl Criterion for Condition {
                 score,
             } => {
                 let name = score.clone().unwrap_or_else(|| dimension.to_string());
-                leaf(match score_of(view, *dimension, score.as_deref()) {
-                    Some(p) => format!(
-                        "{name} score {p} {} {at_least}",
-                        if p >= *at_least { ">=" } else { "<" }
+                match score_of(view, *dimension, score.as_deref()) {
+                    Some(p) => Verdict::leaf(
+                        Outcome::from_bool(p >= *at_least),
+                        format!(
+                            "{name} score {p} {} {at_least}",
+                            if p >= *at_least { ">=" } else { "<" }
+                        ),
                     ),
-                    None => format!("{name} score unknown (needs >= {at_least})"),
-                })
+                    None => Verdict::leaf(
+                        Outcome::Unknown,
+                        format!("{name} score unknown (needs >= {at_least})"),
+                    ),
+                }
             }
-            Condition::FitGradeAtLeast { grade } => leaf(match view.scores.and_then(|s| s.fit_grade) {
-                Some(g) => format!("fit grade {g} (needs {grade} or better)"),
-                None => format!("fit grade unknown (needs {grade} or better)"),
-            }),
+            Condition::FitGradeAtLeast { grade } => match view.scores.and_then(|s| s.fit_grade) {
+                Some(g) => Verdict::leaf(
+                    Outcome::from_bool(g >= *grade),
+                    format!("fit grade {g} (needs {grade} or better)"),
+                ),
+                None => Verdict::leaf(
+                    Outcome::Unknown,
+                    format!("fit grade unknown (needs {grade} or better)"),
+                ),
+            },
             Condition::EngagementLevelAtLeast { level } => {
-                leaf(match view.scores.and_then(|s| s.engagement_level) {
-                    Some(l) => format!("engagement level {l} (needs {level} or better)"),
-                    None => format!("engagement level unknown (needs {level} or better)"),
-                })
+                match view.scores.and_then(|s| s.engagement_level) {
+                    Some(l) => Verdict::leaf(
+                        Outcome::from_bool(l >= *level),
+                        format!("engagement level {l} (needs {level} or better)"),
+                    ),
+                    None => Verdict::leaf(
+                        Outcome::Unknown,
+                        format!("engagement level unknown (needs {level} or better)"),
+                    ),
+                }
             }
             Condition::DidAction { action, within } => {
                 let last = matching(view.events, action, now, *within).map(|e| e.at).max();
-                leaf(match last {
-                    Some(t) => format!(
-                        "did {action}{} (last at {})",
-                        window_text(*within),
-                        t.format("%Y-%m-%d %H:%M")
-                    ),
-                    None => format!("did {action}{}: never", window_text(*within)),
-                })
+                Verdict::leaf(
+                    Outcome::from_bool(last.is_some()),
+                    match last {
+                        Some(t) => {
+                            format!("did {action}{} (last at {})", window_text(*within), MinuteText(t))
+                        }
+                        None => format!("did {action}{}: never", window_text(*within)),
+                    },
+                )
             }
             Condition::ActionCount {
                 action,
@@ -620,10 +640,10 @@ impl Criterion for Condition {
                 within,
             } => {
                 let n = matching(view.events, action, now, *within).count();
-                leaf(format!(
-                    "{action}{} {n} times (needs {at_least})",
-                    window_text(*within)
-                ))
+                Verdict::leaf(
+                    Outcome::from_bool(n >= *at_least as usize),
+                    format!("{action}{} {n} times (needs {at_least})", window_text(*within)),
+                )
             }
             Condition::RepeatVisits {
                 page,
@@ -632,16 +652,28 @@ impl Criterion for Condition {
                 session_gap,
             } => {
                 let n = distinct_visits(view, *page, now, *within, *session_gap);
-                leaf(format!(
-                    "{} distinct visits to {page:?} pages{} (needs {at_least})",
-                    n,
-                    window_text(*within)
-                ))
+                Verdict::leaf(
+                    Outcome::from_bool(n >= *at_least),
+                    format!(
+                        "{} distinct visits to {page:?} pages{} (needs {at_least})",
+                        n,
+                        window_text(*within)
+                    ),
+                )
             }
-            Condition::Attribute { key, predicate } => leaf(match view.lead.attribute(key) {
-                Some(v) => format!("{key} {v} {predicate}"),
-                None => format!("{key} unknown (needs {predicate})"),
-            }),
+            Condition::Attribute { key, predicate } => match view.lead.attribute(key) {
+                Some(v) => Verdict::leaf(
+                    Outcome::from_bool(predicate.test(v)),
+                    format!("{key} {v} {predicate}"),
+                ),
+                None => Verdict::leaf(
+                    match predicate {
+                        Predicate::Missing => Outcome::Met,
+                        _ => Outcome::Unknown,
+                    },
+                    format!("{key} unknown (needs {predicate})"),
+                ),
+            },
             Condition::Checklist {
                 framework, at_least, ..
             } => {
@@ -653,34 +685,41 @@ impl Criterion for Condition {
                     .copied()
                     .filter(|i| view.checklist.is_some_and(|c| c.status(i) == Outcome::Met))
                     .collect();
-                leaf(format!(
-                    "{name} {met} of {} met, {unknown} unknown (needs {at_least}){}",
-                    items.len(),
-                    if met_items.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", met_items.join(", "))
-                    }
-                ))
+                Verdict::leaf(
+                    k_of_n(met, unknown, *at_least),
+                    format!(
+                        "{name} {met} of {} met, {unknown} unknown (needs {at_least}){}",
+                        items.len(),
+                        if met_items.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", met_items.join(", "))
+                        }
+                    ),
+                )
             }
-            Condition::All { of } | Condition::Any { of } => Verdict {
-                outcome,
-                description: format!(
-                    "{} of {}",
-                    if matches!(self, Condition::All { .. }) {
-                        "all"
-                    } else {
-                        "any"
-                    },
-                    of.len()
-                ),
-                children: of.iter().map(|c| c.evaluate(view, now)).collect(),
-            },
-            Condition::Not { of } => Verdict {
-                outcome,
-                description: "not".to_owned(),
-                children: vec![of.evaluate(view, now)],
-            },
+            Condition::All { of } | Condition::Any { of } => {
+                let all = matches!(self, Condition::All { .. });
+                let children: Vec<Verdict> = of.iter().map(|c| c.evaluate(view, now)).collect();
+                let (start, combine): (Outcome, fn(Outcome, Outcome) -> Outcome) = if all {
+                    (Outcome::Met, Outcome::and)
+                } else {
+                    (Outcome::NotMet, Outcome::or)
+                };
+                Verdict {
+                    outcome: children.iter().map(|c| c.outcome).fold(start, combine),
+                    description: format!("{} of {}", if all { "all" } else { "any" }, of.len()),
+                    children,
+                }
+            }
+            Condition::Not { of } => {
+                let inner = of.evaluate(view, now);
+                Verdict {
+                    outcome: inner.outcome.negate(),
+                    description: "not".to_owned(),
+                    children: vec![inner],
+                }
+            }
             Condition::Custom { name, bound } => match &bound.0 {
                 Some(c) => {
                     let inner = c.evaluate(view, now);
@@ -690,9 +729,37 @@ impl Criterion for Condition {
                         children: inner.children,
                     }
                 }
-                None => leaf(format!("custom criterion {name:?} is not bound")),
+                None => Verdict::leaf(
+                    Outcome::Unknown,
+                    format!("custom criterion {name:?} is not bound"),
+                ),
             },
         }
+    }
+}
+
+/// A time as `%Y-%m-%d %H:%M` writes it (a four-digit year, signed outside
+/// 0 to 9999), without parsing a format string at each call.
+struct MinuteText(DateTime<Utc>);
+
+impl fmt::Display for MinuteText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use chrono::{Datelike, Timelike};
+        let t = self.0;
+        let year = t.year();
+        if (0..10_000).contains(&year) {
+            write!(f, "{year:04}")?;
+        } else {
+            write!(f, "{year:+05}")?;
+        }
+        write!(
+            f,
+            "-{:02}-{:02} {:02}:{:02}",
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
     }
 }
 

@@ -88,7 +88,9 @@ pub trait Criterion: fmt::Debug + Send + Sync {
     fn evaluate(&self, lead: &LeadView<'_>, now: DateTime<Utc>) -> Verdict;
 
     /// Only the outcome. Override when it can be computed without building
-    /// the explanation (hot paths call this).
+    /// the explanation (hot paths call this); an override must give the
+    /// outcome [`evaluate`](Criterion::evaluate) gives (combinators take
+    /// their children's outcomes from one or the other).
     fn outcome(&self, lead: &LeadView<'_>, now: DateTime<Utc>) -> Outcome {
         self.evaluate(lead, now).outcome
     }

@@ -416,3 +416,122 @@ fn validation_names_the_path() {
         Err(CriteriaError::Matcher { .. })
     ));
 }
+
+/// The leaves the property test below builds trees of: each kind, with
+/// outcomes that vary with the generated events, scores and checklist.
+fn leaves() -> Vec<Condition> {
+    vec![
+        Condition::score_at_least(Dimension::Combined, 50),
+        Condition::fit_grade_at_least(Grade::new('B').unwrap()),
+        Condition::EngagementLevelAtLeast {
+            level: EngagementLevel::new(2).unwrap(),
+        },
+        Condition::did(EventType::DemoRequest),
+        Condition::did_within(EventType::EmailOpen, Span::days(2)),
+        Condition::count(EventType::EmailOpen, 2, None),
+        Condition::count(EventType::DemoRequest, 1, Some(Span::days(3))),
+        Condition::repeat_visits(PageCategory::Pricing, 2, None),
+        Condition::attribute("employees", Predicate::at_least(200.0)),
+        Condition::attribute("country", Predicate::Missing),
+        Condition::attribute("country", Predicate::Exists),
+        Condition::checklist(Framework::Bant, 2),
+    ]
+}
+
+fn tree() -> impl proptest::strategy::Strategy<Value = Condition> {
+    use proptest::prelude::*;
+    let leaf = (0..leaves().len()).prop_map(|i| leaves().swap_remove(i));
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 1..4).prop_map(Condition::all),
+            proptest::collection::vec(inner.clone(), 1..4).prop_map(Condition::any),
+            inner.prop_map(Condition::negate),
+        ]
+    })
+}
+
+/// Every node of `verdict` has the outcome `outcome` gives its condition.
+fn agrees(c: &Condition, verdict: &Verdict, view: &LeadView<'_>, now: DateTime<Utc>) -> bool {
+    let children: &[Condition] = match c {
+        Condition::All { of } | Condition::Any { of } => of,
+        Condition::Not { of } => std::slice::from_ref(&**of),
+        _ => &[],
+    };
+    c.outcome(view, now) == verdict.outcome
+        && children.len() == verdict.children.len()
+        && children
+            .iter()
+            .zip(&verdict.children)
+            .all(|(c, v)| agrees(c, v, view, now))
+}
+
+proptest::proptest! {
+    #[test]
+    fn evaluate_gives_the_outcome_at_every_node(
+        c in tree(),
+        events in proptest::collection::vec((0u8..4, 0i64..6, 0i64..24), 0..8),
+        scores in proptest::option::of((0i64..100, 0usize..5, 0u8..5)),
+        bant in proptest::collection::vec(0u8..3, 4),
+        employees in proptest::option::of(0u32..500),
+    ) {
+        let mut l = lead();
+        l.company.employees = employees;
+        let events: Vec<Event> = events
+            .iter()
+            .enumerate()
+            .map(|(n, &(kind, day, hour))| {
+                let id = format!("e{n}");
+                match kind {
+                    0 => ev(&id, t(day, hour), EventKind::DemoRequest),
+                    1 => ev(&id, t(day, hour), EventKind::EmailOpen { campaign: None }),
+                    2 => visit(&id, t(day, hour), "/pricing"),
+                    _ => visit(&id, t(day, hour), "/blog/post"),
+                }
+            })
+            .collect();
+        let scores = scores.map(|(combined, grade, level)| Scores {
+            combined: Points::new(combined),
+            fit_grade: b"ABCD".get(grade).and_then(|&g| Grade::new(char::from(g)).ok()),
+            engagement_level: EngagementLevel::new(level).ok(),
+            ..Scores::default()
+        });
+        let mut checklist = Checklist::new();
+        for (item, status) in ["budget", "authority", "need", "timeline"].into_iter().zip(bant) {
+            checklist = match status {
+                0 => checklist.met(item, "yes"),
+                1 => checklist.unmet(item, "no"),
+                _ => checklist,
+            };
+        }
+        let mut view = LeadView::new(&l).with_events(&events).with_checklist(&checklist);
+        if let Some(s) = &scores {
+            view = view.with_scores(s);
+        }
+        let now = t(4, 12);
+        let verdict = c.evaluate(&view, now);
+        proptest::prop_assert!(agrees(&c, &verdict, &view, now), "{c:?} gave {verdict}");
+    }
+
+    #[test]
+    fn minute_text_is_what_strftime_writes(
+        secs in DateTime::<Utc>::MIN_UTC.timestamp()..=DateTime::<Utc>::MAX_UTC.timestamp(),
+    ) {
+        let t = DateTime::from_timestamp(secs, 0).unwrap();
+        proptest::prop_assert_eq!(MinuteText(t).to_string(), t.format("%Y-%m-%d %H:%M").to_string());
+    }
+}
+
+#[test]
+fn minute_text_signs_years_outside_four_digits() {
+    for (y, text) in [
+        (-1, "-0001"),
+        (0, "0000"),
+        (999, "0999"),
+        (9999, "9999"),
+        (10_000, "+10000"),
+    ] {
+        let t = Utc.with_ymd_and_hms(y, 7, 4, 5, 6, 0).unwrap();
+        assert_eq!(MinuteText(t).to_string(), format!("{text}-07-04 05:06"));
+        assert_eq!(MinuteText(t).to_string(), t.format("%Y-%m-%d %H:%M").to_string());
+    }
+}
