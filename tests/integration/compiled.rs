@@ -549,6 +549,9 @@ fn bad_input_is_refused_with_typed_errors_and_changes_nothing() {
             .iter()
             .all(|x| matches!(x.error, IngestError::BadAttribute { .. }))
     );
+    // Its id is not remembered: sent again, it is refused again, not a duplicate.
+    let r = c.ingest(&[bad], now);
+    assert_eq!((r.duplicates, r.rejected.len()), (0, 1));
     // Illegal commands change nothing.
     let before = state(&c, now);
     let err = c.command(key, sales_command(2), at(60)).unwrap_err();

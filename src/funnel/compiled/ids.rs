@@ -33,6 +33,12 @@ impl RecentIds {
         !self.earlier.contains(&key) && self.current.insert(key)
     }
 
+    /// Remembers `keys`, none of them remembered yet.
+    pub(crate) fn remember_all(&mut self, keys: &[(u32, u64)]) {
+        self.current.reserve(keys.len());
+        self.current.extend(keys.iter().copied());
+    }
+
     /// True when `key` is remembered (a read only: see
     /// [`CompiledFunnel::warm`](super::CompiledFunnel)).
     pub(crate) fn contains(&self, key: (u32, u64)) -> bool {

@@ -117,9 +117,14 @@ impl CompiledFunnel {
         // Ids older than this could only come back too late.
         let horizon = watermark.map(|w| w - self.config.allowed_lateness.to_time_delta());
         // Ids from earlier calls: none when replaying into a fresh funnel.
+        // (Ids repeated within the call are found by `repeats_an_id` and
+        // `in_call`.)
         let earlier_ids = !self.seen.is_empty();
         let mut in_call: HashSet<u64, FxBuild> = HashSet::default();
-        let mut ids = Vec::new();
+        let mut table = Vec::new();
+        // The ids of the applied events within the allowed lateness of the
+        // new watermark (a copy of one is a duplicate in later calls).
+        let mut remember = Vec::new();
         for (i, bounds) in starts.windows(2).enumerate() {
             let Some(group) = bounds
                 .first()
@@ -137,39 +142,125 @@ impl CompiledFunnel {
             }
             // Ids given twice within the call are rare: the set of the
             // ids seen so far is kept only for a group that has some.
-            let repeats = group.len() > 1 && repeats_an_id(group, &mut ids);
+            let repeats = group.len() > 1 && repeats_an_id(group, &mut table);
             if repeats {
                 in_call.clear();
             }
             for ev in group.iter() {
                 let key = (ev.lead.0, ev.id);
-                let remember = horizon.is_none_or(|h| ev.at >= h);
-                let duplicate = (repeats && in_call.contains(&ev.id))
-                    || if remember {
-                        !self.seen.insert(key)
-                    } else {
-                        earlier_ids && self.seen.contains(key)
-                    };
-                if duplicate {
+                if (repeats && in_call.contains(&ev.id)) || (earlier_ids && self.seen.contains(key)) {
                     report.duplicates += 1;
                     continue;
                 }
                 let refused = report.rejected.len();
                 self.apply_checked(*ev, None, &mut report, &mut touched);
-                if repeats && report.rejected.len() == refused {
-                    in_call.insert(ev.id);
+                if report.rejected.len() == refused {
+                    if repeats {
+                        in_call.insert(ev.id);
+                    }
+                    if horizon.is_none_or(|h| ev.at >= h) {
+                        remember.push(key);
+                    }
                 }
             }
         }
+        // Remembered at the end, in one go: the set is sized once.
+        self.seen.remember_all(&remember);
         self.finish(report, touched, now)
     }
 }
 
-/// True when two events of `group` have the same id (`scratch` is room to
-/// sort them in).
-fn repeats_an_id(group: &[CompactEvent], scratch: &mut Vec<u64>) -> bool {
-    scratch.clear();
-    scratch.extend(group.iter().map(|e| e.id));
-    scratch.sort_unstable();
-    scratch.windows(2).any(|w| matches!(w, [a, b] if a == b))
+/// True when two events of `group` have the same id. `table` is room for
+/// an open-addressing set of the ids (a sort of the ids costs more: a few
+/// groups hold most events).
+fn repeats_an_id(group: &[CompactEvent], table: &mut Vec<u64>) -> bool {
+    /// The mark of a free slot; the id with this value is tracked apart.
+    const FREE: u64 = 0;
+    if group.len() <= 8 {
+        return group
+            .iter()
+            .enumerate()
+            .any(|(k, a)| group.get(k + 1..).unwrap_or(&[]).iter().any(|b| b.id == a.id));
+    }
+    // At most half full, so probes stay short.
+    let bits = (2 * group.len()).next_power_of_two().trailing_zeros();
+    let mask = (1usize << bits) - 1;
+    table.clear();
+    table.resize(mask + 1, FREE);
+    let mut free_id_seen = false;
+    for e in group {
+        if e.id == FREE {
+            if free_id_seen {
+                return true;
+            }
+            free_id_seen = true;
+            continue;
+        }
+        // Fibonacci hashing: the top bits of the product.
+        let mut slot = (e.id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+        while let Some(s) = table.get_mut(slot) {
+            if *s == FREE {
+                *s = e.id;
+                break;
+            }
+            if *s == e.id {
+                return true;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::funnel::ActionKey;
+    use crate::funnel::compiled::LeadKey;
+
+    fn group(ids: &[u64]) -> Vec<CompactEvent> {
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        ids.iter()
+            .map(|&id| CompactEvent {
+                lead: LeadKey(0),
+                id,
+                at,
+                action: ActionKey(0),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn repeats_an_id_is_whether_the_ids_are_distinct(
+            ids in prop_oneof![
+                proptest::collection::vec(0u64..40, 0..60),
+                proptest::collection::vec(any::<u64>(), 0..300),
+                proptest::collection::vec(prop_oneof![Just(0u64), Just(u64::MAX), 1u64..4], 0..20),
+            ],
+        ) {
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            let mut table = vec![7; 3];
+            prop_assert_eq!(repeats_an_id(&group(&ids), &mut table), sorted.len() < ids.len());
+        }
+    }
+
+    #[test]
+    fn repeats_an_id_finds_the_repeat_anywhere() {
+        let mut table = Vec::new();
+        let mut ids: Vec<u64> = (1..=1000).map(|k| k * 0x1_0000_0000).collect();
+        assert!(!repeats_an_id(&group(&ids), &mut table));
+        ids.push(ids[500]);
+        assert!(repeats_an_id(&group(&ids), &mut table));
+        // The free mark as an id, once and then twice.
+        let mut ids: Vec<u64> = (0..20).collect();
+        assert!(!repeats_an_id(&group(&ids), &mut table));
+        ids.push(0);
+        assert!(repeats_an_id(&group(&ids), &mut table));
+    }
 }
