@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A non-negative length of time, exact to the second.
@@ -87,6 +87,18 @@ impl Span {
     /// The span as a chrono duration.
     pub fn to_time_delta(self) -> TimeDelta {
         TimeDelta::try_seconds(self.0).unwrap_or(TimeDelta::MAX)
+    }
+
+    /// The time this span before `t`; `None` when that is before the
+    /// earliest time chrono represents (every time is later).
+    pub(crate) fn before(self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        t.checked_sub_signed(self.to_time_delta())
+    }
+
+    /// The time this span after `t`; `None` when that is past the latest
+    /// time chrono represents (every time is earlier).
+    pub(crate) fn after(self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        t.checked_add_signed(self.to_time_delta())
     }
 
     /// The span from a chrono duration, rounded down to the second; negative

@@ -430,7 +430,7 @@ impl Condition {
 }
 
 fn in_window(at: DateTime<Utc>, now: DateTime<Utc>, within: Option<Span>) -> bool {
-    at <= now && within.is_none_or(|w| at >= now - w.to_time_delta())
+    at <= now && within.is_none_or(|w| w.before(now).is_none_or(|start| at >= start))
 }
 
 fn matching<'a>(

@@ -398,7 +398,13 @@ impl Funnel {
             });
         }
         if let Some(w) = self.watermark {
-            if event.at < w - self.config.allowed_lateness.to_time_delta() {
+            if event.at < w
+                && self
+                    .config
+                    .allowed_lateness
+                    .before(w)
+                    .is_some_and(|min| event.at < min)
+            {
                 return Err(IngestError::TooLate {
                     event: event.id.clone(),
                     at: event.at,

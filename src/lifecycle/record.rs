@@ -246,7 +246,10 @@ impl LeadLifecycle {
                 .iter()
                 .filter(|s| s.stage == visit.stage)
             {
-                let due_at = visit.entered_at + sla.within.to_time_delta();
+                // Past the calendar's end: never due.
+                let Some(due_at) = sla.within.after(visit.entered_at) else {
+                    continue;
+                };
                 // When the obligation ended: done, or (for follow-ups) moot
                 // because the lead left the stage.
                 let ended_at = match sla.kind {

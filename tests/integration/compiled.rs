@@ -587,6 +587,45 @@ fn ids_are_remembered_within_the_allowed_lateness() {
     assert_eq!(c.ingest_events([reused], at(20)).applied, 1);
 }
 
+/// An allowed lateness reaching past the earliest time chrono represents
+/// (a host's "forever") makes no event too late, in both funnels and on
+/// every path in, and keeps every id.
+#[test]
+fn a_lateness_past_the_calendars_start_refuses_nothing() {
+    let config = FunnelConfig {
+        allowed_lateness: "1000000000000w".parse().unwrap(),
+        ..FunnelConfig::default()
+    };
+    let late = ev("lead-0", "e1", 1, EventKind::EmailOpen { campaign: None });
+    let events = [
+        ev("lead-0", "e2", 5_000, EventKind::EmailOpen { campaign: None }),
+        late.clone(),
+        late.clone(),
+    ];
+    let now = at(5_000);
+    let mut f = Funnel::new(model(), machine(), config.clone());
+    f.upsert_lead(identified_lead("lead-0"), at(0)).unwrap();
+    let r = f.ingest_batch(events.clone(), now);
+    assert_eq!((r.applied, r.duplicates, r.rejected.len()), (2, 1, 0));
+    let later = ev("lead-0", "e3", 2, EventKind::EmailOpen { campaign: None });
+    assert_eq!(f.ingest_batch([later.clone()], now).applied, 1);
+
+    let mut c = compiled(config);
+    c.upsert_lead(identified_lead("lead-0"), at(0)).unwrap();
+    let mut replayed = c.clone();
+    let r = c.ingest_events(events.clone(), now);
+    assert_eq!((r.applied, r.duplicates, r.rejected.len()), (2, 1, 0));
+    assert_eq!(c.ingest_events([late.clone()], now).duplicates, 1);
+    assert_eq!(c.ingest_events([later.clone()], now).applied, 1);
+    let keyed = keyed(&mut replayed, &events);
+    let r = replayed.replay(&keyed, now);
+    assert_eq!((r.applied, r.duplicates, r.rejected.len()), (2, 1, 0));
+    assert_eq!(replayed.ingest(&keyed[1..2], now).duplicates, 1);
+    let later = replayed.compact(&later).unwrap();
+    assert_eq!(replayed.replay(&[later], now).applied, 1);
+    assert_eq!(state(&replayed, now), state(&c, now));
+}
+
 /// A refused command leaves nothing behind, not even the bounds that decide
 /// whether an event can qualify a lead: an event after the lead's last one
 /// but before the refused command's time qualifies it as in the funnel.

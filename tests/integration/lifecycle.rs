@@ -321,6 +321,27 @@ fn automatic_cycles_fire_each_stage_at_most_once_per_advance() {
 }
 
 #[test]
+fn an_sla_past_the_calendars_end_is_never_due() {
+    let forever: leadflow::Span = "1000000000000w".parse().unwrap();
+    let machine = LifecycleDefinition::new(Stage::Mal)
+        .automatic(
+            Stage::Mal,
+            TransitionKind::Qualify,
+            "q",
+            Condition::attribute("email_domain", Predicate::Exists),
+        )
+        .sla(leadflow::lifecycle::Sla::exit_within(Stage::Mql, forever))
+        .build()
+        .unwrap();
+    let lead = identified_lead("l1");
+    let mut life = machine.start(&lead);
+    machine.advance(&mut life, &LeadView::new(&lead), at(1));
+    assert_eq!(life.stage(), Stage::Mql);
+    assert!(life.sla_breaches(&machine, at(1_000_000)).is_empty());
+    assert!(life.overdue(&machine, at(1_000_000)).is_empty());
+}
+
+#[test]
 fn sla_overdue_is_answered_from_the_records() {
     let machine = standard();
     let lead = identified_lead("l1");

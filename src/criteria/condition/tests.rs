@@ -535,3 +535,15 @@ fn minute_text_signs_years_outside_four_digits() {
         assert_eq!(MinuteText(t).to_string(), t.format("%Y-%m-%d %H:%M").to_string());
     }
 }
+
+#[test]
+fn a_window_reaching_past_the_calendars_start_holds_every_event() {
+    let l = lead();
+    let events = [ev("e1", t(0, 0), EventKind::DemoRequest)];
+    let view = LeadView::new(&l).with_events(&events);
+    let forever: Span = "1000000000000w".parse().unwrap();
+    let c = Condition::did_within(EventType::DemoRequest, forever);
+    assert_eq!(outcome(&c, &view, t(3, 0)), Outcome::Met);
+    let c = Condition::count(EventType::DemoRequest, 1, Some(forever));
+    assert_eq!(outcome(&c, &view, t(3, 0)), Outcome::Met);
+}

@@ -58,7 +58,7 @@ impl RecentIds {
     /// Rotates the generations when the watermark has moved on far enough.
     pub(crate) fn rotate(&mut self, watermark: DateTime<Utc>, lateness: Span) {
         match self.rotated_at {
-            Some(r) if watermark > r + lateness.to_time_delta() => {
+            Some(r) if lateness.after(r).is_some_and(|end| watermark > end) => {
                 // The dropped generation's table, emptied, holds the next
                 // one: no regrowing from nothing after each rotation.
                 std::mem::swap(&mut self.earlier, &mut self.current);

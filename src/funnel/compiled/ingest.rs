@@ -173,7 +173,9 @@ impl CompiledFunnel {
             });
         }
         if let Some(w) = self.watermark {
-            if at < w - self.config.allowed_lateness.to_time_delta() {
+            // An event at or after the watermark is never late: no
+            // arithmetic for in-order events.
+            if at < w && self.config.allowed_lateness.before(w).is_some_and(|min| at < min) {
                 return Err(IngestError::TooLate {
                     event: event(),
                     at,

@@ -115,7 +115,8 @@ impl CompiledFunnel {
         drop((kept, next));
 
         // Ids older than this could only come back too late.
-        let horizon = watermark.map(|w| w - self.config.allowed_lateness.to_time_delta());
+        // (None: all of them can, or no event was applied.)
+        let horizon = watermark.and_then(|w| self.config.allowed_lateness.before(w));
         // Ids from earlier calls: none when replaying into a fresh funnel.
         // (Ids repeated within the call are found by `repeats_an_id` and
         // `in_call`.)
