@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::Points;
+use crate::tuning::metrics::monday;
 
 /// One scored lead for calibration: its score, the week it would be handed
 /// over (any date in the week; weeks are compared by their Monday) and
@@ -68,11 +69,6 @@ pub struct Calibration {
     pub gate: WeeklyGate,
     /// The whole trade-off curve, highest threshold first.
     pub curve: Vec<CurvePoint>,
-}
-
-fn monday(d: NaiveDate) -> NaiveDate {
-    use chrono::Datelike;
-    d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }
 
 fn weeks_spanned(candidates: &[Candidate]) -> usize {

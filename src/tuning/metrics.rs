@@ -281,10 +281,16 @@ pub fn lift_at_k(scores: &[f64], labels: &[bool], k: usize) -> Option<f64> {
     Confusion::at_top_k(scores, labels, k).lift()
 }
 
-/// The Monday starting the ISO week of a time (UTC).
+/// The Monday starting the ISO week of a time (UTC); for a time in the
+/// calendar's first, partial week, its first day.
 pub fn week_start(at: DateTime<Utc>) -> NaiveDate {
-    let d = at.date_naive();
-    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+    monday(at.date_naive())
+}
+
+/// The Monday starting the ISO week of `d`, or the calendar's first day.
+pub(crate) fn monday(d: NaiveDate) -> NaiveDate {
+    d.checked_sub_signed(Duration::days(i64::from(d.weekday().num_days_from_monday())))
+        .unwrap_or(NaiveDate::MIN)
 }
 
 /// Qualified leads per week: `(Monday, count)` for every week from the first
@@ -383,6 +389,22 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_and_at_the_calendars_first_day() {
+        use chrono::TimeZone;
+        let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap();
+        let monday = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        assert_eq!(week_start(at(2026, 3, 2)), monday);
+        assert_eq!(week_start(at(2026, 3, 8)), monday);
+        // The calendar's first day is not a Monday: its week starts there.
+        assert_ne!(NaiveDate::MIN.weekday(), chrono::Weekday::Mon);
+        assert_eq!(week_start(DateTime::<Utc>::MIN_UTC), NaiveDate::MIN);
+        assert_eq!(
+            weekly_volume([DateTime::<Utc>::MIN_UTC]),
+            vec![(NaiveDate::MIN, 1)]
+        );
+    }
 
     #[test]
     fn auc_by_hand_with_ties() {
