@@ -600,28 +600,14 @@ impl Criterion for Condition {
                     ),
                 }
             }
-            Condition::FitGradeAtLeast { grade } => match view.scores.and_then(|s| s.fit_grade) {
-                Some(g) => Verdict::leaf(
-                    Outcome::from_bool(g >= *grade),
-                    format!("fit grade {g} (needs {grade} or better)"),
-                ),
-                None => Verdict::leaf(
-                    Outcome::Unknown,
-                    format!("fit grade unknown (needs {grade} or better)"),
-                ),
-            },
-            Condition::EngagementLevelAtLeast { level } => {
-                match view.scores.and_then(|s| s.engagement_level) {
-                    Some(l) => Verdict::leaf(
-                        Outcome::from_bool(l >= *level),
-                        format!("engagement level {l} (needs {level} or better)"),
-                    ),
-                    None => Verdict::leaf(
-                        Outcome::Unknown,
-                        format!("engagement level unknown (needs {level} or better)"),
-                    ),
-                }
+            Condition::FitGradeAtLeast { grade } => {
+                at_least_verdict("fit grade", view.scores.and_then(|s| s.fit_grade), *grade)
             }
+            Condition::EngagementLevelAtLeast { level } => at_least_verdict(
+                "engagement level",
+                view.scores.and_then(|s| s.engagement_level),
+                *level,
+            ),
             Condition::DidAction { action, within } => {
                 let last = matching(view.events, action, now, *within).map(|e| e.at).max();
                 Verdict::leaf(
@@ -735,6 +721,21 @@ impl Criterion for Condition {
                 ),
             },
         }
+    }
+}
+
+/// The verdict on a grade or level `got` (unknown when `None`) needing at
+/// least `needs`.
+fn at_least_verdict<T: PartialOrd + fmt::Display>(what: &str, got: Option<T>, needs: T) -> Verdict {
+    match got {
+        Some(g) => Verdict::leaf(
+            Outcome::from_bool(g >= needs),
+            format!("{what} {g} (needs {needs} or better)"),
+        ),
+        None => Verdict::leaf(
+            Outcome::Unknown,
+            format!("{what} unknown (needs {needs} or better)"),
+        ),
     }
 }
 
