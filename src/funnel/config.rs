@@ -1,6 +1,7 @@
 //! How a [`Funnel`](super::Funnel) treats unknown leads, late events and
 //! score thresholds.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::points::Points;
@@ -40,6 +41,20 @@ pub struct FunnelConfig {
 
 fn default_lateness() -> Span {
     Span::days(7)
+}
+
+impl FunnelConfig {
+    /// True when an event at `at` is older than the allowed lateness lets
+    /// in, the latest event time applied being `watermark`.
+    pub(crate) fn too_late(&self, at: DateTime<Utc>, watermark: DateTime<Utc>) -> bool {
+        // At or after the watermark is never late: no arithmetic for
+        // in-order events.
+        at < watermark
+            && self
+                .allowed_lateness
+                .before(watermark)
+                .is_some_and(|min| at < min)
+    }
 }
 
 impl Default for FunnelConfig {

@@ -398,13 +398,7 @@ impl Funnel {
             });
         }
         if let Some(w) = self.watermark {
-            if event.at < w
-                && self
-                    .config
-                    .allowed_lateness
-                    .before(w)
-                    .is_some_and(|min| event.at < min)
-            {
+            if self.config.too_late(event.at, w) {
                 return Err(IngestError::TooLate {
                     event: event.id.clone(),
                     at: event.at,

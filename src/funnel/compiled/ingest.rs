@@ -173,9 +173,7 @@ impl CompiledFunnel {
             });
         }
         if let Some(w) = self.watermark {
-            // An event at or after the watermark is never late: no
-            // arithmetic for in-order events.
-            if at < w && self.config.allowed_lateness.before(w).is_some_and(|min| at < min) {
+            if self.config.too_late(at, w) {
                 return Err(IngestError::TooLate {
                     event: event(),
                     at,
