@@ -174,7 +174,9 @@ impl WorkloadConfig {
     /// Generates the workload.
     pub fn generate(&self) -> Workload {
         let mut rng = SplitMix64::new(self.seed);
-        let span_secs = self.span.as_seconds().max(1);
+        // A span past the calendar's end stops there.
+        let end = self.span.after(self.start).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let span_secs = (end - self.start).num_seconds().max(1);
         let leads: Vec<Lead> = (0..self.leads)
             .map(|i| self.lead(i, &mut rng, span_secs))
             .collect();
@@ -190,10 +192,9 @@ impl WorkloadConfig {
             let Some(lead) = rank_to_lead.get(rank).and_then(|i| leads.get(*i)) else {
                 break;
             };
-            let end = self.start + TimeDelta::seconds(span_secs);
             let from = lead.created_at;
             let secs = (end - from).num_seconds().max(1) as u64;
-            let at = from + TimeDelta::seconds(rng.below(secs) as i64);
+            let at = later(from, rng.below(secs));
             let kind = random_kind(&mut rng);
             let Ok(id) = EventId::new(format!("e{n}")) else {
                 break;
@@ -209,7 +210,7 @@ impl WorkloadConfig {
     }
 
     fn lead(&self, i: usize, rng: &mut SplitMix64, span_secs: i64) -> Lead {
-        let created = self.start + TimeDelta::seconds(rng.below((span_secs as u64 * 4 / 5).max(1)) as i64);
+        let created = later(self.start, rng.below((span_secs as u64 * 4 / 5).max(1)));
         let id =
             LeadId::new(format!("lead-{i:07}")).unwrap_or_else(|_| unreachable!("generated ids are valid"));
         let mut lead = Lead::new(id, created);
@@ -342,6 +343,16 @@ pub fn mql_criterion() -> Condition {
     ])
 }
 
+/// `secs` seconds after `t` (`t` itself past the calendar's end, which the
+/// callers' offsets stay within).
+fn later(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    i64::try_from(secs)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(t)
+}
+
 /// Cumulative Zipf probabilities for ranks `0..n`.
 fn zipf_cdf(n: usize, s: f64) -> Vec<f64> {
     let mut acc = 0.0;
@@ -423,6 +434,21 @@ fn random_kind(rng: &mut SplitMix64) -> EventKind {
 mod tests {
     use super::*;
     use crate::event::EventType;
+
+    #[test]
+    fn a_span_past_the_calendars_end_stops_there() {
+        let w = WorkloadConfig {
+            leads: 20,
+            events: 200,
+            span: "1000000000000w".parse().unwrap(),
+            ..WorkloadConfig::default()
+        }
+        .generate();
+        let start = WorkloadConfig::default().start;
+        assert_eq!(w.events.len(), 200);
+        assert!(w.leads.iter().all(|l| l.created_at >= start));
+        assert!(w.events.iter().all(|e| e.at >= start));
+    }
 
     #[test]
     fn activity_is_skewed_and_mix_is_realistic() {
