@@ -429,8 +429,26 @@ impl Condition {
     }
 }
 
-fn in_window(at: DateTime<Utc>, now: DateTime<Utc>, within: Option<Span>) -> bool {
-    at <= now && within.is_none_or(|w| w.before(now).is_none_or(|start| at >= start))
+/// The times a criterion looks at: up to `now`, and within `within` of it
+/// (a window reaching past the calendar's start holds every earlier time).
+#[derive(Clone, Copy)]
+struct Window {
+    now: DateTime<Utc>,
+    start: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    /// Works out the window's start once, not per event.
+    fn new(now: DateTime<Utc>, within: Option<Span>) -> Window {
+        Window {
+            now,
+            start: within.and_then(|w| w.before(now)),
+        }
+    }
+
+    fn holds(self, at: DateTime<Utc>) -> bool {
+        at <= self.now && self.start.is_none_or(|start| at >= start)
+    }
 }
 
 fn matching<'a>(
@@ -439,9 +457,10 @@ fn matching<'a>(
     now: DateTime<Utc>,
     within: Option<Span>,
 ) -> impl Iterator<Item = &'a Event> + 'a {
+    let window = Window::new(now, within);
     events
         .iter()
-        .filter(move |e| in_window(e.at, now, within) && action.matches(e))
+        .filter(move |e| window.holds(e.at) && action.matches(e))
 }
 
 fn distinct_visits(
@@ -451,10 +470,11 @@ fn distinct_visits(
     within: Option<Span>,
     gap: Span,
 ) -> u32 {
+    let window = Window::new(now, within);
     let mut times: Vec<DateTime<Utc>> = view
         .events
         .iter()
-        .filter(|e| in_window(e.at, now, within) && e.kind.page_category() == Some(page))
+        .filter(|e| window.holds(e.at) && e.kind.page_category() == Some(page))
         .map(|e| e.at)
         .collect();
     times.sort_unstable();
