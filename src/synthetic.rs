@@ -20,7 +20,7 @@
 //! assert_eq!(w.events[123], again.events[123]);
 //! ```
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 
 use crate::criteria::Condition;
 use crate::event::{AssetType, Event, EventKind, EventType, PageCategory};
@@ -343,13 +343,11 @@ pub fn mql_criterion() -> Condition {
     ])
 }
 
-/// `secs` seconds after `t` (`t` itself past the calendar's end, which the
-/// callers' offsets stay within).
+/// `secs` seconds after `t`; `t` itself past the calendar's end (the
+/// callers' offsets stay within it).
 fn later(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
-    i64::try_from(secs)
-        .ok()
-        .and_then(TimeDelta::try_seconds)
-        .and_then(|d| t.checked_add_signed(d))
+    Span::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
+        .after(t)
         .unwrap_or(t)
 }
 
