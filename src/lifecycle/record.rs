@@ -1,5 +1,7 @@
 //! Per-lead lifecycle state and its history.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -76,17 +78,90 @@ impl StageVisit {
 /// follow-ups and qualification evidence. Changed only through a
 /// [`LifecycleStateMachine`], so it never holds a state the definition
 /// forbids.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "LifecycleData")]
 pub struct LeadLifecycle {
     lead: LeadId,
     initial: Stage,
     created_at: DateTime<Utc>,
     stage: Stage,
     history: Vec<TransitionRecord>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The follow-ups and the checklist, once either is non-empty: most
+    /// leads have neither, and a pointer is a tenth of their size.
+    extras: Option<Box<Extras>>,
+}
+
+/// What a lead with follow-ups or qualification evidence holds besides its
+/// history; never both empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Extras {
     follow_ups: Vec<FollowUp>,
-    #[serde(default, skip_serializing_if = "Checklist::is_empty")]
     checklist: Checklist,
+}
+
+/// The checklist of a lead without evidence.
+static NO_CHECKLIST: LazyLock<Checklist> = LazyLock::new(Checklist::new);
+
+/// The serialized form of a [`LeadLifecycle`], owned (to read one).
+#[derive(Deserialize)]
+struct LifecycleData {
+    lead: LeadId,
+    initial: Stage,
+    created_at: DateTime<Utc>,
+    stage: Stage,
+    history: Vec<TransitionRecord>,
+    #[serde(default)]
+    follow_ups: Vec<FollowUp>,
+    #[serde(default)]
+    checklist: Checklist,
+}
+
+/// The serialized form of a [`LeadLifecycle`], borrowed (to write one).
+#[derive(Serialize)]
+struct LifecycleRef<'a> {
+    lead: &'a LeadId,
+    initial: Stage,
+    created_at: DateTime<Utc>,
+    stage: Stage,
+    history: &'a [TransitionRecord],
+    #[serde(skip_serializing_if = "<[FollowUp]>::is_empty")]
+    follow_ups: &'a [FollowUp],
+    #[serde(skip_serializing_if = "Checklist::is_empty")]
+    checklist: &'a Checklist,
+}
+
+impl From<LifecycleData> for LeadLifecycle {
+    fn from(d: LifecycleData) -> LeadLifecycle {
+        let extras = (!d.follow_ups.is_empty() || !d.checklist.is_empty()).then(|| {
+            Box::new(Extras {
+                follow_ups: d.follow_ups,
+                checklist: d.checklist,
+            })
+        });
+        LeadLifecycle {
+            lead: d.lead,
+            initial: d.initial,
+            created_at: d.created_at,
+            stage: d.stage,
+            history: d.history,
+            extras,
+        }
+    }
+}
+
+impl Serialize for LeadLifecycle {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        LifecycleRef {
+            lead: &self.lead,
+            initial: self.initial,
+            created_at: self.created_at,
+            stage: self.stage,
+            history: &self.history,
+            follow_ups: self.follow_ups(),
+            checklist: self.checklist(),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl LeadLifecycle {
@@ -97,15 +172,22 @@ impl LeadLifecycle {
             created_at,
             stage: initial,
             history: Vec::new(),
-            follow_ups: Vec::new(),
-            checklist: Checklist::new(),
+            extras: None,
+        }
+    }
+
+    /// Merges `evidence` into the checklist (an empty one changes nothing,
+    /// so `extras` stays `None` until there is something to hold).
+    fn merge_checklist(&mut self, evidence: &Checklist) {
+        if !evidence.is_empty() {
+            self.extras.get_or_insert_default().checklist.merge(evidence);
         }
     }
 
     pub(crate) fn push(&mut self, record: TransitionRecord) -> &TransitionRecord {
         self.stage = record.to;
         if let Some(evidence) = record.transition.evidence() {
-            self.checklist.merge(evidence);
+            self.merge_checklist(evidence);
         }
         self.history.push(record);
         // Just pushed, so `last` is always `Some`; the fallback is unreachable.
@@ -164,24 +246,25 @@ impl LeadLifecycle {
     /// The qualification evidence gathered so far (merged from every
     /// qualify-for-sales and [`update_checklist`](Self::update_checklist)).
     pub fn checklist(&self) -> &Checklist {
-        &self.checklist
+        self.extras.as_ref().map_or(&NO_CHECKLIST, |x| &x.checklist)
     }
 
     /// Records answers to qualification questions without a transition.
     pub fn update_checklist(&mut self, answers: &Checklist) {
-        self.checklist.merge(answers);
+        self.merge_checklist(answers);
     }
 
     /// Records a sales follow-up. Follow-ups are kept in time order whatever
     /// order they are recorded in.
     pub fn record_follow_up(&mut self, at: DateTime<Utc>, by: Option<OwnerId>) {
-        let pos = self.follow_ups.partition_point(|f| f.at <= at);
-        self.follow_ups.insert(pos, FollowUp { at, by });
+        let follow_ups = &mut self.extras.get_or_insert_default().follow_ups;
+        let pos = follow_ups.partition_point(|f| f.at <= at);
+        follow_ups.insert(pos, FollowUp { at, by });
     }
 
     /// The follow-ups, in time order.
     pub fn follow_ups(&self) -> &[FollowUp] {
-        &self.follow_ups
+        self.extras.as_ref().map_or(&[], |x| &x.follow_ups)
     }
 
     /// Every stay in a stage, oldest first; the last is open.
@@ -200,7 +283,7 @@ impl LeadLifecycle {
 
     fn visit(&self, stage: Stage, entered_at: DateTime<Utc>, exited_at: Option<DateTime<Utc>>) -> StageVisit {
         let first_follow_up = self
-            .follow_ups
+            .follow_ups()
             .iter()
             .map(|f| f.at)
             .find(|t| *t >= entered_at && exited_at.is_none_or(|x| *t < x));
@@ -280,5 +363,72 @@ impl LeadLifecycle {
     /// True when the lead started in or ever entered `stage`.
     pub fn reached(&self, stage: Stage) -> bool {
         self.initial == stage || self.history.iter().any(|r| r.to == stage)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::criteria::Condition;
+    use crate::lead::Lead;
+    use crate::lifecycle::LifecycleDefinition;
+
+    fn fresh() -> LeadLifecycle {
+        let machine =
+            LifecycleDefinition::standard_b2b(Condition::score_at_least(crate::Dimension::Combined, 60))
+                .build()
+                .unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        machine.start(&Lead::new(LeadId::new("l1").unwrap(), t0))
+    }
+
+    #[test]
+    fn a_lifecycle_without_follow_ups_or_evidence_stays_small() {
+        // The lead, two stages, a time, the history and one pointer.
+        assert_eq!(std::mem::size_of::<LeadLifecycle>(), 64);
+        let mut life = fresh();
+        life.update_checklist(&Checklist::new());
+        assert!(life.extras.is_none(), "an empty checklist holds nothing");
+        assert_eq!(life, fresh());
+    }
+
+    #[test]
+    fn follow_ups_and_evidence_round_trip_in_the_same_form() {
+        let plain = serde_json::to_value(fresh()).unwrap();
+        assert!(
+            plain.get("follow_ups").is_none() && plain.get("checklist").is_none(),
+            "{plain}"
+        );
+        assert_eq!(
+            serde_json::from_value::<LeadLifecycle>(plain.clone()).unwrap(),
+            fresh()
+        );
+
+        let mut life = fresh();
+        let t = life.created_at() + chrono::Duration::hours(3);
+        life.record_follow_up(t, None);
+        life.record_follow_up(t - chrono::Duration::hours(1), None);
+        life.update_checklist(&Checklist::new().met("budget", "approved"));
+        let json = serde_json::to_value(&life).unwrap();
+        assert_eq!(json["follow_ups"].as_array().map(Vec::len), Some(2), "{json}");
+        assert_eq!(json["checklist"]["budget"]["status"], "met", "{json}");
+        let back: LeadLifecycle = serde_json::from_value(json).unwrap();
+        assert_eq!(back, life);
+        assert_eq!(
+            back.follow_ups().first().map(|f| f.at),
+            Some(t - chrono::Duration::hours(1))
+        );
+
+        // Empty lists (as a hand-written lifecycle may have them) read as
+        // nothing held.
+        let mut with_empty = plain;
+        with_empty["follow_ups"] = serde_json::json!([]);
+        with_empty["checklist"] = serde_json::json!({});
+        assert_eq!(
+            serde_json::from_value::<LeadLifecycle>(with_empty).unwrap(),
+            fresh()
+        );
     }
 }
