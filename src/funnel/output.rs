@@ -215,4 +215,13 @@ pub enum FunnelError {
         /// The lead.
         lead: LeadId,
     },
+    /// A snapshot's lead holds the lifecycle of another lead: the snapshot
+    /// was edited or damaged.
+    #[error("snapshot's lead {lead} holds the lifecycle of lead {lifecycle}: restore an unedited snapshot")]
+    MismatchedLifecycle {
+        /// The lead (from its attributes).
+        lead: LeadId,
+        /// The lead its lifecycle names.
+        lifecycle: LeadId,
+    },
 }

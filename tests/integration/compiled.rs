@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use leadflow::criteria::CriteriaRegistry;
 use leadflow::funnel::{
-    CommandError, CompactEvent, CompiledFunnel, CompiledSnapshot, Funnel, FunnelConfig, IngestError, Output,
-    Threshold, UnknownLeads, event_key,
+    CommandError, CompactEvent, CompiledFunnel, CompiledSnapshot, Funnel, FunnelConfig, FunnelError,
+    IngestError, Output, Threshold, UnknownLeads, event_key,
 };
 use leadflow::synthetic::{SplitMix64, WorkloadConfig};
 use leadflow::{Dimension, Event, EventKind, LeadId, LeadLifecycle, ModelVersion, Scores, Span, Stage};
@@ -162,6 +162,41 @@ proptest! {
         let again = restored.snapshot().restore(&CriteriaRegistry::new()).unwrap();
         prop_assert_eq!(again.snapshot(), restored.snapshot());
     }
+}
+
+#[test]
+fn a_damaged_snapshot_is_refused_with_what_is_wrong() {
+    let mut c = compiled(lenient());
+    for l in leads(2) {
+        c.upsert_lead(l.clone(), l.created_at).unwrap();
+    }
+    let json = serde_json::to_value(c.snapshot()).unwrap();
+    let restore = |v: serde_json::Value| {
+        serde_json::from_value::<CompiledSnapshot>(v)
+            .unwrap()
+            .restore(&CriteriaRegistry::new())
+            .map(|f| f.len())
+    };
+    assert_eq!(restore(json.clone()), Ok(2));
+    let first = LeadId::new(json["leads"][0][0]["life"]["lead"].as_str().unwrap()).unwrap();
+    let second = LeadId::new(json["leads"][1][0]["life"]["lead"].as_str().unwrap()).unwrap();
+    // The first lead twice.
+    let mut twice = json.clone();
+    twice["leads"][1] = json["leads"][0].clone();
+    assert_eq!(
+        restore(twice),
+        Err(FunnelError::DuplicateLead { lead: first.clone() })
+    );
+    // The second lead's attributes with the first lead's lifecycle.
+    let mut swapped = json.clone();
+    swapped["leads"][1][0]["life"] = json["leads"][0][0]["life"].clone();
+    assert_eq!(
+        restore(swapped),
+        Err(FunnelError::MismatchedLifecycle {
+            lead: second,
+            lifecycle: first
+        })
+    );
 }
 
 fn synthetic_pair(shuffle: bool) -> (Funnel, CompiledFunnel, DateTime<Utc>) {

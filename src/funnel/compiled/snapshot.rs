@@ -77,7 +77,8 @@ impl CompiledSnapshot {
     /// # Errors
     ///
     /// [`FunnelError`] when the format is not this version's, the lifecycle
-    /// does not build (an unbound custom criterion) or a lead appears twice.
+    /// does not build (an unbound custom criterion), a lead appears twice or
+    /// holds another lead's lifecycle.
     pub fn restore(self, registry: &CriteriaRegistry) -> Result<CompiledFunnel, FunnelError> {
         if self.format != FORMAT {
             return Err(FunnelError::SnapshotVersion {
@@ -92,8 +93,15 @@ impl CompiledSnapshot {
             let Some(first) = cold.versions.first().map(|(_, l)| l.clone()) else {
                 continue;
             };
-            if f.index.contains_key(&first.id) {
+            if f.find(&first.id).is_some() {
                 return Err(FunnelError::DuplicateLead { lead: first.id });
+            }
+            // The index finds a lead by the id its lifecycle names.
+            if cold.life.lead() != &first.id {
+                return Err(FunnelError::MismatchedLifecycle {
+                    lead: first.id,
+                    lifecycle: cold.life.lead().clone(),
+                });
             }
             let Some(i) = f.insert_lead(first) else { continue };
             let i = i as usize;
