@@ -112,8 +112,8 @@ impl CompiledFunnel {
             event: event.id.clone(),
             what: what.to_owned(),
         };
-        let lead = match self.find(&event.lead) {
-            Some(i) => i,
+        let lead = match self.index.get(&event.lead) {
+            Some(&i) => i,
             None if self.config.unknown_leads == UnknownLeads::Reject => {
                 return Err(IngestError::UnknownLead {
                     lead: event.lead.clone(),

@@ -3,12 +3,13 @@
 mod actions;
 mod gate;
 mod ids;
-mod index;
 mod ingest;
 mod lead;
 mod replay;
 mod snapshot;
 mod swap;
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ use super::lead_state::Stages;
 use super::needs_backup;
 use super::{CommandError, FunnelConfig, FunnelError, FunnelStats, Output};
 use crate::event::Event;
-use crate::hash;
+use crate::hash::{self, FxBuild};
 use crate::id::{EventId, LeadId};
 use crate::lead::Lead;
 use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Stage, Transition};
@@ -30,7 +31,6 @@ use crate::scoring::ScoringModel;
 use actions::Actions;
 use gate::{Bounds, Gates};
 use ids::RecentIds;
-use index::LeadIndex;
 use lead::{Cold, Ctx, Entry, LeadMut};
 
 /// The dense key of a lead in a [`CompiledFunnel`]: leads are numbered in
@@ -192,8 +192,7 @@ pub struct CompiledFunnel {
     stages: Stages,
     gates: Gates,
     actions: Actions,
-    /// Lead id to key (the ids themselves are the lifecycles').
-    index: LeadIndex,
+    index: HashMap<LeadId, u32, FxBuild>,
     /// Per lead, read for every event: its stage and the latest time on its
     /// timeline, its row of bounds (`gates.layout.width()` numbers, see
     /// [`gate::Layout`]) and its log.
@@ -221,7 +220,7 @@ impl CompiledFunnel {
             stages,
             gates,
             actions: Actions::default(),
-            index: LeadIndex::default(),
+            index: HashMap::default(),
             lanes: Vec::new(),
             rows: Vec::new(),
             cold: Vec::new(),
@@ -269,7 +268,7 @@ impl CompiledFunnel {
 
     /// The key of a known lead.
     pub fn key(&self, id: &LeadId) -> Option<LeadKey> {
-        self.find(id).map(LeadKey)
+        self.index.get(id).map(|i| LeadKey(*i))
     }
 
     /// One lead.
@@ -338,13 +337,6 @@ impl CompiledFunnel {
         })
     }
 
-    /// The number of the lead with `id`.
-    fn find(&self, id: &LeadId) -> Option<u32> {
-        let cold = &self.cold;
-        self.index
-            .get(id, |i| cold.get(i as usize).map(|c| c.life.lead()))
-    }
-
     fn ctx(&self) -> Ctx<'_> {
         Ctx {
             model: &self.model,
@@ -391,8 +383,8 @@ impl CompiledFunnel {
         lead: Lead,
         now: DateTime<Utc>,
     ) -> Result<(LeadKey, Vec<Output>), CommandError> {
-        let (i, from, backup) = match self.find(&lead.id) {
-            Some(i) => {
+        let (i, from, backup) = match self.index.get(&lead.id) {
+            Some(&i) => {
                 let Some(cold) = self.cold.get_mut(i as usize) else {
                     return Ok((LeadKey(i), Vec::new()));
                 };
@@ -427,7 +419,7 @@ impl CompiledFunnel {
 
     fn insert_lead(&mut self, lead: Lead) -> Option<u32> {
         let i = u32::try_from(self.cold.len()).ok().filter(|i| *i < u32::MAX)?;
-        self.index.insert(&lead.id, i);
+        self.index.insert(lead.id.clone(), i);
         self.lanes.push(Lane {
             last: lead.created_at,
             stage: self.machine.initial_stage(&lead),

@@ -93,10 +93,10 @@ impl CompiledSnapshot {
             let Some(first) = cold.versions.first().map(|(_, l)| l.clone()) else {
                 continue;
             };
-            if f.find(&first.id).is_some() {
+            if f.index.contains_key(&first.id) {
                 return Err(FunnelError::DuplicateLead { lead: first.id });
             }
-            // The index finds a lead by the id its lifecycle names.
+            // Its records must name it.
             if cold.life.lead() != &first.id {
                 return Err(FunnelError::MismatchedLifecycle {
                     lead: first.id,
