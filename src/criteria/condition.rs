@@ -525,18 +525,11 @@ impl Criterion for Condition {
                 dimension,
                 at_least,
                 score,
-            } => match score_of(view, *dimension, score.as_deref()) {
-                Some(p) => Outcome::from_bool(p >= *at_least),
-                None => Outcome::Unknown,
-            },
-            Condition::FitGradeAtLeast { grade } => view
-                .scores
-                .and_then(|s| s.fit_grade)
-                .map_or(Outcome::Unknown, |g| Outcome::from_bool(g >= *grade)),
-            Condition::EngagementLevelAtLeast { level } => view
-                .scores
-                .and_then(|s| s.engagement_level)
-                .map_or(Outcome::Unknown, |l| Outcome::from_bool(l >= *level)),
+            } => reaches(score_of(view, *dimension, score.as_deref()), *at_least),
+            Condition::FitGradeAtLeast { grade } => reaches(view.scores.and_then(|s| s.fit_grade), *grade),
+            Condition::EngagementLevelAtLeast { level } => {
+                reaches(view.scores.and_then(|s| s.engagement_level), *level)
+            }
             Condition::DidAction { action, within } => {
                 Outcome::from_bool(matching(view.events, action, now, *within).next().is_some())
             }
@@ -556,13 +549,10 @@ impl Criterion for Condition {
                 within,
                 session_gap,
             } => Outcome::from_bool(distinct_visits(view, *page, now, *within, *session_gap) >= *at_least),
-            Condition::Attribute { key, predicate } => view.lead.attribute(key).map_or_else(
-                || match predicate {
-                    Predicate::Missing => Outcome::Met,
-                    _ => Outcome::Unknown,
-                },
-                |v| Outcome::from_bool(predicate.test(v)),
-            ),
+            Condition::Attribute { key, predicate } => view
+                .lead
+                .attribute(key)
+                .map_or_else(|| unset(predicate), |v| Outcome::from_bool(predicate.test(v))),
             Condition::Checklist { at_least, .. } => {
                 let (met, unknown) = checklist_counts(view.checklist, &self.checklist_items());
                 k_of_n(met, unknown, *at_least)
@@ -606,19 +596,18 @@ impl Criterion for Condition {
                 score,
             } => {
                 let name = score.clone().unwrap_or_else(|| dimension.to_string());
-                match score_of(view, *dimension, score.as_deref()) {
-                    Some(p) => Verdict::leaf(
-                        Outcome::from_bool(p >= *at_least),
-                        format!(
+                let got = score_of(view, *dimension, score.as_deref());
+                let outcome = reaches(got, *at_least);
+                Verdict::leaf(
+                    outcome,
+                    match got {
+                        Some(p) => format!(
                             "{name} score {p} {} {at_least}",
-                            if p >= *at_least { ">=" } else { "<" }
+                            if outcome == Outcome::Met { ">=" } else { "<" }
                         ),
-                    ),
-                    None => Verdict::leaf(
-                        Outcome::Unknown,
-                        format!("{name} score unknown (needs >= {at_least})"),
-                    ),
-                }
+                        None => format!("{name} score unknown (needs >= {at_least})"),
+                    },
+                )
             }
             Condition::FitGradeAtLeast { grade } => {
                 at_least_verdict("fit grade", view.scores.and_then(|s| s.fit_grade), *grade)
@@ -672,13 +661,7 @@ impl Criterion for Condition {
                     Outcome::from_bool(predicate.test(v)),
                     format!("{key} {v} {predicate}"),
                 ),
-                None => Verdict::leaf(
-                    match predicate {
-                        Predicate::Missing => Outcome::Met,
-                        _ => Outcome::Unknown,
-                    },
-                    format!("{key} unknown (needs {predicate})"),
-                ),
+                None => Verdict::leaf(unset(predicate), format!("{key} unknown (needs {predicate})")),
             },
             Condition::Checklist {
                 framework, at_least, ..
@@ -747,15 +730,25 @@ impl Criterion for Condition {
 /// The verdict on a grade or level `got` (unknown when `None`) needing at
 /// least `needs`.
 fn at_least_verdict<T: PartialOrd + fmt::Display>(what: &str, got: Option<T>, needs: T) -> Verdict {
+    let outcome = reaches(got.as_ref(), &needs);
     match got {
-        Some(g) => Verdict::leaf(
-            Outcome::from_bool(g >= needs),
-            format!("{what} {g} (needs {needs} or better)"),
-        ),
-        None => Verdict::leaf(
-            Outcome::Unknown,
-            format!("{what} unknown (needs {needs} or better)"),
-        ),
+        Some(g) => Verdict::leaf(outcome, format!("{what} {g} (needs {needs} or better)")),
+        None => Verdict::leaf(outcome, format!("{what} unknown (needs {needs} or better)")),
+    }
+}
+
+/// Whether `got` (unknown when `None`) is at least `needs`: the outcome of
+/// the score, grade and level conditions.
+fn reaches<T: PartialOrd>(got: Option<T>, needs: T) -> Outcome {
+    got.map_or(Outcome::Unknown, |g| Outcome::from_bool(g >= needs))
+}
+
+/// The outcome of an attribute condition on an attribute the lead lacks:
+/// met when it asks for the attribute to be missing, unknown otherwise.
+fn unset(predicate: &Predicate) -> Outcome {
+    match predicate {
+        Predicate::Missing => Outcome::Met,
+        _ => Outcome::Unknown,
     }
 }
 
