@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::lead_state::LeadState;
 use super::{Funnel, FunnelConfig, FunnelError, FunnelStats};
 use crate::criteria::CriteriaRegistry;
-use crate::lifecycle::LifecycleDefinition;
+use crate::lead::Lead;
+use crate::lifecycle::{LeadLifecycle, LifecycleDefinition};
 use crate::scoring::ScoringModel;
 
 /// The snapshot format this version writes and reads.
@@ -67,7 +68,8 @@ impl FunnelSnapshot {
     /// # Errors
     ///
     /// [`FunnelError`] for an unsupported format, an invalid definition (or
-    /// an unbound custom criterion) or a lead held twice.
+    /// an unbound custom criterion), a lead held twice or a lead whose
+    /// attributes and lifecycle name different leads.
     pub fn restore(self, registry: &CriteriaRegistry) -> Result<Funnel, FunnelError> {
         if self.format != FORMAT {
             return Err(FunnelError::SnapshotVersion {
@@ -81,6 +83,7 @@ impl FunnelSnapshot {
         let mut leads = self.leads;
         for (i, state) in leads.iter_mut().enumerate() {
             let i = i as u32;
+            same_lead(&state.versions, &state.life)?;
             let id = state.life.lead().clone();
             if index.insert(id.clone(), i).is_some() {
                 return Err(FunnelError::DuplicateLead { lead: id });
@@ -105,5 +108,18 @@ impl FunnelSnapshot {
             stages,
             machine,
         })
+    }
+}
+
+/// Refuses a snapshot's lead whose attribute versions and lifecycle name
+/// different leads (the snapshot was edited or damaged): restored, its
+/// transitions would be filed under another id.
+pub(crate) fn same_lead(versions: &[(DateTime<Utc>, Lead)], life: &LeadLifecycle) -> Result<(), FunnelError> {
+    match versions.iter().find(|(_, lead)| &lead.id != life.lead()) {
+        Some((_, lead)) => Err(FunnelError::MismatchedLifecycle {
+            lead: lead.id.clone(),
+            lifecycle: life.lead().clone(),
+        }),
+        None => Ok(()),
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use leadflow::criteria::CriteriaRegistry;
 use leadflow::funnel::{
     CommandError, CompactEvent, CompiledFunnel, CompiledSnapshot, Funnel, FunnelConfig, FunnelError,
-    IngestError, Output, Threshold, UnknownLeads, event_key,
+    FunnelSnapshot, IngestError, Output, Threshold, UnknownLeads, event_key,
 };
 use leadflow::synthetic::{SplitMix64, WorkloadConfig};
 use leadflow::{Dimension, Event, EventKind, LeadId, LeadLifecycle, ModelVersion, Scores, Span, Stage};
@@ -190,6 +190,36 @@ fn a_damaged_snapshot_is_refused_with_what_is_wrong() {
     // The second lead's attributes with the first lead's lifecycle.
     let mut swapped = json.clone();
     swapped["leads"][1][0]["life"] = json["leads"][0][0]["life"].clone();
+    assert_eq!(
+        restore(swapped),
+        Err(FunnelError::MismatchedLifecycle {
+            lead: second.clone(),
+            lifecycle: first.clone()
+        })
+    );
+
+    // The reference funnel's snapshot, damaged the same two ways.
+    let mut f = crate::funnel::funnel(lenient());
+    for l in leads(2) {
+        f.upsert_lead(l.clone(), l.created_at).unwrap();
+    }
+    let json = serde_json::to_value(f.snapshot()).unwrap();
+    let restore = |v: serde_json::Value| {
+        serde_json::from_value::<FunnelSnapshot>(v)
+            .unwrap()
+            .restore(&CriteriaRegistry::new())
+            .map(|f| f.len())
+    };
+    assert_eq!(restore(json.clone()), Ok(2));
+    assert_eq!(json["leads"][0]["life"]["lead"].as_str(), Some(first.as_str()));
+    let mut twice = json.clone();
+    twice["leads"][1] = json["leads"][0].clone();
+    assert_eq!(
+        restore(twice),
+        Err(FunnelError::DuplicateLead { lead: first.clone() })
+    );
+    let mut swapped = json.clone();
+    swapped["leads"][1]["life"] = json["leads"][0]["life"].clone();
     assert_eq!(
         restore(swapped),
         Err(FunnelError::MismatchedLifecycle {

@@ -9,6 +9,7 @@ use super::lead::{Cold, Entry};
 use super::{CompiledFunnel, FunnelConfig, FunnelError, FunnelStats};
 use crate::criteria::CriteriaRegistry;
 use crate::event::Event;
+use crate::funnel::snapshot::same_lead;
 use crate::lifecycle::LifecycleDefinition;
 use crate::points::Points;
 use crate::scoring::ScoringModel;
@@ -96,13 +97,7 @@ impl CompiledSnapshot {
             if f.index.contains_key(&first.id) {
                 return Err(FunnelError::DuplicateLead { lead: first.id });
             }
-            // Its records must name it.
-            if cold.life.lead() != &first.id {
-                return Err(FunnelError::MismatchedLifecycle {
-                    lead: first.id,
-                    lifecycle: cold.life.lead().clone(),
-                });
-            }
+            same_lead(&cold.versions, &cold.life)?;
             let Some(i) = f.insert_lead(first) else { continue };
             let i = i as usize;
             let latest = [log.last().map(|x| x.at), cold.versions.last().map(|v| v.0)]
