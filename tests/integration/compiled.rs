@@ -167,64 +167,61 @@ proptest! {
 #[test]
 fn a_damaged_snapshot_is_refused_with_what_is_wrong() {
     let mut c = compiled(lenient());
+    let mut f = crate::funnel::funnel(lenient());
     for l in leads(2) {
         c.upsert_lead(l.clone(), l.created_at).unwrap();
+        f.upsert_lead(l.clone(), l.created_at).unwrap();
     }
-    let json = serde_json::to_value(c.snapshot()).unwrap();
-    let restore = |v: serde_json::Value| {
-        serde_json::from_value::<CompiledSnapshot>(v)
-            .unwrap()
-            .restore(&CriteriaRegistry::new())
-            .map(|f| f.len())
-    };
+    // A compiled snapshot's lead is `[state, log]`; a funnel's, the state.
+    refuses_damage(
+        serde_json::to_value(c.snapshot()).unwrap(),
+        |json, k| &mut json["leads"][k][0],
+        |v| {
+            serde_json::from_value::<CompiledSnapshot>(v)
+                .unwrap()
+                .restore(&CriteriaRegistry::new())
+                .map(|f| f.len())
+        },
+    );
+    refuses_damage(
+        serde_json::to_value(f.snapshot()).unwrap(),
+        |json, k| &mut json["leads"][k],
+        |v| {
+            serde_json::from_value::<FunnelSnapshot>(v)
+                .unwrap()
+                .restore(&CriteriaRegistry::new())
+                .map(|f| f.len())
+        },
+    );
+}
+
+/// Restores `json`, a snapshot of two leads (`lead(json, k)` is the state
+/// of lead `k`, which holds its `life`), as it is, with its first lead twice
+/// and with the second lead's attributes given the first's lifecycle.
+fn refuses_damage(
+    mut json: serde_json::Value,
+    lead: fn(&mut serde_json::Value, usize) -> &mut serde_json::Value,
+    restore: impl Fn(serde_json::Value) -> Result<usize, FunnelError>,
+) {
     assert_eq!(restore(json.clone()), Ok(2));
-    let first = LeadId::new(json["leads"][0][0]["life"]["lead"].as_str().unwrap()).unwrap();
-    let second = LeadId::new(json["leads"][1][0]["life"]["lead"].as_str().unwrap()).unwrap();
+    let life = |json: &mut serde_json::Value, k| lead(json, k)["life"].clone();
+    let id = |life: &serde_json::Value| LeadId::new(life["lead"].as_str().unwrap()).unwrap();
+    let (first, second) = (life(&mut json, 0), life(&mut json, 1));
     // The first lead twice.
     let mut twice = json.clone();
-    twice["leads"][1] = json["leads"][0].clone();
+    *lead(&mut twice, 1) = lead(&mut json, 0).clone();
     assert_eq!(
         restore(twice),
-        Err(FunnelError::DuplicateLead { lead: first.clone() })
+        Err(FunnelError::DuplicateLead { lead: id(&first) })
     );
     // The second lead's attributes with the first lead's lifecycle.
     let mut swapped = json.clone();
-    swapped["leads"][1][0]["life"] = json["leads"][0][0]["life"].clone();
+    lead(&mut swapped, 1)["life"] = first.clone();
     assert_eq!(
         restore(swapped),
         Err(FunnelError::MismatchedLifecycle {
-            lead: second.clone(),
-            lifecycle: first.clone()
-        })
-    );
-
-    // The reference funnel's snapshot, damaged the same two ways.
-    let mut f = crate::funnel::funnel(lenient());
-    for l in leads(2) {
-        f.upsert_lead(l.clone(), l.created_at).unwrap();
-    }
-    let json = serde_json::to_value(f.snapshot()).unwrap();
-    let restore = |v: serde_json::Value| {
-        serde_json::from_value::<FunnelSnapshot>(v)
-            .unwrap()
-            .restore(&CriteriaRegistry::new())
-            .map(|f| f.len())
-    };
-    assert_eq!(restore(json.clone()), Ok(2));
-    assert_eq!(json["leads"][0]["life"]["lead"].as_str(), Some(first.as_str()));
-    let mut twice = json.clone();
-    twice["leads"][1] = json["leads"][0].clone();
-    assert_eq!(
-        restore(twice),
-        Err(FunnelError::DuplicateLead { lead: first.clone() })
-    );
-    let mut swapped = json.clone();
-    swapped["leads"][1]["life"] = json["leads"][0]["life"].clone();
-    assert_eq!(
-        restore(swapped),
-        Err(FunnelError::MismatchedLifecycle {
-            lead: second,
-            lifecycle: first
+            lead: id(&second),
+            lifecycle: id(&first)
         })
     );
 }
