@@ -26,10 +26,10 @@
 //!   valid) and a new rule (`1m_leads_new_rule`, every lead's bounds are
 //!   recomputed from its log);
 //! - `sharded/2m_events/{1_thread,2_threads}`: the 100 k-lead workload split
-//!   by `shard_for` into two compiled funnels, ingested on one thread one
-//!   after the other, then on two threads at once, each funnel copied by the
-//!   thread that ingests into it, as a host runs one engine per core (the
-//!   scaling ratio).
+//!   by `shard_for` into two compiled funnels, each owned by a long-lived
+//!   worker thread that copies its funnel and ingests into it, as a host
+//!   runs one engine per core: the workers one after the other (one thread
+//!   running at a time), then both at once (the scaling ratio).
 //!
 //! Before anything else it prints the memory per lead: resident-set
 //! growth while upserting the 1 M leads and ingesting their 10 M events, and
@@ -42,7 +42,7 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
-use std::sync::Barrier;
+use std::sync::{Arc, Barrier, mpsc};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -283,9 +283,48 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// One long-lived thread owning one shard's engine, as a host runs one
+/// engine per core: each run copies the shard's funnel (allocating on this
+/// thread), waits at the barrier, ingests the shard's events and reports
+/// how long the ingestion took (start, end).
+struct Worker {
+    runs: mpsc::Sender<Arc<Barrier>>,
+    done: mpsc::Receiver<(Instant, Instant)>,
+}
+
+impl Worker {
+    fn start(shard: Arc<(CompiledFunnel, Vec<CompactEvent>)>, now: DateTime<Utc>) -> Worker {
+        let (runs, jobs) = mpsc::channel::<Arc<Barrier>>();
+        let (report, done) = mpsc::channel();
+        std::thread::spawn(move || {
+            for start in jobs {
+                let (funnel, events) = &*shard;
+                let mut f = funnel.clone();
+                start.wait();
+                let begun = Instant::now();
+                ingest(&mut f, events, now);
+                let ended = Instant::now();
+                drop(f);
+                if report.send((begun, ended)).is_err() {
+                    break;
+                }
+            }
+        });
+        Worker { runs, done }
+    }
+
+    fn run(&self, start: &Arc<Barrier>) {
+        self.runs.send(Arc::clone(start)).unwrap();
+    }
+
+    fn finished(&self) -> (Instant, Instant) {
+        self.done.recv().unwrap()
+    }
+}
+
 fn bench_sharded(c: &mut Criterion, w: &Workload) {
     let now = end(w);
-    let shards: Vec<(CompiledFunnel, Vec<CompactEvent>)> = (0..2)
+    let workers: Vec<Worker> = (0..2)
         .map(|s| {
             let part = Workload {
                 leads: w
@@ -303,48 +342,35 @@ fn bench_sharded(c: &mut Criterion, w: &Workload) {
             };
             let mut f = compiled(&part);
             let events = keyed(&mut f, &part.events);
-            (f, events)
+            Worker::start(Arc::new((f, events)), now)
         })
         .collect();
     let mut g = c.benchmark_group("sharded/2m_events");
     g.sample_size(10);
     g.throughput(Throughput::Elements(w.events.len() as u64));
+    // The same two workers in both: one after the other (one core busy at a
+    // time), then both at once, timed from the first start to the last
+    // finish.
     g.bench_function("1_thread", |b| {
-        b.iter_batched(
-            || shards.clone(),
-            |mut shards| {
-                for (f, events) in &mut shards {
-                    ingest(f, events, now);
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                for worker in &workers {
+                    worker.run(&Arc::new(Barrier::new(1)));
+                    let (begun, ended) = worker.finished();
+                    total += ended - begun;
                 }
-                shards
-            },
-            BatchSize::PerIteration,
-        )
+            }
+            total
+        })
     });
-    // As a host runs them: each shard's funnel copied (allocated) by the
-    // thread that ingests into it, both starting together; the time is from
-    // the first start to the last finish.
     g.bench_function("2_threads", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let start = Barrier::new(shards.len());
-                let runs: Vec<(Instant, Instant, CompiledFunnel)> = std::thread::scope(|s| {
-                    let threads: Vec<_> = shards
-                        .iter()
-                        .map(|(f, events)| {
-                            let start = &start;
-                            s.spawn(move || {
-                                let mut f = f.clone();
-                                start.wait();
-                                let begun = Instant::now();
-                                ingest(&mut f, events, now);
-                                (begun, Instant::now(), f)
-                            })
-                        })
-                        .collect();
-                    threads.into_iter().map(|t| t.join().unwrap()).collect()
-                });
+                let start = Arc::new(Barrier::new(workers.len()));
+                workers.iter().for_each(|worker| worker.run(&start));
+                let runs: Vec<(Instant, Instant)> = workers.iter().map(Worker::finished).collect();
                 let begun = runs.iter().map(|r| r.0).min().unwrap();
                 let ended = runs.iter().map(|r| r.1).max().unwrap();
                 total += ended - begun;
