@@ -29,13 +29,20 @@ pub enum Dimension {
     Combined,
 }
 
-impl fmt::Display for Dimension {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Dimension {
+    /// The dimension's name: `fit`, `engagement` or `combined`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Dimension::Fit => "fit",
             Dimension::Engagement => "engagement",
             Dimension::Combined => "combined",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -514,8 +514,30 @@ fn k_of_n(met: usize, unknown: usize, k: u32) -> Outcome {
     }
 }
 
-fn window_text(within: Option<Span>) -> String {
-    within.map_or_else(String::new, |w| format!(" within {w}"))
+/// ` within 7d`, or nothing without a window.
+struct Within(Option<Span>);
+
+impl fmt::Display for Within {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(w) => write!(f, " within {w}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A verdict's text, written into a buffer of `room` bytes to start with,
+/// a power of two no larger than the text usually needs: `format!` starts
+/// from the literal parts (from nothing when the text starts with an
+/// argument) and doubles, so a text grew its buffer two to four times;
+/// from `room` it grows at most once and ends at the same capacity as
+/// before (texts keep their slack: they stay in the transition records).
+fn text(room: usize, args: fmt::Arguments<'_>) -> String {
+    let mut s = String::with_capacity(room);
+    // Writing fails only if a `Display` does; the text is then what was
+    // written before.
+    let _ = fmt::write(&mut s, args);
+    s
 }
 
 impl Criterion for Condition {
@@ -595,17 +617,20 @@ impl Criterion for Condition {
                 at_least,
                 score,
             } => {
-                let name = score.clone().unwrap_or_else(|| dimension.to_string());
+                let name = score.as_deref().unwrap_or(dimension.as_str());
                 let got = score_of(view, *dimension, score.as_deref());
                 let outcome = reaches(got, *at_least);
                 Verdict::leaf(
                     outcome,
                     match got {
-                        Some(p) => format!(
-                            "{name} score {p} {} {at_least}",
-                            if outcome == Outcome::Met { ">=" } else { "<" }
+                        Some(p) => text(
+                            32,
+                            format_args!(
+                                "{name} score {p} {} {at_least}",
+                                if outcome == Outcome::Met { ">=" } else { "<" }
+                            ),
                         ),
-                        None => format!("{name} score unknown (needs >= {at_least})"),
+                        None => text(32, format_args!("{name} score unknown (needs >= {at_least})")),
                     },
                 )
             }
@@ -622,10 +647,11 @@ impl Criterion for Condition {
                 Verdict::leaf(
                     Outcome::from_bool(last.is_some()),
                     match last {
-                        Some(t) => {
-                            format!("did {action}{} (last at {})", window_text(*within), MinuteText(t))
-                        }
-                        None => format!("did {action}{}: never", window_text(*within)),
+                        Some(t) => text(
+                            64,
+                            format_args!("did {action}{} (last at {})", Within(*within), MinuteText(t)),
+                        ),
+                        None => text(32, format_args!("did {action}{}: never", Within(*within))),
                     },
                 )
             }
@@ -637,7 +663,10 @@ impl Criterion for Condition {
                 let n = matching(view.events, action, now, *within).count();
                 Verdict::leaf(
                     Outcome::from_bool(n >= *at_least as usize),
-                    format!("{action}{} {n} times (needs {at_least})", window_text(*within)),
+                    text(
+                        32,
+                        format_args!("{action}{} {n} times (needs {at_least})", Within(*within)),
+                    ),
                 )
             }
             Condition::RepeatVisits {
@@ -649,19 +678,24 @@ impl Criterion for Condition {
                 let n = distinct_visits(view, *page, now, *within, *session_gap);
                 Verdict::leaf(
                     Outcome::from_bool(n >= *at_least),
-                    format!(
-                        "{} distinct visits to {page:?} pages{} (needs {at_least})",
-                        n,
-                        window_text(*within)
+                    text(
+                        32,
+                        format_args!(
+                            "{n} distinct visits to {page:?} pages{} (needs {at_least})",
+                            Within(*within)
+                        ),
                     ),
                 )
             }
             Condition::Attribute { key, predicate } => match view.lead.attribute(key) {
                 Some(v) => Verdict::leaf(
                     Outcome::from_bool(predicate.test(v)),
-                    format!("{key} {v} {predicate}"),
+                    text(32, format_args!("{key} {v} {predicate}")),
                 ),
-                None => Verdict::leaf(unset(predicate), format!("{key} unknown (needs {predicate})")),
+                None => Verdict::leaf(
+                    unset(predicate),
+                    text(32, format_args!("{key} unknown (needs {predicate})")),
+                ),
             },
             Condition::Checklist {
                 framework, at_least, ..
@@ -732,8 +766,14 @@ impl Criterion for Condition {
 fn at_least_verdict<T: PartialOrd + fmt::Display>(what: &str, got: Option<T>, needs: T) -> Verdict {
     let outcome = reaches(got.as_ref(), &needs);
     match got {
-        Some(g) => Verdict::leaf(outcome, format!("{what} {g} (needs {needs} or better)")),
-        None => Verdict::leaf(outcome, format!("{what} unknown (needs {needs} or better)")),
+        Some(g) => Verdict::leaf(
+            outcome,
+            text(32, format_args!("{what} {g} (needs {needs} or better)")),
+        ),
+        None => Verdict::leaf(
+            outcome,
+            text(32, format_args!("{what} unknown (needs {needs} or better)")),
+        ),
     }
 }
 

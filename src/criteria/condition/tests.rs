@@ -547,3 +547,81 @@ fn a_window_reaching_past_the_calendars_start_holds_every_event() {
     let c = Condition::count(EventType::DemoRequest, 1, Some(forever));
     assert_eq!(outcome(&c, &view, t(3, 0)), Outcome::Met);
 }
+
+#[test]
+fn every_leaf_writes_its_verdict_text() {
+    let l = lead();
+    let mut scores = Scores {
+        fit: Points::new(30),
+        combined: Points::new(80),
+        fit_grade: Some(Grade::new('B').unwrap()),
+        engagement_level: Some(EngagementLevel::new(3).unwrap()),
+        ..Scores::default()
+    };
+    scores.named.insert("analytics".into(), Points::new(12));
+    let pricing = EventMatcher::download(AssetType::PricingSheet);
+    let events = [
+        ev(
+            "p",
+            t(2, 9),
+            EventKind::ContentDownload {
+                asset: AssetType::PricingSheet,
+                asset_id: None,
+            },
+        ),
+        visit("v1", t(1, 0), "/product/a"),
+        visit("v2", t(3, 0), "/product/b"),
+    ];
+    let view = LeadView::new(&l).with_scores(&scores).with_events(&events);
+    let named = |name: &str| Condition::ScoreAtLeast {
+        dimension: Dimension::Combined,
+        at_least: Points::new(10),
+        score: Some(name.into()),
+    };
+    let cases = [
+        (
+            Condition::score_at_least(Dimension::Combined, 60),
+            "combined score 80 >= 60",
+        ),
+        (named("analytics"), "analytics score 12 >= 10"),
+        (named("nope"), "nope score unknown (needs >= 10)"),
+        (
+            Condition::fit_grade_at_least(Grade::new('A').unwrap()),
+            "fit grade B (needs A or better)",
+        ),
+        (
+            Condition::EngagementLevelAtLeast {
+                level: EngagementLevel::new(2).unwrap(),
+            },
+            "engagement level 3 (needs 2 or better)",
+        ),
+        (
+            Condition::did_within(pricing.clone(), Span::days(30)),
+            "did content_download(pricing_sheet) within 30d (last at 2026-03-03 09:00)",
+        ),
+        (Condition::did(EventType::DemoRequest), "did demo_request: never"),
+        (
+            Condition::count(pricing, 2, None),
+            "content_download(pricing_sheet) 1 times (needs 2)",
+        ),
+        (
+            Condition::repeat_visits(PageCategory::Product, 2, Some(Span::days(7))),
+            "2 distinct visits to Product pages within 1w (needs 2)",
+        ),
+        (
+            Condition::attribute("employees", Predicate::at_least(200.0)),
+            "employees 300 >= 200",
+        ),
+        (
+            Condition::attribute("country", Predicate::at_least(1.0)),
+            "country unknown (needs >= 1)",
+        ),
+    ];
+    for (condition, text) in cases {
+        assert_eq!(
+            condition.evaluate(&view, t(4, 0)).description,
+            text,
+            "{condition:?}"
+        );
+    }
+}
