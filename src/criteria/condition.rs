@@ -527,11 +527,12 @@ impl fmt::Display for Within {
 }
 
 /// A verdict's text, written into a buffer of `room` bytes to start with,
-/// a power of two no larger than the text usually needs: `format!` starts
-/// from the literal parts (from nothing when the text starts with an
-/// argument) and doubles, so a text grew its buffer two to four times;
-/// from `room` it grows at most once and ends at the same capacity as
-/// before (texts keep their slack: they stay in the transition records).
+/// a power of two no larger than the text usually needs. `format!` starts
+/// from twice the literal parts (from nothing when the text starts with an
+/// argument) and doubles, so a text grew its buffer up to four times; from
+/// `room` it grows at most once, to about the capacity it had before
+/// (texts keep their slack in the transition records: `room` is not
+/// larger, so that memory stays as it was).
 fn text(room: usize, args: fmt::Arguments<'_>) -> String {
     let mut s = String::with_capacity(room);
     // Writing fails only if a `Display` does; the text is then what was
