@@ -8,7 +8,6 @@ use super::{CompactEvent, CompiledFunnel, LeadKey, event_key, needs_backup};
 use crate::event::{Event, EventKind};
 use crate::funnel::{IngestError, IngestReport, Output, Rejected, UnknownLeads};
 use crate::id::{EventId, LeadId};
-use crate::lifecycle::TransitionRecord;
 
 /// How many events a long call ingests between checks for ids it can
 /// forget.
@@ -311,14 +310,13 @@ impl CompiledFunnel {
                 let Some((mut lead, ctx)) = self.parts(i) else {
                     return;
                 };
-                let before = lead.cold.life.history().len();
-                lead.advance_at(ev.at, &ctx);
-                let fired: Vec<TransitionRecord> =
-                    lead.cold.life.history().get(before..).unwrap_or(&[]).to_vec();
-                self.stats.transitions += fired.len() as u64;
+                let fired = lead.advance_at(ev.at, &ctx);
                 report
                     .outputs
-                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
+                    .extend(fired.iter().map(|record| Output::Transition {
+                        record: record.clone(),
+                    }));
+                self.stats.transitions += fired.len() as u64;
                 self.settle(i, ev.at);
             }
             return;

@@ -14,7 +14,9 @@ use std::borrow::Cow;
 use crate::funnel::lead_state::{Stages, lead_at};
 use crate::funnel::timeline::{self, Conflict, Diff, Timeline};
 use crate::lead::Lead;
-use crate::lifecycle::{Edge, LeadLifecycle, LifecycleStateMachine, Stage, StageSet, Transition};
+use crate::lifecycle::{
+    Edge, LeadLifecycle, LifecycleStateMachine, Stage, StageSet, Transition, TransitionRecord,
+};
 use crate::scores::Scores;
 use crate::scoring::{ScoringModel, Tally};
 
@@ -242,25 +244,26 @@ impl LeadMut<'_> {
     }
 
     /// Evaluates the automatic edges at `t` (the lead's events up to `t` all
-    /// applied), unless the gates show none can fire.
-    pub(crate) fn advance_at(&mut self, t: DateTime<Utc>, ctx: &Ctx<'_>) {
+    /// applied), unless the gates show none can fire; the transitions that
+    /// fired.
+    pub(crate) fn advance_at(&mut self, t: DateTime<Utc>, ctx: &Ctx<'_>) -> &[TransitionRecord] {
         let stage = self.cold.life.stage();
         if !ctx.gates.open(stage, self.bounds) {
-            return;
+            return &[];
         }
         let Some((lead, life)) = self.cold.lead_and_life(t) else {
-            return;
+            return &[];
         };
         let events = ctx.events(self.log, t, ctx.gates.reads_from(stage));
         if ctx.stages.scoreless.contains(stage) {
             let view = LeadView::new(&lead).with_events(&events).with_stage(stage);
             if ctx.edges_met(&view, t, |e| e.from == stage) != Some(true) {
-                return;
+                return &[];
             }
         }
         let scores = ctx.scores(&lead, self.log, t);
         let view = LeadView::new(&lead).with_events(&events).with_scores(&scores);
-        ctx.machine.advance(life, &view, t);
+        ctx.machine.advance(life, &view, t)
     }
 
     fn apply_command(

@@ -7,7 +7,6 @@ use super::lead::{Ctx, Entry};
 use crate::event::Event;
 use crate::funnel::{ModelChange, Output};
 use crate::lead::Lead;
-use crate::lifecycle::TransitionRecord;
 use crate::scoring::{ScoringModel, Tally};
 
 impl CompiledFunnel {
@@ -113,13 +112,13 @@ impl CompiledFunnel {
                 let Some((mut l, ctx)) = self.parts(i) else {
                     continue;
                 };
-                let start = l.cold.life.history().len();
-                l.advance_at(now, &ctx);
-                let fired: Vec<TransitionRecord> = l.cold.life.history().get(start..).unwrap_or(&[]).to_vec();
-                self.stats.transitions += fired.len() as u64;
+                let fired = l.advance_at(now, &ctx);
                 change
                     .outputs
-                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
+                    .extend(fired.iter().map(|record| Output::Transition {
+                        record: record.clone(),
+                    }));
+                self.stats.transitions += fired.len() as u64;
                 self.settle(i, now);
             }
             self.touch(i, now, None);
