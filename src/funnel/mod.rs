@@ -91,7 +91,9 @@ use crate::event::{Event, EventKind};
 use crate::hash::{self, FxBuild};
 use crate::id::{EventId, LeadId, ModelVersion, OwnerId};
 use crate::lead::Lead;
-use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, Transition};
+use crate::lifecycle::{
+    LeadLifecycle, LifecycleStateMachine, SlaBreach, Stage, Transition, TransitionRecord,
+};
 use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 use lead_state::{Engine, LazyScores, LeadState, Stages};
@@ -143,6 +145,28 @@ impl FunnelStats {
         self.transitions += other.transitions;
         self.retractions += other.retractions;
         self.leads_created += other.leads_created;
+    }
+
+    /// Counts the transitions that `fired` and reports each to the host.
+    pub(crate) fn fired(
+        &mut self,
+        fired: impl ExactSizeIterator<Item = TransitionRecord>,
+        outputs: &mut Vec<Output>,
+    ) {
+        self.transitions += fired.len() as u64;
+        outputs.extend(fired.map(|record| Output::Transition { record }));
+    }
+
+    /// Counts a re-evaluation's retracted and new transitions and reports
+    /// each to the host, the retractions first.
+    pub(crate) fn rerun(&mut self, diff: Diff, outputs: &mut Vec<Output>) {
+        self.retractions += diff.retracted.len() as u64;
+        outputs.extend(
+            diff.retracted
+                .into_iter()
+                .map(|record| Output::Retracted { record }),
+        );
+        self.fired(diff.added.into_iter(), outputs);
     }
 }
 
@@ -548,7 +572,7 @@ impl Funnel {
                 if let Some(now) = touched {
                     state.scores = LazyScores::due(now);
                 }
-                self.push_diff(diff, outputs);
+                self.stats.rerun(diff, outputs);
                 Ok(())
             }
             Err(conflict) => {
@@ -559,17 +583,6 @@ impl Funnel {
                 Err(conflict)
             }
         }
-    }
-
-    fn push_diff(&mut self, diff: Diff, outputs: &mut Vec<Output>) {
-        self.stats.retractions += diff.retracted.len() as u64;
-        self.stats.transitions += diff.added.len() as u64;
-        outputs.extend(
-            diff.retracted
-                .into_iter()
-                .map(|record| Output::Retracted { record }),
-        );
-        outputs.extend(diff.added.into_iter().map(|record| Output::Transition { record }));
     }
 
     /// Rescores a touched lead at `now` and reports threshold crossings.
@@ -627,7 +640,7 @@ impl Funnel {
         match state.rerun(at, Some((transition, at)), engine) {
             Ok(diff) => {
                 let mut outputs = Vec::new();
-                self.push_diff(diff, &mut outputs);
+                self.stats.rerun(diff, &mut outputs);
                 Ok(outputs)
             }
             Err(c) => {
@@ -686,10 +699,7 @@ impl Funnel {
             }
             if fire {
                 let fired = state.advance_now(&self.machine, &after, now);
-                self.stats.transitions += fired.len() as u64;
-                change
-                    .outputs
-                    .extend(fired.into_iter().map(|record| Output::Transition { record }));
+                self.stats.fired(fired.into_iter(), &mut change.outputs);
             }
             state.scores = LazyScores::ready(after);
             change.rescored += 1;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::lead::Entry;
 use super::{CompactEvent, CompiledFunnel, LeadKey, event_key, needs_backup};
 use crate::event::{Event, EventKind};
-use crate::funnel::{IngestError, IngestReport, Output, Rejected, UnknownLeads};
+use crate::funnel::{IngestError, IngestReport, Rejected, UnknownLeads};
 use crate::id::{EventId, LeadId};
 
 /// How many events a long call ingests between checks for ids it can
@@ -307,17 +307,7 @@ impl CompiledFunnel {
                 if !self.stages.scoreless.contains(stage) && !self.tighten(i, ev.at, stage) {
                     return;
                 }
-                let Some((mut lead, ctx)) = self.parts(i) else {
-                    return;
-                };
-                let fired = lead.advance_at(ev.at, &ctx);
-                report
-                    .outputs
-                    .extend(fired.iter().map(|record| Output::Transition {
-                        record: record.clone(),
-                    }));
-                self.stats.transitions += fired.len() as u64;
-                self.settle(i, ev.at);
+                self.advance(i, ev.at, &mut report.outputs);
             }
             return;
         }

@@ -490,6 +490,25 @@ impl CompiledFunnel {
         }
     }
 
+    /// Evaluates lead `i`'s automatic edges at `t`, counts and reports the
+    /// transitions that fire, and settles the lead; false when there is no
+    /// lead `i`.
+    fn advance(&mut self, i: usize, t: DateTime<Utc>, outputs: &mut Vec<Output>) -> bool {
+        let Some((mut lead, ctx)) = self.parts(i) else {
+            return false;
+        };
+        let fired = lead.advance_at(t, &ctx);
+        // Counted before the records are copied: `fired` borrows the lead,
+        // and with it the whole funnel, until then.
+        let n = fired.len() as u64;
+        outputs.extend(fired.iter().map(|record| Output::Transition {
+            record: record.clone(),
+        }));
+        self.stats.transitions += n;
+        self.settle(i, t);
+        true
+    }
+
     /// Mirrors lead `i`'s stage and moves its latest time to at least `t`
     /// and its latest transition.
     fn settle(&mut self, i: usize, t: DateTime<Utc>) {
@@ -514,14 +533,7 @@ impl CompiledFunnel {
             return Ok(());
         };
         let diff = lead.rerun(from, command, &ctx)?;
-        self.stats.retractions += diff.retracted.len() as u64;
-        self.stats.transitions += diff.added.len() as u64;
-        outputs.extend(
-            diff.retracted
-                .into_iter()
-                .map(|record| Output::Retracted { record }),
-        );
-        outputs.extend(diff.added.into_iter().map(|record| Output::Transition { record }));
+        self.stats.rerun(diff, outputs);
         Ok(())
     }
 

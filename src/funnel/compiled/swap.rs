@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::CompiledFunnel;
 use super::lead::{Ctx, Entry};
 use crate::event::Event;
-use crate::funnel::{ModelChange, Output};
+use crate::funnel::ModelChange;
 use crate::lead::Lead;
 use crate::scoring::{ScoringModel, Tally};
 
@@ -108,18 +108,8 @@ impl CompiledFunnel {
             }
         }
         for i in 0..self.cold.len() {
-            if fire {
-                let Some((mut l, ctx)) = self.parts(i) else {
-                    continue;
-                };
-                let fired = l.advance_at(now, &ctx);
-                change
-                    .outputs
-                    .extend(fired.iter().map(|record| Output::Transition {
-                        record: record.clone(),
-                    }));
-                self.stats.transitions += fired.len() as u64;
-                self.settle(i, now);
+            if fire && !self.advance(i, now, &mut change.outputs) {
+                continue;
             }
             self.touch(i, now, None);
             change.rescored += 1;
