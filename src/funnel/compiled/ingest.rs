@@ -50,16 +50,19 @@ impl CompiledFunnel {
         self.finish(report, touched, now)
     }
 
-    /// Reads the state `events` will touch, changing nothing: first what
-    /// each event's lead holds in place (its lane, its row of bounds, its
-    /// id in the id set), then what the lanes point to (the tails of the
-    /// logs). Reads that do not depend on one another miss the cache
-    /// together, so a window of events costs about two memory round trips,
-    /// not one per read; the processing that follows finds the lines in
-    /// cache. (A log's tail can only be read once its lane is: read with
-    /// it, each event's second miss waited for its first, and fewer
-    /// events' misses overlapped.) The result is meaningless: it only
-    /// keeps the reads from being optimized away.
+    /// Reads the state `events` will touch, changing nothing, in passes
+    /// over the window: first what each event's lead holds in place (its
+    /// lane, its row of bounds, its id in the id set), then what the lanes
+    /// point to (the tails of the logs) and, for a late event, the lead's
+    /// record, then what a late event's record points to (the times of its
+    /// last upsert and last transition, where its re-evaluation starts
+    /// reading). Reads that do not depend on one another miss the cache
+    /// together, so a window costs a memory round trip per pass, not one
+    /// per read; the processing that follows finds the lines in cache. (A
+    /// read that depends on another can only start once that one is done:
+    /// in one pass, each event's second miss waited for its first, and
+    /// fewer events' misses overlapped.) The result is meaningless: it
+    /// only keeps the reads from being optimized away.
     fn warm(&self, events: &[CompactEvent]) -> u64 {
         let w = self.gates.layout.width();
         let mut sum = 0u64;
@@ -74,9 +77,31 @@ impl CompiledFunnel {
             }
             sum = sum.wrapping_add(u64::from(self.seen.contains((ev.lead.0, ev.id))));
         }
+        // A late event (see `apply`) re-evaluates its lead's timeline.
+        let late = |ev: &CompactEvent| {
+            let i = ev.lead.index();
+            let lane = self.lanes.get(i)?;
+            (ev.at <= lane.last).then_some(())?;
+            self.cold.get(i)
+        };
+        let mut any_late = false;
         for ev in events {
             if let Some(e) = self.lanes.get(ev.lead.index()).and_then(|l| l.log.last()) {
                 sum = sum.wrapping_add(u64::from(e.action));
+            }
+            if let Some(cold) = late(ev) {
+                any_late = true;
+                sum = sum.wrapping_add(cold.versions.len() as u64 ^ cold.life.history().len() as u64);
+            }
+        }
+        if any_late {
+            for cold in events.iter().filter_map(late) {
+                let upserted = cold.versions.last().map_or(0, |v| v.0.timestamp_subsec_nanos());
+                let moved = cold
+                    .life
+                    .last_transition_at()
+                    .map_or(0, |t| t.timestamp_subsec_nanos());
+                sum = sum.wrapping_add(u64::from(upserted ^ moved));
             }
         }
         sum
