@@ -80,9 +80,10 @@ impl CompiledFunnel {
         // A late event (see `apply`) re-evaluates its lead's timeline.
         let late = |ev: &CompactEvent| {
             let i = ev.lead.index();
-            let lane = self.lanes.get(i)?;
-            (ev.at <= lane.last).then_some(())?;
-            self.cold.get(i)
+            self.lanes
+                .get(i)
+                .filter(|l| ev.at <= l.last)
+                .and(self.cold.get(i))
         };
         let mut any_late = false;
         for ev in events {
