@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::timeline::{self, Conflict, Diff, Timeline, first_from_end};
-use crate::criteria::{Criterion, LeadView, Outcome};
+use crate::criteria::LeadView;
 use crate::event::{Event, EventKind};
 use crate::lead::Lead;
 use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, StageSet, Transition, TransitionRecord};
@@ -269,25 +269,12 @@ impl LeadState {
         let Some(lead) = lead_at(&self.versions, &self.events, self.attr_changes, t) else {
             return;
         };
-        let stage = self.life.stage();
-        if engine.stages.scoreless.contains(stage) {
-            // `advance` evaluates this stage's edges first; none reads the
-            // scores, so when none is met nothing fires and they are not
-            // needed.
-            let view = LeadView::new(&lead).with_events(&self.events).with_stage(stage);
-            let met = engine
-                .machine
-                .automatic_edges()
-                .any(|(e, criterion)| e.from == stage && criterion.outcome(&view, t) == Outcome::Met);
-            if !met {
-                return;
-            }
-        }
-        let scores = engine.model.scores_with(&lead, &self.hits, t);
-        let view = LeadView::new(&lead)
-            .with_events(&self.events)
-            .with_scores(&scores);
-        engine.machine.advance(&mut self.life, &view, t);
+        let view = LeadView::new(&lead).with_events(&self.events);
+        let scores = || engine.model.scores_with(&lead, &self.hits, t);
+        let version = engine.model.version();
+        engine
+            .machine
+            .advance_scoring_lazily(&mut self.life, &view, t, version, |_| true, scores);
     }
 
     fn apply_command(

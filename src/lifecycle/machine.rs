@@ -1,5 +1,7 @@
 //! The validated, immutable state machine.
 
+use std::cell::OnceCell;
+
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -7,7 +9,9 @@ use super::{
     TransitionKind, TransitionRecord, Trigger, TriggerKind,
 };
 use crate::criteria::{Condition, CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
+use crate::id::ModelVersion;
 use crate::lead::Lead;
+use crate::scores::Scores;
 
 /// The lifecycle rules, validated: which transitions are legal from each
 /// stage, which fire automatically, and the SLAs. Immutable and shared by all
@@ -299,13 +303,63 @@ impl LifecycleStateMachine {
         view: &LeadView<'_>,
         now: DateTime<Utc>,
     ) -> &'l [TransitionRecord] {
+        let version = view.scores.and_then(|s| s.model_version.as_ref());
+        self.advance_with(life, view, now, version, |_| Some(view.scores))
+    }
+
+    /// [`advance`](Self::advance) for a `view` without scores, where the
+    /// caller may know that nothing can fire from some stages: the edges
+    /// from a stage are tried only when `may_fire` says something can, and
+    /// see `scores()` only when one of them reads scores. So a lead whose
+    /// edges fire (or not) without scores is never scored. `scores` is
+    /// called once at most (at `now`), and the records carry `version`.
+    pub(crate) fn advance_scoring_lazily<'l>(
+        &self,
+        life: &'l mut LeadLifecycle,
+        view: &LeadView<'_>,
+        now: DateTime<Utc>,
+        version: &ModelVersion,
+        may_fire: impl Fn(Stage) -> bool,
+        scores: impl Fn() -> Scores,
+    ) -> &'l [TransitionRecord] {
+        let cell = OnceCell::new();
+        self.advance_with(life, view, now, Some(version), |stage| {
+            let reads = self
+                .automatic_edges()
+                .any(|(e, criterion)| e.from == stage && criterion.reads_scores());
+            may_fire(stage).then(|| reads.then(|| cell.get_or_init(&scores)))
+        })
+    }
+
+    /// [`advance`](Self::advance), with the scores the edges from each stage
+    /// see given by `scores_for` (`None`: nothing can fire from the stage,
+    /// so its edges are not tried).
+    fn advance_with<'l, 's>(
+        &self,
+        life: &'l mut LeadLifecycle,
+        view: &LeadView<'s>,
+        now: DateTime<Utc>,
+        version: Option<&ModelVersion>,
+        mut scores_for: impl FnMut(Stage) -> Option<Option<&'s Scores>>,
+    ) -> &'l [TransitionRecord] {
         let start = life.history().len();
         if life.last_transition_at().is_some_and(|last| now < last) {
             return &[];
         }
         let mut visited = StageSet::EMPTY;
-        while let Some((edge, verdict)) = self.first_met(life.stage(), visited, view, now) {
-            visited.insert(life.stage());
+        loop {
+            let stage = life.stage();
+            if visited.contains(stage) {
+                break;
+            }
+            let Some(scores) = scores_for(stage) else {
+                break;
+            };
+            let view = LeadView { scores, ..*view };
+            let Some((edge, verdict)) = self.first_met(stage, &view, now) else {
+                break;
+            };
+            visited.insert(stage);
             let transition = match &edge.trigger {
                 Trigger::Automatic { name, reason, .. } => {
                     let by = QualifiedBy::Criterion {
@@ -333,7 +387,7 @@ impl LifecycleStateMachine {
                 transition,
                 at: now,
                 trigger: TriggerKind::Automatic,
-                model_version: view.scores.and_then(|s| s.model_version.clone()),
+                model_version: version.cloned(),
             };
             life.push(record);
         }
@@ -341,17 +395,8 @@ impl LifecycleStateMachine {
     }
 
     /// The first automatic edge from `stage` whose criterion is met, with its
-    /// verdict. `None` when `stage` was already visited in this advance.
-    fn first_met(
-        &self,
-        stage: Stage,
-        visited: StageSet,
-        view: &LeadView<'_>,
-        now: DateTime<Utc>,
-    ) -> Option<(&Edge, Verdict)> {
-        if visited.contains(stage) {
-            return None;
-        }
+    /// verdict.
+    fn first_met(&self, stage: Stage, view: &LeadView<'_>, now: DateTime<Utc>) -> Option<(&Edge, Verdict)> {
         let view = LeadView {
             stage: Some(stage),
             ..*view
@@ -404,5 +449,70 @@ impl LifecycleStateMachine {
             life.push(r.clone());
         }
         Ok(life)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::synthetic::lifecycle;
+    use crate::{AssetType, Event, EventId, EventKind, LeadId};
+
+    /// Advances a new lead with `kind` on record, lazily and with the
+    /// scores given up front: the records of each (which must agree) and
+    /// how often the lazy advance scored the lead.
+    fn both_ways(kind: EventKind, may_fire: impl Fn(Stage) -> bool) -> (Vec<(Stage, Stage)>, usize) {
+        let machine = lifecycle().unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        let mut lead = Lead::new(LeadId::new("l1").unwrap(), t);
+        lead.person.set_email("ada@acme.io");
+        let events = [Event::new(EventId::new("e1").unwrap(), lead.id.clone(), t, kind)];
+        let version = ModelVersion::new("m@1").unwrap();
+        let scores = Scores {
+            model_version: Some(version.clone()),
+            ..Scores::default()
+        };
+        let view = LeadView::new(&lead).with_events(&events);
+
+        let calls = Cell::new(0);
+        let mut lazy = machine.start(&lead);
+        let fired = machine.advance_scoring_lazily(&mut lazy, &view, t, &version, &may_fire, || {
+            calls.set(calls.get() + 1);
+            scores.clone()
+        });
+        let steps = fired.iter().map(|r| (r.from, r.to)).collect();
+        assert!(fired.iter().all(|r| r.model_version.as_ref() == Some(&version)));
+        if Stage::ALL.into_iter().all(&may_fire) {
+            let mut eager = machine.start(&lead);
+            machine.advance(&mut eager, &view.with_scores(&scores), t);
+            assert_eq!(eager, lazy);
+        }
+        (steps, calls.get())
+    }
+
+    #[test]
+    fn a_lead_is_scored_only_for_a_stage_whose_edges_read_scores() {
+        // Lead -> MAL reads no scores; MAL -> MQL does (score or pricing
+        // sheet), and is tried once with them.
+        let form = EventKind::FormSubmit { form: None };
+        assert_eq!(
+            both_ways(form.clone(), |_| true),
+            (vec![(Stage::Lead, Stage::Mal)], 1)
+        );
+        let pricing = EventKind::ContentDownload {
+            asset: AssetType::PricingSheet,
+            asset_id: None,
+        };
+        let chain = vec![(Stage::Lead, Stage::Mal), (Stage::Mal, Stage::Mql)];
+        assert_eq!(both_ways(pricing.clone(), |_| true), (chain, 1));
+        // A stage the caller knows nothing can fire from is not tried, and
+        // the lead is not scored for it.
+        let not_mal = |s: Stage| s != Stage::Mal;
+        assert_eq!(both_ways(pricing, not_mal), (vec![(Stage::Lead, Stage::Mal)], 0));
+        assert_eq!(both_ways(form, |s| s != Stage::Lead), (vec![], 0));
     }
 }

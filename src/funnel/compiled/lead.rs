@@ -255,15 +255,14 @@ impl LeadMut<'_> {
             return &[];
         };
         let events = ctx.events(self.log, t, ctx.gates.reads_from(stage));
-        if ctx.stages.scoreless.contains(stage) {
-            let view = LeadView::new(&lead).with_events(&events).with_stage(stage);
-            if ctx.edges_met(&view, t, |e| e.from == stage) != Some(true) {
-                return &[];
-            }
-        }
-        let scores = ctx.scores(&lead, self.log, t);
-        let view = LeadView::new(&lead).with_events(&events).with_scores(&scores);
-        ctx.machine.advance(life, &view, t)
+        let view = LeadView::new(&lead).with_events(&events);
+        let (log, bounds) = (self.log, self.bounds);
+        // The bounds hold at `t` for every stage: a stage the lead moves on
+        // to is tried only when its gates are open too.
+        let may_fire = |s: Stage| ctx.gates.open(s, bounds);
+        let scores = || ctx.scores(&lead, log, t);
+        ctx.machine
+            .advance_scoring_lazily(life, &view, t, ctx.model.version(), may_fire, scores)
     }
 
     fn apply_command(
