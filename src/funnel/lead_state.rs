@@ -103,7 +103,7 @@ impl<'de> Deserialize<'de> for LazyScores {
 
 /// Which stages have an automatic outgoing edge (elsewhere evaluating is a
 /// no-op and is skipped), and which of them have only criteria that read no
-/// score (there, scores are computed only when one of them is met).
+/// score (there, bounds on the scores need no tightening).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Stages {
     pub(crate) automatic: StageSet,
@@ -112,13 +112,11 @@ pub(crate) struct Stages {
 
 impl Stages {
     pub(crate) fn of(machine: &LifecycleStateMachine) -> Stages {
-        let (mut automatic, mut scored) = (StageSet::EMPTY, StageSet::EMPTY);
-        for (e, criterion) in machine.automatic_edges() {
+        let mut automatic = StageSet::EMPTY;
+        for (e, _) in machine.automatic_edges() {
             automatic.insert(e.from);
-            if criterion.reads_scores() {
-                scored.insert(e.from);
-            }
         }
+        let scored = machine.scored_stages();
         let mut scoreless = StageSet::EMPTY;
         for s in automatic.iter().filter(|s| !scored.contains(*s)) {
             scoreless.insert(s);

@@ -52,6 +52,8 @@ pub struct LifecycleStateMachine {
     definition: LifecycleDefinition,
     /// `table[stage][kind]` = index into `definition.edges`.
     table: [[Option<u16>; TransitionKind::ALL.len()]; Stage::ALL.len()],
+    /// The stages with an automatic edge whose criterion reads scores.
+    scored: StageSet,
 }
 
 /// Why a transition was refused. Nothing changed.
@@ -121,9 +123,18 @@ impl LifecycleDefinition {
                 *slot = u16::try_from(i).ok();
             }
         }
+        let mut scored = StageSet::EMPTY;
+        for e in &self.edges {
+            if let Trigger::Automatic { criterion, .. } = &e.trigger {
+                if criterion.reads_scores() {
+                    scored.insert(e.from);
+                }
+            }
+        }
         Ok(LifecycleStateMachine {
             definition: self,
             table,
+            scored,
         })
     }
 
@@ -324,11 +335,14 @@ impl LifecycleStateMachine {
     ) -> &'l [TransitionRecord] {
         let cell = OnceCell::new();
         self.advance_with(life, view, now, Some(version), |stage| {
-            let reads = self
-                .automatic_edges()
-                .any(|(e, criterion)| e.from == stage && criterion.reads_scores());
+            let reads = self.scored.contains(stage);
             may_fire(stage).then(|| reads.then(|| cell.get_or_init(&scores)))
         })
+    }
+
+    /// The stages with an automatic edge whose criterion reads scores.
+    pub(crate) fn scored_stages(&self) -> StageSet {
+        self.scored
     }
 
     /// [`advance`](Self::advance), with the scores the edges from each stage

@@ -258,7 +258,8 @@ impl LeadMut<'_> {
         let view = LeadView::new(&lead).with_events(&events);
         let (log, bounds) = (self.log, self.bounds);
         // The bounds hold at `t` for every stage: a stage the lead moves on
-        // to is tried only when its gates are open too.
+        // to is tried only when its gates are open too. (The lead's own
+        // stage was checked above, before its events were rebuilt.)
         let may_fire = |s: Stage| ctx.gates.open(s, bounds);
         let scores = || ctx.scores(&lead, log, t);
         ctx.machine
