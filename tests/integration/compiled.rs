@@ -394,6 +394,37 @@ proptest! {
     }
 }
 
+/// Replay groups a large call's events in buckets of leads before it groups
+/// them by lead: with leads enough for many buckets, every lead still ends
+/// where ingesting in time order leaves it, and the outputs come in the
+/// order of the leads' keys.
+#[test]
+fn replay_over_many_leads_equals_ingesting_in_time_order() {
+    let (base, sorted, now) = synthetic_compiled(9_000, 30_000, 11);
+    let mut shuffled = sorted.clone();
+    shuffled.reverse();
+    let mut want = base.clone();
+    let ingested = want.ingest(&sorted, now);
+    let mut got = base;
+    let replayed = got.replay(&shuffled, now);
+    assert_eq!(replayed.applied, sorted.len());
+    assert_eq!(state(&got, now), state(&want, now));
+    assert_eq!(as_multiset(&replayed.outputs), as_multiset(&ingested.outputs));
+    assert!(replayed.outputs.len() > 100, "a workload that moves leads");
+    let leads: Vec<_> = replayed
+        .outputs
+        .iter()
+        .map(|o| match o {
+            Output::Transition { record } => got.key(&record.lead).unwrap(),
+            other => panic!("no thresholds are configured: {other:?}"),
+        })
+        .collect();
+    assert!(
+        leads.windows(2).all(|w| w[0] <= w[1]),
+        "outputs in the order of the keys"
+    );
+}
+
 #[test]
 fn swapping_the_model_reports_what_the_funnel_reports() {
     use leadflow::scoring::{Group, Rule};

@@ -1,13 +1,11 @@
 //! Replaying a history into a [`CompiledFunnel`]: events grouped by lead.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 
+use super::ids::IdSet;
 use super::ingest::id_of;
 use super::{ActionKey, CompactEvent, CompiledFunnel, LeadKey};
 use crate::funnel::IngestReport;
-use crate::hash::FxBuild;
 
 impl CompiledFunnel {
     /// Applies a batch of keyed events lead by lead: the fast way to
@@ -73,109 +71,205 @@ impl CompiledFunnel {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn replay(&mut self, events: &[CompactEvent], now: DateTime<Utc>) -> IngestReport {
-        let mut report = IngestReport::default();
-        let mut touched = Vec::new();
-        // Checked in the order given, and counted per lead.
+        let mut call = Call {
+            report: IngestReport::default(),
+            touched: Vec::new(),
+            // Ids from earlier calls: none when replaying into a fresh
+            // funnel. (Ids repeated within the call are found by
+            // `repeats_an_id` and `in_call`.)
+            earlier_ids: !self.seen.is_empty(),
+            horizon: None,
+            in_call: IdSet::default(),
+            table: IdSet::default(),
+            remember: Vec::new(),
+        };
+        // Checked in the order given, and counted per bucket of leads.
         let mut kept = Vec::with_capacity(events.len());
-        let mut starts = vec![0usize; self.cold.len() + 1];
+        // (Each count one place after its bucket's: see `group`.)
+        let mut ends_of_buckets = vec![0usize; (self.cold.len() >> BUCKET_BITS) + 2];
         let mut watermark = self.watermark;
         for ev in events {
             let ok = match self.check_time(ev.at, || id_of(ev.id, None), now) {
-                Ok(()) => self.known(ev, None, &mut report),
+                Ok(()) => self.known(ev, None, &mut call.report),
                 Err(error) => {
-                    self.reject(ev, None, error, &mut report);
+                    self.reject(ev, None, error, &mut call.report);
                     false
                 }
             };
-            if let Some(count) = starts.get_mut(ev.lead.index() + 1).filter(|_| ok) {
+            if let Some(count) = ends_of_buckets.get_mut(bucket_of(ev) + 1).filter(|_| ok) {
                 *count += 1;
                 watermark = Some(watermark.map_or(ev.at, |w| w.max(ev.at)));
             }
             kept.push(ok);
         }
-        let mut total = 0;
-        for s in &mut starts {
-            total += *s;
-            *s = total;
-        }
-        // Grouped by lead (a counting sort, in the order given).
-        let mut grouped = match events.first() {
-            Some(first) => vec![Pending::of(first); total],
-            None => Vec::new(),
-        };
-        let mut next = starts.clone();
-        for (ev, _) in events.iter().zip(&kept).filter(|(_, ok)| **ok) {
-            if let Some(slot) = next.get_mut(ev.lead.index()) {
-                if let Some(g) = grouped.get_mut(*slot) {
-                    *g = Pending::of(ev);
-                }
-                *slot += 1;
-            }
-        }
-        drop((kept, next));
+        // Staged by bucket, in the order given: the first pass of a radix
+        // sort by lead. It writes to one place per bucket, where a single
+        // pass grouping by lead writes to one place per lead, each a cache
+        // miss once the leads are many.
+        let mut staged = Vec::new();
+        let ok = events.iter().zip(&kept).filter(|(_, ok)| **ok).map(|(ev, _)| ev);
+        group(
+            ok,
+            |ev| bucket_of(ev),
+            Staged::of,
+            &mut ends_of_buckets,
+            &mut staged,
+        );
+        drop(kept);
 
         // Ids older than this could only come back too late.
         // (None: all of them can, or no event was applied.)
-        let horizon = watermark.and_then(|w| self.config.allowed_lateness.before(w));
-        // Ids from earlier calls: none when replaying into a fresh funnel.
-        // (Ids repeated within the call are found by `repeats_an_id` and
-        // `in_call`.)
-        let earlier_ids = !self.seen.is_empty();
-        let mut in_call: HashSet<u64, FxBuild> = HashSet::default();
-        let mut table = Vec::new();
-        // The ids of the applied events within the allowed lateness of the
-        // new watermark (a copy of one is a duplicate in later calls).
-        let mut remember = Vec::new();
-        for (i, bounds) in starts.windows(2).enumerate() {
-            let Some(group) = bounds
-                .first()
-                .zip(bounds.get(1))
-                .and_then(|(&a, &b)| grouped.get_mut(a..b))
-            else {
-                continue;
-            };
-            if group.is_empty() {
+        call.horizon = watermark.and_then(|w| self.config.allowed_lateness.before(w));
+        // Each bucket grouped by lead (its groups fit in cache), then
+        // applied lead by lead.
+        let mut grouped = Vec::new();
+        let mut ends = Vec::new();
+        let mut bucket_start = 0;
+        for (b, &bucket_end) in ends_of_buckets.iter().enumerate() {
+            let bucket = staged.get(bucket_start..bucket_end).unwrap_or(&[]);
+            bucket_start = bucket_end;
+            if bucket.is_empty() {
                 continue;
             }
-            group.sort_by_key(|e| e.at);
-            if let Some(lane) = self.lanes.get_mut(i) {
-                lane.log.reserve(group.len());
-            }
-            // Ids given twice within the call are rare: the set of the
-            // ids seen so far is kept only for a group that has some.
-            let repeats = group.len() > 1 && repeats_an_id(group, &mut table);
-            if repeats {
-                in_call.clear();
-            }
-            for p in group.iter() {
-                let ev = p.event(i);
-                let key = (ev.lead.0, ev.id);
-                if (repeats && in_call.contains(&ev.id)) || (earlier_ids && self.seen.contains(key)) {
-                    report.duplicates += 1;
-                    continue;
+            let lead_in_bucket = |s: &&Staged| s.lead as usize % LEADS_PER_BUCKET;
+            ends.clear();
+            ends.resize(LEADS_PER_BUCKET + 1, 0);
+            for s in bucket {
+                if let Some(count) = ends.get_mut(lead_in_bucket(&s) + 1) {
+                    *count += 1;
                 }
-                let refused = report.rejected.len();
-                self.apply_checked(ev, None, &mut report, &mut touched);
-                if report.rejected.len() == refused {
-                    if repeats {
-                        in_call.insert(ev.id);
-                    }
-                    if horizon.is_none_or(|h| ev.at >= h) {
-                        remember.push(key);
-                    }
+            }
+            group(
+                bucket.iter(),
+                lead_in_bucket,
+                |s| s.pending,
+                &mut ends,
+                &mut grouped,
+            );
+            let mut start = 0;
+            for (k, &end) in ends.iter().enumerate() {
+                if let Some(group) = grouped.get_mut(start..end).filter(|g| !g.is_empty()) {
+                    self.replay_lead((b << BUCKET_BITS) + k, group, &mut call);
                 }
+                start = end;
             }
         }
         // Remembered at the end, in one go: the set is sized once.
-        self.seen.remember_all(&remember);
-        self.finish(report, touched, now)
+        self.seen.remember_all(&call.remember);
+        self.finish(call.report, call.touched, now)
+    }
+
+    /// Applies lead `i`'s events of the call, in time order.
+    fn replay_lead(&mut self, i: usize, group: &mut [Pending], call: &mut Call) {
+        group.sort_by_key(|e| e.at);
+        if let Some(lane) = self.lanes.get_mut(i) {
+            lane.log.reserve(group.len());
+        }
+        // Ids given twice within the call are rare: the set of the ids seen
+        // so far is kept only for a group that has some.
+        let repeats = group.len() > 1 && repeats_an_id(group, &mut call.table);
+        if repeats {
+            call.in_call.reset(group.len());
+        }
+        for p in group.iter() {
+            let ev = p.event(i);
+            let key = (ev.lead.0, ev.id);
+            if (repeats && call.in_call.contains(ev.id)) || (call.earlier_ids && self.seen.contains(key)) {
+                call.report.duplicates += 1;
+                continue;
+            }
+            let refused = call.report.rejected.len();
+            self.apply_checked(ev, None, &mut call.report, &mut call.touched);
+            if call.report.rejected.len() == refused {
+                if repeats {
+                    call.in_call.insert(ev.id);
+                }
+                if call.horizon.is_none_or(|h| ev.at >= h) {
+                    call.remember.push(key);
+                }
+            }
+        }
+    }
+}
+
+/// Leads per bucket in [`CompiledFunnel::replay`]'s grouping, as a power
+/// of two: a bucket's events grouped by lead (about 10 per lead, 24 bytes
+/// each) take about half a megabyte, within a core's L2 cache on common
+/// machines.
+const BUCKET_BITS: u32 = 11;
+const LEADS_PER_BUCKET: usize = 1 << BUCKET_BITS;
+
+fn bucket_of(ev: &CompactEvent) -> usize {
+    ev.lead.index() >> BUCKET_BITS
+}
+
+/// Puts `items` into `out` grouped by `key`, in the order given: the
+/// second half of a counting sort. `ends` holds the number of items with
+/// each key one place after the key (`ends[k + 1]` for key `k`), and its
+/// last place is dropped; afterwards `ends[k]` is where key `k`'s items end
+/// in `out` (and key `k + 1`'s start).
+fn group<T, U: Copy + Default>(
+    items: impl Iterator<Item = T>,
+    key: impl Fn(&T) -> usize,
+    make: impl Fn(T) -> U,
+    ends: &mut Vec<usize>,
+    out: &mut Vec<U>,
+) {
+    let mut total = 0;
+    for c in ends.iter_mut() {
+        total += *c;
+        *c = total;
+    }
+    ends.pop();
+    out.clear();
+    out.resize(total, U::default());
+    for item in items {
+        if let Some(slot) = ends.get_mut(key(&item)) {
+            if let Some(o) = out.get_mut(*slot) {
+                *o = make(item);
+            }
+            *slot += 1;
+        }
+    }
+}
+
+/// What a [`CompiledFunnel::replay`] call carries from lead to lead.
+struct Call {
+    report: IngestReport,
+    touched: Vec<u32>,
+    earlier_ids: bool,
+    horizon: Option<DateTime<Utc>>,
+    /// The ids of the current lead's events so far, for a lead whose
+    /// events repeat an id.
+    in_call: IdSet,
+    /// Room for [`repeats_an_id`].
+    table: IdSet,
+    /// The ids of the applied events within the allowed lateness of the
+    /// new watermark (a copy of one is a duplicate in later calls).
+    remember: Vec<(u32, u64)>,
+}
+
+/// An event staged in its bucket: its lead and the rest (28 bytes).
+#[derive(Debug, Clone, Copy, Default)]
+struct Staged {
+    pending: Pending,
+    lead: u32,
+}
+
+impl Staged {
+    fn of(ev: &CompactEvent) -> Staged {
+        Staged {
+            pending: Pending::of(ev),
+            lead: ev.lead.0,
+        }
     }
 }
 
 /// An event in a lead's group: a [`CompactEvent`] without its lead, and
 /// without the padding a `u64` field brings (24 bytes instead of 32: the
-/// grouped copy of a large batch is the call's largest allocation).
-#[derive(Debug, Clone, Copy)]
+/// staged copy of a large batch, with its lead, is the call's largest
+/// allocation).
+#[derive(Debug, Clone, Copy, Default)]
 struct Pending {
     at: DateTime<Utc>,
     action: u32,
@@ -206,12 +300,10 @@ impl Pending {
     }
 }
 
-/// True when two events of `group` have the same id. `table` is room for
-/// an open-addressing set of the ids (a sort of the ids costs more: a few
-/// groups hold most events).
-fn repeats_an_id(group: &[Pending], table: &mut Vec<u64>) -> bool {
-    /// The mark of a free slot; the id with this value is tracked apart.
-    const FREE: u64 = 0;
+/// True when two events of `group` have the same id; `ids` is room for
+/// the set of them (a sort of the ids costs more: a few groups hold most
+/// events).
+fn repeats_an_id(group: &[Pending], ids: &mut IdSet) -> bool {
     if group.len() <= 8 {
         // (Equal halves, equal ids.)
         return group
@@ -219,34 +311,8 @@ fn repeats_an_id(group: &[Pending], table: &mut Vec<u64>) -> bool {
             .enumerate()
             .any(|(k, a)| group.get(k + 1..).unwrap_or(&[]).iter().any(|b| b.id == a.id));
     }
-    // At most half full, so probes stay short.
-    let bits = (2 * group.len()).next_power_of_two().trailing_zeros();
-    let mask = (1usize << bits) - 1;
-    table.clear();
-    table.resize(mask + 1, FREE);
-    let mut free_id_seen = false;
-    for id in group.iter().map(Pending::id) {
-        if id == FREE {
-            if free_id_seen {
-                return true;
-            }
-            free_id_seen = true;
-            continue;
-        }
-        // Fibonacci hashing: the top bits of the product.
-        let mut slot = (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
-        while let Some(s) = table.get_mut(slot) {
-            if *s == FREE {
-                *s = id;
-                break;
-            }
-            if *s == id {
-                return true;
-            }
-            slot = (slot + 1) & mask;
-        }
-    }
-    false
+    ids.reset(group.len());
+    group.iter().any(|p| !ids.insert(p.id()))
 }
 
 #[cfg(test)]
@@ -285,7 +351,8 @@ mod tests {
             let mut sorted = ids.clone();
             sorted.sort_unstable();
             sorted.dedup();
-            let mut table = vec![7; 3];
+            let mut table = IdSet::default();
+            table.reset(2);
             prop_assert_eq!(repeats_an_id(&group(&ids), &mut table), sorted.len() < ids.len());
         }
     }
@@ -293,12 +360,13 @@ mod tests {
     #[test]
     fn a_pending_event_takes_24_bytes() {
         assert_eq!(std::mem::size_of::<Pending>(), 24);
+        assert_eq!(std::mem::size_of::<Staged>(), 28);
         assert_eq!(std::mem::size_of::<CompactEvent>(), 32);
     }
 
     #[test]
     fn repeats_an_id_finds_the_repeat_anywhere() {
-        let mut table = Vec::new();
+        let mut table = IdSet::default();
         let mut ids: Vec<u64> = (1..=1000).map(|k| k * 0x1_0000_0000).collect();
         assert!(!repeats_an_id(&group(&ids), &mut table));
         ids.push(ids[500]);
