@@ -131,17 +131,16 @@ impl CompiledFunnel {
             if bucket.is_empty() {
                 continue;
             }
-            let lead_in_bucket = |s: &&Staged| s.lead as usize % LEADS_PER_BUCKET;
             ends.clear();
             ends.resize(LEADS_PER_BUCKET + 1, 0);
             for s in bucket {
-                if let Some(count) = ends.get_mut(lead_in_bucket(&s) + 1) {
+                if let Some(count) = ends.get_mut(s.lead_in_bucket() + 1) {
                     *count += 1;
                 }
             }
             group(
                 bucket.iter(),
-                lead_in_bucket,
+                |s| s.lead_in_bucket(),
                 |s| s.pending,
                 &mut ends,
                 &mut grouped,
@@ -262,6 +261,11 @@ impl Staged {
             pending: Pending::of(ev),
             lead: ev.lead.0,
         }
+    }
+
+    /// Its lead's place in the bucket.
+    fn lead_in_bucket(&self) -> usize {
+        self.lead as usize % LEADS_PER_BUCKET
     }
 }
 
