@@ -19,6 +19,30 @@ use crate::scoring::ScoringModel;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ActionKey(pub(crate) u32);
 
+impl ActionKey {
+    /// The shape's number: 0 for the first shape interned, then 1, 2...
+    /// (for a host's own tables per shape).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use leadflow::funnel::{CompiledFunnel, FunnelConfig};
+    /// use leadflow::synthetic::{lifecycle, scoring_model};
+    /// use leadflow::{Event, EventId, EventKind, LeadId};
+    ///
+    /// let mut funnel = CompiledFunnel::new(scoring_model()?, lifecycle()?, FunnelConfig::default());
+    /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    /// let demo = Event::new(EventId::new("e1")?, LeadId::new("l1")?, t0, EventKind::DemoRequest);
+    /// let contact = Event::new(EventId::new("e2")?, LeadId::new("l1")?, t0, EventKind::ContactRequest);
+    /// assert_eq!(funnel.action(&demo)?.index(), 0);
+    /// assert_eq!(funnel.action(&contact)?.index(), 1);
+    /// assert_eq!(funnel.action(&demo)?.index(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// What the funnel derives from one shape under its model and lifecycle.
 #[derive(Debug, Clone)]
 pub(crate) struct Action {
