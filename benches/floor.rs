@@ -30,12 +30,14 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
+mod common;
+
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use leadflow::funnel::{CompiledFunnel, FunnelConfig};
-use leadflow::synthetic::{WorkloadConfig, lifecycle, scoring_model};
+
+use common::{compiled, keyed, workload};
 
 /// Events read ahead together.
 const WINDOW: usize = 32;
@@ -157,12 +159,12 @@ enum Loop {
 
 /// Runs `what` over `events`; the number of threshold crossings.
 fn run(what: Loop, state: &mut State, table: &Table, events: &[Ev]) -> u64 {
+    let ids = matches!(what, Loop::Ids | Loop::IdsLog);
+    let log = what == Loop::IdsLog;
     let mut crossings = 0;
     for (k, window) in events.chunks(WINDOW).enumerate() {
-        if k % 32 == 0 {
-            if let (Some(e), true) = (window.first(), what == Loop::Ids || what == Loop::IdsLog) {
-                state.rotate(e.at);
-            }
+        if let (0, Some(e), true) = (k % 32, window.first(), ids) {
+            state.rotate(e.at);
         }
         // Read ahead: the lines, ids and log headers first, then the log
         // tails the headers point to.
@@ -170,14 +172,14 @@ fn run(what: Loop, state: &mut State, table: &Table, events: &[Ev]) -> u64 {
         for e in window {
             let i = e.lead as usize;
             sum = sum.wrapping_add(u64::from(state.hot[i].events));
-            if what == Loop::Ids || what == Loop::IdsLog {
+            if ids {
                 sum = sum.wrapping_add(u64::from(state.current.contains(&(e.lead, e.id))));
             }
-            if what == Loop::IdsLog {
+            if log {
                 sum = sum.wrapping_add(state.logs[i].len() as u64);
             }
         }
-        if what == Loop::IdsLog {
+        if log {
             for e in window {
                 if let Some(x) = state.logs[e.lead as usize].last() {
                     sum = sum.wrapping_add(u64::from(x.1));
@@ -186,21 +188,14 @@ fn run(what: Loop, state: &mut State, table: &Table, events: &[Ev]) -> u64 {
         }
         std::hint::black_box(sum);
         for e in window {
+            if ids && !state.admit(e) {
+                continue;
+            }
             let i = e.lead as usize;
             match what {
-                Loop::HotLine => {}
-                Loop::Ids => {
-                    if !state.admit(e) {
-                        continue;
-                    }
-                }
-                Loop::IdsLog => {
-                    if !state.admit(e) {
-                        continue;
-                    }
-                    state.logs[i].push((e.at, e.shape));
-                }
+                Loop::IdsLog => state.logs[i].push((e.at, e.shape)),
                 Loop::Arena => state.arena.push((e.at, e.lead, e.shape)),
+                Loop::HotLine | Loop::Ids => {}
             }
             crossings += u64::from(table.apply(&mut state.hot[i], e));
         }
@@ -209,36 +204,15 @@ fn run(what: Loop, state: &mut State, table: &Table, events: &[Ev]) -> u64 {
 }
 
 fn bench(c: &mut Criterion) {
-    let scale = std::env::var("FUNNEL_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let w = WorkloadConfig {
-        leads: 1_000_000 / scale,
-        events: 10_000_000 / scale,
-        ..WorkloadConfig::default()
-    }
-    .generate();
-    let mut funnel = CompiledFunnel::new(
-        scoring_model().unwrap(),
-        lifecycle().unwrap(),
-        FunnelConfig::default(),
-    );
-    for lead in &w.leads {
-        funnel.upsert_lead(lead.clone(), lead.created_at).unwrap();
-    }
-    let events: Vec<Ev> = w
-        .events
-        .iter()
-        .map(|e| {
-            let k = funnel.compact(e).unwrap();
-            Ev {
-                at: k.at.timestamp(),
-                id: k.id,
-                lead: k.lead.index() as u32,
-                shape: k.action.index() as u32,
-            }
+    let w = workload(1_000_000, 10_000_000);
+    let mut funnel = compiled(&w);
+    let events: Vec<Ev> = keyed(&mut funnel, &w.events)
+        .into_iter()
+        .map(|k| Ev {
+            at: k.at.timestamp(),
+            id: k.id,
+            lead: k.lead.index() as u32,
+            shape: k.action.index() as u32,
         })
         .collect();
     let shapes = events.iter().map(|e| e.shape as usize + 1).max().unwrap_or(0);

@@ -42,6 +42,8 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
+mod common;
+
 use std::sync::{Arc, Barrier, mpsc};
 use std::time::{Duration, Instant};
 
@@ -49,43 +51,15 @@ use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use leadflow::funnel::{CompactEvent, CompiledFunnel, Funnel, FunnelConfig, shard_for};
 use leadflow::scoring::Rule;
-use leadflow::synthetic::{Workload, WorkloadConfig, lifecycle, scoring_model};
+use leadflow::synthetic::{Workload, lifecycle, scoring_model};
 use leadflow::{Event, EventType, ModelVersion, Span};
+
+use common::{compiled, keyed, workload};
 
 const BATCH: usize = 1_000;
 
-/// `FUNNEL_BENCH_SCALE=n` divides every workload by `n` (for slow builds
-/// and quick checks; the names keep the full-size labels).
-fn workload(leads: usize, events: usize) -> Workload {
-    let scale = std::env::var("FUNNEL_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    WorkloadConfig {
-        leads: leads / scale,
-        events: events / scale,
-        ..WorkloadConfig::default()
-    }
-    .generate()
-}
-
 fn end(w: &Workload) -> DateTime<Utc> {
     w.events.iter().map(|e| e.at).max().unwrap_or_default()
-}
-
-/// A compiled funnel with every lead of `w` upserted at its creation time.
-fn compiled(w: &Workload) -> CompiledFunnel {
-    let mut f = CompiledFunnel::new(
-        scoring_model().unwrap(),
-        lifecycle().unwrap(),
-        FunnelConfig::default(),
-    );
-    for lead in &w.leads {
-        let at = lead.created_at;
-        f.upsert_lead(lead.clone(), at).unwrap();
-    }
-    f
 }
 
 /// The reference funnel with every lead of `w` upserted.
@@ -100,11 +74,6 @@ fn reference(w: &Workload) -> Funnel {
         f.upsert_lead(lead.clone(), at).unwrap();
     }
     f
-}
-
-/// The events keyed for `f`, as a host would key them.
-fn keyed(f: &mut CompiledFunnel, events: &[Event]) -> Vec<CompactEvent> {
-    events.iter().map(|e| f.compact(e).unwrap()).collect()
 }
 
 /// Feeds `events` to `call` in calls of `BATCH`; the events applied.
