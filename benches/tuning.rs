@@ -103,7 +103,7 @@ impl Scorer for Engagement {
     fn score(&self, _: &Lead, events: &[Event], _: DateTime<Utc>) -> Points {
         let milli: i64 = events
             .iter()
-            .map(|e| match e.kind {
+            .map(|e| match e.shape.kind {
                 EventKind::DemoRequest => 30_000,
                 EventKind::EmailClick { .. } => 3_000,
                 _ => 1_000,

@@ -70,20 +70,63 @@ impl Hasher for FxHasher {
 /// Builds [`FxHasher`]s for `HashMap`s.
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
+/// A stable 64-bit hash of a byte stream (FNV-1a with a final avalanche):
+/// the same value on every platform and version, for fingerprints that
+/// outlive a process (shard assignment, snapshots, the canonical order of
+/// events).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StableHasher(u64);
+
+impl Default for StableHasher {
+    fn default() -> StableHasher {
+        StableHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl StableHasher {
+    /// Adds bytes.
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// Adds a string with its length first, so that two strings in a row
+    /// cannot be confused with another split of the same bytes.
+    pub(crate) fn text(&mut self, s: &str) {
+        self.u64(s.len() as u64);
+        self.bytes(s.as_bytes());
+    }
+
+    /// Adds a number (little-endian bytes).
+    pub(crate) fn u64(&mut self, x: u64) {
+        self.bytes(&x.to_le_bytes());
+    }
+
+    /// Adds one byte.
+    pub(crate) fn u8(&mut self, x: u8) {
+        self.bytes(&[x]);
+    }
+
+    /// The hash.
+    pub(crate) fn finish(self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
 /// A stable 64-bit fingerprint of a string (FNV-1a with a final avalanche):
 /// the same value on every platform and version, so shard assignments and
 /// snapshots stay valid.
 pub(crate) fn fingerprint(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
+    let mut h = StableHasher::default();
+    h.bytes(s.as_bytes());
+    h.finish()
 }
 
 #[cfg(test)]

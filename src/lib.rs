@@ -191,7 +191,7 @@ pub mod synthetic;
 pub mod tuning;
 mod value;
 
-pub use event::{AssetType, Event, EventKind, EventType, PageCategory};
+pub use event::{AssetType, Event, EventKind, EventShape, EventType, PageCategory};
 pub use id::{AccountId, CampaignId, EventId, IdError, LeadId, MAX_ID_LEN, ModelVersion, OwnerId};
 pub use lead::{
     AttributeError, Channel, Company, JobFunction, Lead, Person, Seniority, SizeBand, Source,

@@ -6,7 +6,7 @@ use std::fmt;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::event::{AssetType, Event, EventKind, EventType, PageCategory};
+use crate::event::{AssetType, EventKind, EventShape, EventType, PageCategory};
 use crate::lead::Channel;
 use crate::value::{AttrRef, AttrValue};
 
@@ -233,81 +233,6 @@ impl fmt::Display for Predicate {
     }
 }
 
-impl Event {
-    /// Reads a property by name: first the event's own
-    /// [`properties`](Event::properties), then the kind's fields under their
-    /// names (`path`, `category`, `asset`, `score`, `hard`, `form`, `webinar`,
-    /// `feature`, `name`, `campaign`, `key`, `value`) and `channel`.
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use leadflow::{AttrRef, Event, EventId, EventKind, LeadId};
-    ///
-    /// let at = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
-    /// let e = Event::new(EventId::new("e1")?, LeadId::new("l1")?, at, EventKind::Feedback { score: 9 });
-    /// assert_eq!(e.property("score"), Some(AttrRef::Int(9)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn property(&self, key: &str) -> Option<AttrRef<'_>> {
-        if let Some(v) = self.properties.get(key) {
-            return Some(v.as_ref());
-        }
-        let k = &self.kind;
-        match key {
-            "channel" => self.channel.map(|c| AttrRef::Text(c.as_str())),
-            "category" => k.page_category().map(|c| AttrRef::Text(page_category_name(c))),
-            "asset" => k.asset().map(|a| AttrRef::Text(asset_name(a))),
-            "score" => match k {
-                EventKind::Feedback { score } => Some(AttrRef::Int(*score)),
-                _ => None,
-            },
-            "hard" => match k {
-                EventKind::EmailBounce { hard } => Some(AttrRef::Bool(*hard)),
-                _ => None,
-            },
-            "value" => match k {
-                EventKind::AttributeChange { value, .. } => Some(value.as_ref()),
-                _ => None,
-            },
-            "path" => match k {
-                EventKind::PageView { .. } => k.name().map(AttrRef::Text),
-                _ => None,
-            },
-            "form" | "webinar" | "feature" | "name" | "campaign" | "key" => k.name().map(AttrRef::Text),
-            _ => None,
-        }
-    }
-}
-
-fn page_category_name(c: PageCategory) -> &'static str {
-    match c {
-        PageCategory::Home => "home",
-        PageCategory::Pricing => "pricing",
-        PageCategory::Product => "product",
-        PageCategory::CaseStudies => "case_studies",
-        PageCategory::Docs => "docs",
-        PageCategory::Blog => "blog",
-        PageCategory::Contact => "contact",
-        PageCategory::Careers => "careers",
-        PageCategory::Other => "other",
-    }
-}
-
-fn asset_name(a: AssetType) -> &'static str {
-    match a {
-        AssetType::Whitepaper => "whitepaper",
-        AssetType::Ebook => "ebook",
-        AssetType::Template => "template",
-        AssetType::Report => "report",
-        AssetType::WebinarRecording => "webinar_recording",
-        AssetType::CaseStudy => "case_study",
-        AssetType::Datasheet => "datasheet",
-        AssetType::ProductDemo => "product_demo",
-        AssetType::PricingSheet => "pricing_sheet",
-        AssetType::Other => "other",
-    }
-}
-
 /// Which events a rule or criterion looks at: an event type, optionally
 /// narrowed by asset type, page category, path prefix, channel and property
 /// predicates. Every field set must match.
@@ -324,8 +249,8 @@ fn asset_name(a: AssetType) -> &'static str {
 /// let at = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
 /// let e = Event::new(EventId::new("e1")?, LeadId::new("l1")?, at,
 ///     EventKind::ContentDownload { asset: AssetType::PricingSheet, asset_id: None });
-/// assert!(pricing.matches(&e));
-/// assert!(!EventMatcher::download(AssetType::Whitepaper).matches(&e));
+/// assert!(pricing.matches(&e.shape));
+/// assert!(!EventMatcher::download(AssetType::Whitepaper).matches(&e.shape));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -344,7 +269,7 @@ pub struct EventMatcher {
     /// Only events through this channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
-    /// Predicates on [`Event::property`] values; a missing property fails
+    /// Predicates on [`EventShape::property`] values; a missing property fails
     /// every predicate but [`Predicate::Missing`].
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub properties: IndexMap<String, Predicate>,
@@ -433,35 +358,35 @@ impl EventMatcher {
         self.properties.values().try_for_each(Predicate::validate)
     }
 
-    /// True when the event matches every field.
-    pub fn matches(&self, event: &Event) -> bool {
-        if event.event_type() != self.event {
+    /// True when an event of this shape matches every field.
+    pub fn matches(&self, shape: &EventShape) -> bool {
+        if shape.event_type() != self.event {
             return false;
         }
         if let Some(asset) = self.asset {
-            if event.kind.asset() != Some(asset) {
+            if shape.kind.asset() != Some(asset) {
                 return false;
             }
         }
         if let Some(page) = self.page {
-            if event.kind.page_category() != Some(page) {
+            if shape.kind.page_category() != Some(page) {
                 return false;
             }
         }
         if let Some(prefix) = &self.path_prefix {
-            match &event.kind {
+            match &shape.kind {
                 EventKind::PageView { path, .. } if starts_with_ignore_case(path, prefix) => {}
                 _ => return false,
             }
         }
         if let Some(channel) = self.channel {
-            if event.channel != Some(channel) {
+            if shape.channel != Some(channel) {
                 return false;
             }
         }
         self.properties
             .iter()
-            .all(|(key, p)| p.matches(event.property(key)))
+            .all(|(key, p)| p.matches(shape.property(key)))
     }
 }
 
@@ -478,10 +403,10 @@ impl fmt::Display for EventMatcher {
         write!(f, "{}", self.event)?;
         let mut parts: Vec<String> = Vec::new();
         if let Some(a) = self.asset {
-            parts.push(asset_name(a).to_owned());
+            parts.push(a.as_str().to_owned());
         }
         if let Some(p) = self.page {
-            parts.push(page_category_name(p).to_owned());
+            parts.push(p.as_str().to_owned());
         }
         if let Some(p) = &self.path_prefix {
             parts.push(format!("{p}*"));
@@ -502,16 +427,9 @@ impl fmt::Display for EventMatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::id::{EventId, LeadId};
-    use chrono::{TimeZone, Utc};
 
-    fn ev(kind: EventKind) -> Event {
-        Event::new(
-            EventId::new("e").unwrap(),
-            LeadId::new("l").unwrap(),
-            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            kind,
-        )
+    fn ev(kind: EventKind) -> EventShape {
+        EventShape::new(kind)
     }
 
     #[test]
@@ -573,16 +491,5 @@ mod tests {
         assert_eq!(serde_json::from_str::<EventMatcher>(&json).unwrap(), m);
         assert_eq!(m.to_string(), "page_view(/pricing*)");
         assert_eq!(Predicate::one_of(["a", "b"]).to_string(), "in [\"a\", \"b\"]");
-    }
-
-    #[test]
-    fn properties_from_kind_fields() {
-        let e = ev(EventKind::ContentDownload {
-            asset: AssetType::CaseStudy,
-            asset_id: Some("cs-1".into()),
-        });
-        assert_eq!(e.property("asset"), Some(AttrRef::Text("case_study")));
-        assert_eq!(e.property("name"), Some(AttrRef::Text("cs-1")));
-        assert_eq!(e.property("path"), None);
     }
 }

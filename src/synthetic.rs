@@ -201,7 +201,7 @@ impl WorkloadConfig {
             };
             let mut e = Event::new(id, lead.id.clone(), at, kind);
             if rng.below(3) == 0 {
-                e.channel = CHANNELS.get(rng.below(CHANNELS.len() as u64) as usize).copied();
+                e.shape.channel = CHANNELS.get(rng.below(CHANNELS.len() as u64) as usize).copied();
             }
             events.push(e);
         }

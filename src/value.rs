@@ -2,12 +2,13 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An attribute or event property value.
 ///
-/// Serialized untagged, so JSON reads naturally: `true`, `40`, `12.5`, `"pro"`.
-/// Numbers are always finite: [`AttrValue::number`] and deserialization refuse
+/// Serialized untagged in human-readable formats, so JSON reads naturally:
+/// `true`, `40`, `12.5`, `"pro"`; binary formats (postcard, bincode) get a
+/// variant tag instead. Numbers are always finite: [`AttrValue::number`] and deserialization refuse
 /// NaN and infinities.
 ///
 /// # Example
@@ -21,8 +22,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// assert!(AttrValue::number(f64::NAN).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AttrValue {
     /// A yes/no value.
@@ -92,6 +92,30 @@ impl fmt::Display for AttrValue {
     }
 }
 
+/// The tagged form binary formats use (they cannot read an untagged one).
+#[derive(Serialize, Deserialize)]
+enum Tagged<T> {
+    Bool(bool),
+    Int(i64),
+    Number(f64),
+    Text(T),
+}
+
+impl Serialize for AttrValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match (self, serializer.is_human_readable()) {
+            (AttrValue::Bool(b), true) => serializer.serialize_bool(*b),
+            (AttrValue::Int(i), true) => serializer.serialize_i64(*i),
+            (AttrValue::Number(n), true) => serializer.serialize_f64(*n),
+            (AttrValue::Text(t), true) => serializer.serialize_str(t),
+            (AttrValue::Bool(b), false) => Tagged::<&str>::Bool(*b).serialize(serializer),
+            (AttrValue::Int(i), false) => Tagged::<&str>::Int(*i).serialize(serializer),
+            (AttrValue::Number(n), false) => Tagged::<&str>::Number(*n).serialize(serializer),
+            (AttrValue::Text(t), false) => Tagged::Text(t.as_str()).serialize(serializer),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for AttrValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -102,11 +126,21 @@ impl<'de> Deserialize<'de> for AttrValue {
             Number(f64),
             Text(String),
         }
-        Ok(match Raw::deserialize(deserializer)? {
-            Raw::Bool(b) => AttrValue::Bool(b),
-            Raw::Int(i) => AttrValue::Int(i),
-            Raw::Number(n) => AttrValue::number(n).map_err(serde::de::Error::custom)?,
-            Raw::Text(s) => AttrValue::Text(s),
+        let tagged = if deserializer.is_human_readable() {
+            match Raw::deserialize(deserializer)? {
+                Raw::Bool(b) => Tagged::Bool(b),
+                Raw::Int(i) => Tagged::Int(i),
+                Raw::Number(n) => Tagged::Number(n),
+                Raw::Text(s) => Tagged::Text(s),
+            }
+        } else {
+            Tagged::<String>::deserialize(deserializer)?
+        };
+        Ok(match tagged {
+            Tagged::Bool(b) => AttrValue::Bool(b),
+            Tagged::Int(i) => AttrValue::Int(i),
+            Tagged::Number(n) => AttrValue::number(n).map_err(serde::de::Error::custom)?,
+            Tagged::Text(s) => AttrValue::Text(s),
         })
     }
 }
@@ -222,6 +256,21 @@ mod tests {
             assert_eq!(serde_json::from_str::<AttrValue>(json).unwrap(), v);
             assert_eq!(serde_json::to_string(&v).unwrap(), json);
         }
+    }
+
+    #[test]
+    fn binary_formats_get_a_tag() {
+        for v in [
+            AttrValue::Bool(true),
+            AttrValue::Int(-4),
+            AttrValue::Number(2.5),
+            AttrValue::text("pro"),
+        ] {
+            let bytes = postcard::to_allocvec(&v).unwrap();
+            assert_eq!(postcard::from_bytes::<AttrValue>(&bytes).unwrap(), v);
+        }
+        let nan = postcard::to_allocvec(&Tagged::<&str>::Number(f64::NAN)).unwrap();
+        assert!(postcard::from_bytes::<AttrValue>(&nan).is_err());
     }
 
     proptest::proptest! {

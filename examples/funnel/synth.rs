@@ -418,9 +418,11 @@ fn customer(s: &mut Step<'_>, rng: &mut SplitMix64) -> Result<(), Box<dyn Error>
         feature: Some("seats".into()),
     })?;
     if let Some(e) = s.events.last_mut() {
-        e.properties
+        e.shape
+            .properties
             .insert("seat_utilisation".into(), AttrValue::number(seats)?);
-        e.properties
+        e.shape
+            .properties
             .insert("feature_adoption".into(), AttrValue::number(0.7)?);
     }
     s.event(EventKind::Feedback {

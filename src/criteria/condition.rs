@@ -6,8 +6,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Checklist, CriteriaError, CriteriaRegistry, Criterion, Framework, LeadView, Outcome, Verdict};
-use crate::event::{Event, PageCategory};
+use super::events::Window;
+use super::{
+    Checklist, CriteriaError, CriteriaRegistry, Criterion, EventHorizon, Framework, LeadView, Outcome,
+    Verdict,
+};
+use crate::event::PageCategory;
 use crate::matcher::{EventMatcher, Predicate};
 use crate::points::Points;
 use crate::scores::{Dimension, EngagementLevel, Grade};
@@ -429,67 +433,6 @@ impl Condition {
     }
 }
 
-/// The times a criterion looks at: up to `now`, and within `within` of it
-/// (a window reaching past the calendar's start holds every earlier time).
-#[derive(Clone, Copy)]
-struct Window {
-    now: DateTime<Utc>,
-    start: Option<DateTime<Utc>>,
-}
-
-impl Window {
-    /// Works out the window's start once, not per event.
-    fn new(now: DateTime<Utc>, within: Option<Span>) -> Window {
-        Window {
-            now,
-            start: within.and_then(|w| w.before(now)),
-        }
-    }
-
-    fn holds(self, at: DateTime<Utc>) -> bool {
-        at <= self.now && self.start.is_none_or(|start| at >= start)
-    }
-}
-
-fn matching<'a>(
-    events: &'a [Event],
-    action: &'a EventMatcher,
-    now: DateTime<Utc>,
-    within: Option<Span>,
-) -> impl Iterator<Item = &'a Event> + 'a {
-    let window = Window::new(now, within);
-    events
-        .iter()
-        .filter(move |e| window.holds(e.at) && action.matches(e))
-}
-
-fn distinct_visits(
-    view: &LeadView<'_>,
-    page: PageCategory,
-    now: DateTime<Utc>,
-    within: Option<Span>,
-    gap: Span,
-) -> u32 {
-    let window = Window::new(now, within);
-    let mut times: Vec<DateTime<Utc>> = view
-        .events
-        .iter()
-        .filter(|e| window.holds(e.at) && e.kind.page_category() == Some(page))
-        .map(|e| e.at)
-        .collect();
-    times.sort_unstable();
-    let gap = gap.to_time_delta();
-    let mut visits = 0u32;
-    let mut last: Option<DateTime<Utc>> = None;
-    for t in times {
-        if last.is_none_or(|l| t - l >= gap) {
-            visits = visits.saturating_add(1);
-        }
-        last = Some(t);
-    }
-    visits
-}
-
 fn checklist_counts(checklist: Option<&Checklist>, items: &[&str]) -> (usize, usize) {
     let mut met = 0;
     let mut unknown = 0;
@@ -542,6 +485,32 @@ fn text(room: usize, args: fmt::Arguments<'_>) -> String {
 }
 
 impl Criterion for Condition {
+    /// Windowed conditions read their window; `did` and `count` without a
+    /// window read only counts of older events (every [`Events`] source
+    /// keeps those); repeat visits without a window read every page view.
+    ///
+    /// [`Events`]: super::Events
+    fn event_horizon(&self) -> EventHorizon {
+        match self {
+            Condition::DidAction { within, .. } | Condition::ActionCount { within, .. } => {
+                within.map_or(EventHorizon::None, EventHorizon::Within)
+            }
+            Condition::RepeatVisits { within, .. } => within.map_or(EventHorizon::All, EventHorizon::Within),
+            Condition::All { of } | Condition::Any { of } => of
+                .iter()
+                .fold(EventHorizon::None, |h, c| h.max(c.event_horizon())),
+            Condition::Not { of } => of.event_horizon(),
+            Condition::Custom { bound, .. } => {
+                bound.0.as_ref().map_or(EventHorizon::None, |c| c.event_horizon())
+            }
+            Condition::ScoreAtLeast { .. }
+            | Condition::FitGradeAtLeast { .. }
+            | Condition::EngagementLevelAtLeast { .. }
+            | Condition::Attribute { .. }
+            | Condition::Checklist { .. } => EventHorizon::None,
+        }
+    }
+
     fn outcome(&self, view: &LeadView<'_>, now: DateTime<Utc>) -> Outcome {
         match self {
             Condition::ScoreAtLeast {
@@ -554,24 +523,24 @@ impl Criterion for Condition {
                 reaches(view.scores.and_then(|s| s.engagement_level), *level)
             }
             Condition::DidAction { action, within } => {
-                Outcome::from_bool(matching(view.events, action, now, *within).next().is_some())
+                Outcome::from_bool(view.events.count(action, Window::new(now, *within), 1) > 0)
             }
             Condition::ActionCount {
                 action,
                 at_least,
                 within,
-            } => Outcome::from_bool(
-                matching(view.events, action, now, *within)
-                    .take(*at_least as usize)
-                    .count()
-                    >= *at_least as usize,
-            ),
+            } => {
+                let needs = *at_least as usize;
+                Outcome::from_bool(view.events.count(action, Window::new(now, *within), needs) >= needs)
+            }
             Condition::RepeatVisits {
                 page,
                 at_least,
                 within,
                 session_gap,
-            } => Outcome::from_bool(distinct_visits(view, *page, now, *within, *session_gap) >= *at_least),
+            } => Outcome::from_bool(
+                view.events.visits(*page, Window::new(now, *within), *session_gap) >= *at_least,
+            ),
             Condition::Attribute { key, predicate } => view
                 .lead
                 .attribute(key)
@@ -644,16 +613,10 @@ impl Criterion for Condition {
                 *level,
             ),
             Condition::DidAction { action, within } => {
-                let last = matching(view.events, action, now, *within).map(|e| e.at).max();
+                let n = view.events.count(action, Window::new(now, *within), usize::MAX);
                 Verdict::leaf(
-                    Outcome::from_bool(last.is_some()),
-                    match last {
-                        Some(t) => text(
-                            64,
-                            format_args!("did {action}{} (last at {})", Within(*within), MinuteText(t)),
-                        ),
-                        None => text(32, format_args!("did {action}{}: never", Within(*within))),
-                    },
+                    Outcome::from_bool(n > 0),
+                    text(32, format_args!("did {action}{}: {}", Within(*within), Times(n))),
                 )
             }
             Condition::ActionCount {
@@ -661,7 +624,7 @@ impl Criterion for Condition {
                 at_least,
                 within,
             } => {
-                let n = matching(view.events, action, now, *within).count();
+                let n = view.events.count(action, Window::new(now, *within), usize::MAX);
                 Verdict::leaf(
                     Outcome::from_bool(n >= *at_least as usize),
                     text(
@@ -676,13 +639,13 @@ impl Criterion for Condition {
                 within,
                 session_gap,
             } => {
-                let n = distinct_visits(view, *page, now, *within, *session_gap);
+                let n = view.events.visits(*page, Window::new(now, *within), *session_gap);
                 Verdict::leaf(
                     Outcome::from_bool(n >= *at_least),
                     text(
                         32,
                         format_args!(
-                            "{n} distinct visits to {page:?} pages{} (needs {at_least})",
+                            "{n} distinct visits to {page} pages{} (needs {at_least})",
                             Within(*within)
                         ),
                     ),
@@ -793,28 +756,16 @@ fn unset(predicate: &Predicate) -> Outcome {
     }
 }
 
-/// A time as `%Y-%m-%d %H:%M` writes it (a four-digit year, signed outside
-/// 0 to 9999), without parsing a format string at each call.
-struct MinuteText(DateTime<Utc>);
+/// How many times: `never`, `once`, `3 times`.
+struct Times(usize);
 
-impl fmt::Display for MinuteText {
+impl fmt::Display for Times {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use chrono::{Datelike, Timelike};
-        let t = self.0;
-        let year = t.year();
-        if (0..10_000).contains(&year) {
-            write!(f, "{year:04}")?;
-        } else {
-            write!(f, "{year:+05}")?;
+        match self.0 {
+            0 => f.write_str("never"),
+            1 => f.write_str("once"),
+            n => write!(f, "{n} times"),
         }
-        write!(
-            f,
-            "-{:02}-{:02} {:02}:{:02}",
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute()
-        )
     }
 }
 

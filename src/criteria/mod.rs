@@ -37,6 +37,7 @@
 
 mod checklist;
 mod condition;
+mod events;
 
 use std::fmt;
 use std::sync::Arc;
@@ -50,9 +51,11 @@ use crate::lead::Lead;
 use crate::lifecycle::Stage;
 use crate::matcher::MatcherError;
 use crate::scores::Scores;
+use crate::span::Span;
 
 pub use checklist::{Checklist, ChecklistItem, Framework};
 pub use condition::Condition;
+pub use events::{EventRef, Events};
 
 /// A qualification criterion. Object safe: stored as `Arc<dyn Criterion>`.
 ///
@@ -94,6 +97,54 @@ pub trait Criterion: fmt::Debug + Send + Sync {
     fn outcome(&self, lead: &LeadView<'_>, now: DateTime<Utc>) -> Outcome {
         self.evaluate(lead, now).outcome
     }
+
+    /// How far back from `now` the criterion reads
+    /// [`LeadView::events`]. An engine that keeps only recent events keeps
+    /// each lead's events at least that long, so override it when you can:
+    /// the default, [`EventHorizon::All`], makes it keep every event of every
+    /// lead; a criterion that reads no events should say
+    /// [`EventHorizon::None`].
+    fn event_horizon(&self) -> EventHorizon {
+        EventHorizon::All
+    }
+}
+
+/// How far back in time a [`Criterion`] reads a lead's events.
+///
+/// ```
+/// use leadflow::criteria::{Condition, Criterion, EventHorizon};
+/// use leadflow::{EventMatcher, EventType, Span};
+///
+/// let recent = Condition::did_within(EventMatcher::of(EventType::DemoRequest), Span::days(30));
+/// assert_eq!(recent.event_horizon(), EventHorizon::Within(Span::days(30)));
+/// // The built-in conditions count older events without reading them.
+/// let ever = Condition::did(EventMatcher::of(EventType::DemoRequest));
+/// assert_eq!(ever.event_horizon(), EventHorizon::None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "span", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventHorizon {
+    /// Reads no events.
+    None,
+    /// Reads events at most this old.
+    Within(Span),
+    /// May read any event, however old.
+    All,
+}
+
+impl EventHorizon {
+    /// The longer of two horizons.
+    pub fn max(self, other: EventHorizon) -> EventHorizon {
+        match (self, other) {
+            (EventHorizon::All, _) | (_, EventHorizon::All) => EventHorizon::All,
+            (EventHorizon::Within(a), EventHorizon::Within(b)) => EventHorizon::Within(a.max(b)),
+            (EventHorizon::Within(a), EventHorizon::None) | (EventHorizon::None, EventHorizon::Within(a)) => {
+                EventHorizon::Within(a)
+            }
+            (EventHorizon::None, EventHorizon::None) => EventHorizon::None,
+        }
+    }
 }
 
 /// Everything a criterion may look at for one lead.
@@ -116,7 +167,7 @@ pub struct LeadView<'a> {
     /// The lead's attributes and source.
     pub lead: &'a Lead,
     /// The lead's events, in any order. Criteria ignore events after `now`.
-    pub events: &'a [Event],
+    pub events: Events<'a>,
     /// The lead's current scores, if scored.
     pub scores: Option<&'a Scores>,
     /// Qualification evidence gathered by sales (BANT answers...), if any.
@@ -130,7 +181,7 @@ impl<'a> LeadView<'a> {
     pub fn new(lead: &'a Lead) -> LeadView<'a> {
         LeadView {
             lead,
-            events: &[],
+            events: Events::EMPTY,
             scores: None,
             checklist: None,
             stage: None,
@@ -139,7 +190,7 @@ impl<'a> LeadView<'a> {
 
     /// Sets the events.
     pub fn with_events(mut self, events: &'a [Event]) -> LeadView<'a> {
-        self.events = events;
+        self.events = Events::from(events);
         self
     }
 

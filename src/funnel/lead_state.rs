@@ -318,7 +318,7 @@ fn record(hits: &mut ScoreState, full: &mut u64, model: &ScoringModel, event: &E
     }
     let known = *full;
     hits.record_unique(model, event, |rule| known & bit(rule) != 0);
-    for (rule, _) in model.matches(event) {
+    for (rule, _) in model.matches(&event.shape) {
         let b = bit(rule);
         if b != 0 && known & b == 0 && hits.is_full(model, rule) {
             *full |= b;
@@ -327,7 +327,7 @@ fn record(hits: &mut ScoreState, full: &mut u64, model: &ScoringModel, event: &E
 }
 
 fn is_attribute_change(e: &Event) -> bool {
-    matches!(e.kind, EventKind::AttributeChange { .. })
+    matches!(e.shape.kind, EventKind::AttributeChange { .. })
 }
 
 /// The lead as it was at `t`: the last version upserted at or before `t`
@@ -349,7 +349,7 @@ pub(crate) fn lead_at<'a>(
     let mut changes = events
         .iter()
         .filter(|e| e.at <= t && since.is_none_or(|s| e.at >= s))
-        .filter_map(|e| match &e.kind {
+        .filter_map(|e| match &e.shape.kind {
             EventKind::AttributeChange { key, value } => Some((key, value)),
             _ => None,
         })

@@ -446,7 +446,7 @@ impl Funnel {
         if self.seen.contains(&(i, fp)) && self.holds(i, &event.id, pending) {
             return Ok(None);
         }
-        if let EventKind::AttributeChange { key, value } = &event.kind {
+        if let EventKind::AttributeChange { key, value } = &event.shape.kind {
             let lead = self.leads.get(i as usize).and_then(|s| s.lead_at(event.at));
             if let Some(lead) = lead {
                 lead.into_owned()
@@ -540,7 +540,7 @@ impl Funnel {
         };
         let backup = needs_backup(&state.life, from).then(|| state.clone());
         for event in &events {
-            if let EventKind::SalesTouch { by } | EventKind::MeetingHeld { by } = &event.kind {
+            if let EventKind::SalesTouch { by } | EventKind::MeetingHeld { by } = &event.shape.kind {
                 state.life.record_follow_up(event.at, by.clone());
             }
         }
@@ -730,7 +730,7 @@ pub(crate) fn needs_backup(life: &LeadLifecycle, from: DateTime<Utc>) -> bool {
 /// [`UnknownLeads::AutoCreate`]: its id, created at the event's time. An
 /// attribute change the new lead could not take is refused.
 pub(crate) fn auto_created(event: &Event) -> Result<Lead, IngestError> {
-    if let EventKind::AttributeChange { key, value } = &event.kind {
+    if let EventKind::AttributeChange { key, value } = &event.shape.kind {
         Lead::new(event.lead.clone(), event.at)
             .set_attribute(key, value.clone())
             .map_err(|e| IngestError::bad_attribute(&event.id, &e))?;

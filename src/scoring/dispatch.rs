@@ -1,6 +1,6 @@
 //! The compiled dispatch table of the incremental path.
 
-use crate::event::{AssetType, Event, EventKind, EventType, PageCategory};
+use crate::event::{AssetType, EventKind, EventShape, EventType, PageCategory};
 use crate::lead::Channel;
 use crate::matcher::{EventMatcher, Predicate};
 use crate::points::Points;
@@ -26,25 +26,25 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 }
 
 impl Compiled {
-    fn matches(&self, event: &Event, category: Option<PageCategory>) -> bool {
-        if self.asset.is_some() && event.kind.asset() != self.asset {
+    fn matches(&self, shape: &EventShape, category: Option<PageCategory>) -> bool {
+        if self.asset.is_some() && shape.kind.asset() != self.asset {
             return false;
         }
         if self.page.is_some() && category != self.page {
             return false;
         }
         if let Some(prefix) = &self.path_prefix {
-            match &event.kind {
+            match &shape.kind {
                 EventKind::PageView { path, .. } if starts_with_ignore_case(path, prefix) => {}
                 _ => return false,
             }
         }
-        if self.channel.is_some() && event.channel != self.channel {
+        if self.channel.is_some() && shape.channel != self.channel {
             return false;
         }
         self.properties
             .iter()
-            .all(|(key, p)| p.matches(event.property(key)))
+            .all(|(key, p)| p.matches(shape.property(key)))
     }
 }
 
@@ -83,16 +83,16 @@ impl DispatchTable {
         }
     }
 
-    /// The `(rule index, points)` of the event rules matching `event`.
-    pub(crate) fn matches<'a>(&'a self, event: &'a Event) -> impl Iterator<Item = (usize, Points)> + 'a {
-        let slot = self.slots.get(event.event_type().index());
+    /// The `(rule index, points)` of the event rules matching `shape`.
+    pub(crate) fn matches<'a>(&'a self, shape: &'a EventShape) -> impl Iterator<Item = (usize, Points)> + 'a {
+        let slot = self.slots.get(shape.event_type().index());
         let category = match slot {
-            Some(s) if s.needs_category => event.kind.page_category(),
+            Some(s) if s.needs_category => shape.kind.page_category(),
             _ => None,
         };
         slot.map_or(&[][..], |s| s.rules.as_slice())
             .iter()
-            .filter(move |c| c.matches(event, category))
+            .filter(move |c| c.matches(shape, category))
             .map(|c| (c.rule, c.points))
     }
 }
@@ -100,6 +100,7 @@ impl DispatchTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Event;
     use crate::id::{EventId, LeadId};
     use chrono::{TimeZone, Utc};
 
@@ -137,8 +138,10 @@ mod tests {
             ev(EventKind::Feedback { score: 3 }),
         ];
         for e in &events {
-            let fast: Vec<usize> = table.matches(e).map(|(i, _)| i).collect();
-            let slow: Vec<usize> = (0..matchers.len()).filter(|&i| matchers[i].matches(e)).collect();
+            let fast: Vec<usize> = table.matches(&e.shape).map(|(i, _)| i).collect();
+            let slow: Vec<usize> = (0..matchers.len())
+                .filter(|&i| matchers[i].matches(&e.shape))
+                .collect();
             assert_eq!(fast, slow, "{e:?}");
         }
         assert!(starts_with_ignore_case("/Pricing", "/pRICING"));

@@ -8,7 +8,7 @@ use super::decay::{Decay, Divisor};
 use super::dispatch::DispatchTable;
 use super::explain::{Explanation, HitRef, settle};
 use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
-use crate::event::Event;
+use crate::event::{Event, EventShape};
 use crate::id::{EventId, IdError, ModelVersion};
 use crate::lead::Lead;
 use crate::matcher::MatcherError;
@@ -631,7 +631,7 @@ impl ScoringModel {
         self.spec.clone()
     }
 
-    /// The event rules matching `event`, as `(rule index, points)`, in rule
+    /// The event rules matching events of `shape`, as `(rule index, points)`, in rule
     /// order. Dispatches on the event type through a table built once, then
     /// checks each candidate's matcher (no allocation for the type, asset,
     /// page category, path prefix and channel checks).
@@ -644,12 +644,12 @@ impl ScoringModel {
     /// let model = ScoringModel::b2b_default()?;
     /// let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
     /// let e = Event::new(EventId::new("e1")?, LeadId::new("l1")?, at, EventKind::DemoRequest);
-    /// let hits: Vec<(usize, Points)> = model.matches(&e).collect();
+    /// let hits: Vec<(usize, Points)> = model.matches(&e.shape).collect();
     /// assert_eq!(model.rules()[hits[0].0].id, "demo_request");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn matches<'a>(&'a self, event: &'a Event) -> impl Iterator<Item = (usize, Points)> + 'a {
-        self.by_type.matches(event)
+    pub fn matches<'a>(&'a self, shape: &'a EventShape) -> impl Iterator<Item = (usize, Points)> + 'a {
+        self.by_type.matches(shape)
     }
 
     /// The lead's scores from its attributes and events at `now`: the pure
@@ -681,7 +681,7 @@ impl ScoringModel {
         let mut hits = Vec::new();
         for e in kept {
             for (i, rule) in self.spec.rules.iter().enumerate() {
-                if rule.matches_event(e) {
+                if rule.matches_shape(&e.shape) {
                     hits.push(HitRef {
                         rule: i,
                         at: e.at,
@@ -723,9 +723,9 @@ mod tests {
         ];
         for kind in kinds {
             let e = Event::new(EventId::new("e").unwrap(), lead.clone(), at, kind);
-            let fast: Vec<usize> = model.matches(&e).map(|(i, _)| i).collect();
+            let fast: Vec<usize> = model.matches(&e.shape).map(|(i, _)| i).collect();
             let slow: Vec<usize> = (0..model.rules().len())
-                .filter(|&i| model.rules()[i].matches_event(&e))
+                .filter(|&i| model.rules()[i].matches_shape(&e.shape))
                 .collect();
             assert_eq!(fast, slow, "{e:?}");
         }

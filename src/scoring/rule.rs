@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::decay::Decay;
-use crate::event::Event;
+use crate::event::EventShape;
 use crate::lead::Lead;
 use crate::matcher::{EventMatcher, Predicate};
 use crate::points::Points;
@@ -244,10 +244,10 @@ impl Rule {
         }
     }
 
-    /// True when the rule is an event rule matching `event`.
-    pub fn matches_event(&self, event: &Event) -> bool {
+    /// True when the rule is an event rule matching events of `shape`.
+    pub fn matches_shape(&self, shape: &EventShape) -> bool {
         match &self.when {
-            Trigger::Event { action } => action.matches(event),
+            Trigger::Event { action } => action.matches(shape),
             Trigger::Attribute { .. } => false,
         }
     }

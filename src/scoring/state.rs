@@ -129,7 +129,7 @@ impl ScoreState {
             self.hits.retain(|h| h.event != event.id);
             changed = true;
         }
-        for (rule, _) in model.matches(event) {
+        for (rule, _) in model.matches(&event.shape) {
             changed |= self.insert(model, rule, event.at, &event.id, fp);
         }
         changed
@@ -146,7 +146,10 @@ impl ScoreState {
         event: &Event,
         skip: impl Fn(usize) -> bool,
     ) {
-        let mut matched = model.matches(event).filter(|(rule, _)| !skip(*rule)).peekable();
+        let mut matched = model
+            .matches(&event.shape)
+            .filter(|(rule, _)| !skip(*rule))
+            .peekable();
         if matched.peek().is_none() {
             return;
         }

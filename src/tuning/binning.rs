@@ -162,7 +162,7 @@ pub(crate) fn read_attribute<'a>(
         .iter()
         .rev()
         .filter(|e| now.is_none_or(|t| e.at <= t))
-        .find_map(|e| match &e.kind {
+        .find_map(|e| match &e.shape.kind {
             EventKind::AttributeChange { key: k, value } if k == key => Some(value.as_ref()),
             _ => None,
         });
@@ -523,7 +523,7 @@ fn extract<'a>(rows: &[&'a super::LabeledLead], features: &[Feature]) -> Vec<Vec
             }
         }
         for e in &row.events {
-            if let EventKind::AttributeChange { key, value } = &e.kind {
+            if let EventKind::AttributeChange { key, value } = &e.shape.kind {
                 if let Some(f) = find(key) {
                     set(f, r, value.as_ref());
                 }

@@ -89,7 +89,7 @@ pub(crate) fn oracle(
         let lead_at = |t: DateTime<Utc>| {
             let mut l = lead.clone();
             for e in mine.iter().filter(|e| e.at <= t) {
-                if let EventKind::AttributeChange { key, value } = &e.kind {
+                if let EventKind::AttributeChange { key, value } = &e.shape.kind {
                     l.set_attribute(key, value.clone()).unwrap();
                 }
             }
@@ -137,9 +137,7 @@ pub(crate) fn history(n_leads: usize) -> impl Strategy<Value = Vec<Event>> {
                 id: EventId::new(format!("e{lead}-{id}")).unwrap(),
                 lead: LeadId::new(format!("lead-{lead}")).unwrap(),
                 at: at(hour),
-                kind: kind(k),
-                channel: None,
-                properties: Default::default(),
+                shape: kind(k).into(),
             })
             // Ids are unique per (lead, id) with one fixed content.
             .fold(Vec::<Event>::new(), |mut acc, e| {

@@ -611,7 +611,7 @@ proptest! {
         let at = last + Duration::hours(after);
         let now = at.max(c.now);
         let new = event("new-event", at, kind(k));
-        let positive = c.model.rules().iter().filter(|r| r.matches_event(&new)).all(|r| r.points >= Points::ZERO);
+        let positive = c.model.rules().iter().filter(|r| r.matches_shape(&new.shape)).all(|r| r.points >= Points::ZERO);
         prop_assume!(positive);
         let before = c.model.score(&c.lead, &c.events, now);
         let mut more = c.events.clone();

@@ -493,7 +493,7 @@ impl Scorer for Engagement {
     fn score(&self, _: &Lead, events: &[Event], _: DateTime<Utc>) -> Points {
         events
             .iter()
-            .map(|e| match e.kind {
+            .map(|e| match e.shape.kind {
                 EventKind::DemoRequest => Points::new(10),
                 _ => Points::new(1),
             })

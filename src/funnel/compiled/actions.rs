@@ -59,14 +59,14 @@ pub(crate) struct Action {
 impl Action {
     /// A sales follow-up this event records, if it is one.
     pub(crate) fn follow_up(&self) -> Option<Option<OwnerId>> {
-        match &self.shape.kind {
+        match &self.shape.shape.kind {
             EventKind::SalesTouch { by } | EventKind::MeetingHeld { by } => Some(by.clone()),
             _ => None,
         }
     }
 
     pub(crate) fn is_attribute_change(&self) -> bool {
-        matches!(self.shape.kind, EventKind::AttributeChange { .. })
+        matches!(self.shape.shape.kind, EventKind::AttributeChange { .. })
     }
 }
 
@@ -80,7 +80,10 @@ pub(crate) struct Actions {
 
 /// The shape's identity: its matchable fields, rendered.
 fn shape_key(e: &Event) -> String {
-    format!("{:?}|{:?}|{:?}", e.kind, e.channel, e.properties)
+    format!(
+        "{:?}|{:?}|{:?}",
+        e.shape.kind, e.shape.channel, e.shape.properties
+    )
 }
 
 /// The placeholder id and lead of representative events.
@@ -106,9 +109,7 @@ impl Actions {
         }
         let i = u32::try_from(self.list.len()).ok()?;
         let (id, lead) = placeholder();
-        let mut shape = Event::new(id, lead, chrono::DateTime::UNIX_EPOCH, event.kind.clone());
-        shape.channel = event.channel;
-        shape.properties = event.properties.clone();
+        let shape = Event::of_shape(id, lead, chrono::DateTime::UNIX_EPOCH, event.shape.clone());
         self.list.push(Action::new(shape, model, signals));
         self.index.insert(key, i);
         Some(ActionKey(i))
@@ -149,7 +150,7 @@ impl Action {
     fn new(shape: Event, model: &ScoringModel, signals: &[EventMatcher]) -> Action {
         let mut rules = Vec::new();
         let mut bound: Vec<(u16, i64)> = Vec::new();
-        for (rule, points) in model.matches(&shape) {
+        for (rule, points) in model.matches(&shape.shape) {
             let Ok(r) = u16::try_from(rule) else { continue };
             rules.push(r);
             let group = model.compiled.get(rule).map_or(0, |c| c.group);
@@ -163,7 +164,7 @@ impl Action {
         let signals = signals
             .iter()
             .enumerate()
-            .filter(|(_, m)| m.matches(&shape))
+            .filter(|(_, m)| m.matches(&shape.shape))
             .fold(0u64, |acc, (i, _)| acc | 1u64.checked_shl(i as u32).unwrap_or(0));
         Action {
             shape,

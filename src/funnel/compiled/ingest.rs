@@ -290,7 +290,7 @@ impl CompiledFunnel {
         let Some(action) = self.actions.list.get(ev.action.0 as usize) else {
             return;
         };
-        if let EventKind::AttributeChange { key, value } = &action.shape.kind {
+        if let EventKind::AttributeChange { key, value } = &action.shape.shape.kind {
             let checked = self
                 .cold
                 .get(ev.lead.index())
