@@ -176,8 +176,8 @@
 
 pub mod analytics;
 pub mod criteria;
+pub mod engine;
 mod event;
-pub mod funnel;
 mod hash;
 mod id;
 mod lead;
@@ -191,6 +191,7 @@ pub mod synthetic;
 pub mod tuning;
 mod value;
 
+pub use engine::Engine;
 pub use event::{AssetType, Event, EventKind, EventShape, EventType, PageCategory};
 pub use id::{AccountId, CampaignId, EventId, IdError, LeadId, MAX_ID_LEN, ModelVersion, OwnerId};
 pub use lead::{

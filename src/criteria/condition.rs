@@ -401,6 +401,19 @@ impl Condition {
         }
     }
 
+    /// Calls `f` with every event matcher of a `did` or `count` condition in
+    /// the tree, and its window.
+    pub(crate) fn for_each_action(&self, f: &mut dyn FnMut(&EventMatcher, Option<Span>)) {
+        match self {
+            Condition::DidAction { action, within } | Condition::ActionCount { action, within, .. } => {
+                f(action, *within);
+            }
+            Condition::All { of } | Condition::Any { of } => of.iter().for_each(|c| c.for_each_action(f)),
+            Condition::Not { of } => of.for_each_action(f),
+            _ => {}
+        }
+    }
+
     /// True when evaluating may read the lead's scores (custom criteria
     /// may): where no criterion does, scores need not be computed.
     pub(crate) fn reads_scores(&self) -> bool {

@@ -20,9 +20,11 @@ pub struct EventRef<'a> {
 /// The events of one lead, as a criterion sees them (see
 /// [`LeadView::events`](super::LeadView::events)).
 ///
-/// Built from a slice of [`Event`]s. A custom criterion iterating the
-/// events through an engine that keeps only recent events sees the events
-/// within its [`Criterion::event_horizon`](super::Criterion::event_horizon).
+/// Built from a slice of [`Event`]s, or by the [`Engine`](crate::Engine)
+/// from what it keeps of a lead: its recent events and, for the built-in
+/// conditions, running counts of older ones. A custom criterion iterating
+/// the events through the engine sees the events within its
+/// [`Criterion::event_horizon`](super::Criterion::event_horizon).
 ///
 /// # Example
 ///
@@ -44,6 +46,18 @@ pub struct Events<'a>(Source<'a>);
 #[derive(Clone, Copy)]
 enum Source<'a> {
     Slice(&'a [Event]),
+    Kept(&'a dyn KeptEvents),
+}
+
+/// What an engine keeps of a lead's events, as [`Events`] reads it.
+pub(crate) trait KeptEvents: Sync {
+    /// How many events it holds.
+    fn len(&self) -> usize;
+    /// The `i`-th, in no particular order.
+    fn get(&self, i: usize) -> Option<EventRef<'_>>;
+    /// How many events match `matcher` within `window`, counting at most
+    /// `limit`; `None` when this source cannot say without iterating.
+    fn count(&self, matcher: &EventMatcher, window: Window, limit: usize) -> Option<usize>;
 }
 
 /// The times a criterion looks at: up to `now`, and within `within` of it
@@ -72,10 +86,15 @@ impl<'a> Events<'a> {
     /// No events.
     pub const EMPTY: Events<'static> = Events(Source::Slice(&[]));
 
+    pub(crate) fn kept(source: &'a dyn KeptEvents) -> Events<'a> {
+        Events(Source::Kept(source))
+    }
+
     /// How many events.
     pub fn len(&self) -> usize {
         match self.0 {
             Source::Slice(s) => s.len(),
+            Source::Kept(k) => k.len(),
         }
     }
 
@@ -92,11 +111,17 @@ impl<'a> Events<'a> {
                 at: e.at,
                 shape: &e.shape,
             }),
+            Source::Kept(k) => k.get(i),
         })
     }
 
     /// How many events match `matcher` within `window`, up to `limit`.
     pub(crate) fn count(&self, matcher: &EventMatcher, window: Window, limit: usize) -> usize {
+        if let Source::Kept(k) = self.0 {
+            if let Some(n) = k.count(matcher, window, limit) {
+                return n;
+            }
+        }
         self.iter()
             .filter(|e| window.holds(e.at) && matcher.matches(e.shape))
             .take(limit)

@@ -56,6 +56,7 @@ use crate::span::Span;
 pub use checklist::{Checklist, ChecklistItem, Framework};
 pub use condition::Condition;
 pub use events::{EventRef, Events};
+pub(crate) use events::{KeptEvents, Window};
 
 /// A qualification criterion. Object safe: stored as `Arc<dyn Criterion>`.
 ///
@@ -99,10 +100,10 @@ pub trait Criterion: fmt::Debug + Send + Sync {
     }
 
     /// How far back from `now` the criterion reads
-    /// [`LeadView::events`]. An engine that keeps only recent events keeps
-    /// each lead's events at least that long, so override it when you can:
-    /// the default, [`EventHorizon::All`], makes it keep every event of every
-    /// lead; a criterion that reads no events should say
+    /// [`LeadView::events`]. The [`Engine`](crate::Engine) keeps each
+    /// lead's events at least that long, so override it when you can: the
+    /// default, [`EventHorizon::All`], makes the engine keep every event of
+    /// every lead; a criterion that reads no events should say
     /// [`EventHorizon::None`].
     fn event_horizon(&self) -> EventHorizon {
         EventHorizon::All

@@ -353,6 +353,46 @@ impl LeadLifecycle {
         out
     }
 
+    /// When the lead's stay in its current stage next falls due under an
+    /// SLA that is not met yet: the earliest due time of the machine's SLAs
+    /// on the stage (an exit SLA, or a first-follow-up SLA with no follow-up
+    /// since the lead entered). `None` when nothing is pending. A host (or
+    /// an engine) needs to look at the lead again only then.
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use leadflow::criteria::Condition;
+    /// use leadflow::{AssetType, EventMatcher, Lead, LeadId, LifecycleDefinition, OwnerId, Transition};
+    /// use leadflow::criteria::LeadView;
+    ///
+    /// let machine = LifecycleDefinition::standard_b2b(
+    ///     Condition::did(EventMatcher::download(AssetType::PricingSheet))).build()?;
+    /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    /// let lead = Lead::new(LeadId::new("l1")?, t0);
+    /// let mut life = machine.start(&lead);
+    /// assert_eq!(life.next_due(&machine), None);
+    /// // The standard lifecycle: an MQL must be accepted or rejected within 24 h.
+    /// let by = leadflow::QualifiedBy::Manual { by: OwnerId::new("marketer")?, note: None };
+    /// machine.apply(&mut life, Transition::MarketingAccept { by: by.clone() }, &LeadView::new(&lead), t0)?;
+    /// machine.apply(&mut life, Transition::Qualify { by }, &LeadView::new(&lead), t0)?;
+    /// assert_eq!(life.next_due(&machine), Some(t0 + Duration::hours(24)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn next_due(&self, machine: &LifecycleStateMachine) -> Option<DateTime<Utc>> {
+        let entered = self.entered_at();
+        machine
+            .definition()
+            .slas
+            .iter()
+            .filter(|s| s.stage == self.stage)
+            .filter(|s| match s.kind {
+                SlaKind::Exit => true,
+                SlaKind::FirstFollowUp => !self.follow_ups().iter().any(|f| f.at >= entered),
+            })
+            .filter_map(|s| s.within.after(entered))
+            .min()
+    }
+
     /// The SLAs overdue at `now`: open breaches only.
     pub fn overdue(&self, machine: &LifecycleStateMachine, now: DateTime<Utc>) -> Vec<SlaBreach> {
         let mut b = self.sla_breaches(machine, now);

@@ -7,13 +7,25 @@ use crate::span::Span;
 
 /// How engagement points fade with age.
 ///
-/// Decay is computed lazily from the event's age at `now` (`age = now - at`,
-/// in whole seconds), never by timers, so the same inputs at the same `now`
-/// always give the same points. Only **positive** points decay: penalties
+/// Decay is computed lazily from the event's time and `now` (in whole
+/// seconds), never by timers, so the same inputs at the same `now` always
+/// give the same points. Only **positive** points decay: penalties
 /// (unsubscribes, bounces) keep their full weight until their window, if any,
 /// ends.
 ///
-/// # The formulas
+/// # In a model
+///
+/// A group's decaying points are one running sum per lead (see
+/// [`scoring`](crate::scoring)'s "Decay"): for a half-life, `Σ points ×
+/// 2^(−age/h)` in 128-bit fixed point with the weights and factors below,
+/// carried forward every eight half-lives, rounded to a milli-point once
+/// when read; for a step decay, the points lose `p` % at each calendar
+/// step boundary (steps of `every` from the Unix epoch plus the model's
+/// calendar offset), each step's carry rounded down. A rule with a window
+/// decays contribution by contribution, with [`apply`](Self::apply) (steps
+/// counted at calendar boundaries too).
+///
+/// # One contribution: the formulas of [`apply`](Self::apply)
 ///
 /// - [`Decay::HalfLife`] with half-life `h`: `points × 2^(−age / h)`.
 ///   The factor is evaluated in 64-bit fixed point with integer arithmetic
@@ -27,7 +39,8 @@ use crate::span::Span;
 ///   one half-life are 10, at two half-lives 5, at three 2.5.
 /// - [`Decay::Step`], losing `p` percent every period `e`: the points are
 ///   multiplied by `(100 − p) / 100` once per *whole* period elapsed,
-///   `floor(age / e)` times, each step rounded toward zero to a thousandth.
+///   `floor(age / e)` times, each step rounded toward zero to a thousandth
+///   (in a model, once per calendar step boundary passed instead).
 ///   20 points losing 25 % every 30 days are 20 until day 30, then 15, then
 ///   11.25 from day 60.
 ///
@@ -144,7 +157,7 @@ const fn byte_factors() -> [[u64; 256]; 4] {
 /// cannot hold). Four table reads and at most three multiplications, where
 /// a product of the roots of every set bit took up to 32 (a fifth of the
 /// time of rescoring a model, profiled).
-fn halving_factor(frac: u32) -> Option<u64> {
+pub(crate) fn halving_factor(frac: u32) -> Option<u64> {
     let mut factor: Option<u64> = None;
     for (k, table) in BYTE_FACTORS.iter().enumerate() {
         let byte = (frac >> (24 - 8 * k)) as u8;
@@ -169,14 +182,7 @@ fn halved(milli: i64, age: i64, h: Divisor) -> i64 {
     if whole >= 64 {
         return 0;
     }
-    // f = rem / h to 32 binary digits, rounded down (in 64 bits when they
-    // suffice: the same digits, far cheaper).
-    let frac = if h.d <= u64::from(u32::MAX) {
-        h.div_rem(rem << 32).0
-    } else {
-        ((u128::from(rem) << 32) / u128::from(h.d)) as u64
-    };
-    let scaled = match halving_factor(frac as u32) {
+    let scaled = match halving_factor(h.fraction(rem)) {
         Some(factor) => ((milli as u128) * u128::from(factor)) >> 64,
         None => milli as u128,
     };
@@ -205,6 +211,16 @@ impl Divisor {
     /// A span's seconds as a divisor; `None` for an empty span.
     pub(crate) fn of_seconds(span: Span) -> Option<Divisor> {
         Divisor::new(u64::try_from(span.as_seconds()).ok()?)
+    }
+
+    /// `rem / d` (for `rem < d`) to 32 binary digits, rounded down (in 64
+    /// bits when they suffice: the same digits, far cheaper).
+    pub(crate) fn fraction(self, rem: u64) -> u32 {
+        if self.d <= u64::from(u32::MAX) {
+            self.div_rem(rem << 32).0 as u32
+        } else {
+            ((u128::from(rem) << 32) / u128::from(self.d)) as u32
+        }
     }
 
     /// `(n / d, n % d)`.
@@ -253,22 +269,6 @@ impl Decay {
                 Some("percent must be from 1 to 100")
             }
             _ => None,
-        }
-    }
-
-    /// An upper bound of [`apply`](Self::apply) in milli-points, cheaper to
-    /// compute (floating point with a safety margin, for bounds only: the
-    /// exact value always comes from `apply`).
-    pub(crate) fn upper_milli(&self, milli: i64, age_seconds: i64) -> i64 {
-        match *self {
-            Decay::HalfLife { half_life } if milli > 0 && half_life.as_seconds() > 0 => {
-                let f = (-(age_seconds.max(0) as f64) / half_life.as_seconds() as f64).exp2();
-                // A relative margin far above any rounding of exp2, plus one.
-                ((milli as f64) * f * (1.0 + 1e-9)).ceil().min(milli as f64) as i64 + 1
-            }
-            _ => self
-                .apply(Points::from_milli(milli), Span::seconds(age_seconds.max(0)))
-                .as_milli(),
         }
     }
 

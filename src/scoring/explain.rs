@@ -6,20 +6,13 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use super::fold::{self, HitRef};
 use super::model::ScoringModel;
-use super::tally::{Tally, Totals, clamp, contributions};
+use super::tally::{Totals, clamp, fit_contributions};
 use crate::id::{EventId, ModelVersion};
 use crate::lead::Lead;
 use crate::points::Points;
 use crate::scores::{Dimension, Scores};
-
-/// One matched (rule, event) pair, in settle order.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct HitRef<'a> {
-    pub(crate) rule: usize,
-    pub(crate) at: DateTime<Utc>,
-    pub(crate) event: &'a EventId,
-}
 
 /// A contribution under computation.
 #[derive(Debug, Clone)]
@@ -27,7 +20,8 @@ struct Line<'a> {
     rule: usize,
     group: usize,
     dimension: Dimension,
-    event: Option<(&'a EventId, DateTime<Utc>)>,
+    event: Option<&'a EventId>,
+    at: Option<DateTime<Utc>>,
     raw: Points,
     decayed: Points,
     points: i128,
@@ -268,39 +262,77 @@ fn clip(
 }
 
 /// The cap order: rule limit → window → decay → group cap → dimension cap →
-/// floor. `hits` must be in (time, event id, rule) order. The scores come
-/// from the running totals ([`Tally`]); the lines only say which
-/// contributions the caps clipped.
+/// floor. `hits` must be in canonical order. The scores come from the
+/// running totals of the fold ([`Tally`](super::tally::Tally)); the lines
+/// say what each contribution gave and which caps clipped it.
+///
+/// A decaying group's points are one running sum, rounded once: each of
+/// its contributions shows its own decayed points, `points × 2^(−age/h)`
+/// (or the steps it lost) rounded down, adjusted by a thousandth of a point
+/// where needed (the largest first) so that they add up to the sum exactly.
 pub(crate) fn settle<'a>(
     model: &ScoringModel,
     lead: &Lead,
-    hits: impl Iterator<Item = HitRef<'a>>,
+    hits: &[HitRef<'a>],
     now: DateTime<Utc>,
 ) -> Settled<'a> {
+    let folded = fold::fold(model, hits);
+    let tally = folded.tally(model, lead, hits, now);
+    let layout = &model.layout;
     let mut lines: Vec<Line<'a>> = Vec::new();
-    let mut tally = Tally::new(model);
-    contributions(
-        model,
-        lead,
-        hits,
-        |h| (h.rule, h.at),
-        now,
-        |hit, rule, dimension, c| {
-            let points = i128::from(c.points.as_milli());
-            tally.add(c.group, dimension, points);
-            lines.push(Line {
-                rule,
-                group: c.group,
-                dimension,
-                event: hit.map(|h| (h.event, h.at)),
-                raw: c.raw,
-                decayed: c.points,
-                points,
-                group_clipped: false,
-                total_clipped: false,
-            });
-        },
-    );
+    for (i, points) in fit_contributions(model, lead) {
+        let group = model.compiled.get(i).map_or(0, |c| c.group);
+        lines.push(Line {
+            rule: i,
+            group,
+            dimension: Dimension::Fit,
+            event: None,
+            at: None,
+            raw: points,
+            decayed: points,
+            points: i128::from(points.as_milli()),
+            group_clipped: false,
+            total_clipped: false,
+        });
+    }
+    // Per decaying accumulator: its lines and its value.
+    let mut slots: Vec<(Vec<usize>, i64)> = layout
+        .slot_values(&folded.row, now)
+        .into_iter()
+        .map(|v| (Vec::new(), v))
+        .collect();
+    for h in folded.counted.iter().filter_map(|i| hits.get(*i)) {
+        let Some(c) = model.compiled.get(h.rule) else {
+            continue;
+        };
+        let decayed = if layout.is_windowed(h.rule) {
+            if c.within.is_some_and(|w| now.signed_duration_since(h.at) > w) {
+                // Outside its window: counted under the limit, worth nothing.
+                continue;
+            }
+            Points::from_milli(layout.windowed(model, h.rule, h.at, now))
+        } else {
+            if let Some(slot) = layout.slot_of(h.rule).and_then(|s| slots.get_mut(s)) {
+                slot.0.push(lines.len());
+            }
+            layout.decayed(c.decay, c.points, h.at, now)
+        };
+        lines.push(Line {
+            rule: h.rule,
+            group: c.group,
+            dimension: Dimension::Engagement,
+            event: h.event,
+            at: Some(h.at),
+            raw: c.points,
+            decayed,
+            points: i128::from(decayed.as_milli()),
+            group_clipped: false,
+            total_clipped: false,
+        });
+    }
+    for (members, total) in slots {
+        apportion(&mut lines, &members, total);
+    }
 
     for (g, group) in model.groups.iter().enumerate() {
         clip(
@@ -335,6 +367,43 @@ pub(crate) fn settle<'a>(
     }
 }
 
+/// Makes the decayed points of `members` (line indices) add up to
+/// `total`: a thousandth of a point at a time, to the largest first (ties:
+/// the later line), never below zero nor above the line's own points.
+fn apportion(lines: &mut [Line<'_>], members: &[usize], total: i64) {
+    let sum: i128 = members
+        .iter()
+        .filter_map(|&i| lines.get(i))
+        .map(|l| l.points)
+        .sum();
+    let mut gap = i128::from(total) - sum;
+    if gap == 0 || members.is_empty() {
+        return;
+    }
+    let mut order: Vec<usize> = members.to_vec();
+    order.sort_by_key(|&i| std::cmp::Reverse((lines.get(i).map_or(0, |l| l.points), i)));
+    while gap != 0 {
+        let before = gap;
+        for &i in &order {
+            let Some(line) = lines.get_mut(i) else { continue };
+            if gap > 0 && line.points < i128::from(line.raw.as_milli()) {
+                line.points += 1;
+                gap -= 1;
+            } else if gap < 0 && line.points > 0 {
+                line.points -= 1;
+                gap += 1;
+            }
+            line.decayed = clamp(line.points);
+            if gap == 0 {
+                break;
+            }
+        }
+        if gap == before {
+            break;
+        }
+    }
+}
+
 impl Settled<'_> {
     /// Attaches names: the full explanation.
     pub(crate) fn explain(self, model: &ScoringModel, now: DateTime<Utc>) -> Explanation {
@@ -363,8 +432,8 @@ impl Settled<'_> {
                         .unwrap_or_default(),
                     group: group_name(l.group),
                     dimension: l.dimension,
-                    event: l.event.map(|(e, _)| e.clone()),
-                    at: l.event.map(|(_, at)| at),
+                    event: l.event.cloned(),
+                    at: l.at,
                     raw: l.raw,
                     decayed: l.decayed,
                     points: clamp(l.points),
@@ -417,6 +486,7 @@ mod tests {
             group: 0,
             dimension: Dimension::Engagement,
             event: None,
+            at: None,
             raw: Points::new(points),
             decayed: Points::new(points),
             points: i128::from(points),

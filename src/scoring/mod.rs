@@ -32,11 +32,15 @@
 //!
 //! Every engagement contribution goes through these steps, in this order:
 //!
-//! 1. **Rule limit** ([`Limit`]): over the lead's events up to `now`, in time
-//!    order (ties by event id), a `once` rule keeps the first matching event,
-//!    `times n` the first n, `once_per p` each event at least p after the
-//!    previous one that counted. Events after `now` do not exist yet;
-//!    duplicate event ids count once (the earliest copy).
+//! 1. **Rule limit** ([`Limit`]): over the lead's events up to `now`, in the
+//!    canonical order (time, then the [shape's
+//!    fingerprint](crate::EventShape::fingerprint), then the id's), a `once`
+//!    rule keeps the first matching event, `times n` the first n, `once_per
+//!    p` the first in each calendar bucket of length `p` (buckets start at
+//!    the Unix epoch plus the model's
+//!    [calendar offset](ScoringModelBuilder::calendar_offset): "once per
+//!    day" is once per UTC day by default). Events after `now` do not exist
+//!    yet; duplicate event ids count once (the earliest copy).
 //! 2. **Window** (`within`): a kept event older than the window at `now`
 //!    gives nothing. The limit is taken first, so a `once` rule whose first
 //!    event has left the window gives nothing even if the lead repeated the
@@ -63,22 +67,30 @@
 //!
 //! # Decay
 //!
-//! Decay is computed from each event's age at `now`, never by timers, in
+//! Decay is computed from each event's time and `now`, never by timers, in
 //! integer arithmetic, so a score at a given `now` is the same on every
-//! platform and in every order. See [`Decay`] for the exact formulas:
-//! half-life `points × 2^(−age/h)`, or stepwise `points × (1 − p/100)^⌊age/e⌋`.
-//! For example 40 points with a 30-day half-life are 20 after 30 days and
-//! 10 after 60; 20 points losing 25 % every 30 days are 15 from day 30 and
-//! 11.25 from day 60. Penalties do not decay.
+//! platform, in every order and batching of the events. A group's decaying
+//! points are one running sum per lead, rounded once when read: half-life
+//! `Σ points × 2^(−age/h)`, or stepwise, losing `p` % at each calendar step
+//! of length `e` (steps start at the calendar offset, like `once_per`
+//! buckets). 40 points with a 30-day half-life are 20 after 30 days and 10
+//! after 60; 20 points losing 25 % every 30 days are 15 after one step
+//! boundary and 11.25 after two. The sum is exact to within a rounding of
+//! the total (see [`Decay`]). Penalties do not decay; a rule with a window
+//! decays contribution by contribution ([`Decay::apply`]).
 //!
-//! # Two paths that agree
+//! An [`Explanation`] shows each contribution's own decayed points,
+//! adjusted by a thousandth of a point where needed so that a group's
+//! contributions add up to its rounded sum exactly.
+//!
+//! # One computation, every path
 //!
 //! [`ScoringModel::score`] and [`ScoringModel::explain`] are pure functions
-//! of a lead, its events and `now`. The engine's incremental path compiles
-//! event rules into a table keyed by event type
-//! ([`ScoringModel::matches`]), keeps per-lead hits in a [`ScoreState`] and
-//! answers [`ScoringModel::scores_with`] at any `now`; both give identical
-//! scores (a property test checks it).
+//! of a lead, its events and `now`. The incremental [`ScoreState`] (with
+//! [`ScoringModel::scores_with`]) and the engine keep a lead's hits or
+//! running sums instead of its events, and fold them with the same code in
+//! the same canonical order: every path gives the same scores, bit for bit
+//! (property tests check it).
 //!
 //! # Example
 //!
@@ -104,14 +116,15 @@
 
 mod decay;
 mod dispatch;
-mod explain;
+mod era;
+pub(crate) mod explain;
+pub(crate) mod fold;
 mod model;
 mod preset;
+pub(crate) mod row;
 mod rule;
 mod state;
 mod tally;
-
-pub(crate) use tally::Tally;
 
 pub use decay::Decay;
 pub use explain::{Cap, Contribution, Explanation, NamedExplanation};

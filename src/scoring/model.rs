@@ -4,12 +4,14 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::decay::{Decay, Divisor};
+use super::decay::Decay;
 use super::dispatch::DispatchTable;
-use super::explain::{Explanation, HitRef, settle};
+use super::explain::{Explanation, settle};
+use super::fold;
+use super::row::Layout;
 use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
 use crate::event::{Event, EventShape};
-use crate::id::{EventId, IdError, ModelVersion};
+use crate::id::{IdError, ModelVersion};
 use crate::lead::Lead;
 use crate::matcher::MatcherError;
 use crate::points::Points;
@@ -160,6 +162,8 @@ pub struct ScoringModelBuilder {
     version: ModelVersion,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    calendar_offset: Option<Span>,
     #[serde(default)]
     floor: Floor,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,6 +188,7 @@ impl ScoringModelBuilder {
         ScoringModelBuilder {
             version,
             description: None,
+            calendar_offset: None,
             floor: Floor::Zero,
             fit_cap: None,
             engagement_cap: None,
@@ -204,6 +209,29 @@ impl ScoringModelBuilder {
     /// Adds a description.
     pub fn describe(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
+        self
+    }
+
+    /// Sets where calendar buckets start: the buckets of
+    /// [`Limit::OncePer`] and the steps of [`Decay::Step`] start at the
+    /// Unix epoch plus this offset, every period (default: no offset, so
+    /// days start at midnight UTC and weeks on Thursday, the epoch's day).
+    /// `5h` makes days start at midnight UTC−5; `4d` makes weeks start on
+    /// Monday (UTC).
+    ///
+    /// ```
+    /// use leadflow::scoring::{Rule, ScoringModel};
+    /// use leadflow::{EventType, Span};
+    ///
+    /// let model = ScoringModel::builder("m@1".parse()?)
+    ///     .calendar_offset(Span::hours(5))
+    ///     .rule(Rule::event("open", EventType::EmailOpen, 1).once_per(Span::days(1)))
+    ///     .build()?;
+    /// assert_eq!(model.calendar_offset(), Span::hours(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn calendar_offset(mut self, offset: Span) -> Self {
+        self.calendar_offset = Some(offset);
         self
     }
 
@@ -278,16 +306,6 @@ pub(crate) struct CRule {
     pub(crate) limit: Limit,
     pub(crate) within: Option<chrono::TimeDelta>,
     pub(crate) decay: Decay,
-    /// The half-life's seconds as a divisor, when the decay has one.
-    half_life: Option<Divisor>,
-}
-
-impl CRule {
-    /// The rule's points after `age` of decay: [`Decay::apply`], with the
-    /// half-life's division worked out once.
-    pub(crate) fn decayed(&self, age: Span) -> Points {
-        self.decay.apply_with(self.points, age, self.half_life)
-    }
 }
 
 /// A compiled group.
@@ -349,6 +367,8 @@ pub struct ScoringModel {
     by_type: DispatchTable,
     /// Attribute rule indices.
     pub(crate) fit_rules: Vec<usize>,
+    /// The row the pure path folds hits into.
+    pub(crate) layout: Layout,
 }
 
 impl PartialEq for ScoringModel {
@@ -530,7 +550,6 @@ impl ScoringModel {
                 limit: rule.limit,
                 within: rule.within.map(Span::to_time_delta),
                 decay,
-                half_life: decay.half_life_divisor(),
             });
         }
         for (name, (_, used)) in &groups {
@@ -565,14 +584,17 @@ impl ScoringModel {
             .into_iter()
             .map(|(name, (g, _))| CGroup { name, cap: g.cap })
             .collect();
-        Ok(ScoringModel {
+        let mut model = ScoringModel {
             spec,
             compiled,
             groups,
             named,
             by_type,
             fit_rules,
-        })
+            layout: Layout::default(),
+        };
+        model.layout = Layout::new(&model, Span::ZERO);
+        Ok(model)
     }
 
     /// The version stamped on every score.
@@ -652,45 +674,28 @@ impl ScoringModel {
         self.by_type.matches(shape)
     }
 
+    /// Where calendar buckets start; see
+    /// [`ScoringModelBuilder::calendar_offset`].
+    pub fn calendar_offset(&self) -> Span {
+        self.spec.calendar_offset.unwrap_or(Span::ZERO)
+    }
+
     /// The lead's scores from its attributes and events at `now`: the pure
-    /// oracle. Events after `now` are ignored, duplicate event ids count
-    /// once (the earliest), and the order of `events` does not matter.
+    /// oracle. Events after `now` are ignored, an id seen twice counts once
+    /// (its earliest copy), and the order of `events` does not matter.
     pub fn score(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Scores {
-        let hits = self.oracle_hits(events, now);
-        self.scores_of_hits(lead, hits.iter().map(|h| (h.rule, h.at)), now)
+        let hits = fold::hits(self, events, now);
+        fold::fold(self, &hits)
+            .tally(self, lead, &hits, now)
+            .settle(self)
+            .scores
     }
 
     /// The lead's scores at `now` with every contribution explained; see
     /// [`Explanation`].
     pub fn explain(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Explanation {
-        let hits = self.oracle_hits(events, now);
-        settle(self, lead, hits.into_iter(), now).explain(self, now)
-    }
-
-    /// Matches events the slow, obvious way: dedupe, sort, test every rule.
-    fn oracle_hits<'e>(&self, events: &'e [Event], now: DateTime<Utc>) -> Vec<HitRef<'e>> {
-        let mut first: IndexMap<&EventId, &Event> = IndexMap::new();
-        for e in events.iter().filter(|e| e.at <= now) {
-            let slot = first.entry(&e.id).or_insert(e);
-            if e.at < slot.at {
-                *slot = e;
-            }
-        }
-        let mut kept: Vec<&Event> = first.into_values().collect();
-        kept.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-        let mut hits = Vec::new();
-        for e in kept {
-            for (i, rule) in self.spec.rules.iter().enumerate() {
-                if rule.matches_shape(&e.shape) {
-                    hits.push(HitRef {
-                        rule: i,
-                        at: e.at,
-                        event: &e.id,
-                    });
-                }
-            }
-        }
-        hits
+        let hits = fold::hits(self, events, now);
+        settle(self, lead, &hits, now).explain(self, now)
     }
 }
 
@@ -698,7 +703,7 @@ impl ScoringModel {
 mod tests {
     use super::*;
     use crate::event::{EventKind, EventType};
-    use crate::id::LeadId;
+    use crate::id::{EventId, LeadId};
     use crate::matcher::Predicate;
     use chrono::TimeZone;
 

@@ -93,10 +93,12 @@ pub enum Trigger {
 
 /// How often an event rule counts for one lead.
 ///
-/// Limits are applied first, over all the lead's events up to `now` in
-/// time order (ties by event id): a `Once` rule keeps the **first** matching
-/// event, even when a window later drops it (see the cap order in
-/// [`scoring`](crate::scoring)).
+/// Limits are applied first, over all the lead's events up to `now` in the
+/// canonical order (time, then shape fingerprint, then id fingerprint): a
+/// `Once` rule keeps the **first** matching event, even when a window later
+/// drops it (see the cap order in [`scoring`](crate::scoring)). Which
+/// events count depends only on the set of events, never on the order they
+/// arrive in.
 ///
 /// A consequence for late (out-of-order) events: an older matching event that
 /// arrives late takes the place of a newer one under a `once` or `times`
@@ -115,8 +117,11 @@ pub enum Limit {
         /// How many (at least 1).
         n: u32,
     },
-    /// A matching event counts when it comes at least `period` after the
-    /// previous event that counted (greedy, in time order).
+    /// The first matching event in each calendar bucket of length
+    /// `period` counts: buckets start at the Unix epoch plus the model's
+    /// [calendar offset](super::ScoringModelBuilder::calendar_offset), so
+    /// "once per day" is once per UTC day by default, and two events an
+    /// hour apart on either side of midnight both count.
     OncePer {
         /// The period (non-zero).
         period: Span,

@@ -1,12 +1,13 @@
-//! The incremental path: per-lead hits recorded event by event.
+//! The incremental path for one lead: hits recorded event by event.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::explain::{Explanation, HitRef, settle};
+use super::explain::{Explanation, settle};
+use super::fold::{self, HitRef};
 use super::model::ScoringModel;
-use super::tally::Tally;
 use crate::event::Event;
+use crate::hash::fingerprint;
 use crate::id::EventId;
 use crate::lead::Lead;
 use crate::scores::Scores;
@@ -17,17 +18,13 @@ pub struct Hit {
     at: DateTime<Utc>,
     event: EventId,
     rule: u16,
-    /// A 16-bit hash of the event id, to skip most id comparisons.
+    /// The event's shape fingerprint (see [`EventShape::fingerprint`]).
+    ///
+    /// [`EventShape::fingerprint`]: crate::EventShape::fingerprint
+    shape: u64,
+    /// The event id's fingerprint (derived from `event`).
     #[serde(skip)]
-    fingerprint: u16,
-}
-
-/// FNV-1a of the id, folded to 16 bits.
-fn fingerprint(id: &EventId) -> u16 {
-    let h = id.as_str().bytes().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
-    (h ^ (h >> 16)) as u16
+    key: u64,
 }
 
 impl Hit {
@@ -46,13 +43,24 @@ impl Hit {
         usize::from(self.rule)
     }
 
-    fn key(&self) -> (DateTime<Utc>, &EventId, u16) {
-        (self.at, &self.event, self.rule)
+    /// The canonical order (see [`scoring`](super)).
+    fn order(&self) -> (DateTime<Utc>, u64, u64, u16) {
+        (self.at, self.shape, self.key, self.rule)
+    }
+
+    fn as_ref(&self) -> HitRef<'_> {
+        HitRef {
+            rule: usize::from(self.rule),
+            at: self.at,
+            shape: self.shape,
+            key: self.key,
+            event: Some(&self.event),
+        }
     }
 }
 
 /// A lead's engagement state for the incremental path: the (rule, event)
-/// hits that can still count, in time order.
+/// hits that can still count, in the canonical order.
 ///
 /// Feed events with [`record`](Self::record), in any order and with
 /// duplicates; ask [`ScoringModel::scores_with`] at any `now`. The result is
@@ -92,9 +100,9 @@ pub struct ScoreState {
 impl From<Vec<Hit>> for ScoreState {
     fn from(mut hits: Vec<Hit>) -> ScoreState {
         for h in &mut hits {
-            h.fingerprint = fingerprint(&h.event);
+            h.key = fingerprint(h.event.as_str());
         }
-        hits.sort_by(|a, b| a.key().cmp(&b.key()));
+        hits.sort_by_key(Hit::order);
         hits.dedup();
         ScoreState { hits }
     }
@@ -114,120 +122,63 @@ impl ScoreState {
 
     /// Records an event: the rules it matches become hits. Returns true when
     /// the state changed. A duplicate event id is ignored, unless the new copy
-    /// is earlier (the earliest copy counts, as in [`ScoringModel::score`]).
+    /// comes first in the canonical order (the earliest copy counts, as in
+    /// [`ScoringModel::score`]).
     pub fn record(&mut self, model: &ScoringModel, event: &Event) -> bool {
+        let key = fingerprint(event.id.as_str());
+        let shape = event.shape.fingerprint();
         let mut changed = false;
-        let fp = fingerprint(&event.id);
-        if let Some(seen) = self
-            .hits
-            .iter()
-            .find(|h| h.fingerprint == fp && h.event == event.id)
-        {
-            if seen.at <= event.at {
+        if let Some(seen) = self.hits.iter().find(|h| h.key == key && h.event == event.id) {
+            if (seen.at, seen.shape) <= (event.at, shape) {
                 return false;
             }
             self.hits.retain(|h| h.event != event.id);
             changed = true;
         }
         for (rule, _) in model.matches(&event.shape) {
-            changed |= self.insert(model, rule, event.at, &event.id, fp);
+            let Ok(rule) = u16::try_from(rule) else { continue };
+            changed |= self.insert(
+                model,
+                Hit {
+                    at: event.at,
+                    event: event.id.clone(),
+                    rule,
+                    shape,
+                    key,
+                },
+            );
         }
         changed
     }
 
-    /// Records an event whose id the caller guarantees was never recorded
-    /// before (the funnel de-duplicates ids itself): like
-    /// [`record`](Self::record) without the scan for an earlier copy. Rules
-    /// for which `skip` is true are not recorded: the caller knows their
-    /// hit could not count (see [`is_full`](Self::is_full)).
-    pub(crate) fn record_unique(
-        &mut self,
-        model: &ScoringModel,
-        event: &Event,
-        skip: impl Fn(usize) -> bool,
-    ) {
-        let mut matched = model
-            .matches(&event.shape)
-            .filter(|(rule, _)| !skip(*rule))
-            .peekable();
-        if matched.peek().is_none() {
-            return;
-        }
-        let fp = fingerprint(&event.id);
-        for (rule, _) in matched {
-            self.insert(model, rule, event.at, &event.id, fp);
-        }
-    }
-
-    /// True when `rule` has a count limit (`once`, `times n`) and holds as
-    /// many hits as it allows: a hit later than every hit held cannot count.
-    pub(crate) fn is_full(&self, model: &ScoringModel, rule: usize) -> bool {
-        let Some(max) = model.compiled.get(rule).and_then(|c| c.limit.max_count()) else {
-            return false;
-        };
-        let Ok(rule16) = u16::try_from(rule) else {
-            return false;
-        };
-        let held = self.hits.iter().filter(|h| h.rule == rule16).count();
-        held >= usize::try_from(max).unwrap_or(usize::MAX)
-    }
-
-    fn insert(
-        &mut self,
-        model: &ScoringModel,
-        rule: usize,
-        at: DateTime<Utc>,
-        event: &EventId,
-        fingerprint: u16,
-    ) -> bool {
-        let Ok(rule16) = u16::try_from(rule) else {
-            return false;
-        };
-        // In-order arrival (the common case) appends.
-        let pos = match self.hits.last() {
-            Some(last) if last.key() > (at, event, rule16) => {
-                self.hits.partition_point(|h| h.key() < (at, event, rule16))
-            }
-            _ => self.hits.len(),
-        };
+    /// Inserts a hit in order, unless its rule's count limit is full
+    /// before it; drops the rule's last hit when the limit overflows.
+    fn insert(&mut self, model: &ScoringModel, hit: Hit) -> bool {
+        let pos = self.hits.partition_point(|h| h.order() < hit.order());
         let max = model
             .compiled
-            .get(rule)
+            .get(usize::from(hit.rule))
             .and_then(|c| c.limit.max_count())
             .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
-        let mut overflow = false;
+        let rule = hit.rule;
         if let Some(max) = max {
-            let (mut before, mut total) = (0usize, 0usize);
-            for (i, h) in self.hits.iter().enumerate() {
-                if h.rule == rule16 {
-                    total += 1;
-                    before += usize::from(i < pos);
-                }
-            }
+            let before = self.hits.iter().take(pos).filter(|h| h.rule == rule).count();
             if before >= max {
                 return false;
             }
-            overflow = total >= max;
         }
-        self.hits.insert(
-            pos,
-            Hit {
-                at,
-                event: event.clone(),
-                rule: rule16,
-                fingerprint,
-            },
-        );
-        // A limit already full: the newest hit of the rule can no longer count.
-        if overflow {
-            if let Some(last) = self.hits.iter().rposition(|h| h.rule == rule16) {
-                self.hits.remove(last);
+        self.hits.insert(pos, hit);
+        if let Some(max) = max {
+            if self.hits.iter().filter(|h| h.rule == rule).count() > max {
+                if let Some(last) = self.hits.iter().rposition(|h| h.rule == rule) {
+                    self.hits.remove(last);
+                }
             }
         }
         true
     }
 
-    /// The hits, in (time, event id, rule) order.
+    /// The hits, in canonical order.
     pub fn hits(&self) -> &[Hit] {
         &self.hits
     }
@@ -242,12 +193,13 @@ impl ScoreState {
         self.hits.is_empty()
     }
 
-    fn refs(&self) -> impl Iterator<Item = HitRef<'_>> {
-        self.hits.iter().map(|h| HitRef {
-            rule: usize::from(h.rule),
-            at: h.at,
-            event: &h.event,
-        })
+    /// The hits up to `now`, as the fold takes them.
+    fn refs(&self, now: DateTime<Utc>) -> Vec<HitRef<'_>> {
+        self.hits
+            .iter()
+            .filter(|h| h.at <= now)
+            .map(Hit::as_ref)
+            .collect()
     }
 }
 
@@ -256,34 +208,17 @@ impl ScoringModel {
     /// incremental [`ScoreState`]: equal to [`score`](Self::score) over the
     /// events recorded.
     pub fn scores_with(&self, lead: &Lead, state: &ScoreState, now: DateTime<Utc>) -> Scores {
-        self.scores_of_hits(lead, state.refs().map(|h| (h.rule, h.at)), now)
+        let hits = state.refs(now);
+        fold::fold(self, &hits)
+            .tally(self, lead, &hits, now)
+            .settle(self)
+            .scores
     }
 
     /// The explanation at `now` from an incremental [`ScoreState`]: equal to
     /// [`explain`](Self::explain) over the events recorded.
     pub fn explain_with(&self, lead: &Lead, state: &ScoreState, now: DateTime<Utc>) -> Explanation {
-        settle(self, lead, state.refs(), now).explain(self, now)
-    }
-
-    /// The scores at `now` from hits given as `(rule, time)` in time order
-    /// (the order among hits at the same time does not change the scores).
-    /// For engines that keep their own compact record of hits.
-    pub(crate) fn scores_of_hits(
-        &self,
-        lead: &Lead,
-        hits: impl Iterator<Item = (usize, DateTime<Utc>)>,
-        now: DateTime<Utc>,
-    ) -> Scores {
-        Tally::of_hits(self, lead, hits, now).settle(self).scores
-    }
-
-    /// True when every lead's totals before caps are the same under both
-    /// models (the same rules with the same points, limits, windows, decay
-    /// and groups; the caps, floor, bands and named scores may differ).
-    pub(crate) fn tallies_like(&self, other: &ScoringModel) -> bool {
-        self.rules() == other.rules()
-            && self.compiled == other.compiled
-            && self.groups.len() == other.groups.len()
+        settle(self, lead, &state.refs(now), now).explain(self, now)
     }
 }
 
@@ -324,27 +259,6 @@ mod tests {
     }
 
     #[test]
-    fn state_is_small() {
-        // The engine keeps a ScoreState per lead: 24 bytes inline, 32 per hit.
-        assert!(std::mem::size_of::<ScoreState>() <= 24);
-        assert!(std::mem::size_of::<Hit>() <= 32);
-    }
-
-    #[test]
-    fn record_unique_agrees_with_record() {
-        let m = model();
-        let (mut a, mut b) = (ScoreState::new(), ScoreState::new());
-        for i in [3, 0, 7, 1, 9, 2] {
-            let e = ev(&format!("e{i}"), i);
-            a.record(&m, &e);
-            b.record_unique(&m, &e, |_| false);
-        }
-        assert_eq!(a, b);
-        assert!(b.is_full(&m, 0));
-        assert!(!ScoreState::new().is_full(&m, 0));
-    }
-
-    #[test]
     fn the_earliest_copy_of_an_id_wins() {
         let m = model();
         let mut s = ScoreState::new();
@@ -354,9 +268,16 @@ mod tests {
         assert!(s.record(&m, &ev("a", 1)));
         assert_eq!(s.len(), 1);
         assert_eq!(s.hits()[0].at(), ev("a", 1).at);
-        assert_eq!(
-            fingerprint(&EventId::new("a").unwrap()),
-            fingerprint(&EventId::new("a").unwrap())
-        );
+    }
+
+    #[test]
+    fn the_serialized_form_keeps_the_order() {
+        let m = model();
+        let mut s = ScoreState::new();
+        for i in [3, 0, 7] {
+            s.record(&m, &ev(&format!("e{i}"), i));
+        }
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<ScoreState>(&json).unwrap(), s);
     }
 }

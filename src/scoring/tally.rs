@@ -1,159 +1,47 @@
-//! Settling hits into scores on running totals: the cap order of the
-//! explanation (limit → window → decay → group cap → dimension cap → floor)
-//! without keeping a line per contribution.
+//! Settling contributions into scores on running totals: the caps, floor,
+//! bands and named scores of the cap order (limit → window → decay → group
+//! cap → dimension cap → floor), without a line per contribution.
 //!
 //! A cap removes its excess from the latest positive contributions first,
 //! never more than they hold, so what it leaves of a total depends only on
 //! the total and on the sum of its positive parts: per group and dimension
 //! these two numbers are all the scores need.
 
-use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 
 use super::model::ScoringModel;
-use super::rule::Limit;
+use crate::lead::Lead;
 use crate::points::Points;
 use crate::scores::{Dimension, Scores};
-use crate::span::Span;
 
-/// Applies each rule's limit, window and decay to hits given in settle
-/// order (time, event id, rule), seen at `now`.
-struct Counter {
-    now: Moment,
-    /// Per rule: how many counted, and when the last one counted.
-    counted: Vec<(u32, Option<Moment>)>,
-}
-
-impl Counter {
-    fn new(model: &ScoringModel, now: DateTime<Utc>) -> Counter {
-        Counter {
-            now: Moment::of(now),
-            counted: vec![(0, None); model.compiled.len()],
-        }
-    }
-
-    /// What a hit of `rule` at `at` counts for: `None` when it does not
-    /// count (after `now`, over its rule's limit or outside its window). A
-    /// hit over the limit is not counted; one outside the window is counted
-    /// (it uses up the limit) but scores nothing.
-    fn count(&mut self, model: &ScoringModel, rule: usize, at: DateTime<Utc>) -> Option<Counted> {
-        if at > self.now.at {
-            return None;
-        }
-        let (c, state) = (model.compiled.get(rule)?, self.counted.get_mut(rule)?);
-        let at = Moment::of(at);
-        let accept = match c.limit {
-            Limit::Once => state.0 < 1,
-            Limit::Times { n } => state.0 < n,
-            Limit::OncePer { period } => state
-                .1
-                .is_none_or(|last| at.since(last) >= period.to_time_delta()),
-            Limit::Unlimited => true,
-        };
-        if !accept {
-            return None;
-        }
-        state.0 = state.0.saturating_add(1);
-        state.1 = Some(at);
-        // Windows are inclusive and exact: `now - within <= at`.
-        let age = self.now.since(at);
-        if c.within.is_some_and(|w| age > w) {
-            return None;
-        }
-        Some(Counted {
-            group: c.group,
-            raw: c.points,
-            points: c.decayed(Span::from_time_delta(age)),
-        })
-    }
-}
-
-/// A time with its seconds and nanoseconds since the epoch: the difference
-/// of two is then two subtractions, where chrono's works through calendar
-/// dates (an eighth of the time of scoring a long history, profiled).
-#[derive(Debug, Clone, Copy)]
-struct Moment {
-    at: DateTime<Utc>,
-    /// `None` within a leap second, left to chrono's own arithmetic.
-    stamp: Option<(i64, i64)>,
-}
-
-impl Moment {
-    fn of(at: DateTime<Utc>) -> Moment {
-        let nanos = at.timestamp_subsec_nanos();
-        Moment {
-            at,
-            stamp: (nanos < 1_000_000_000).then(|| (at.timestamp(), i64::from(nanos))),
-        }
-    }
-
-    /// `self - earlier`, exactly as chrono computes it.
-    fn since(self, earlier: Moment) -> chrono::TimeDelta {
-        let fast = self.stamp.zip(earlier.stamp).and_then(|((s1, n1), (s0, n0))| {
-            let (mut secs, mut nanos) = (s1.checked_sub(s0)?, n1 - n0);
-            if nanos < 0 {
-                secs = secs.checked_sub(1)?;
-                nanos += 1_000_000_000;
-            }
-            chrono::TimeDelta::new(secs, u32::try_from(nanos).ok()?)
-        });
-        fast.unwrap_or_else(|| self.at - earlier.at)
-    }
-}
-
-/// A hit that counts.
-pub(crate) struct Counted {
-    pub(crate) group: usize,
-    /// The rule's points.
-    pub(crate) raw: Points,
-    /// Decayed.
-    pub(crate) points: Points,
-}
-
-/// Calls `each` with every contribution that counts at `now`: the fit
-/// rules `lead` matches (with no hit), then the hits (`key` gives a hit's
-/// rule and time, in settle order) after their rules' limits, windows and
-/// decay.
-pub(crate) fn contributions<H>(
-    model: &ScoringModel,
-    lead: &crate::lead::Lead,
-    hits: impl Iterator<Item = H>,
-    key: impl Fn(&H) -> (usize, DateTime<Utc>),
-    now: DateTime<Utc>,
-    mut each: impl FnMut(Option<&H>, usize, Dimension, Counted),
-) {
-    for &i in &model.fit_rules {
-        if let (Some(rule), Some(c)) = (model.rules().get(i), model.compiled.get(i)) {
-            if rule.matches_lead(lead) {
-                let counted = Counted {
-                    group: c.group,
-                    raw: c.points,
-                    points: c.points,
-                };
-                each(None, i, Dimension::Fit, counted);
-            }
-        }
-    }
-    let mut counter = Counter::new(model, now);
-    for hit in hits {
-        let (rule, at) = key(&hit);
-        if let Some(c) = counter.count(model, rule, at) {
-            each(Some(&hit), rule, Dimension::Engagement, c);
-        }
-    }
+/// The fit rules `lead` matches, with their points, in rule order.
+pub(crate) fn fit_contributions<'m>(
+    model: &'m ScoringModel,
+    lead: &'m Lead,
+) -> impl Iterator<Item = (usize, Points)> + 'm {
+    model.fit_rules.iter().filter_map(move |&i| {
+        let rule = model.rules().get(i)?;
+        rule.matches_lead(lead).then_some((i, rule.points))
+    })
 }
 
 /// A sum and the sum of its positive parts, in milli-points.
-#[derive(Debug, Clone, Copy, Default)]
-struct Part {
-    sum: i128,
-    positive: i128,
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub(crate) sum: i128,
+    pub(crate) positive: i128,
 }
 
 impl Part {
-    fn add(&mut self, milli: i128) {
+    pub(crate) fn add(&mut self, milli: i128) {
         self.sum += milli;
         self.positive += milli.max(0);
+    }
+
+    /// Adds a sum whose positive parts add up to `positive`.
+    pub(crate) fn add_parts(&mut self, sum: i128, positive: i128) {
+        self.sum += sum;
+        self.positive += positive;
     }
 
     /// What a cap takes from the latest positive parts: the excess over
@@ -196,26 +84,18 @@ impl Tally {
         }
     }
 
-    /// The contributions of `lead`'s fit rules and of `hits` (rule and time,
-    /// in settle order) at `now`.
-    pub(crate) fn of_hits(
-        model: &ScoringModel,
-        lead: &crate::lead::Lead,
-        hits: impl Iterator<Item = (usize, DateTime<Utc>)>,
-        now: DateTime<Utc>,
-    ) -> Tally {
-        let mut tally = Tally::new(model);
-        contributions(
-            model,
-            lead,
-            hits,
-            |&h| h,
-            now,
-            |_, _, dimension, c| {
-                tally.add(c.group, dimension, i128::from(c.points.as_milli()));
-            },
-        );
-        tally
+    /// Adds the fit contributions of `lead`: its attributes' rules.
+    pub(crate) fn add_fit(&mut self, model: &ScoringModel, lead: &Lead) {
+        for (i, points) in fit_contributions(model, lead) {
+            if let Some(c) = model.compiled.get(i) {
+                self.add(c.group, Dimension::Fit, i128::from(points.as_milli()));
+            }
+        }
+    }
+
+    /// The engagement parts, one per group, to add to.
+    pub(crate) fn engagement_mut(&mut self) -> impl Iterator<Item = &mut Part> {
+        self.groups.iter_mut().map(|[_, engagement]| engagement)
     }
 
     /// The scores: group caps, then the fit and engagement caps, then the
@@ -323,31 +203,6 @@ mod tests {
         assert_eq!(p.excess(None), 0);
         // A cap below the penalties takes every positive point, no more.
         assert_eq!(p.excess(Some(Points::from_milli(-100))), 30);
-    }
-
-    /// A time anywhere chrono can hold one, to the nanosecond, sometimes
-    /// within a leap second.
-    fn any_time() -> impl proptest::strategy::Strategy<Value = DateTime<Utc>> {
-        use proptest::prelude::*;
-        let (min, max) = (
-            DateTime::<Utc>::MIN_UTC.timestamp(),
-            DateTime::<Utc>::MAX_UTC.timestamp(),
-        );
-        let near = 1_700_000_000i64..1_900_000_000;
-        (prop_oneof![min..=max, near], 0u32..2_000_000_000).prop_map(|(secs, nanos)| {
-            DateTime::from_timestamp(secs, nanos)
-                .or_else(|| DateTime::from_timestamp(secs, nanos % 1_000_000_000))
-                .unwrap_or_default()
-        })
-    }
-
-    proptest::proptest! {
-        /// The counter's differences of times are chrono's, bit for bit.
-        #[test]
-        fn stamp_differences_are_chronos(a in any_time(), b in any_time()) {
-            let got = Moment::of(b).since(Moment::of(a));
-            proptest::prop_assert_eq!(got, b - a);
-        }
     }
 
     #[test]

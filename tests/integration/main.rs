@@ -2,10 +2,10 @@
 
 mod analytics;
 mod autotraits;
-mod compiled;
-mod funnel;
+mod engine;
 mod lifecycle;
 mod lifecycle_props;
+mod oracle;
 mod roundtrip;
 mod scoring;
 mod support;

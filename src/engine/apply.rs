@@ -1,0 +1,985 @@
+//! Applying events, upserts and commands to a lead: the in-order path, and
+//! the re-evaluation from a time in the past.
+//!
+//! An event later than everything on its lead's timeline is applied to the
+//! lead's line in place (its rules' limits and points, its signals), kept
+//! in the ring, and the lead's automatic edges are evaluated at its time.
+//! Anything else (a late event, an upsert or command in the past) takes
+//! back from a copy of the line the lead's recent entries from that time
+//! on, rewinds its lifecycle there, and replays the timeline in order:
+//! entries, upsert times and commands. The copy replaces the line only if
+//! every command on record still applies.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+
+use super::error::{CommandError, IngestError, Rejected};
+use super::keys::{EventKey, KeyedEvent, LeadKey, ShapeKey};
+use super::lead::{Change, Cold};
+use super::output::{IngestReport, Output};
+use super::plan::{DUE, LAST, META, TOUCH};
+use super::recent::Entry;
+use super::view::{LeadEvents, Source, scores, time};
+use super::{Engine, LeadRef, UnknownLeads};
+use crate::criteria::{Events, LeadView};
+use crate::event::{Event, EventKind};
+use crate::id::OwnerId;
+use crate::lead::Lead;
+use crate::lifecycle::{Transition, TransitionError, TransitionRecord, TriggerKind};
+use crate::scores::Scores;
+
+/// An event about to be applied, checked.
+struct Incoming {
+    lead: usize,
+    key: u64,
+    at: DateTime<Utc>,
+    t: i64,
+    shape: ShapeKey,
+}
+
+/// A command that could not be applied again when re-evaluating a lead.
+pub(super) struct Conflict {
+    pub(super) transition: Transition,
+    pub(super) at: DateTime<Utc>,
+    pub(super) error: TransitionError,
+}
+
+/// Nanoseconds since the epoch, when the engine can hold the time.
+pub(super) fn nanos(at: DateTime<Utc>) -> Option<i64> {
+    at.timestamp_nanos_opt()
+}
+
+/// The canonical position of an entry among a lead's events.
+fn order(e: &Entry, fingerprint: u64) -> (i64, u64, u64) {
+    (e.at, fingerprint, e.key)
+}
+
+impl Engine {
+    /// Lead `i`'s line.
+    pub(super) fn line(&self, i: usize) -> &[u64] {
+        let w = self.plan.width;
+        self.lines.get(i * w..(i + 1) * w).unwrap_or(&[])
+    }
+
+    /// The time (ns) from which recent entries must be kept: the retention
+    /// behind the watermark.
+    pub(super) fn keep_from(&self) -> i64 {
+        match (self.plan.retention, self.watermark.and_then(nanos)) {
+            (Some(r), Some(w)) => w.saturating_sub(r.as_seconds().saturating_mul(1_000_000_000)),
+            _ => i64::MIN,
+        }
+    }
+
+    /// The earliest time an event or command is accepted at.
+    pub(super) fn earliest(&self) -> Option<DateTime<Utc>> {
+        self.watermark.and_then(|w| self.config.earliest(w))
+    }
+
+    /// Adds a lead, or records a new version of its attributes as of `now`
+    /// (fit is recomputed from then on; history before `now` keeps the
+    /// attributes it had). A new lead is evaluated at its creation time and
+    /// an updated one at `now`; what fires is returned with the lead's key.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Transition`] when the new attributes would make a
+    /// command on record after `now` illegal; [`CommandError::TooLate`] for
+    /// an update dated before the allowed lateness; [`CommandError::Full`]
+    /// past 2³² − 1 leads. Nothing changes.
+    pub fn upsert_lead(
+        &mut self,
+        lead: Lead,
+        now: DateTime<Utc>,
+    ) -> Result<(LeadKey, Vec<Output>), CommandError> {
+        let mut outputs = Vec::new();
+        match self.index.get(&lead.id).map(|i| *i as usize) {
+            None => {
+                let created = lead.created_at;
+                nanos(created).ok_or(CommandError::OutOfRange { at: created })?;
+                let i = self.insert_lead(lead)?;
+                self.evaluate_in_order(i, created, &mut outputs);
+                Ok((LeadKey(i as u32), outputs))
+            }
+            Some(i) => {
+                let t = nanos(now).ok_or(CommandError::OutOfRange { at: now })?;
+                self.check_not_too_late(now)?;
+                let Some(cold) = self.cold.get_mut(i) else {
+                    return Err(CommandError::UnknownLead { lead: lead.id });
+                };
+                cold.upsert(lead, now);
+                let touch = self.line(i).get(TOUCH).map_or(i64::MIN, |w| *w as i64);
+                if t > touch {
+                    self.evaluate_in_order(i, now, &mut outputs);
+                } else if let Err(c) = self.rerun(i, now, (t, 0, 0), None, None, &mut outputs) {
+                    if let Some(cold) = self.cold.get_mut(i) {
+                        let pos = cold.versions.partition_point(|(at, _)| *at <= now);
+                        if pos > 0 {
+                            cold.versions.remove(pos - 1);
+                        }
+                    }
+                    return Err(CommandError::Transition(c.error));
+                }
+                Ok((LeadKey(i as u32), outputs))
+            }
+        }
+    }
+
+    fn check_not_too_late(&self, at: DateTime<Utc>) -> Result<(), CommandError> {
+        match self.earliest() {
+            Some(earliest) if at < earliest => Err(CommandError::TooLate { at, earliest }),
+            _ => Ok(()),
+        }
+    }
+
+    fn insert_lead(&mut self, lead: Lead) -> Result<usize, CommandError> {
+        let i = u32::try_from(self.cold.len())
+            .ok()
+            .filter(|i| *i < u32::MAX)
+            .ok_or(CommandError::Full)?;
+        let life = self.machine.start(&lead);
+        self.index.insert(lead.id.clone(), i);
+        self.lines
+            .extend(self.plan.empty_line(life.stage().index() as u8));
+        self.crossing.extend(std::iter::repeat_n(
+            crate::points::Points::ZERO,
+            self.config.thresholds.len(),
+        ));
+        self.cold.push(Cold::new(lead, life));
+        self.stats.leads_created += 1;
+        Ok(i as usize)
+    }
+
+    /// Ingests events, one at a time in the order given: each is checked
+    /// (not after `now`, within the allowed lateness, lead known or created
+    /// per policy, not a duplicate, attribute changes valid) and applied.
+    /// Refused events are listed in the report with why; nothing of them is
+    /// applied.
+    pub fn ingest(&mut self, events: impl IntoIterator<Item = Event>, now: DateTime<Utc>) -> IngestReport {
+        let mut report = IngestReport::default();
+        let mut touched = Vec::new();
+        for (index, event) in events.into_iter().enumerate() {
+            let key = EventKey::of(&event.id);
+            let reject = |error| Rejected {
+                index,
+                lead: Some(event.lead.clone()),
+                event: Some(event.id.clone()),
+                key,
+                error,
+            };
+            let lead = match self.index.get(&event.lead) {
+                Some(&i) => i as usize,
+                None if self.config.unknown_leads == UnknownLeads::Reject => {
+                    let error = IngestError::UnknownLead {
+                        lead: event.lead.clone(),
+                    };
+                    report.rejected.push(reject(error));
+                    continue;
+                }
+                None => match self.auto_create(&event) {
+                    Ok(i) => i,
+                    Err(error) => {
+                        report.rejected.push(reject(error));
+                        continue;
+                    }
+                },
+            };
+            let shape = match self.shape(&event.shape) {
+                Ok(s) => s,
+                Err(error) => {
+                    report.rejected.push(reject(error));
+                    continue;
+                }
+            };
+            let keyed = KeyedEvent {
+                lead: LeadKey(lead as u32),
+                key,
+                at: event.at,
+                shape,
+            };
+            if let Err(error) = self.ingest_one(&keyed, now, &mut report, &mut touched) {
+                report.rejected.push(reject(error));
+            }
+        }
+        self.finish(report, touched, now)
+    }
+
+    /// Ingests keyed events, one at a time in the order given; see
+    /// [`ingest`](Self::ingest). The fast path for hosts that keep keys:
+    /// no string is hashed or compared.
+    pub fn ingest_keyed(&mut self, events: &[KeyedEvent], now: DateTime<Utc>) -> IngestReport {
+        let mut report = IngestReport::default();
+        let mut touched = Vec::new();
+        for (index, e) in events.iter().enumerate() {
+            if let Err(error) = self.ingest_one(e, now, &mut report, &mut touched) {
+                report.rejected.push(Rejected {
+                    index,
+                    lead: self.cold.get(e.lead.index()).map(|c| c.life.lead().clone()),
+                    event: None,
+                    key: e.key,
+                    error,
+                });
+            }
+        }
+        self.finish(report, touched, now)
+    }
+
+    /// Counts what a call refused and reports its leads' score crossings.
+    fn finish(
+        &mut self,
+        mut report: IngestReport,
+        mut touched: Vec<usize>,
+        now: DateTime<Utc>,
+    ) -> IngestReport {
+        self.stats.events_rejected += report.rejected.len() as u64;
+        if !self.config.thresholds.is_empty() {
+            touched.sort_unstable();
+            touched.dedup();
+            for i in touched {
+                self.report_crossings(i, now, &mut report.outputs);
+            }
+        }
+        report
+    }
+
+    /// The lead an event of an unknown lead creates under
+    /// [`UnknownLeads::Create`]: its id, created at the event's time.
+    fn auto_create(&mut self, event: &Event) -> Result<usize, IngestError> {
+        let lead = Lead::new(event.lead.clone(), event.at);
+        if let EventKind::AttributeChange { key, value } = &event.shape.kind {
+            lead.clone()
+                .set_attribute(key, value.clone())
+                .map_err(|e| IngestError::BadAttribute {
+                    message: e.to_string(),
+                })?;
+        }
+        nanos(event.at).ok_or(IngestError::OutOfRange { at: event.at })?;
+        let i = self
+            .insert_lead(lead)
+            .map_err(|_| IngestError::Full { what: "lead".into() })?;
+        let mut outputs = Vec::new();
+        self.evaluate_in_order(i, event.at, &mut outputs);
+        Ok(i)
+    }
+
+    /// Checks and applies one event.
+    fn ingest_one(
+        &mut self,
+        e: &KeyedEvent,
+        now: DateTime<Utc>,
+        report: &mut IngestReport,
+        touched: &mut Vec<usize>,
+    ) -> Result<(), IngestError> {
+        let i = e.lead.index();
+        if i >= self.cold.len() {
+            return Err(IngestError::UnknownKey {
+                what: "lead".into(),
+                key: e.lead.0,
+            });
+        }
+        if self.shapes.get(e.shape).is_none() {
+            return Err(IngestError::UnknownKey {
+                what: "shape".into(),
+                key: e.shape.0,
+            });
+        }
+        if e.at > now {
+            return Err(IngestError::FromTheFuture { at: e.at, now });
+        }
+        let t = nanos(e.at).ok_or(IngestError::OutOfRange { at: e.at })?;
+        if let (Some(earliest), Some(watermark)) = (self.earliest(), self.watermark) {
+            if e.at < earliest {
+                return Err(IngestError::TooLate {
+                    at: e.at,
+                    watermark,
+                    allowed: self.config.allowed_lateness,
+                });
+            }
+        }
+        let line = self.line(i);
+        let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64);
+        if t <= last {
+            let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
+            if self
+                .recent
+                .chain(head, t)
+                .any(|(_, x)| x.at == t && x.key == e.key.get())
+            {
+                report.duplicates += 1;
+                self.stats.duplicates += 1;
+                return Ok(());
+            }
+        }
+        self.check_attribute(i, e)?;
+        let inc = Incoming {
+            lead: i,
+            key: e.key.get(),
+            at: e.at,
+            t,
+            shape: e.shape,
+        };
+        let touch = self.line(i).get(TOUCH).map_or(i64::MIN, |w| *w as i64);
+        if t > touch {
+            self.apply_in_order(&inc, &mut report.outputs);
+        } else {
+            let fingerprint = self.shapes.get(e.shape).map_or(0, |s| s.fingerprint);
+            let entry = Entry::new(t, inc.key, inc.shape.0);
+            let from = order(&entry, fingerprint);
+            if let Err(c) = self.rerun(i, e.at, from, Some(entry), None, &mut report.outputs) {
+                return Err(IngestError::ConflictsWithCommand {
+                    command: c.transition.kind(),
+                    command_at: c.at,
+                    message: c.error.to_string(),
+                });
+            }
+            self.stats.late_events += 1;
+        }
+        self.watermark = Some(self.watermark.map_or(e.at, |w| w.max(e.at)));
+        if let Some(log) = self.log.as_mut() {
+            log.push(i as u32, t, e.shape.0);
+        }
+        report.applied += 1;
+        self.stats.events_applied += 1;
+        touched.push(i);
+        Ok(())
+    }
+
+    /// Refuses an attribute change the lead cannot take.
+    fn check_attribute(&self, i: usize, e: &KeyedEvent) -> Result<(), IngestError> {
+        let Some(shape) = self.shapes.get(e.shape) else {
+            return Ok(());
+        };
+        if let EventKind::AttributeChange { key, value } = &shape.shape.kind {
+            if let Some(lead) = self.cold.get(i).and_then(|c| c.lead_at(e.at)) {
+                lead.into_owned()
+                    .set_attribute(key, value.clone())
+                    .map_err(|err| IngestError::BadAttribute {
+                        message: err.to_string(),
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies an event later than everything on its lead's timeline.
+    fn apply_in_order(&mut self, inc: &Incoming, outputs: &mut Vec<Output>) {
+        let keep_from = self.keep_from();
+        let w = self.plan.width;
+        let Some(shape) = self.shapes.get(inc.shape) else {
+            return;
+        };
+        let rules = self.shapes.rules(shape);
+        let Some(line) = self.lines.get_mut(inc.lead * w..(inc.lead + 1) * w) else {
+            return;
+        };
+        let mut counted = 0u64;
+        if let Some(row) = line.get_mut(self.plan.row()) {
+            for (b, &rule) in rules.iter().enumerate() {
+                if self.plan.row.apply(row, usize::from(rule), inc.at) == Ok(true) {
+                    counted |= 1 << b;
+                }
+            }
+        }
+        self.plan.add_counts(line, shape.signals, 1);
+        let mut entry = Entry::new(inc.t, inc.key, inc.shape.0);
+        entry.counted = counted;
+        let meta = line.get(META).copied().unwrap_or(0);
+        let head = self.recent.push(entry, (meta >> 32) as u32, keep_from);
+        set(line, META, (meta & 0xffff_ffff) | (u64::from(head) << 32));
+        set(line, LAST, inc.t as u64);
+        set(line, TOUCH, inc.t as u64);
+        let follow_up = shape.follow_up();
+        let change = match &shape.shape.kind {
+            k @ EventKind::AttributeChange { .. } => Some(Change {
+                order: order(&entry, shape.fingerprint),
+                at: inc.at,
+                kind: k.clone(),
+            }),
+            _ => None,
+        };
+        if let Some(cold) = self.cold.get_mut(inc.lead) {
+            if let Some(c) = change {
+                cold.change(c);
+            }
+            if let Some(by) = follow_up {
+                cold.life.record_follow_up(inc.at, by);
+            }
+        }
+        self.evaluate_in_order(inc.lead, inc.at, outputs);
+    }
+
+    /// Evaluates lead `i`'s automatic edges at `at`, the latest time on its
+    /// timeline, and reports what fires.
+    fn evaluate_in_order(&mut self, i: usize, at: DateTime<Utc>, outputs: &mut Vec<Output>) {
+        let keep_from = self.keep_from();
+        let w = self.plan.width;
+        let Engine {
+            model,
+            machine,
+            plan,
+            shapes,
+            lines,
+            cold,
+            recent,
+            stats,
+            ..
+        } = self;
+        let (Some(line), Some(cold)) = (lines.get_mut(i * w..(i + 1) * w), cold.get_mut(i)) else {
+            return;
+        };
+        set(
+            line,
+            TOUCH,
+            line.get(TOUCH)
+                .map_or(0, |t| (*t as i64).max(nanos(at).unwrap_or(i64::MIN)) as u64),
+        );
+        if !plan.automatic.contains(cold.life.stage()) {
+            return;
+        }
+        let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
+        let source = Source::Ring {
+            recent,
+            head,
+            from: keep_from,
+        };
+        let Cold {
+            versions,
+            changes,
+            life,
+        } = cold;
+        let lead = lead_at(versions, changes, at);
+        let Some(lead) = lead else { return };
+        let fired = {
+            let line: &[u64] = line;
+            let events = LeadEvents::new(source, shapes, plan, line);
+            let checklist = life.checklist().clone();
+            let view = LeadView {
+                lead: &lead,
+                events: Events::kept(&events),
+                scores: None,
+                checklist: Some(&checklist),
+                stage: None,
+            };
+            machine
+                .advance_scoring_lazily(
+                    life,
+                    &view,
+                    at,
+                    model.version(),
+                    |_| true,
+                    || scores(model, plan, shapes, line, &lead, source, at),
+                )
+                .to_vec()
+        };
+        if fired.is_empty() {
+            return;
+        }
+        stats.transitions += fired.len() as u64;
+        settle_line(line, life, machine);
+        outputs.extend(fired.into_iter().map(|record| Output::Transition { record }));
+    }
+
+    /// Re-evaluates lead `i` from `from` (canonical position `from_order`):
+    /// with a new entry, a new command, or (for an upsert, whose version is
+    /// already on record) neither.
+    fn rerun(
+        &mut self,
+        i: usize,
+        from: DateTime<Utc>,
+        from_order: (i64, u64, u64),
+        new: Option<Entry>,
+        command: Option<(Transition, DateTime<Utc>)>,
+        outputs: &mut Vec<Output>,
+    ) -> Result<(), Box<Conflict>> {
+        let keep_from = self.keep_from();
+        let w = self.plan.width;
+        let Some(line) = self.lines.get(i * w..(i + 1) * w) else {
+            return Ok(());
+        };
+        let mut line = line.to_vec();
+        let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
+        // The lead's recent entries in canonical order, split at `from`.
+        let fp = |e: &Entry| self.shapes.get(ShapeKey(e.shape)).map_or(0, |s| s.fingerprint);
+        let mut kept: Vec<(Option<u32>, Entry)> = self
+            .recent
+            .chain(head, keep_from)
+            .map(|(link, e)| (Some(link), e))
+            .collect();
+        kept.sort_by_key(|(_, e)| order(e, fp(e)));
+        let split = kept.partition_point(|(_, e)| order(e, fp(e)) < from_order);
+        let mut redo = kept.split_off(split);
+        let mut applied: Vec<Entry> = kept.into_iter().map(|(_, e)| e).collect();
+        // Take back the later entries, latest first.
+        for (_, e) in redo.iter().rev() {
+            let Some(shape) = self.shapes.get(ShapeKey(e.shape)) else {
+                continue;
+            };
+            if let Some(row) = line.get_mut(self.plan.row()) {
+                for (b, &rule) in self.shapes.rules(shape).iter().enumerate() {
+                    if e.counted >> b & 1 == 1 {
+                        // Within the reach: the entry is at or after `from`.
+                        let _ = self.plan.row.take_back(row, usize::from(rule), time(e.at));
+                    }
+                }
+            }
+            self.plan.add_counts(&mut line, shape.signals, -1);
+        }
+        if let Some(e) = new {
+            let pos = redo.partition_point(|(_, x)| order(x, fp(x)) < order(&e, fp(&e)));
+            redo.insert(pos, (None, e));
+        }
+        let Some(cold) = self.cold.get(i) else {
+            return Ok(());
+        };
+        // A new attribute change and follow-up take effect for the replay.
+        let change = new.and_then(|e| {
+            let shape = self.shapes.get(ShapeKey(e.shape))?;
+            match &shape.shape.kind {
+                k @ EventKind::AttributeChange { .. } => Some(Change {
+                    order: order(&e, shape.fingerprint),
+                    at: time(e.at),
+                    kind: k.clone(),
+                }),
+                _ => None,
+            }
+        });
+        let mut changes = cold.changes.clone();
+        if let Some(c) = &change {
+            let pos = changes.partition_point(|x| x.order < c.order);
+            changes.insert(pos, c.clone());
+        }
+        let mut life = cold.life.clone();
+        if let Some(e) = new {
+            if let Some(by) = self.shapes.get(ShapeKey(e.shape)).and_then(|s| s.follow_up()) {
+                life.record_follow_up(time(e.at), by);
+            }
+        }
+        let removed = life.rewind(from);
+        let keep = life.history().len();
+        let mut commands: Vec<(Transition, DateTime<Utc>)> = removed
+            .iter()
+            .filter(|r| r.trigger == TriggerKind::Command)
+            .map(|r| (r.transition.clone(), r.at))
+            .collect();
+        commands.extend(command);
+        commands.sort_by_key(|c| c.1);
+        let mut commands = commands.into_iter().peekable();
+        // Every evaluation time from `from` on: the entries' and the
+        // upserts'.
+        let mut times: Vec<i64> = redo.iter().map(|(_, e)| e.at).collect();
+        times.extend(
+            cold.versions
+                .iter()
+                .filter(|(at, _)| *at >= from)
+                .filter_map(|(at, _)| nanos(*at)),
+        );
+        times.sort_unstable();
+        times.dedup();
+        let mut next = 0usize;
+        let mut masks: Vec<(Option<u32>, Entry)> = Vec::with_capacity(redo.len());
+        let ctx = Replay {
+            engine: self,
+            versions: &cold.versions,
+            changes: &changes,
+        };
+        for &tau in &times {
+            let at = time(tau);
+            while let Some(c) = commands.next_if(|c| c.1 < at) {
+                ctx.command(&mut life, &line, &applied, c)?;
+            }
+            while let Some(&(link, mut e)) = redo.get(next).filter(|(_, e)| e.at == tau) {
+                e.counted = ctx.engine.apply_to(&mut line, &e);
+                applied.push(e);
+                masks.push((link, e));
+                next += 1;
+            }
+            if ctx.engine.plan.automatic.contains(life.stage()) {
+                ctx.advance(&mut life, &line, &applied, at);
+            }
+        }
+        for c in commands {
+            ctx.command(&mut life, &line, &applied, c)?;
+        }
+        // Every command applied again: commit.
+        let added: Vec<TransitionRecord> = life.history().get(keep..).unwrap_or(&[]).to_vec();
+        for (link, e) in &masks {
+            match link {
+                Some(link) => {
+                    if let Some(x) = self.recent.get_mut(*link) {
+                        x.counted = e.counted;
+                    }
+                }
+                None => {
+                    let meta = line.get(META).copied().unwrap_or(0);
+                    let head = self.recent.push(*e, (meta >> 32) as u32, keep_from);
+                    set(&mut line, META, (meta & 0xffff_ffff) | (u64::from(head) << 32));
+                    let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64).max(e.at);
+                    set(&mut line, LAST, last as u64);
+                }
+            }
+        }
+        let touch = [
+            line.get(TOUCH).map_or(i64::MIN, |w| *w as i64),
+            nanos(from).unwrap_or(i64::MIN),
+            life.last_transition_at().and_then(nanos).unwrap_or(i64::MIN),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(i64::MIN);
+        set(&mut line, TOUCH, touch as u64);
+        settle_line(&mut line, &life, &self.machine);
+        if let Some(dst) = self.lines.get_mut(i * w..(i + 1) * w) {
+            dst.copy_from_slice(&line);
+        }
+        if let Some(cold) = self.cold.get_mut(i) {
+            cold.life = life;
+            cold.changes = changes;
+        }
+        let (retracted, fired) = diff(removed, added);
+        self.stats.retractions += retracted.len() as u64;
+        self.stats.transitions += fired.len() as u64;
+        outputs.extend(retracted.into_iter().map(|record| Output::Retracted { record }));
+        outputs.extend(fired.into_iter().map(|record| Output::Transition { record }));
+        Ok(())
+    }
+
+    /// Applies an entry's rules and signals to a line; returns which rules
+    /// counted.
+    fn apply_to(&self, line: &mut [u64], e: &Entry) -> u64 {
+        let Some(shape) = self.shapes.get(ShapeKey(e.shape)) else {
+            return 0;
+        };
+        let mut counted = 0u64;
+        if let Some(row) = line.get_mut(self.plan.row()) {
+            for (b, &rule) in self.shapes.rules(shape).iter().enumerate() {
+                if self.plan.row.apply(row, usize::from(rule), time(e.at)) == Ok(true) {
+                    counted |= 1 << b;
+                }
+            }
+        }
+        self.plan.add_counts(line, shape.signals, 1);
+        counted
+    }
+
+    /// Applies a command from the host (sales accepts, rejects, qualifies,
+    /// wins...) at time `at`, on the lead's timeline: automatic transitions
+    /// after `at` are re-evaluated. Returns what changed.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError`] when the lead is unknown, the time is earlier than
+    /// the allowed lateness lets the engine re-evaluate, or the lifecycle
+    /// refuses the transition (illegal edge, unmet guard, or a later command
+    /// on record would become illegal); nothing changes.
+    pub fn command(
+        &mut self,
+        lead: impl LeadRef,
+        transition: Transition,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Output>, CommandError> {
+        let i = lead.index_in(self).ok_or_else(|| lead.unknown())?;
+        let t = nanos(at).ok_or(CommandError::OutOfRange { at })?;
+        self.check_not_too_late(at)?;
+        let mut outputs = Vec::new();
+        let touch = self.line(i).get(TOUCH).map_or(i64::MIN, |w| *w as i64);
+        let result = if t >= touch {
+            self.command_in_order(i, transition, at, &mut outputs)
+        } else {
+            self.rerun(i, at, (t, 0, 0), None, Some((transition, at)), &mut outputs)
+        };
+        result.map_err(|c| CommandError::Transition(c.error))?;
+        Ok(outputs)
+    }
+
+    /// Applies a command at or after everything on the lead's timeline.
+    fn command_in_order(
+        &mut self,
+        i: usize,
+        transition: Transition,
+        at: DateTime<Utc>,
+        outputs: &mut Vec<Output>,
+    ) -> Result<(), Box<Conflict>> {
+        let keep_from = self.keep_from();
+        let w = self.plan.width;
+        let Some(line) = self.lines.get(i * w..(i + 1) * w) else {
+            return Ok(());
+        };
+        let mut line = line.to_vec();
+        let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
+        let applied: Vec<Entry> = self.recent.chain(head, keep_from).map(|(_, e)| e).collect();
+        let Some(cold) = self.cold.get(i) else {
+            return Ok(());
+        };
+        let mut life = cold.life.clone();
+        let keep = life.history().len();
+        let ctx = Replay {
+            engine: self,
+            versions: &cold.versions,
+            changes: &cold.changes,
+        };
+        ctx.command(&mut life, &line, &applied, (transition, at))?;
+        let added: Vec<TransitionRecord> = life.history().get(keep..).unwrap_or(&[]).to_vec();
+        let touch = line
+            .get(TOUCH)
+            .map_or(i64::MIN, |w| *w as i64)
+            .max(nanos(at).unwrap_or(i64::MIN));
+        set(&mut line, TOUCH, touch as u64);
+        settle_line(&mut line, &life, &self.machine);
+        if let Some(dst) = self.lines.get_mut(i * w..(i + 1) * w) {
+            dst.copy_from_slice(&line);
+        }
+        if let Some(cold) = self.cold.get_mut(i) {
+            cold.life = life;
+        }
+        self.stats.transitions += added.len() as u64;
+        outputs.extend(added.into_iter().map(|record| Output::Transition { record }));
+        Ok(())
+    }
+
+    /// Records a sales follow-up (for follow-up SLAs and speed). `SalesTouch`
+    /// and `MeetingHeld` events record one by themselves.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::UnknownLead`] or [`CommandError::UnknownKey`].
+    pub fn record_follow_up(
+        &mut self,
+        lead: impl LeadRef,
+        at: DateTime<Utc>,
+        by: Option<OwnerId>,
+    ) -> Result<(), CommandError> {
+        let i = lead.index_in(self).ok_or_else(|| lead.unknown())?;
+        let w = self.plan.width;
+        if let (Some(cold), Some(line)) = (self.cold.get_mut(i), self.lines.get_mut(i * w..(i + 1) * w)) {
+            cold.life.record_follow_up(at, by);
+            settle_line(line, &cold.life, &self.machine);
+        }
+        Ok(())
+    }
+
+    /// Lead `i`'s scores at `now`.
+    pub(super) fn scores_of(&self, i: usize, now: DateTime<Utc>) -> Result<Scores, super::EngineError> {
+        let t = nanos(now).unwrap_or(i64::MAX);
+        let line = self.line(i);
+        let keep_from = self.keep_from();
+        let Some(cold) = self.cold.get(i) else {
+            return Err(super::EngineError::UnknownLead(LeadKey(i as u32).unknown()));
+        };
+        let Some(lead) = cold.lead_at(now) else {
+            return Ok(Scores::default());
+        };
+        let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64);
+        let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
+        if t >= last {
+            let source = Source::Ring {
+                recent: &self.recent,
+                head,
+                from: keep_from,
+            };
+            return Ok(scores(
+                &self.model,
+                &self.plan,
+                &self.shapes,
+                line,
+                &lead,
+                source,
+                now,
+            ));
+        }
+        let reach = self.earliest().and_then(nanos).unwrap_or(i64::MIN);
+        if t < reach {
+            return self.scores_from_history(i, now);
+        }
+        // Take back the entries after `now` from a copy.
+        let mut line = line.to_vec();
+        let mut applied = Vec::new();
+        for (_, e) in self.recent.chain(head, keep_from) {
+            if e.at <= t {
+                applied.push(e);
+                continue;
+            }
+            let Some(shape) = self.shapes.get(ShapeKey(e.shape)) else {
+                continue;
+            };
+            if let Some(row) = line.get_mut(self.plan.row()) {
+                for (b, &rule) in self.shapes.rules(shape).iter().enumerate() {
+                    if e.counted >> b & 1 == 1 {
+                        let _ = self.plan.row.take_back(row, usize::from(rule), time(e.at));
+                    }
+                }
+            }
+        }
+        Ok(scores(
+            &self.model,
+            &self.plan,
+            &self.shapes,
+            &line,
+            &lead,
+            Source::List(&applied),
+            now,
+        ))
+    }
+
+    /// Records the scores of lead `i` at `now` for its thresholds, reporting
+    /// crossings.
+    fn report_crossings(&mut self, i: usize, now: DateTime<Utc>, outputs: &mut Vec<Output>) {
+        let Ok(after) = self.scores_of(i, now) else { return };
+        let n = self.config.thresholds.len();
+        let Some(lead) = self.cold.get(i).map(|c| c.life.lead().clone()) else {
+            return;
+        };
+        for (k, th) in self.config.thresholds.iter().enumerate() {
+            let Some(slot) = self.crossing.get_mut(i * n + k) else {
+                continue;
+            };
+            let (b, a) = (*slot, after.get(th.dimension));
+            if (b >= th.at_least) != (a >= th.at_least) {
+                outputs.push(Output::ScoreCrossed {
+                    lead: lead.clone(),
+                    threshold: th.name.clone(),
+                    dimension: th.dimension,
+                    before: b,
+                    after: a,
+                    upward: a >= th.at_least,
+                    at: now,
+                });
+            }
+            *slot = a;
+        }
+    }
+}
+
+/// What replaying a lead's timeline reads: the engine and the lead's
+/// attributes.
+struct Replay<'a> {
+    engine: &'a Engine,
+    versions: &'a [(DateTime<Utc>, Lead)],
+    changes: &'a [Change],
+}
+
+impl Replay<'_> {
+    /// Applies a command on record, or the new one, at its time.
+    fn command(
+        &self,
+        life: &mut crate::lifecycle::LeadLifecycle,
+        line: &[u64],
+        applied: &[Entry],
+        (transition, at): (Transition, DateTime<Utc>),
+    ) -> Result<(), Box<Conflict>> {
+        let e = self.engine;
+        let Some(lead) = lead_at(self.versions, self.changes, at) else {
+            return Ok(());
+        };
+        let source = Source::List(applied);
+        let events = LeadEvents::new(source, &e.shapes, &e.plan, line);
+        let s = scores(&e.model, &e.plan, &e.shapes, line, &lead, source, at);
+        let view = LeadView {
+            lead: &lead,
+            events: Events::kept(&events),
+            scores: Some(&s),
+            checklist: None,
+            stage: None,
+        };
+        match e.machine.apply(life, transition.clone(), &view, at) {
+            Ok(_) => Ok(()),
+            Err(error) => Err(Box::new(Conflict {
+                transition,
+                at,
+                error,
+            })),
+        }
+    }
+
+    /// Evaluates the automatic edges at `at`.
+    fn advance(
+        &self,
+        life: &mut crate::lifecycle::LeadLifecycle,
+        line: &[u64],
+        applied: &[Entry],
+        at: DateTime<Utc>,
+    ) {
+        let e = self.engine;
+        let Some(lead) = lead_at(self.versions, self.changes, at) else {
+            return;
+        };
+        let source = Source::List(applied);
+        let events = LeadEvents::new(source, &e.shapes, &e.plan, line);
+        let checklist = life.checklist().clone();
+        let view = LeadView {
+            lead: &lead,
+            events: Events::kept(&events),
+            scores: None,
+            checklist: Some(&checklist),
+            stage: None,
+        };
+        e.machine.advance_scoring_lazily(
+            life,
+            &view,
+            at,
+            e.model.version(),
+            |_| true,
+            || scores(&e.model, &e.plan, &e.shapes, line, &lead, source, at),
+        );
+    }
+}
+
+/// The lead at `t` from its versions and attribute changes.
+fn lead_at<'a>(
+    versions: &'a [(DateTime<Utc>, Lead)],
+    changes: &[Change],
+    t: DateTime<Utc>,
+) -> Option<Cow<'a, Lead>> {
+    let i = versions.partition_point(|(at, _)| *at <= t).saturating_sub(1);
+    let (since, lead) = versions.get(i)?;
+    let mut pending = changes.iter().filter(|c| c.at > *since && c.at <= t).peekable();
+    if pending.peek().is_none() {
+        return Some(Cow::Borrowed(lead));
+    }
+    let mut lead = lead.clone();
+    for c in pending {
+        if let EventKind::AttributeChange { key, value } = &c.kind {
+            let _ = lead.set_attribute(key, value.clone());
+        }
+    }
+    Some(Cow::Owned(lead))
+}
+
+/// Mirrors the lifecycle's stage and next due time into the line.
+fn settle_line(
+    line: &mut [u64],
+    life: &crate::lifecycle::LeadLifecycle,
+    machine: &crate::lifecycle::LifecycleStateMachine,
+) {
+    let meta = line.get(META).copied().unwrap_or(0);
+    set(line, META, (meta & !0xff) | life.stage().index() as u64);
+    let due = life.next_due(machine).and_then(nanos).unwrap_or(i64::MAX);
+    set(line, DUE, due as u64);
+    if let Some(last) = life.last_transition_at().and_then(nanos) {
+        let touch = line.get(TOUCH).map_or(i64::MIN, |w| *w as i64).max(last);
+        set(line, TOUCH, touch as u64);
+    }
+}
+
+fn set(line: &mut [u64], word: usize, v: u64) {
+    if let Some(w) = line.get_mut(word) {
+        *w = v;
+    }
+}
+
+/// Pairs equal records off: what remains of `removed` is retracted, what
+/// remains of `added` is new.
+fn diff(
+    mut removed: Vec<TransitionRecord>,
+    added: Vec<TransitionRecord>,
+) -> (Vec<TransitionRecord>, Vec<TransitionRecord>) {
+    let mut fresh = Vec::new();
+    for r in added {
+        match removed.iter().position(|x| *x == r) {
+            Some(i) => {
+                removed.remove(i);
+            }
+            None => fresh.push(r),
+        }
+    }
+    (removed, fresh)
+}

@@ -1,0 +1,149 @@
+//! How an [`Engine`](super::Engine) treats unknown leads, late events,
+//! score thresholds and history.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::points::Points;
+use crate::scores::Dimension;
+use crate::span::Span;
+
+/// The engine's policies. Data: it round-trips through serde, and an
+/// unknown field is refused.
+///
+/// ```
+/// use leadflow::engine::{EngineConfig, Threshold, UnknownLeads};
+/// use leadflow::{Dimension, Span};
+///
+/// let config = EngineConfig::default()
+///     .unknown_leads(UnknownLeads::Reject)
+///     .allowed_lateness(Span::days(2))
+///     .threshold(Threshold::new("hot", Dimension::Combined, 60));
+/// let json = serde_json::to_string(&config)?;
+/// assert_eq!(serde_json::from_str::<EngineConfig>(&json)?, config);
+/// assert!(serde_json::from_str::<EngineConfig>(r#"{"allowed_latenes": "2d"}"#).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EngineConfig {
+    /// What to do with an event for a lead the engine does not know.
+    #[serde(default)]
+    pub unknown_leads: UnknownLeads,
+    /// How far behind the latest event time an event may arrive and still be
+    /// applied exactly as if it had arrived in order. Older events are
+    /// refused with [`IngestError::TooLate`](super::IngestError::TooLate).
+    #[serde(default = "default_lateness")]
+    pub allowed_lateness: Span,
+    /// Scores whose crossing (up or down) is reported as
+    /// [`Output::ScoreCrossed`](super::Output::ScoreCrossed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<Threshold>,
+    /// Whether the engine keeps every event in its history log, for
+    /// rescoring after a model change, explanations, replays and
+    /// snapshots. A host that keeps its own history turns it off and passes
+    /// the history in when it needs it.
+    #[serde(default)]
+    pub history: History,
+}
+
+/// Whether the engine keeps a history of every event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum History {
+    /// Keep every accepted event (16 bytes each, written in arrival order).
+    #[default]
+    Keep,
+    /// Keep only the recent events late events and windows need; the host
+    /// passes history in to rescore.
+    Off,
+}
+
+fn default_lateness() -> Span {
+    Span::days(7)
+}
+
+impl EngineConfig {
+    /// Sets the policy for unknown leads.
+    pub fn unknown_leads(mut self, policy: UnknownLeads) -> EngineConfig {
+        self.unknown_leads = policy;
+        self
+    }
+
+    /// Sets the allowed lateness.
+    pub fn allowed_lateness(mut self, lateness: Span) -> EngineConfig {
+        self.allowed_lateness = lateness;
+        self
+    }
+
+    /// Adds a threshold.
+    pub fn threshold(mut self, threshold: Threshold) -> EngineConfig {
+        self.thresholds.push(threshold);
+        self
+    }
+
+    /// Sets whether history is kept.
+    pub fn history(mut self, history: History) -> EngineConfig {
+        self.history = history;
+        self
+    }
+
+    /// The earliest event time accepted when the latest is `watermark`
+    /// (`None`: no limit, the lateness reaching past the calendar's start).
+    pub(crate) fn earliest(&self, watermark: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.allowed_lateness.before(watermark)
+    }
+}
+
+impl Default for EngineConfig {
+    /// Create unknown leads, 7 days of allowed lateness, no thresholds,
+    /// history kept.
+    fn default() -> EngineConfig {
+        EngineConfig {
+            unknown_leads: UnknownLeads::default(),
+            allowed_lateness: default_lateness(),
+            thresholds: Vec::new(),
+            history: History::default(),
+        }
+    }
+}
+
+/// The policy for events of unknown leads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum UnknownLeads {
+    /// Create the lead from the event: created at the event's time, default
+    /// (unknown) source and no attributes. The default.
+    #[default]
+    Create,
+    /// Refuse the event with
+    /// [`IngestError::UnknownLead`](super::IngestError::UnknownLead); upsert
+    /// the lead first.
+    Reject,
+}
+
+/// A score level whose crossing the host wants to hear about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    /// A name, repeated in the output.
+    pub name: String,
+    /// Which score.
+    pub dimension: Dimension,
+    /// The level, inclusive: a score at or above it is above.
+    pub at_least: Points,
+}
+
+impl Threshold {
+    /// A threshold.
+    pub fn new(name: impl Into<String>, dimension: Dimension, at_least: impl Into<Points>) -> Threshold {
+        Threshold {
+            name: name.into(),
+            dimension,
+            at_least: at_least.into(),
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! What the engine keeps of a lead off the hot path: its attribute
+//! versions and changes, and its lifecycle.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::EventKind;
+use crate::lead::Lead;
+use crate::lifecycle::LeadLifecycle;
+
+/// One lead's cold state.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Cold {
+    /// The lead as upserted, with the time of each upsert, in time order;
+    /// never empty (the first is dated at the lead's creation).
+    pub(crate) versions: Vec<(DateTime<Utc>, Lead)>,
+    /// The attribute changes its events made, in the canonical order of
+    /// events: (time, shape fingerprint, event key, key, value).
+    pub(crate) changes: Vec<Change>,
+    /// Its lifecycle: stage, history, follow-ups, evidence.
+    pub(crate) life: LeadLifecycle,
+}
+
+/// An attribute change made by an event.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Change {
+    pub(crate) order: (i64, u64, u64),
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) kind: EventKind,
+}
+
+impl Cold {
+    pub(crate) fn new(lead: Lead, life: LeadLifecycle) -> Cold {
+        Cold {
+            versions: vec![(lead.created_at, lead)],
+            changes: Vec::new(),
+            life,
+        }
+    }
+
+    /// The lead as it was at `t`: the latest version upserted at or before
+    /// `t` (the first if none), with the attribute changes of events after
+    /// that version and up to `t` applied in order.
+    pub(crate) fn lead_at(&self, t: DateTime<Utc>) -> Option<Cow<'_, Lead>> {
+        let i = self
+            .versions
+            .partition_point(|(at, _)| *at <= t)
+            .saturating_sub(1);
+        let (since, lead) = self.versions.get(i)?;
+        let mut changes = self
+            .changes
+            .iter()
+            .filter(|c| c.at > *since && c.at <= t)
+            .peekable();
+        if changes.peek().is_none() {
+            return Some(Cow::Borrowed(lead));
+        }
+        let mut lead = lead.clone();
+        for c in changes {
+            if let EventKind::AttributeChange { key, value } = &c.kind {
+                // Refused values never enter `changes`.
+                let _ = lead.set_attribute(key, value.clone());
+            }
+        }
+        Some(Cow::Owned(lead))
+    }
+
+    /// The latest version's attributes (with every change after it).
+    pub(crate) fn current(&self) -> Option<Cow<'_, Lead>> {
+        self.lead_at(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// Records an upsert at `at`; returns its position.
+    pub(crate) fn upsert(&mut self, lead: Lead, at: DateTime<Utc>) {
+        let pos = self.versions.partition_point(|(t, _)| *t <= at);
+        self.versions.insert(pos, (at, lead));
+    }
+
+    /// Records an attribute change in order.
+    pub(crate) fn change(&mut self, change: Change) {
+        let pos = self.changes.partition_point(|c| c.order < change.order);
+        self.changes.insert(pos, change);
+    }
+
+    /// Takes back the change made by the event in canonical position
+    /// `order`.
+    pub(crate) fn unchange(&mut self, order: (i64, u64, u64)) {
+        if let Some(i) = self.changes.iter().position(|c| c.order == order) {
+            self.changes.remove(i);
+        }
+    }
+}
