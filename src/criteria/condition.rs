@@ -414,6 +414,17 @@ impl Condition {
         }
     }
 
+    /// True when the tree holds no custom criterion: its outcome depends on
+    /// nothing but the view.
+    pub(crate) fn is_builtin(&self) -> bool {
+        match self {
+            Condition::Custom { .. } => false,
+            Condition::All { of } | Condition::Any { of } => of.iter().all(Condition::is_builtin),
+            Condition::Not { of } => of.is_builtin(),
+            _ => true,
+        }
+    }
+
     /// True when evaluating may read the lead's scores (custom criteria
     /// may): where no criterion does, scores need not be computed.
     pub(crate) fn reads_scores(&self) -> bool {

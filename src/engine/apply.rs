@@ -393,6 +393,7 @@ impl Engine {
             k @ EventKind::AttributeChange { .. } => Some(Change {
                 order: order(&entry, shape.fingerprint),
                 at: inc.at,
+                shape: inc.shape.0,
                 kind: k.clone(),
             }),
             _ => None,
@@ -410,7 +411,7 @@ impl Engine {
 
     /// Evaluates lead `i`'s automatic edges at `at`, the latest time on its
     /// timeline, and reports what fires.
-    fn evaluate_in_order(&mut self, i: usize, at: DateTime<Utc>, outputs: &mut Vec<Output>) {
+    pub(super) fn evaluate_in_order(&mut self, i: usize, at: DateTime<Utc>, outputs: &mut Vec<Output>) {
         let keep_from = self.keep_from();
         let w = self.plan.width;
         let Engine {
@@ -538,6 +539,7 @@ impl Engine {
                 k @ EventKind::AttributeChange { .. } => Some(Change {
                     order: order(&e, shape.fingerprint),
                     at: time(e.at),
+                    shape: e.shape,
                     kind: k.clone(),
                 }),
                 _ => None,

@@ -188,6 +188,15 @@ pub enum EngineError {
         /// What is wrong.
         problem: String,
     },
+    /// An event shape on record matches more rules of a new model than an
+    /// event may (64).
+    #[error(
+        "an event shape on record matches {rules} rules of the new model, more than the 64 one event may: split the rules"
+    )]
+    ShapeTooBroad {
+        /// How many it matches.
+        rules: usize,
+    },
     /// The history passed in names a lead the engine does not know.
     #[error("history names lead key {key:?}, which this engine does not hold")]
     UnknownHistoryLead {

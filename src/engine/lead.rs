@@ -27,6 +27,8 @@ pub(crate) struct Cold {
 pub(crate) struct Change {
     pub(crate) order: (i64, u64, u64),
     pub(crate) at: DateTime<Utc>,
+    /// The event's shape key.
+    pub(crate) shape: u32,
     pub(crate) kind: EventKind,
 }
 
@@ -81,13 +83,5 @@ impl Cold {
     pub(crate) fn change(&mut self, change: Change) {
         let pos = self.changes.partition_point(|c| c.order < change.order);
         self.changes.insert(pos, change);
-    }
-
-    /// Takes back the change made by the event in canonical position
-    /// `order`.
-    pub(crate) fn unchange(&mut self, order: (i64, u64, u64)) {
-        if let Some(i) = self.changes.iter().position(|c| c.order == order) {
-            self.changes.remove(i);
-        }
     }
 }

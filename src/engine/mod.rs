@@ -87,7 +87,9 @@ mod output;
 mod plan;
 mod recent;
 mod shapes;
+mod snapshot;
 mod stats;
+mod swap;
 mod view;
 
 use std::borrow::Cow;
@@ -99,6 +101,7 @@ pub use config::{EngineConfig, History, Threshold, UnknownLeads};
 pub use error::{CommandError, EngineError, IngestError, Rejected};
 pub use keys::{EventKey, KeyedEvent, LeadKey, ShapeKey};
 pub use output::{IngestReport, ModelChange, Output};
+pub use snapshot::{SNAPSHOT_FORMAT, Snapshot};
 pub use stats::EngineStats;
 
 use crate::event::{Event, EventShape};

@@ -81,10 +81,11 @@ impl Shapes {
         let i = u32::try_from(self.list.len()).map_err(|_| ShapeError::Full)?;
         let s = self.compile(shape.clone(), fingerprint, model, signals)?;
         self.list.push(s);
-        if self.index.contains_key(&fingerprint) {
-            self.collided.push(i);
-        } else {
-            self.index.insert(fingerprint, i);
+        match self.index.entry(fingerprint) {
+            std::collections::hash_map::Entry::Occupied(_) => self.collided.push(i),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
         }
         Ok(ShapeKey(i))
     }

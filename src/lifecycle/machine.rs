@@ -340,11 +340,6 @@ impl LifecycleStateMachine {
         })
     }
 
-    /// The stages with an automatic edge whose criterion reads scores.
-    pub(crate) fn scored_stages(&self) -> StageSet {
-        self.scored
-    }
-
     /// [`advance`](Self::advance), with the scores the edges from each stage
     /// see given by `scores_for` (`None`: nothing can fire from the stage,
     /// so its edges are not tried).

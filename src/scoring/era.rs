@@ -84,7 +84,7 @@ impl Era {
     }
 
     /// Seconds from the start of era `e` to `t`.
-    fn into_era(&self, e: i64, t: i64) -> i64 {
+    fn seconds_into(&self, e: i64, t: i64) -> i64 {
         let start = i128::from(e) * i128::from(self.len) + i128::from(self.offset);
         (i128::from(t) - start).clamp(0, i128::from(i64::MAX)) as i64
     }
@@ -100,7 +100,7 @@ impl Era {
         match self.kind {
             Kind::Step { .. } => 1 << SCALE,
             Kind::Halving { h } => {
-                let x = self.into_era(self.index(t), t) as u64;
+                let x = self.seconds_into(self.index(t), t) as u64;
                 let (k, rem) = h.div_rem(x);
                 let k = k.min(u64::from(HALVINGS) - 1) as u32;
                 let frac = h.fraction(rem);
@@ -179,7 +179,7 @@ impl Era {
         let scaled = match self.kind {
             Kind::Step { .. } => acc,
             Kind::Halving { h } => {
-                let y = self.into_era(e, now) as u64;
+                let y = self.seconds_into(e, now) as u64;
                 let (k, rem) = h.div_rem(y);
                 let t = match halving_factor(h.fraction(rem)) {
                     Some(f) => mul_shr64(acc, f),

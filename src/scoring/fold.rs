@@ -47,7 +47,7 @@ pub(crate) fn hits<'a>(model: &ScoringModel, events: &'a [Event], now: DateTime<
     // One copy per id: the first in canonical order.
     kept.sort_by(|a, b| (&a.3.id, a.0, a.1).cmp(&(&b.3.id, b.0, b.1)));
     kept.dedup_by(|later, first| later.3.id == first.3.id);
-    kept.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    kept.sort_by_key(|a| (a.0, a.1, a.2));
     let mut hits = Vec::with_capacity(kept.len());
     for (at, shape, key, e) in kept {
         for (rule, _) in model.matches(&e.shape) {

@@ -278,3 +278,305 @@ fn commands_apply_on_the_timeline_and_illegal_ones_change_nothing() {
     );
     assert_eq!(e.lead(&l.id).unwrap().lifecycle.stage(), Stage::Sal);
 }
+
+/// An engine and the oracle fed the same history, with commands issued
+/// along the way (sales accepts MQLs, disqualifies some leads); the engine
+/// refuses what conflicts, the oracle gets only what the engine took.
+fn agree_with_commands(
+    events: &[Event],
+    commands: &[(usize, u8, i64)],
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let model = scoring_model().unwrap();
+    let mut e = engine(model.clone());
+    let mut o = Oracle::new(model, standard());
+    for i in 0..3 {
+        e.upsert_lead(lead(i), at(0)).unwrap();
+        o.upsert(lead(i), at(0));
+    }
+    let batches = arrival(events, seed);
+    let mut commands = commands.iter().peekable();
+    for (n, batch) in batches.iter().enumerate() {
+        let report = e.ingest(batch.clone(), now());
+        let refused: Vec<usize> = report.rejected.iter().map(|r| r.index).collect();
+        for r in &report.rejected {
+            prop_assert!(
+                matches!(r.error, IngestError::ConflictsWithCommand { .. }),
+                "{:?}",
+                r.error
+            );
+        }
+        for (k, ev) in batch.iter().enumerate() {
+            if !refused.contains(&k) {
+                o.event(ev.clone());
+            }
+        }
+        while let Some(&&(l, c, hour)) = commands.peek().filter(|c| c.0 % (batches.len() + 1) <= n) {
+            commands.next();
+            let id = lead(l).id;
+            let transition = match c % 3 {
+                0 => Transition::Accept {
+                    owner: OwnerId::new("rep").unwrap(),
+                },
+                1 => Transition::Disqualify {
+                    by: None,
+                    reason: leadflow::Reason::new(leadflow::ReasonCode::NoBudget),
+                },
+                _ => Transition::Reject {
+                    by: OwnerId::new("rep").unwrap(),
+                    reason: leadflow::Reason::new(leadflow::ReasonCode::BadTiming),
+                },
+            };
+            let got = e.command(&id, transition.clone(), at(hour));
+            let want = o.command(&id, transition, at(hour));
+            prop_assert_eq!(
+                got.is_ok(),
+                want.is_ok(),
+                "command {} at {}: {:?} vs {:?}",
+                c,
+                hour,
+                got,
+                want
+            );
+        }
+    }
+    for id in o.leads().cloned().collect::<Vec<_>>() {
+        let want = o.lifecycle(&id).unwrap();
+        prop_assert_eq!(e.lead(&id).unwrap().lifecycle, &want, "lifecycle of {}", id);
+        prop_assert_eq!(
+            e.scores_at(&id, now()).unwrap(),
+            o.scores(&id, now()),
+            "scores of {}",
+            id
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn commands_on_the_timeline_equal_the_oracle(
+        events in history(),
+        commands in prop::collection::vec((0usize..3, any::<u8>(), 0i64..400), 0..6),
+        seed in any::<u64>(),
+    ) {
+        agree_with_commands(&events, &commands, seed)?;
+    }
+
+    #[test]
+    fn a_snapshot_restored_continues_as_if_never_stopped(
+        events in history(),
+        seed in any::<u64>(),
+        cut in 0usize..20,
+        binary in any::<bool>(),
+    ) {
+        let model = scoring_model().unwrap();
+        let (mut whole, mut halted) = (engine(model.clone()), engine(model.clone()));
+        for i in 0..3 {
+            whole.upsert_lead(lead(i), at(0)).unwrap();
+            halted.upsert_lead(lead(i), at(0)).unwrap();
+        }
+        let batches = arrival(&events, seed);
+        let cut = cut.min(batches.len());
+        let mut out_whole = Vec::new();
+        let mut out_halted = Vec::new();
+        for b in &batches[..cut] {
+            out_whole.push(whole.ingest(b.clone(), now()));
+            out_halted.push(halted.ingest(b.clone(), now()));
+        }
+        let snapshot = halted.snapshot();
+        let snapshot = if binary {
+            postcard::from_bytes(&postcard::to_allocvec(&snapshot).unwrap()).unwrap()
+        } else {
+            serde_json::from_str(&serde_json::to_string(&snapshot).unwrap()).unwrap()
+        };
+        let mut halted = Engine::restore(snapshot, model, standard(), config()).unwrap();
+        for b in &batches[cut..] {
+            out_whole.push(whole.ingest(b.clone(), now()));
+            out_halted.push(halted.ingest(b.clone(), now()));
+        }
+        prop_assert_eq!(out_whole, out_halted);
+        prop_assert_eq!(whole.stats(), halted.stats());
+        prop_assert_eq!(whole.snapshot(), halted.snapshot());
+    }
+
+    #[test]
+    fn swapping_models_equals_having_scored_with_the_new_one(events in history(), seed in any::<u64>()) {
+        let (old, new) = (ScoringModel::b2b_default().unwrap(), scoring_model().unwrap());
+        let (mut swapped, mut fresh) = (engine(old), engine(new.clone()));
+        for i in 0..3 {
+            swapped.upsert_lead(lead(i), at(0)).unwrap();
+            fresh.upsert_lead(lead(i), at(0)).unwrap();
+        }
+        for b in arrival(&events, seed) {
+            swapped.ingest(b.clone(), now());
+            fresh.ingest(b, now());
+        }
+        swapped.swap_model(new, now(), false).unwrap();
+        for i in 0..3 {
+            let id = lead(i).id;
+            prop_assert_eq!(swapped.scores_at(&id, now()).unwrap(), fresh.scores_at(&id, now()).unwrap());
+        }
+        // Later events are scored alike too.
+        let late = Event::new(EventId::new("late").unwrap(), lead(0).id, at(399), EventKind::DemoRequest);
+        swapped.ingest([late.clone()], now());
+        fresh.ingest([late], now());
+        prop_assert_eq!(
+            swapped.scores_at(&lead(0).id, now()).unwrap(),
+            fresh.scores_at(&lead(0).id, now()).unwrap()
+        );
+    }
+
+    #[test]
+    fn two_shards_equal_one_engine(events in history(), seed in any::<u64>()) {
+        let model = scoring_model().unwrap();
+        let mut one = engine(model.clone());
+        let mut shards = [engine(model.clone()), engine(model)];
+        for i in 0..3 {
+            one.upsert_lead(lead(i), at(0)).unwrap();
+            shards[leadflow::engine::shard_for(&lead(i).id, 2)].upsert_lead(lead(i), at(0)).unwrap();
+        }
+        for b in arrival(&events, seed) {
+            one.ingest(b.clone(), now());
+            for (s, shard) in shards.iter_mut().enumerate() {
+                let mine: Vec<Event> = b.iter().filter(|e| leadflow::engine::shard_for(&e.lead, 2) == s).cloned().collect();
+                shard.ingest(mine, now());
+            }
+        }
+        let mut merged = shards[0].stats();
+        merged.merge(&shards[1].stats());
+        prop_assert_eq!(merged, one.stats());
+        for i in 0..3 {
+            let id = lead(i).id;
+            let shard = &shards[leadflow::engine::shard_for(&id, 2)];
+            prop_assert_eq!(shard.lead(&id).unwrap().lifecycle, one.lead(&id).unwrap().lifecycle);
+            prop_assert_eq!(shard.scores_at(&id, now()).unwrap(), one.scores_at(&id, now()).unwrap());
+        }
+    }
+}
+
+#[test]
+fn swapping_to_the_same_model_with_its_groups_in_another_order_changes_nothing() {
+    let model = ScoringModel::b2b_default().unwrap();
+    // The same model, its groups declared in reverse order.
+    let mut spec = serde_json::to_value(&model).unwrap();
+    let groups = spec["groups"].as_object().unwrap().clone();
+    let reversed: serde_json::Map<String, serde_json::Value> = groups.into_iter().rev().collect();
+    spec["groups"] = serde_json::Value::Object(reversed);
+    let same: ScoringModel = serde_json::from_value(spec).unwrap();
+    let mut e = engine(model);
+    let l = lead(0);
+    e.upsert_lead(l.clone(), at(0)).unwrap();
+    e.ingest(
+        [
+            crate::support::event(&l, "demo", 1, EventKind::DemoRequest),
+            crate::support::event(&l, "trial", 2, EventKind::TrialStart),
+            crate::support::event(&l, "form", 3, EventKind::FormSubmit { form: None }),
+        ],
+        at(10),
+    );
+    let before = e.scores_at(&l.id, at(10)).unwrap();
+    let change = e.swap_model(same, at(10), true).unwrap();
+    assert!(change.newly_qualified.is_empty() && change.no_longer_qualified.is_empty());
+    assert!(change.outputs.is_empty(), "{:?}", change.outputs);
+    assert_eq!(e.scores_at(&l.id, at(10)).unwrap(), before);
+}
+
+#[test]
+fn a_snapshot_does_not_change_what_a_later_swap_fires() {
+    let (old, new) = (ScoringModel::b2b_default().unwrap(), scoring_model().unwrap());
+    let mut e = engine(old.clone());
+    for i in 0..3 {
+        e.upsert_lead(lead(i), at(0)).unwrap();
+    }
+    let events: Vec<Event> = (0..30)
+        .map(|n| {
+            Event::new(
+                EventId::new(format!("e{n}")).unwrap(),
+                lead(n % 3).id,
+                at(n as i64 * 7),
+                kind(n as u8),
+            )
+        })
+        .collect();
+    e.ingest(events, now());
+    let mut restored = Engine::restore(e.snapshot(), old, standard(), config()).unwrap();
+    assert_eq!(
+        e.swap_model(new.clone(), now(), true).unwrap(),
+        restored.swap_model(new, now(), true).unwrap()
+    );
+}
+
+#[test]
+fn unknown_leads_are_created_or_refused_as_configured() {
+    let l = lead(0);
+    let mut create = engine(ScoringModel::b2b_default().unwrap());
+    let r = create.ingest([pricing_download(&l, "e1", 1)], at(2));
+    assert_eq!((r.applied, create.len()), (1, 1));
+    let mut reject = Engine::new(
+        ScoringModel::b2b_default().unwrap(),
+        standard(),
+        config().unknown_leads(leadflow::engine::UnknownLeads::Reject),
+    );
+    let r = reject.ingest([pricing_download(&l, "e1", 1)], at(2));
+    assert!(matches!(&r.rejected[0].error, IngestError::UnknownLead { lead } if *lead == l.id));
+    assert!(reject.is_empty());
+    // A keyed event naming a key never issued.
+    let bad = leadflow::engine::KeyedEvent {
+        lead: create.key(&l.id).unwrap(),
+        key: leadflow::engine::EventKey::new(1),
+        at: at(1),
+        shape: create.keyed(&pricing_download(&l, "x", 1)).unwrap().shape,
+    };
+    let r = reject.ingest_keyed(&[bad], at(2));
+    assert!(matches!(&r.rejected[0].error, IngestError::UnknownKey { .. }));
+}
+
+#[test]
+fn history_off_refuses_what_needs_it_and_takes_history_passed_in() {
+    let l = lead(0);
+    let mut e = Engine::new(
+        ScoringModel::b2b_default().unwrap(),
+        standard(),
+        config().history(leadflow::engine::History::Off),
+    );
+    e.upsert_lead(l.clone(), at(0)).unwrap();
+    let demo = crate::support::event(&l, "demo", 1, EventKind::DemoRequest);
+    let keyed = e.keyed(&demo).unwrap();
+    e.ingest_keyed(&[keyed], at(2));
+    assert!(matches!(
+        e.swap_model(scoring_model().unwrap(), at(2), false),
+        Err(leadflow::engine::EngineError::NoHistory { .. })
+    ));
+    assert!(e.explain(&l.id, at(2)).is_err());
+    let change = e
+        .swap_model_with_history(scoring_model().unwrap(), &[keyed], at(2), false)
+        .unwrap();
+    assert_eq!(change.rescored, 1);
+}
+
+#[test]
+fn explanations_from_the_history_equal_the_pure_ones() {
+    let model = scoring_model().unwrap();
+    let mut e = engine(model.clone());
+    let l = lead(0);
+    e.upsert_lead(l.clone(), at(0)).unwrap();
+    let events: Vec<Event> = (0..14)
+        .map(|n| crate::support::event(&l, &format!("e{n}"), n as i64 * 5, kind(n as u8)))
+        .filter(|e| !matches!(e.shape.kind, EventKind::AttributeChange { .. }))
+        .collect();
+    e.ingest(events.clone(), now());
+    let mut why = e.explain(&l.id, now()).unwrap();
+    let mut want = model.explain(&l, &events, now());
+    // The history keeps no ids.
+    for c in want.contributions.iter_mut() {
+        c.event = None;
+    }
+    why.contributions
+        .sort_by(|a, b| (a.at, &a.rule).cmp(&(b.at, &b.rule)));
+    want.contributions
+        .sort_by(|a, b| (a.at, &a.rule).cmp(&(b.at, &b.rule)));
+    assert_eq!(why, want);
+}
