@@ -10,7 +10,7 @@
 //! entries, upsert times and commands. The copy replaces the line only if
 //! every command on record still applies.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 
 use chrono::{DateTime, Utc};
 
@@ -19,7 +19,7 @@ use super::keys::{EventKey, KeyedEvent, LeadKey, ShapeKey};
 use super::lead::{Change, Cold};
 use super::output::{IngestReport, Output};
 use super::plan::{DUE, LAST, META, TOUCH};
-use super::recent::Entry;
+use super::recent::{Entry, Slot};
 use super::view::{LeadEvents, Source, scores, time};
 use super::{Engine, LeadRef, UnknownLeads};
 use crate::criteria::{Events, LeadView};
@@ -56,6 +56,11 @@ fn order(e: &Entry, fingerprint: u64) -> (i64, u64, u64) {
 }
 
 impl Engine {
+    /// An entry's canonical position.
+    pub(super) fn order(&self, e: &Entry) -> (i64, u64, u64) {
+        order(e, self.shapes.get(ShapeKey(e.shape)).map_or(0, |s| s.fingerprint))
+    }
+
     /// Lead `i`'s line.
     pub(super) fn line(&self, i: usize) -> &[u64] {
         let w = self.plan.width;
@@ -155,10 +160,11 @@ impl Engine {
     /// per policy, not a duplicate, attribute changes valid) and applied.
     /// Refused events are listed in the report with why; nothing of them is
     /// applied.
-    pub fn ingest(&mut self, events: impl IntoIterator<Item = Event>, now: DateTime<Utc>) -> IngestReport {
+    pub fn ingest<E: Borrow<Event>>(&mut self, events: impl IntoIterator<Item = E>, now: DateTime<Utc>) -> IngestReport {
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
         for (index, event) in events.into_iter().enumerate() {
+            let event = event.borrow();
             let key = EventKey::of(&event.id);
             let reject = |error| Rejected {
                 index,
@@ -176,7 +182,7 @@ impl Engine {
                     report.rejected.push(reject(error));
                     continue;
                 }
-                None => match self.auto_create(&event) {
+                None => match self.auto_create(event) {
                     Ok(i) => i,
                     Err(error) => {
                         report.rejected.push(reject(error));
@@ -225,7 +231,7 @@ impl Engine {
     }
 
     /// Counts what a call refused and reports its leads' score crossings.
-    fn finish(
+    pub(super) fn finish(
         &mut self,
         mut report: IngestReport,
         mut touched: Vec<usize>,
@@ -286,7 +292,7 @@ impl Engine {
         if e.at > now {
             return Err(IngestError::FromTheFuture { at: e.at, now });
         }
-        let t = nanos(e.at).ok_or(IngestError::OutOfRange { at: e.at })?;
+        nanos(e.at).ok_or(IngestError::OutOfRange { at: e.at })?;
         if let (Some(earliest), Some(watermark)) = (self.earliest(), self.watermark) {
             if e.at < earliest {
                 return Err(IngestError::TooLate {
@@ -296,15 +302,27 @@ impl Engine {
                 });
             }
         }
+        self.apply_checked(e, report, touched)?;
+        self.watermark = Some(self.watermark.map_or(e.at, |w| w.max(e.at)));
+        Ok(())
+    }
+
+    /// Applies an event of a known lead and shape, within the lateness:
+    /// ignores a duplicate, refuses a bad attribute change or a conflict
+    /// with a command on record.
+    pub(super) fn apply_checked(
+        &mut self,
+        e: &KeyedEvent,
+        report: &mut IngestReport,
+        touched: &mut Vec<usize>,
+    ) -> Result<(), IngestError> {
+        let i = e.lead.index();
+        let t = nanos(e.at).ok_or(IngestError::OutOfRange { at: e.at })?;
         let line = self.line(i);
         let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64);
         if t <= last {
-            let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
-            if self
-                .recent
-                .chain(head, t)
-                .any(|(_, x)| x.at == t && x.key == e.key.get())
-            {
+            let meta = line.get(META).copied().unwrap_or(0);
+            if self.recent.contains(meta, t, e.key.get()) {
                 report.duplicates += 1;
                 self.stats.duplicates += 1;
                 return Ok(());
@@ -334,7 +352,6 @@ impl Engine {
             }
             self.stats.late_events += 1;
         }
-        self.watermark = Some(self.watermark.map_or(e.at, |w| w.max(e.at)));
         if let Some(log) = self.log.as_mut() {
             log.push(i as u32, t, e.shape.0);
         }
@@ -383,9 +400,14 @@ impl Engine {
         self.plan.add_counts(line, shape.signals, 1);
         let mut entry = Entry::new(inc.t, inc.key, inc.shape.0);
         entry.counted = counted;
-        let meta = line.get(META).copied().unwrap_or(0);
-        let head = self.recent.push(entry, (meta >> 32) as u32, keep_from);
-        set(line, META, (meta & 0xffff_ffff) | (u64::from(head) << 32));
+        // An entry already older than what must be kept (a long history
+        // replayed at once) would only be dropped.
+        if inc.t >= keep_from {
+            let meta = line.get(META).copied().unwrap_or(0);
+            let shapes = &self.shapes;
+            let order = |e: &Entry| order(e, shapes.get(ShapeKey(e.shape)).map_or(0, |s| s.fingerprint));
+            set(line, META, self.recent.add(meta, entry, keep_from, &order));
+        }
         set(line, LAST, inc.t as u64);
         set(line, TOUCH, inc.t as u64);
         let follow_up = shape.follow_up();
@@ -437,10 +459,9 @@ impl Engine {
         if !plan.automatic.contains(cold.life.stage()) {
             return;
         }
-        let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
-        let source = Source::Ring {
+        let source = Source::Kept {
             recent,
-            head,
+            meta: line.get(META).copied().unwrap_or(0),
             from: keep_from,
         };
         let Cold {
@@ -498,18 +519,13 @@ impl Engine {
             return Ok(());
         };
         let mut line = line.to_vec();
-        let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
+        let meta = line.get(META).copied().unwrap_or(0);
         // The lead's recent entries in canonical order, split at `from`.
         let fp = |e: &Entry| self.shapes.get(ShapeKey(e.shape)).map_or(0, |s| s.fingerprint);
-        let mut kept: Vec<(Option<u32>, Entry)> = self
-            .recent
-            .chain(head, keep_from)
-            .map(|(link, e)| (Some(link), e))
-            .collect();
-        kept.sort_by_key(|(_, e)| order(e, fp(e)));
-        let split = kept.partition_point(|(_, e)| order(e, fp(e)) < from_order);
-        let mut redo = kept.split_off(split);
-        let mut applied: Vec<Entry> = kept.into_iter().map(|(_, e)| e).collect();
+        let by_order = |e: &Entry| order(e, fp(e));
+        let (settled, mut redo) = self.recent.split(meta, keep_from, from_order, &by_order);
+        let mut redo: Vec<(Option<Slot>, Entry)> = redo.drain(..).map(|(s, e)| (Some(s), e)).collect();
+        let mut applied: Vec<Entry> = Vec::with_capacity(redo.len() + 1);
         // Take back the later entries, latest first.
         for (_, e) in redo.iter().rev() {
             let Some(shape) = self.shapes.get(ShapeKey(e.shape)) else {
@@ -578,7 +594,7 @@ impl Engine {
         times.sort_unstable();
         times.dedup();
         let mut next = 0usize;
-        let mut masks: Vec<(Option<u32>, Entry)> = Vec::with_capacity(redo.len());
+        let mut masks: Vec<(Option<Slot>, Entry)> = Vec::with_capacity(redo.len());
         let ctx = Replay {
             engine: self,
             versions: &cold.versions,
@@ -587,38 +603,38 @@ impl Engine {
         for &tau in &times {
             let at = time(tau);
             while let Some(c) = commands.next_if(|c| c.1 < at) {
-                ctx.command(&mut life, &line, &applied, c)?;
+                ctx.command(&mut life, &line, Source::Parts(settled.parts().0, settled.parts().1, &applied), c)?;
             }
-            while let Some(&(link, mut e)) = redo.get(next).filter(|(_, e)| e.at == tau) {
+            while let Some(&(slot, mut e)) = redo.get(next).filter(|(_, e)| e.at == tau) {
                 e.counted = ctx.engine.apply_to(&mut line, &e);
                 applied.push(e);
-                masks.push((link, e));
+                masks.push((slot, e));
                 next += 1;
             }
             if ctx.engine.plan.automatic.contains(life.stage()) {
-                ctx.advance(&mut life, &line, &applied, at);
+                ctx.advance(&mut life, &line, Source::Parts(settled.parts().0, settled.parts().1, &applied), at);
             }
         }
         for c in commands {
-            ctx.command(&mut life, &line, &applied, c)?;
+            ctx.command(&mut life, &line, Source::Parts(settled.parts().0, settled.parts().1, &applied), c)?;
         }
+        drop(settled);
         // Every command applied again: commit.
         let added: Vec<TransitionRecord> = life.history().get(keep..).unwrap_or(&[]).to_vec();
-        for (link, e) in &masks {
-            match link {
-                Some(link) => {
-                    if let Some(x) = self.recent.get_mut(*link) {
-                        x.counted = e.counted;
-                    }
-                }
-                None => {
-                    let meta = line.get(META).copied().unwrap_or(0);
-                    let head = self.recent.push(*e, (meta >> 32) as u32, keep_from);
-                    set(&mut line, META, (meta & 0xffff_ffff) | (u64::from(head) << 32));
-                    let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64).max(e.at);
-                    set(&mut line, LAST, last as u64);
-                }
+        // Masks first (the new entry's insertion may move the others).
+        let meta = line.get(META).copied().unwrap_or(0);
+        for (slot, e) in &masks {
+            if let Some(slot) = slot {
+                self.recent.set_counted(meta, *slot, e.counted);
             }
+        }
+        for (_, e) in masks.iter().filter(|(slot, _)| slot.is_none()) {
+            let shapes = &self.shapes;
+            let by_order = |x: &Entry| order(x, shapes.get(ShapeKey(x.shape)).map_or(0, |s| s.fingerprint));
+            let meta = line.get(META).copied().unwrap_or(0);
+            set(&mut line, META, self.recent.add(meta, *e, keep_from, &by_order));
+            let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64).max(e.at);
+            set(&mut line, LAST, last as u64);
         }
         let touch = [
             line.get(TOUCH).map_or(i64::MIN, |w| *w as i64),
@@ -707,8 +723,7 @@ impl Engine {
             return Ok(());
         };
         let mut line = line.to_vec();
-        let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
-        let applied: Vec<Entry> = self.recent.chain(head, keep_from).map(|(_, e)| e).collect();
+        let meta = line.get(META).copied().unwrap_or(0);
         let Some(cold) = self.cold.get(i) else {
             return Ok(());
         };
@@ -719,7 +734,12 @@ impl Engine {
             versions: &cold.versions,
             changes: &cold.changes,
         };
-        ctx.command(&mut life, &line, &applied, (transition, at))?;
+        let source = Source::Kept {
+            recent: &self.recent,
+            meta,
+            from: keep_from,
+        };
+        ctx.command(&mut life, &line, source, (transition, at))?;
         let added: Vec<TransitionRecord> = life.history().get(keep..).unwrap_or(&[]).to_vec();
         let touch = line
             .get(TOUCH)
@@ -771,11 +791,11 @@ impl Engine {
             return Ok(Scores::default());
         };
         let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64);
-        let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
+        let meta = line.get(META).copied().unwrap_or(0);
         if t >= last {
-            let source = Source::Ring {
+            let source = Source::Kept {
                 recent: &self.recent,
-                head,
+                meta,
                 from: keep_from,
             };
             return Ok(scores(
@@ -795,7 +815,7 @@ impl Engine {
         // Take back the entries after `now` from a copy.
         let mut line = line.to_vec();
         let mut applied = Vec::new();
-        for (_, e) in self.recent.chain(head, keep_from) {
+        for e in self.recent.entries(meta, keep_from) {
             if e.at <= t {
                 applied.push(e);
                 continue;
@@ -817,7 +837,7 @@ impl Engine {
             &self.shapes,
             &line,
             &lead,
-            Source::List(&applied),
+            Source::Parts(&applied, &[], &[]),
             now,
         ))
     }
@@ -865,14 +885,13 @@ impl Replay<'_> {
         &self,
         life: &mut crate::lifecycle::LeadLifecycle,
         line: &[u64],
-        applied: &[Entry],
+        source: Source<'_>,
         (transition, at): (Transition, DateTime<Utc>),
     ) -> Result<(), Box<Conflict>> {
         let e = self.engine;
         let Some(lead) = lead_at(self.versions, self.changes, at) else {
             return Ok(());
         };
-        let source = Source::List(applied);
         let events = LeadEvents::new(source, &e.shapes, &e.plan, line);
         let s = scores(&e.model, &e.plan, &e.shapes, line, &lead, source, at);
         let view = LeadView {
@@ -897,14 +916,13 @@ impl Replay<'_> {
         &self,
         life: &mut crate::lifecycle::LeadLifecycle,
         line: &[u64],
-        applied: &[Entry],
+        source: Source<'_>,
         at: DateTime<Utc>,
     ) {
         let e = self.engine;
         let Some(lead) = lead_at(self.versions, self.changes, at) else {
             return;
         };
-        let source = Source::List(applied);
         let events = LeadEvents::new(source, &e.shapes, &e.plan, line);
         let checklist = life.checklist().clone();
         let view = LeadView {

@@ -86,6 +86,7 @@ mod log;
 mod output;
 mod plan;
 mod recent;
+mod replay;
 mod shapes;
 mod snapshot;
 mod stats;
@@ -287,6 +288,7 @@ impl Engine {
     pub fn new(model: ScoringModel, machine: LifecycleStateMachine, config: EngineConfig) -> Engine {
         let plan = Plan::new(&model, &machine, config.allowed_lateness);
         let log = (config.history == History::Keep).then(Log::default);
+        let recent = Recent::new(config.allowed_lateness.as_seconds().saturating_mul(1_000_000_000));
         Engine {
             model,
             machine,
@@ -296,7 +298,7 @@ impl Engine {
             index: HashMap::default(),
             lines: Vec::new(),
             cold: Vec::new(),
-            recent: Recent::default(),
+            recent,
             log,
             watermark: None,
             stats: EngineStats::default(),

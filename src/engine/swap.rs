@@ -8,7 +8,7 @@ use super::keys::{KeyedEvent, ShapeKey};
 use super::log::Grouped;
 use super::output::{ModelChange, Output};
 use super::plan::{DUE, LAST, META, Plan, TOUCH};
-use super::recent::Entry;
+use super::recent::{Entry, Slot};
 use super::shapes::{ShapeError, Shapes};
 use super::view::{LeadEvents, Source, scores, time};
 use crate::criteria::{Criterion, Events, LeadView, Outcome};
@@ -117,7 +117,7 @@ impl Engine {
         let keep_from = self.keep_from();
         let w = plan.width;
         let mut lines = Vec::with_capacity(self.cold.len() * w);
-        let mut masks: Vec<(u32, u64)> = Vec::new();
+        let mut masks: Vec<(u64, Slot, u64)> = Vec::new();
         for i in 0..self.cold.len() {
             let old = self.line(i);
             let mut line = plan.empty_line(0);
@@ -139,11 +139,12 @@ impl Engine {
             for (at, s) in settled {
                 apply(&plan, &shapes, &mut line, &Entry::new(at, 0, s));
             }
-            let head = old.get(META).map_or(0, |m| (m >> 32) as u32);
-            let mut recent: Vec<(u32, Entry)> = self.recent.chain(head, keep_from).collect();
-            recent.sort_by_key(|(_, e)| (e.at, fp(e.shape), e.key));
-            for (link, e) in recent {
-                masks.push((link, apply(&plan, &shapes, &mut line, &e)));
+            let meta = old.get(META).copied().unwrap_or(0);
+            let by_order = |e: &Entry| (e.at, fp(e.shape), e.key);
+            let (before, recent) = self.recent.split(meta, keep_from, (i64::MIN, 0, 0), &by_order);
+            debug_assert!(before.is_empty());
+            for (slot, e) in recent {
+                masks.push((meta, slot, apply(&plan, &shapes, &mut line, &e)));
             }
             lines.extend(line);
         }
@@ -159,10 +160,8 @@ impl Engine {
         self.plan = plan;
         self.shapes = shapes;
         self.lines = lines;
-        for (link, counted) in masks {
-            if let Some(e) = self.recent.get_mut(link) {
-                e.counted = counted;
-            }
+        for (meta, slot, counted) in masks {
+            self.recent.set_counted(meta, slot, counted);
         }
         for (i, was) in before.into_iter().enumerate() {
             let is = self.qualifies(i, now);
@@ -200,9 +199,9 @@ impl Engine {
         let line = self.line(i);
         let cold = self.cold.get(i)?;
         let lead = cold.lead_at(now)?;
-        let source = Source::Ring {
+        let source = Source::Kept {
             recent: &self.recent,
-            head: line.get(META).map_or(0, |m| (m >> 32) as u32),
+            meta: line.get(META).copied().unwrap_or(0),
             from: self.keep_from(),
         };
         let events = LeadEvents::new(source, &self.shapes, &self.plan, line);

@@ -19,21 +19,19 @@ use crate::scoring::{ScoringModel, fold};
 /// Where a lead's recent entries are.
 #[derive(Clone, Copy)]
 pub(crate) enum Source<'a> {
-    /// In the ring, from a chain's head, those at or after a time.
-    Ring {
-        recent: &'a Recent,
-        head: u32,
-        from: i64,
-    },
-    /// In a list (every entry applied so far, during a re-evaluation).
-    List(&'a [Entry]),
+    /// Where the engine keeps them (the lead's meta word says where),
+    /// those at or after a time.
+    Kept { recent: &'a Recent, meta: u64, from: i64 },
+    /// In lists (during a re-evaluation: the entries before its start, in
+    /// two parts, and those applied again since).
+    Parts(&'a [Entry], &'a [Entry], &'a [Entry]),
 }
 
 impl<'a> Source<'a> {
     fn each(self, mut f: impl FnMut(&Entry)) {
         match self {
-            Source::Ring { recent, head, from } => recent.chain(head, from).for_each(|(_, e)| f(&e)),
-            Source::List(list) => list.iter().for_each(f),
+            Source::Kept { recent, meta, from } => recent.entries(meta, from).for_each(|e| f(&e)),
+            Source::Parts(a, b, c) => a.iter().chain(b).chain(c).for_each(f),
         }
     }
 }

@@ -78,9 +78,17 @@ impl Era {
         }
     }
 
+    /// The era's length, in seconds.
+    pub(crate) fn len(&self) -> i64 {
+        self.len
+    }
+
     /// The era of time `t` (seconds).
     pub(crate) fn index(&self, t: i64) -> i64 {
-        (i128::from(t) - i128::from(self.offset)).div_euclid(i128::from(self.len)) as i64
+        match t.checked_sub(self.offset) {
+            Some(x) => x.div_euclid(self.len),
+            None => (i128::from(t) - i128::from(self.offset)).div_euclid(i128::from(self.len)) as i64,
+        }
     }
 
     /// Seconds from the start of era `e` to `t`.

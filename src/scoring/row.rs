@@ -112,11 +112,16 @@ pub(crate) struct Layout {
     slots: Vec<Slot>,
     rules: Vec<RuleCells>,
     offset: i64,
+    /// Every era length and bucket period, once each.
+    periods: Vec<i64>,
 }
 
 /// Word 0: the anchor, the latest time (seconds) a hit was applied at;
-/// `i64::MIN` before the first.
+/// `i64::MIN` before the first. Word 1: the first time after the anchor at
+/// which an era or a bucket changes (until then, moving the anchor changes
+/// nothing else).
 const ANCHOR: usize = 0;
+const NEXT: usize = 1;
 const NO_ANCHOR: u64 = i64::MIN as u64;
 
 /// Hands out words and bit fields.
@@ -172,7 +177,7 @@ impl Layout {
     /// The row of `model` for hits up to `reach` before the latest one.
     pub(crate) fn new(model: &ScoringModel, reach: Span) -> Layout {
         let offset = model.calendar_offset().as_seconds();
-        let mut alloc = Alloc { words: 1, open: None };
+        let mut alloc = Alloc { words: 2, open: None };
         let n_groups = model.groups.len();
         // Which groups have flat rules, and of which signs.
         let mut flat = vec![(false, false); n_groups];
@@ -269,12 +274,20 @@ impl Layout {
                 milli: c.points.as_milli(),
             });
         }
+        let mut periods: Vec<i64> = slots.iter().map(|s| s.era.len()).collect();
+        periods.extend(rules.iter().filter_map(|r| match r.limit {
+            LimitCells::Buckets { period, .. } => Some(period),
+            _ => None,
+        }));
+        periods.sort_unstable();
+        periods.dedup();
         Layout {
             words: alloc.words as usize,
             groups,
             slots,
             rules,
             offset,
+            periods,
         }
     }
 
@@ -312,7 +325,10 @@ impl Layout {
 
     /// The calendar bucket of `t` for a `once_per` limit of `period`.
     fn bucket(&self, t: i64, period: i64) -> i64 {
-        (i128::from(t) - i128::from(self.offset)).div_euclid(i128::from(period)) as i64
+        match t.checked_sub(self.offset) {
+            Some(x) => x.div_euclid(period),
+            None => (i128::from(t) - i128::from(self.offset)).div_euclid(i128::from(period)) as i64,
+        }
     }
 
     /// Moves the row's anchor forward to `t` (a later hit): carries the
@@ -320,9 +336,14 @@ impl Layout {
     fn advance(&self, row: &mut [u64], t: i64) {
         let Some(from) = Layout::anchor(row) else {
             set(row, ANCHOR, t as u64);
+            set(row, NEXT, self.next_boundary(t) as u64);
             return;
         };
         if t <= from {
+            return;
+        }
+        if t < get(row, NEXT as u32) as i64 {
+            set(row, ANCHOR, t as u64);
             return;
         }
         for slot in &self.slots {
@@ -355,6 +376,19 @@ impl Layout {
             }
         }
         set(row, ANCHOR, t as u64);
+        set(row, NEXT, self.next_boundary(t) as u64);
+    }
+
+    /// The first time after `t` at which an era or a bucket starts.
+    fn next_boundary(&self, t: i64) -> i64 {
+        self.periods
+            .iter()
+            .map(|&p| {
+                let start = i128::from(self.offset) + (i128::from(self.bucket(t, p)) + 1) * i128::from(p);
+                i64::try_from(start).unwrap_or(i64::MAX)
+            })
+            .min()
+            .unwrap_or(i64::MAX)
     }
 
     /// Decides whether a hit of `rule` at `t` counts under its limit, and

@@ -134,17 +134,17 @@ impl Engine {
             .enumerate()
             .map(|(i, cold)| {
                 let line = self.line(i);
-                let head = line.get(META).map_or(0, |m| (m >> 32) as u32);
-                let mut recent: Vec<(i64, u64, u32, u64)> = self
+                let meta = line.get(META).copied().unwrap_or(0);
+                let recent: Vec<(i64, u64, u32, u64)> = self
                     .recent
-                    .chain(head, i64::MIN)
-                    .map(|(_, e)| (e.at, e.key, e.shape, e.counted))
+                    .all(meta, &|e| self.order(e))
+                    .into_iter()
+                    .map(|e| (e.at, e.key, e.shape, e.counted))
                     .collect();
-                recent.reverse();
-                // The ring link means nothing outside this engine.
+                // Where the entries are means nothing outside this engine.
                 let mut line = line.to_vec();
                 if let Some(m) = line.get_mut(META) {
-                    *m &= 0xffff_ffff;
+                    *m &= 0xff;
                 }
                 LeadState {
                     versions: cold.versions.clone(),
@@ -245,17 +245,20 @@ impl Engine {
                     engine.plan.width
                 )));
             }
-            let mut head = 0u32;
+            let mut meta = line.get(META).copied().unwrap_or(0) & 0xff;
             for (at, key, shape, counted) in state.recent {
                 if engine.shapes.get(ShapeKey(shape)).is_none() {
                     return Err(damaged(format!("lead {} names shape {shape}", first.id)));
                 }
                 let mut e = Entry::new(at, key, shape);
                 e.counted = counted;
-                head = engine.recent.push(e, head, keep_from);
+                let shapes = &engine.shapes;
+                meta = engine.recent.add(meta, e, keep_from, &|x: &Entry| {
+                    (x.at, shapes.get(ShapeKey(x.shape)).map_or(0, |s| s.fingerprint), x.key)
+                });
             }
             if let Some(m) = line.get_mut(META) {
-                *m = (*m & 0xffff_ffff) | (u64::from(head) << 32);
+                *m = meta;
             }
             let mut changes = Vec::with_capacity(state.changes.len());
             for (at, key, shape) in state.changes {
