@@ -425,6 +425,70 @@ impl Condition {
         }
     }
 
+    /// The outcome from what a [`Probe`] can say cheaply: an outcome it
+    /// cannot decide is [`Outcome::Unknown`] (Kleene logic keeps that
+    /// sound), so [`Outcome::NotMet`] here means the condition is not met
+    /// (and `Met` that it is) whatever the rest of the lead.
+    pub(crate) fn bounded(&self, probe: &dyn Probe, now: DateTime<Utc>) -> Outcome {
+        match self {
+            Condition::ScoreAtLeast {
+                dimension,
+                at_least,
+                score,
+            } => match (score, probe.score(*dimension)) {
+                (None, Some((got, true))) => reaches(Some(got), *at_least),
+                // An upper bound below the threshold rules it out.
+                (None, Some((bound, false))) if bound < *at_least => Outcome::NotMet,
+                _ => Outcome::Unknown,
+            },
+            Condition::DidAction { action, within } => probe
+                .count(action, Window::new(now, *within), 1)
+                .map_or(Outcome::Unknown, |n| Outcome::from_bool(n > 0)),
+            Condition::ActionCount {
+                action,
+                at_least,
+                within,
+            } => {
+                let needs = *at_least as usize;
+                probe
+                    .count(action, Window::new(now, *within), needs)
+                    .map_or(Outcome::Unknown, |n| Outcome::from_bool(n >= needs))
+            }
+            Condition::Attribute { key, predicate } => match probe.lead() {
+                Some(lead) => lead
+                    .attribute(key)
+                    .map_or_else(|| unset(predicate), |v| Outcome::from_bool(predicate.test(v))),
+                None => Outcome::Unknown,
+            },
+            Condition::All { of } => {
+                let mut acc = Outcome::Met;
+                for c in of {
+                    acc = acc.and(c.bounded(probe, now));
+                    if acc == Outcome::NotMet {
+                        break;
+                    }
+                }
+                acc
+            }
+            Condition::Any { of } => {
+                let mut acc = Outcome::NotMet;
+                for c in of {
+                    acc = acc.or(c.bounded(probe, now));
+                    if acc == Outcome::Met {
+                        break;
+                    }
+                }
+                acc
+            }
+            Condition::Not { of } => of.bounded(probe, now).negate(),
+            Condition::FitGradeAtLeast { .. }
+            | Condition::EngagementLevelAtLeast { .. }
+            | Condition::RepeatVisits { .. }
+            | Condition::Checklist { .. }
+            | Condition::Custom { .. } => Outcome::Unknown,
+        }
+    }
+
     /// True when evaluating may read the lead's scores (custom criteria
     /// may): where no criterion does, scores need not be computed.
     pub(crate) fn reads_scores(&self) -> bool {
@@ -747,6 +811,17 @@ impl Criterion for Condition {
             },
         }
     }
+}
+
+/// What a cheap, partial look at a lead can say: `None` where it cannot.
+pub(crate) trait Probe {
+    /// A main score (fit, engagement or combined), and whether it is exact
+    /// (else an upper bound).
+    fn score(&self, dimension: Dimension) -> Option<(Points, bool)>;
+    /// How many events match within a window, counting at most `limit`.
+    fn count(&self, matcher: &EventMatcher, window: Window, limit: usize) -> Option<usize>;
+    /// The lead's attributes.
+    fn lead(&self) -> Option<&crate::lead::Lead>;
 }
 
 /// The verdict on a grade or level `got` (unknown when `None`) needing at

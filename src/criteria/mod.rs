@@ -55,6 +55,7 @@ use crate::span::Span;
 
 pub use checklist::{Checklist, ChecklistItem, Framework};
 pub use condition::Condition;
+pub(crate) use condition::Probe;
 pub use events::{EventRef, Events};
 pub(crate) use events::{KeptEvents, Window};
 

@@ -17,6 +17,8 @@ use chrono::{DateTime, Utc};
 use super::error::{CommandError, IngestError, Rejected};
 use super::keys::{EventKey, KeyedEvent, LeadKey, ShapeKey};
 use super::lead::{Change, Cold};
+use super::gate::may_fire;
+use super::line::{cache_fit, entry_rules};
 use super::output::{IngestReport, Output};
 use super::plan::{DUE, LAST, META, TOUCH};
 use super::recent::{Entry, Slot};
@@ -113,6 +115,10 @@ impl Engine {
                     return Err(CommandError::UnknownLead { lead: lead.id });
                 };
                 cold.upsert(lead, now);
+                let w = self.plan.width;
+                if let Some(line) = self.lines.get_mut(i * w..(i + 1) * w) {
+                    set(line, self.plan.fit_word, i64::MAX as u64);
+                }
                 let touch = self.line(i).get(TOUCH).map_or(i64::MIN, |w| *w as i64);
                 if t > touch {
                     self.evaluate_in_order(i, now, &mut outputs);
@@ -382,24 +388,14 @@ impl Engine {
     fn apply_in_order(&mut self, inc: &Incoming, outputs: &mut Vec<Output>) {
         let keep_from = self.keep_from();
         let w = self.plan.width;
+        let mut entry = Entry::new(inc.t, inc.key, inc.shape.0);
         let Some(shape) = self.shapes.get(inc.shape) else {
             return;
         };
-        let rules = self.shapes.rules(shape);
         let Some(line) = self.lines.get_mut(inc.lead * w..(inc.lead + 1) * w) else {
             return;
         };
-        let mut counted = 0u64;
-        if let Some(row) = line.get_mut(self.plan.row()) {
-            for (b, &rule) in rules.iter().enumerate() {
-                if self.plan.row.apply(row, usize::from(rule), inc.at) == Ok(true) {
-                    counted |= 1 << b;
-                }
-            }
-        }
-        self.plan.add_counts(line, shape.signals, 1);
-        let mut entry = Entry::new(inc.t, inc.key, inc.shape.0);
-        entry.counted = counted;
+        entry.counted = entry_rules(&self.model, &self.plan, &self.shapes, line, &entry, 1);
         // An entry already older than what must be kept (a long history
         // replayed at once) would only be dropped.
         if inc.t >= keep_from {
@@ -420,6 +416,9 @@ impl Engine {
             }),
             _ => None,
         };
+        if change.is_some() {
+            set(line, self.plan.fit_word, i64::MAX as u64);
+        }
         if let Some(cold) = self.cold.get_mut(inc.lead) {
             if let Some(c) = change {
                 cold.change(c);
@@ -436,6 +435,26 @@ impl Engine {
     pub(super) fn evaluate_in_order(&mut self, i: usize, at: DateTime<Utc>, outputs: &mut Vec<Output>) {
         let keep_from = self.keep_from();
         let w = self.plan.width;
+        let t = nanos(at).unwrap_or(i64::MIN);
+        let Some(line) = self.lines.get_mut(i * w..(i + 1) * w) else {
+            return;
+        };
+        set(line, TOUCH, line.get(TOUCH).map_or(0, |x| (*x as i64).max(t) as u64));
+        let stage = stage_of(line);
+        if !self.plan.automatic.contains(stage) {
+            return;
+        }
+        // The fit of the lead's current attributes, cached once per change.
+        if line.get(self.plan.fit_word).is_some_and(|f| *f as i64 == i64::MAX) {
+            if let Some(cold) = self.cold.get(i) {
+                if let Some(lead) = cold.current() {
+                    cache_fit(&self.model, &self.plan, line, &lead, cold.attributes_from());
+                }
+            }
+        }
+        if !may_fire(&self.model, &self.machine, &self.plan, line, stage, at, None) {
+            return;
+        }
         let Engine {
             model,
             machine,
@@ -450,15 +469,6 @@ impl Engine {
         let (Some(line), Some(cold)) = (lines.get_mut(i * w..(i + 1) * w), cold.get_mut(i)) else {
             return;
         };
-        set(
-            line,
-            TOUCH,
-            line.get(TOUCH)
-                .map_or(0, |t| (*t as i64).max(nanos(at).unwrap_or(i64::MIN)) as u64),
-        );
-        if !plan.automatic.contains(cold.life.stage()) {
-            return;
-        }
         let source = Source::Kept {
             recent,
             meta: line.get(META).copied().unwrap_or(0),
@@ -528,18 +538,7 @@ impl Engine {
         let mut applied: Vec<Entry> = Vec::with_capacity(redo.len() + 1);
         // Take back the later entries, latest first.
         for (_, e) in redo.iter().rev() {
-            let Some(shape) = self.shapes.get(ShapeKey(e.shape)) else {
-                continue;
-            };
-            if let Some(row) = line.get_mut(self.plan.row()) {
-                for (b, &rule) in self.shapes.rules(shape).iter().enumerate() {
-                    if e.counted >> b & 1 == 1 {
-                        // Within the reach: the entry is at or after `from`.
-                        let _ = self.plan.row.take_back(row, usize::from(rule), time(e.at));
-                    }
-                }
-            }
-            self.plan.add_counts(&mut line, shape.signals, -1);
+            self.take_back_entry(&mut line, e);
         }
         if let Some(e) = new {
             let pos = redo.partition_point(|(_, x)| order(x, fp(x)) < order(&e, fp(&e)));
@@ -565,6 +564,7 @@ impl Engine {
         if let Some(c) = &change {
             let pos = changes.partition_point(|x| x.order < c.order);
             changes.insert(pos, c.clone());
+            set(&mut line, self.plan.fit_word, i64::MAX as u64);
         }
         let mut life = cold.life.clone();
         if let Some(e) = new {
@@ -606,7 +606,7 @@ impl Engine {
                 ctx.command(&mut life, &line, Source::Parts(settled.parts().0, settled.parts().1, &applied), c)?;
             }
             while let Some(&(slot, mut e)) = redo.get(next).filter(|(_, e)| e.at == tau) {
-                e.counted = ctx.engine.apply_to(&mut line, &e);
+                e.counted = ctx.engine.apply_entry(&mut line, &e);
                 applied.push(e);
                 masks.push((slot, e));
                 next += 1;
@@ -659,24 +659,6 @@ impl Engine {
         outputs.extend(retracted.into_iter().map(|record| Output::Retracted { record }));
         outputs.extend(fired.into_iter().map(|record| Output::Transition { record }));
         Ok(())
-    }
-
-    /// Applies an entry's rules and signals to a line; returns which rules
-    /// counted.
-    fn apply_to(&self, line: &mut [u64], e: &Entry) -> u64 {
-        let Some(shape) = self.shapes.get(ShapeKey(e.shape)) else {
-            return 0;
-        };
-        let mut counted = 0u64;
-        if let Some(row) = line.get_mut(self.plan.row()) {
-            for (b, &rule) in self.shapes.rules(shape).iter().enumerate() {
-                if self.plan.row.apply(row, usize::from(rule), time(e.at)) == Ok(true) {
-                    counted |= 1 << b;
-                }
-            }
-        }
-        self.plan.add_counts(line, shape.signals, 1);
-        counted
     }
 
     /// Applies a command from the host (sales accepts, rejects, qualifies,
@@ -820,16 +802,8 @@ impl Engine {
                 applied.push(e);
                 continue;
             }
-            let Some(shape) = self.shapes.get(ShapeKey(e.shape)) else {
-                continue;
-            };
-            if let Some(row) = line.get_mut(self.plan.row()) {
-                for (b, &rule) in self.shapes.rules(shape).iter().enumerate() {
-                    if e.counted >> b & 1 == 1 {
-                        let _ = self.plan.row.take_back(row, usize::from(rule), time(e.at));
-                    }
-                }
-            }
+            // Taking back is exact in any order.
+            self.take_back_entry(&mut line, &e);
         }
         Ok(scores(
             &self.model,
@@ -923,6 +897,9 @@ impl Replay<'_> {
         let Some(lead) = lead_at(self.versions, self.changes, at) else {
             return;
         };
+        if !may_fire(&e.model, &e.machine, &e.plan, line, life.stage(), at, Some(&lead)) {
+            return;
+        }
         let events = LeadEvents::new(source, &e.shapes, &e.plan, line);
         let checklist = life.checklist().clone();
         let view = LeadView {
@@ -978,6 +955,12 @@ fn settle_line(
         let touch = line.get(TOUCH).map_or(i64::MIN, |w| *w as i64).max(last);
         set(line, TOUCH, touch as u64);
     }
+}
+
+/// The stage a line mirrors.
+fn stage_of(line: &[u64]) -> crate::lifecycle::Stage {
+    let i = line.get(META).map_or(0, |m| (*m & 0xff) as usize);
+    crate::lifecycle::Stage::ALL.get(i).copied().unwrap_or(crate::lifecycle::Stage::Lead)
 }
 
 fn set(line: &mut [u64], word: usize, v: u64) {

@@ -73,7 +73,14 @@ impl Cold {
         self.lead_at(DateTime::<Utc>::MAX_UTC)
     }
 
-    /// Records an upsert at `at`; returns its position.
+    /// When the lead's current attributes took effect: its latest upsert
+    /// or attribute change.
+    pub(crate) fn attributes_from(&self) -> DateTime<Utc> {
+        let upserted = self.versions.last().map_or(DateTime::<Utc>::MIN_UTC, |(at, _)| *at);
+        self.changes.iter().map(|c| c.at).fold(upserted, DateTime::max)
+    }
+
+    /// Records an upsert at `at`.
     pub(crate) fn upsert(&mut self, lead: Lead, at: DateTime<Utc>) {
         let pos = self.versions.partition_point(|(t, _)| *t <= at);
         self.versions.insert(pos, (at, lead));

@@ -79,9 +79,11 @@
 mod apply;
 mod config;
 mod error;
+mod gate;
 mod history;
 mod keys;
 mod lead;
+mod line;
 mod log;
 mod output;
 mod plan;

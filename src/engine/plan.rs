@@ -98,6 +98,14 @@ pub(crate) struct Plan {
     pub(crate) retention: Option<Span>,
     /// The stages with an automatic edge.
     pub(crate) automatic: StageSet,
+    /// The groups with fit rules, and where a line caches their fit: the
+    /// time from which the cache holds (ns; `i64::MAX` when it does not),
+    /// then a sum and its positive part per group.
+    pub(crate) fit_groups: Vec<usize>,
+    pub(crate) fit_word: usize,
+    /// Where a line keeps an upper bound of its windowed rules' positive
+    /// points (every positive point they counted), if the model has any.
+    pub(crate) windowed_word: Option<usize>,
 }
 
 impl Plan {
@@ -116,6 +124,23 @@ impl Plan {
             }
             half = !half;
         }
+        let mut fit_groups: Vec<usize> = model
+            .rules()
+            .iter()
+            .zip(&model.compiled)
+            .filter(|(r, _)| r.dimension() == crate::scores::Dimension::Fit)
+            .map(|(_, c)| c.group)
+            .collect();
+        fit_groups.sort_unstable();
+        fit_groups.dedup();
+        let fit_word = width;
+        width += 1 + 2 * fit_groups.len();
+        let windowed_word = (0..model.rules().len())
+            .any(|r| row.is_windowed(r) && model.compiled.get(r).is_some_and(|c| c.points.is_positive()))
+            .then(|| {
+                width += 1;
+                width - 1
+            });
         // What a late event or a window can still reach.
         let mut reach = Some(Span::ZERO);
         let mut widen = |h: EventHorizon| {
@@ -150,6 +175,9 @@ impl Plan {
             signals,
             retention,
             automatic,
+            fit_groups,
+            fit_word,
+            windowed_word,
         }
     }
 
@@ -201,6 +229,9 @@ impl Plan {
         let row = self.row.empty();
         if let Some(dst) = line.get_mut(self.row()) {
             dst.copy_from_slice(&row);
+        }
+        if let Some(w) = line.get_mut(self.fit_word) {
+            *w = i64::MAX as u64;
         }
         line
     }

@@ -126,20 +126,17 @@ pub(crate) fn scores(
     now: DateTime<Utc>,
 ) -> Scores {
     let row = line.get(plan.row()).unwrap_or(&[]);
-    let mut windowed = Vec::new();
+    let mut tally = fold::tally(model, &plan.row, lead, row, [], now);
     if plan.row.has_windowed() {
         source.each(|e| {
-            let Some(shape) = shapes.get(ShapeKey(e.shape)) else {
-                return;
-            };
+            let Some(shape) = shapes.get(ShapeKey(e.shape)) else { return };
             for (b, &rule) in shapes.rules(shape).iter().enumerate() {
-                if e.counted >> b & 1 == 1 && plan.row.is_windowed(usize::from(rule)) {
-                    windowed.push((usize::from(rule), time(e.at)));
+                let rule = usize::from(rule);
+                if e.counted >> b & 1 == 1 && plan.row.is_windowed(rule) {
+                    fold::add_windowed(model, &plan.row, &mut tally, rule, time(e.at), now);
                 }
             }
         });
     }
-    fold::tally(model, &plan.row, lead, row, windowed.into_iter(), now)
-        .settle(model)
-        .scores
+    tally.settle(model).scores
 }

@@ -54,6 +54,9 @@ pub struct LifecycleStateMachine {
     table: [[Option<u16>; TransitionKind::ALL.len()]; Stage::ALL.len()],
     /// The stages with an automatic edge whose criterion reads scores.
     scored: StageSet,
+    /// Per stage, its automatic edges (indices into the definition's), in
+    /// definition order.
+    automatic: Vec<Vec<u16>>,
 }
 
 /// Why a transition was refused. Nothing changed.
@@ -131,10 +134,19 @@ impl LifecycleDefinition {
                 }
             }
         }
+        let mut automatic = vec![Vec::new(); Stage::ALL.len()];
+        for (i, e) in self.edges.iter().enumerate() {
+            if let (Trigger::Automatic { .. }, Some(list), Ok(i)) =
+                (&e.trigger, automatic.get_mut(e.from.index()), u16::try_from(i))
+            {
+                list.push(i);
+            }
+        }
         Ok(LifecycleStateMachine {
             definition: self,
             table,
             scored,
+            automatic,
         })
     }
 
@@ -410,10 +422,25 @@ impl LifecycleStateMachine {
             stage: Some(stage),
             ..*view
         };
-        self.automatic_edges()
-            .filter(|(e, _)| e.from == stage)
+        self.automatic_from(stage)
             .find(|(_, criterion)| criterion.outcome(&view, now) == Outcome::Met)
             .map(|(e, criterion)| (e, criterion.evaluate(&view, now)))
+    }
+
+    /// The automatic edges from `stage` with their criteria, in definition
+    /// order.
+    pub(crate) fn automatic_from(&self, stage: Stage) -> impl Iterator<Item = (&Edge, &Condition)> {
+        self.automatic
+            .get(stage.index())
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|&i| {
+                let e = self.definition.edges.get(usize::from(i))?;
+                match &e.trigger {
+                    Trigger::Automatic { criterion, .. } => Some((e, criterion)),
+                    Trigger::Command { .. } => None,
+                }
+            })
     }
 
     /// The automatic edges with their criteria, in definition order.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::model::ScoringModel;
 use super::row::Layout;
-use super::tally::{Part, Tally};
+use super::tally::Tally;
 use crate::event::Event;
 use crate::hash::fingerprint;
 use crate::id::EventId;
@@ -111,21 +111,32 @@ pub(crate) fn tally(
     layout: &Layout,
     lead: &Lead,
     row: &[u64],
-    windowed: impl Iterator<Item = (usize, DateTime<Utc>)>,
+    windowed: impl IntoIterator<Item = (usize, DateTime<Utc>)>,
     now: DateTime<Utc>,
 ) -> Tally {
     let mut tally = Tally::new(model);
     tally.add_fit(model, lead);
-    let mut parts = vec![Part::default(); model.groups.len()];
-    layout.parts(row, now, &mut parts);
-    for (part, p) in tally.engagement_mut().zip(parts) {
-        *part = p;
-    }
+    layout.parts(row, now, |g, sum, positive| {
+        tally.add_parts(g, Dimension::Engagement, sum, positive);
+    });
     for (rule, at) in windowed {
-        let v = layout.windowed(model, rule, at, now);
-        if let Some(c) = model.compiled.get(rule) {
-            tally.add(c.group, Dimension::Engagement, i128::from(v));
-        }
+        add_windowed(model, layout, &mut tally, rule, at, now);
     }
     tally
+}
+
+/// Adds to a tally what a counted hit of windowed `rule` at `at` is worth
+/// at `now`.
+pub(crate) fn add_windowed(
+    model: &ScoringModel,
+    layout: &Layout,
+    tally: &mut Tally,
+    rule: usize,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) {
+    let v = layout.windowed(model, rule, at, now);
+    if let Some(c) = model.compiled.get(rule) {
+        tally.add(c.group, Dimension::Engagement, i128::from(v));
+    }
 }

@@ -124,7 +124,7 @@ mod preset;
 pub(crate) mod row;
 mod rule;
 mod state;
-mod tally;
+pub(crate) mod tally;
 
 pub use decay::Decay;
 pub use explain::{Cap, Contribution, Explanation, NamedExplanation};

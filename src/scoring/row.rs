@@ -23,7 +23,6 @@ use super::decay::Decay;
 use super::era::Era;
 use super::model::ScoringModel;
 use super::rule::Limit;
-use super::tally::Part;
 use crate::points::Points;
 use crate::scores::Dimension;
 use crate::span::Span;
@@ -520,27 +519,25 @@ impl Layout {
     }
 
     /// Each group's engagement at `now` from the row (flat sums and
-    /// decaying accumulators; windowed hits are the caller's), into
-    /// `parts` (one per group). The row must hold no hit after `now`.
-    pub(crate) fn parts(&self, row: &[u64], now: DateTime<Utc>, parts: &mut [Part]) {
+    /// decaying accumulators; windowed hits are the caller's), as `(group,
+    /// sum, positive part)`. The row must hold no hit after `now`.
+    pub(crate) fn parts(&self, row: &[u64], now: DateTime<Utc>, mut add: impl FnMut(usize, i128, i128)) {
         let now = now.timestamp();
         let anchor = Layout::anchor(row);
-        for (g, part) in self.groups.iter().zip(parts.iter_mut()) {
+        for (i, g) in self.groups.iter().enumerate() {
             if let Some(w) = g.sum {
                 let sum = get(row, w) as i64;
-                part.add_parts(
-                    i128::from(sum),
-                    i128::from(match g.positive {
-                        Positive::Sum => sum,
-                        Positive::None => 0,
-                        Positive::Word(p) => get(row, p) as i64,
-                    }),
-                );
+                let positive = match g.positive {
+                    Positive::Sum => sum,
+                    Positive::None => 0,
+                    Positive::Word(p) => get(row, p) as i64,
+                };
+                add(i, i128::from(sum), i128::from(positive));
             }
             if let Some(anchor) = anchor {
                 for s in g.slots.iter().filter_map(|s| self.slots.get(*s as usize)) {
                     let v = i128::from(self.slot_value(row, s, anchor, now));
-                    part.add_parts(v, v);
+                    add(i, v, v);
                 }
             }
         }
@@ -747,9 +744,12 @@ mod tests {
     }
 
     fn total(layout: &Layout, row: &[u64], now: DateTime<Utc>) -> (i128, i128) {
-        let mut parts = vec![Part::default(); 3];
-        layout.parts(row, now, &mut parts);
-        parts.iter().fold((0, 0), |(s, p), x| (s + x.sum, p + x.positive))
+        let mut total = (0, 0);
+        layout.parts(row, now, |_, sum, positive| {
+            total.0 += sum;
+            total.1 += positive;
+        });
+        total
     }
 
     #[test]

@@ -53,9 +53,15 @@ impl Part {
     }
 }
 
-/// Per group, the fit and the engagement contributions so far.
+/// Groups a tally holds without allocating.
+const INLINE: usize = 8;
+
+/// Per group, the fit and the engagement contributions so far (inline for
+/// models of up to eight groups: scoring a lead allocates nothing then).
 pub(crate) struct Tally {
-    groups: Vec<[Part; 2]>,
+    inline: [[Part; 2]; INLINE],
+    heap: Vec<[Part; 2]>,
+    len: usize,
 }
 
 /// Scores with the parts an explanation shows.
@@ -70,8 +76,31 @@ pub(crate) struct Totals {
 
 impl Tally {
     pub(crate) fn new(model: &ScoringModel) -> Tally {
+        let len = model.groups.len();
         Tally {
-            groups: vec![[Part::default(); 2]; model.groups.len()],
+            inline: [[Part::default(); 2]; INLINE],
+            heap: if len > INLINE {
+                vec![[Part::default(); 2]; len]
+            } else {
+                Vec::new()
+            },
+            len,
+        }
+    }
+
+    fn groups(&self) -> &[[Part; 2]] {
+        if self.len > INLINE {
+            &self.heap
+        } else {
+            self.inline.get(..self.len).unwrap_or(&[])
+        }
+    }
+
+    fn groups_mut(&mut self) -> &mut [[Part; 2]] {
+        if self.len > INLINE {
+            &mut self.heap
+        } else {
+            self.inline.get_mut(..self.len).unwrap_or(&mut [])
         }
     }
 
@@ -79,8 +108,17 @@ impl Tally {
     /// (anything but fit counts as engagement).
     pub(crate) fn add(&mut self, group: usize, dimension: Dimension, milli: i128) {
         let d = usize::from(dimension != Dimension::Fit);
-        if let Some(part) = self.groups.get_mut(group).and_then(|g| g.get_mut(d)) {
+        if let Some(part) = self.groups_mut().get_mut(group).and_then(|g| g.get_mut(d)) {
             part.add(milli);
+        }
+    }
+
+    /// Adds to `group`'s part of `dimension` a sum whose positive parts
+    /// add up to `positive`.
+    pub(crate) fn add_parts(&mut self, group: usize, dimension: Dimension, sum: i128, positive: i128) {
+        let d = usize::from(dimension != Dimension::Fit);
+        if let Some(part) = self.groups_mut().get_mut(group).and_then(|g| g.get_mut(d)) {
+            part.add_parts(sum, positive);
         }
     }
 
@@ -93,17 +131,12 @@ impl Tally {
         }
     }
 
-    /// The engagement parts, one per group, to add to.
-    pub(crate) fn engagement_mut(&mut self) -> impl Iterator<Item = &mut Part> {
-        self.groups.iter_mut().map(|[_, engagement]| engagement)
-    }
-
-    /// The scores: group caps, then the fit and engagement caps, then the
-    /// floor, then bands and named scores.
-    pub(crate) fn settle(&self, model: &ScoringModel) -> Totals {
+    /// Fit and engagement after the group caps, the dimension caps and the
+    /// floor (milli-points), with what the floor added to each; each
+    /// group's total after its cap goes to `group_totals` when given.
+    fn capped(&self, model: &ScoringModel, mut group_totals: Option<&mut Vec<i128>>) -> ([i128; 2], [i128; 2]) {
         let mut dims = [Part::default(); 2];
-        let mut group_totals = Vec::with_capacity(self.groups.len());
-        for (group, [fit, engagement]) in model.groups.iter().zip(&self.groups) {
+        for (group, [fit, engagement]) in model.groups.iter().zip(self.groups()) {
             let whole = Part {
                 sum: fit.sum + engagement.sum,
                 positive: fit.positive + engagement.positive,
@@ -121,16 +154,33 @@ impl Tally {
                     d.positive += part.positive - from;
                 }
             }
-            group_totals.push(whole.sum - taken);
+            if let Some(totals) = group_totals.as_deref_mut() {
+                totals.push(whole.sum - taken);
+            }
         }
         let [fit, engagement] = dims;
         let fit_raw = fit.sum - fit.excess(model.fit_cap());
         let eng_raw = engagement.sum - engagement.excess(model.engagement_cap());
-
         let floor = model.floor().milli();
         let floors = [floor_gap(fit_raw, floor), floor_gap(eng_raw, floor)];
-        let fit = clamp(fit_raw + floors[0]);
-        let engagement = clamp(eng_raw + floors[1]);
+        ([fit_raw + floors[0], eng_raw + floors[1]], floors)
+    }
+
+    /// Fit and engagement (milli-points): the main scores without bands or
+    /// named scores.
+    pub(crate) fn core(&self, model: &ScoringModel) -> [i128; 2] {
+        self.capped(model, None).0
+    }
+
+    /// The scores: group caps, then the fit and engagement caps, then the
+    /// floor, then bands and named scores.
+    pub(crate) fn settle(&self, model: &ScoringModel) -> Totals {
+        let mut group_totals = Vec::with_capacity(if model.named.is_empty() { 0 } else { self.len });
+        let named_wanted = (!model.named.is_empty()).then_some(&mut group_totals);
+        let ([fit, engagement], floors) = self.capped(model, named_wanted);
+        let floor = model.floor().milli();
+        let fit = clamp(fit);
+        let engagement = clamp(engagement);
 
         let mut named_scores = IndexMap::new();
         let mut named = Vec::with_capacity(model.named.len());
