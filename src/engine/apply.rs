@@ -86,7 +86,9 @@ impl Engine {
     /// Adds a lead, or records a new version of its attributes as of `now`
     /// (fit is recomputed from then on; history before `now` keeps the
     /// attributes it had). A new lead is evaluated at its creation time and
-    /// an updated one at `now`; what fires is returned with the lead's key.
+    /// an updated one at `now`; what fires (transitions, retractions and
+    /// threshold crossings the new attributes cause) is returned with the
+    /// lead's key.
     ///
     /// # Errors
     ///
@@ -106,6 +108,7 @@ impl Engine {
                 nanos(created).ok_or(CommandError::OutOfRange { at: created })?;
                 let i = self.insert_lead(lead)?;
                 self.evaluate_in_order(i, created, &mut outputs);
+                self.report_crossings(i, created, &mut outputs);
                 Ok((LeadKey(i as u32), outputs))
             }
             Some(i) => {
@@ -131,6 +134,7 @@ impl Engine {
                     }
                     return Err(CommandError::Transition(c.error));
                 }
+                self.report_crossings(i, now, &mut outputs);
                 Ok((LeadKey(i as u32), outputs))
             }
         }
