@@ -12,6 +12,9 @@
 //!
 //! ## Quick example
 //!
+//! The lifecycle on its own, for one lead (the [`engine`] module's docs show
+//! the same with many leads, events arriving late and snapshots):
+//!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
 //! use leadflow::criteria::{Checklist, Condition, LeadView};
@@ -78,13 +81,12 @@
 //!   attributes and events (rules, limits, windows, decay, caps, floor,
 //!   grades), explained contribution by contribution ([`Explanation`]);
 //!   [`ScoringModel::b2b_default`] is a documented starting point.
-//! - **[`funnel`]**: the engine. A [`Funnel`](funnel::Funnel) holds many
-//!   leads, one scoring model and one lifecycle; it ingests events (one by
-//!   one or in batches, duplicates ignored, late events giving exactly the
-//!   in-order result) and commands, returns the transitions and score
-//!   crossings to act on, snapshots and restores, and partitions by lead.
-//!   A [`CompiledFunnel`](funnel::CompiledFunnel) gives the same answers on
-//!   compact state (dense keys, 16 bytes per event) for large volumes.
+//! - **[`engine`]**: the [`Engine`] holds many leads, one scoring model and
+//!   one lifecycle; it ingests events (duplicates ignored, late events
+//!   giving exactly the in-order result) and commands, returns the
+//!   transitions and score crossings to act on, swaps models, explains
+//!   scores, snapshots and restores, and partitions by lead. This is what a
+//!   host embeds; the modules above are its parts, usable on their own.
 //! - **[`analytics`]**: funnel KPIs per stage, conversion, time in stage and
 //!   to deal, SLA breaches, by source, channel, campaign, owner and cohort,
 //!   mergeable across shards; the account view (roll-up, buying-group
