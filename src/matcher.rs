@@ -279,7 +279,8 @@ impl Event {
     }
 }
 
-fn page_category_name(c: PageCategory) -> &'static str {
+/// A page category as written in data (`case_studies`).
+pub(crate) fn page_category_name(c: PageCategory) -> &'static str {
     match c {
         PageCategory::Home => "home",
         PageCategory::Pricing => "pricing",

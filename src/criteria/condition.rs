@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Checklist, CriteriaError, CriteriaRegistry, Criterion, Framework, LeadView, Outcome, Verdict};
 use crate::event::{Event, PageCategory};
-use crate::matcher::{EventMatcher, Predicate};
+use crate::matcher::{EventMatcher, Predicate, page_category_name};
 use crate::points::Points;
 use crate::scores::{Dimension, EngagementLevel, Grade};
 use crate::span::Span;
@@ -682,7 +682,8 @@ impl Criterion for Condition {
                     text(
                         32,
                         format_args!(
-                            "{n} distinct visits to {page:?} pages{} (needs {at_least})",
+                            "{n} distinct visits to {} pages{} (needs {at_least})",
+                            page_category_name(*page),
                             Within(*within)
                         ),
                     ),

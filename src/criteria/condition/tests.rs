@@ -606,7 +606,7 @@ fn every_leaf_writes_its_verdict_text() {
         ),
         (
             Condition::repeat_visits(PageCategory::Product, 2, Some(Span::days(7))),
-            "2 distinct visits to Product pages within 1w (needs 2)",
+            "2 distinct visits to product pages within 1w (needs 2)",
         ),
         (
             Condition::attribute("employees", Predicate::at_least(200.0)),
