@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn standard_condition_has_four_parts_three_without_detractors() {
-        let parts = |c: Condition| match c {
+        let parts = |c: Condition| match &c {
             Condition::All { of } => of.len(),
             _ => 0,
         };

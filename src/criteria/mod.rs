@@ -52,7 +52,7 @@ use crate::matcher::MatcherError;
 use crate::scores::Scores;
 
 pub use checklist::{Checklist, ChecklistItem, Framework};
-pub use condition::Condition;
+pub use condition::{Condition, MAX_CONDITION_DEPTH};
 
 /// A qualification criterion. Object safe: stored as `Arc<dyn Criterion>`.
 ///
@@ -416,4 +416,24 @@ pub enum CriteriaError {
         /// The problem.
         source: MatcherError,
     },
+    /// A condition nested deeper than [`MAX_CONDITION_DEPTH`].
+    #[error(
+        "condition at {path} is nested deeper than {max} levels (MAX_CONDITION_DEPTH): flatten nested all, any and not"
+    )]
+    TooDeep {
+        /// The first part beyond the limit (e.g. `$.of.of[0]`).
+        path: String,
+        /// [`MAX_CONDITION_DEPTH`].
+        max: usize,
+    },
+}
+
+impl CriteriaError {
+    /// [`CriteriaError::TooDeep`] at `path`.
+    pub(crate) fn too_deep(path: &str) -> CriteriaError {
+        CriteriaError::TooDeep {
+            path: path.to_owned(),
+            max: MAX_CONDITION_DEPTH,
+        }
+    }
 }

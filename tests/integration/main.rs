@@ -6,6 +6,7 @@ mod compiled;
 mod funnel;
 mod lifecycle;
 mod lifecycle_props;
+mod limits;
 mod roundtrip;
 mod scoring;
 mod support;
