@@ -29,7 +29,9 @@ pub enum AttrValue {
     Bool(bool),
     /// A whole number.
     Int(i64),
-    /// A finite decimal number.
+    /// A finite decimal number (serialization refuses NaN and infinities,
+    /// which JSON would write as `null`).
+    #[serde(serialize_with = "crate::strict::finite::serialize")]
     Number(f64),
     /// Text.
     Text(String),

@@ -43,12 +43,14 @@ pub mod account_keys {
 /// for each dimension separately. Serialized internally tagged:
 /// `{"type": "top_n", "n": 3}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Rollup {
     /// The sum of every lead's score.
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Sum,
     /// The best lead's score.
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Max,
     /// The sum of the `n` best leads' scores: breadth without letting a
     /// crowd of weak leads dominate.
@@ -88,6 +90,7 @@ impl Rollup {
 /// leads play it, as a [`Condition`] on the lead (seniority, job function, a
 /// custom `buying_role` attribute...). A lead may play several roles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BuyingRole {
     /// The role's name, e.g. `decision_maker`.
     pub name: String,
@@ -153,6 +156,7 @@ impl BuyingRole {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccountModel {
     /// How lead scores combine into the account score.
     pub rollup: Rollup,
@@ -313,6 +317,7 @@ impl AccountModel {
 
 /// Which leads of an account play a role, and which of them are engaged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RoleCoverage {
     /// Leads playing the role.
     pub leads: Vec<LeadId>,
@@ -334,6 +339,7 @@ impl RoleCoverage {
 
 /// One account's roll-up: its score, buying-group coverage and MQA verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccountRollup {
     /// The account.
     pub account: AccountId,
@@ -348,6 +354,7 @@ pub struct AccountRollup {
     /// The rolled-up scores (fit, engagement, combined).
     pub scores: Scores,
     /// Per role, in the model's order.
+    #[serde(deserialize_with = "crate::strict::unique_keys")]
     pub coverage: IndexMap<String, RoleCoverage>,
     /// The MQA criterion's verdict, with its reasons.
     pub mqa: Verdict,

@@ -240,6 +240,7 @@ impl fmt::Display for Outcome {
 ///   [not met] did content_download(pricing_sheet): never
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Verdict {
     /// Whether it holds.
     pub outcome: Outcome,

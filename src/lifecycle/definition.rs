@@ -33,6 +33,7 @@ use crate::span::Span;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LifecycleDefinition {
     /// Where marketing-generated leads start.
     pub initial: Stage,
@@ -50,6 +51,7 @@ pub struct LifecycleDefinition {
 /// An allowed transition from a stage. The target stage is the kind's
 /// [`target`](TransitionKind::target).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Edge {
     /// The stage it leaves.
     pub from: Stage,

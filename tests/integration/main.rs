@@ -1,6 +1,7 @@
 //! The integration suite: one binary, one module per area.
 
 mod analytics;
+mod arbitrary;
 mod autotraits;
 mod compiled;
 mod funnel;
@@ -9,6 +10,7 @@ mod lifecycle_props;
 mod limits;
 mod roundtrip;
 mod scoring;
+mod strict;
 mod support;
 mod tuning;
 
