@@ -3,7 +3,10 @@
 //! evidence) → Opportunity → Customer → CSQL, printing each transition with its
 //! reason. One illegal command is shown being refused, changing nothing.
 //!
-//! Run: `cargo run --example quickstart`
+//! Run: `cargo run --example quickstart` (`-- --help` prints the usage).
+
+use std::error::Error;
+use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::criteria::{Checklist, Condition, LeadView};
@@ -14,7 +17,37 @@ use leadflow::{
     Transition, TransitionKind, TransitionRecord,
 };
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+const USAGE: &str = "\
+Usage: quickstart [--help]
+
+Walks one lead through the standard B2B lifecycle (Lead, MAL, MQL, SAL, SQL,
+Opportunity, Customer, CSQL), printing each transition with its reason, and
+shows an illegal command refused. Takes no arguments.";
+
+/// Prints the usage for `--help`; otherwise runs, printing any error as
+/// text (never Rust's debug form) with a non-zero exit status.
+fn main() -> ExitCode {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("error: unknown argument '{other}'\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     // MQL when the combined score reaches 60, or on a pricing-sheet download.
     let mql = Condition::any([
         Condition::score_at_least(Dimension::Combined, 60),
@@ -135,11 +168,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     step(&machine, &model, &mut life, &lead, &events, at);
 
-    let speed = life.follow_up_speed(Stage::Sal).map(|d| d.num_minutes());
-    println!(
-        "\nfinal stage: {}; SAL follow-up speed: {speed:?} minutes",
-        life.stage()
+    let speed = life.follow_up_speed(Stage::Sal).map_or_else(
+        || "none yet".to_owned(),
+        |d| format!("{} minutes", d.num_minutes()),
     );
+    println!("\nfinal stage: {}; SAL follow-up speed: {speed}", life.stage());
     println!("SLA breaches: {}", life.sla_breaches(&machine, at).len());
     Ok(())
 }

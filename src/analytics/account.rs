@@ -1,6 +1,8 @@
 //! The account view: lead scores rolled up to accounts, buying-group
 //! coverage and the marketing-qualified-account (MQA) decision.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -82,6 +84,25 @@ impl Rollup {
                 all.sort_unstable_by(|a, b| b.cmp(a));
                 sum(&mut all.into_iter().take(n as usize))
             }
+        }
+    }
+}
+
+impl fmt::Display for Rollup {
+    /// What the roll-up adds up, for people: `sum of all leads`, `best
+    /// lead`, `sum of the best 3 leads`.
+    ///
+    /// ```
+    /// use leadflow::analytics::Rollup;
+    /// assert_eq!(Rollup::TopN { n: 3 }.to_string(), "sum of the best 3 leads");
+    /// assert_eq!(Rollup::Max.to_string(), "best lead");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rollup::Sum => f.write_str("sum of all leads"),
+            Rollup::Max => f.write_str("best lead"),
+            Rollup::TopN { n: 1 } => f.write_str("sum of the best lead"),
+            Rollup::TopN { n } => write!(f, "sum of the best {n} leads"),
         }
     }
 }
@@ -413,6 +434,26 @@ mod tests {
         assert_eq!(
             Rollup::TopN { n: 5 }.combine([Points::new(1), Points::new(2)]),
             Points::new(3)
+        );
+    }
+
+    #[test]
+    fn rollups_display_for_people() {
+        let shown = [
+            Rollup::Sum,
+            Rollup::Max,
+            Rollup::TopN { n: 1 },
+            Rollup::TopN { n: 3 },
+        ]
+        .map(|r| r.to_string());
+        assert_eq!(
+            shown,
+            [
+                "sum of all leads",
+                "best lead",
+                "sum of the best lead",
+                "sum of the best 3 leads"
+            ]
         );
     }
 

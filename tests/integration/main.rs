@@ -4,6 +4,7 @@ mod analytics;
 mod arbitrary;
 mod autotraits;
 mod compiled;
+mod examples;
 mod funnel;
 mod lifecycle;
 mod lifecycle_props;
