@@ -83,6 +83,14 @@ fn the_limit_is_the_same_for_code_and_data() {
         let e = serde_json::to_string(&beyond).unwrap_err().to_string();
         assert!(e.contains("MAX_CONDITION_DEPTH"), "{e}");
     }
+    // An empty `all` or `any` at the limit has no part beyond it: it is
+    // written, so it reads back (it does not validate, being empty).
+    for empty in [Condition::all([]), Condition::any([])] {
+        let c = (1..MAX_CONDITION_DEPTH).fold(empty, |c, _| Condition::negate(c));
+        assert_eq!(c.depth(), MAX_CONDITION_DEPTH);
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<Condition>(&json).unwrap(), c);
+    }
 }
 
 #[test]

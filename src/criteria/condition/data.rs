@@ -315,7 +315,8 @@ enum Of {
     One(Condition),
 }
 
-/// Reads `of` at the depth of its parts.
+/// Reads `of` at the depth of its parts. The depth is checked part by
+/// part, so that an empty list is read at any depth (as it is written).
 struct OfAt {
     depth: usize,
 }
@@ -324,9 +325,6 @@ impl<'de> DeserializeSeed<'de> for OfAt {
     type Value = Of;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Of, D::Error> {
-        if self.depth > MAX_CONDITION_DEPTH {
-            return Err(too_deep());
-        }
         deserializer.deserialize_any(self)
     }
 }
@@ -347,6 +345,9 @@ impl<'de> Visitor<'de> for OfAt {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Of, A::Error> {
+        if self.depth > MAX_CONDITION_DEPTH {
+            return Err(too_deep());
+        }
         Level { depth: self.depth }.visit_map(map).map(Of::One)
     }
 }
