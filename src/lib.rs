@@ -210,21 +210,23 @@
 //!   levels deep (any number of parts per level), checked when it is
 //!   validated, built into a machine, bound, read and written; a deeper one
 //!   built in code can still be held, cloned, compared, dropped and printed
-//!   without exhausting the stack, and evaluates to unknown below the limit;
+//!   without exhausting the stack, and its parts beyond the limit evaluate
+//!   to unknown;
 //! - a lifecycle definition: at most one edge per stage and kind
 //!   (12 × 11) and one SLA per stage and kind, or it does not build;
 //! - a time: chrono's range (years −262143 to 262142); a span reaching
 //!   past it is still answered (such a window holds every earlier event,
 //!   such an SLA is never due).
 //!
-//! Everything else leadflow allocates grows linearly with its input: a
-//! model, a definition or a lead takes memory in proportion to its
-//! serialized size, an evaluation or explanation in proportion to the
-//! condition or model and the lead's events, and no count read from data
-//! (a rule's `times n`, a roll-up's top `n`, a checklist's `at_least`)
-//! reserves memory by itself. Text fields (rule ids, names, descriptions,
-//! attribute values) have no length limit of their own: bound what you
-//! accept at your input's edge.
+//! Outside the engine ([`funnel`]), everything else leadflow allocates
+//! grows linearly with its input: a model, a definition or a lead takes
+//! memory in proportion to its serialized size; evaluating a condition or
+//! explaining a score allocates in proportion to the condition or model
+//! plus the lead's events; and no count read from data (a rule's `times n`,
+//! a roll-up's top `n`, a checklist's `at_least`) reserves memory by
+//! itself. Text fields (rule ids, names, descriptions, attribute values)
+//! have no length limit of their own: bound what you accept at your
+//! input's edge.
 //!
 //! ## Determinism
 //!
