@@ -38,10 +38,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use leadflow::Event;
 use leadflow::engine::{Engine, KeyedEvent, shard_for};
 use leadflow::scoring::ScoringModel;
 use leadflow::synthetic::{Workload, scoring_model};
-use leadflow::Event;
 
 use common::{arrival, end, engine, keyed, workload};
 
@@ -158,9 +158,18 @@ fn bench_sharded(c: &mut Criterion, w: &Workload) {
     let stream = arrival(w, 7);
     let mut shards: Vec<(Engine, Vec<Event>)> = Vec::new();
     for s in 0..2 {
-        let mine: Vec<Event> = stream.iter().filter(|e| shard_for(&e.lead, 2) == s).cloned().collect();
+        let mine: Vec<Event> = stream
+            .iter()
+            .filter(|e| shard_for(&e.lead, 2) == s)
+            .cloned()
+            .collect();
         let leads = Workload {
-            leads: w.leads.iter().filter(|l| shard_for(&l.id, 2) == s).cloned().collect(),
+            leads: w
+                .leads
+                .iter()
+                .filter(|l| shard_for(&l.id, 2) == s)
+                .cloned()
+                .collect(),
             events: Vec::new(),
         };
         let mut e = engine(&leads);

@@ -215,8 +215,12 @@ impl Hand {
                         let h = half_life.as_seconds() / DAY;
                         let i = half_lives.iter().position(|x| *x == h).unwrap_or_else(|| {
                             half_lives.push(h);
-                            let w = (0..=400).map(|d| ((d as f64 / h as f64).exp2() * 65536.0).round() as i64).collect();
-                            let r = (0..=400).map(|d| ((-(d as f64) / h as f64).exp2() * 65536.0).round() as i64).collect();
+                            let w = (0..=400)
+                                .map(|d| ((d as f64 / h as f64).exp2() * 65536.0).round() as i64)
+                                .collect();
+                            let r = (0..=400)
+                                .map(|d| ((-(d as f64) / h as f64).exp2() * 65536.0).round() as i64)
+                                .collect();
                             decays.push((w, r));
                             half_lives.len() - 1
                         });
@@ -257,7 +261,10 @@ impl Hand {
                 }
             })
             .collect();
-        assert!(counters <= 32 && groups.len() <= 8, "the hand loop's state is sized for the bench model");
+        assert!(
+            counters <= 32 && groups.len() <= 8,
+            "the hand loop's state is sized for the bench model"
+        );
         let mut ranges = Vec::with_capacity(shapes.len());
         for shape in shapes {
             let start = rule_table.len() as u32;
@@ -283,8 +290,8 @@ impl Hand {
         for r in &self.rules[start as usize..end as usize] {
             if r.counter != NO_COUNTER {
                 let c = r.counter as usize;
-                if r.per_days > 0 {
-                    let bucket = (day as u16) / r.per_days + 1;
+                if let Some(bucket) = (day as u16).checked_div(r.per_days) {
+                    let bucket = bucket + 1;
                     if lead.buckets[c] == bucket {
                         continue;
                     }
@@ -310,7 +317,7 @@ impl Hand {
             let decayed = if d == u8::MAX {
                 0
             } else {
-                (i128::from(lead.decayed[g]) * i128::from(self.decays[d as usize].1[day]) >> 32) as i64
+                ((i128::from(lead.decayed[g]) * i128::from(self.decays[d as usize].1[day])) >> 32) as i64
             };
             total += (decayed + i64::from(lead.flat[g])).min(cap);
         }
@@ -377,7 +384,11 @@ fn bench(c: &mut Criterion) {
     for (name, ids_and_logs) in [("hot_line", false), ("hot_line_ids_log", true)] {
         let fresh = HotState {
             hot: vec![Hot::default(); leads],
-            logs: if ids_and_logs { vec![Vec::new(); leads] } else { Vec::new() },
+            logs: if ids_and_logs {
+                vec![Vec::new(); leads]
+            } else {
+                Vec::new()
+            },
             ..HotState::default()
         };
         g.bench_function(name, |b| {

@@ -3,7 +3,10 @@
 //! it decayed and which cap clipped it, summing exactly to the score. Then
 //! the same lead two months later, with no new activity: decay at work.
 //!
-//! Run: `cargo run --example explain`
+//! Run: `cargo run --example explain` (`-- --help` prints the usage).
+
+use std::error::Error;
+use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::scoring::{ScoreState, ScoringModel};
@@ -11,9 +14,42 @@ use leadflow::{
     AssetType, Channel, Dimension, Event, EventId, EventKind, JobFunction, Lead, LeadId, Seniority, Source,
 };
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+const USAGE: &str = "\
+Usage: explain [--help]
+
+Scores one lead under the default B2B model and prints every rule that
+counted (for which event, after decay and caps), then the same lead two
+months later. Takes no arguments.";
+
+/// Prints the usage for `--help`; otherwise runs, printing any error as
+/// text (never Rust's debug form) with a non-zero exit status.
+fn main() -> ExitCode {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("error: unknown argument '{other}'\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let model = ScoringModel::b2b_default()?;
-    let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .ok_or("bad date")?;
 
     // Who the lead is: a director of IT at a 450-person software company.
     let mut lead =
@@ -27,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // What the lead did over three weeks.
     let mut n = 0;
-    let mut ev = |days: i64, hours: i64, kind: EventKind| -> Result<Event, Box<dyn std::error::Error>> {
+    let mut ev = |days: i64, hours: i64, kind: EventKind| -> Result<Event, Box<dyn Error>> {
         n += 1;
         let at: DateTime<Utc> = t0 + Duration::days(days) + Duration::hours(hours);
         Ok(Event::new(

@@ -8,7 +8,8 @@
 //!   runs the Olist marketing funnel: MQLs by origin and month, MQL → won
 //!   conversion, time to deal. Its last line is one JSON object.
 //!
-//! Charts go to `--out DIR` (default `target/funnel`).
+//! Charts go to `--out DIR` (default `target/funnel`). `--help` prints the
+//! usage; errors are printed as text, with a non-zero exit status.
 
 #[path = "funnel/olist.rs"]
 mod olist;
@@ -20,6 +21,7 @@ mod synth;
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use chrono::{TimeZone, Utc};
 use indexmap::IndexMap;
@@ -31,6 +33,21 @@ use leadflow::criteria::LeadView;
 use leadflow::{Stage, TransitionKind};
 use svg::{Bar, bar_chart};
 
+const USAGE: &str = "\
+Usage: funnel [--olist DIR] [--out DIR] [--leads N] [--seed S]
+
+Funnel analytics end to end: stage KPIs, conversion, time in stage and to
+deal, breakdowns, the account view and CSQL, with SVG charts.
+
+Options:
+  --olist DIR  analyse the Olist marketing funnel in DIR (the folder holding
+               olist_marketing_qualified_leads_dataset.csv and
+               olist_closed_deals_dataset.csv) instead of a synthetic history
+  --out DIR    where to write the charts (default target/funnel)
+  --leads N    leads in the synthetic history (default 5000)
+  --seed S     the synthetic history's seed (default 42)
+  -h, --help   print this text";
+
 struct Args {
     olist: Option<PathBuf>,
     out: PathBuf,
@@ -38,39 +55,84 @@ struct Args {
     seed: u64,
 }
 
-fn args() -> Result<Args, Box<dyn Error>> {
+/// What the command line asks for.
+enum Command {
+    Run(Args),
+    Help,
+}
+
+fn args(mut it: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut a = Args {
         olist: None,
         out: PathBuf::from("target/funnel"),
         leads: 5_000,
         seed: 42,
     };
-    let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
             "--olist" => a.olist = Some(PathBuf::from(value()?)),
             "--out" => a.out = PathBuf::from(value()?),
-            "--leads" => a.leads = value()?.parse()?,
-            "--seed" => a.seed = value()?.parse()?,
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}: use --olist DIR, --out DIR, --leads N, --seed S"
-                )
-                .into());
-            }
+            "--leads" => a.leads = number(&flag, value()?)?,
+            "--seed" => a.seed = number(&flag, value()?)?,
+            other => return Err(format!("unknown argument '{other}'")),
         }
     }
-    Ok(a)
+    Ok(Command::Run(a))
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let a = args()?;
+/// A flag's value as a number.
+fn number<T: std::str::FromStr>(flag: &str, value: String) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e| format!("{flag} {value}: {e}"))
+}
+
+/// Prints the usage for `--help` (exit status 0) or after a bad argument
+/// (2); otherwise runs, printing any error as text (never Rust's debug
+/// form) with exit status 1.
+fn main() -> ExitCode {
+    let a = match args(std::env::args().skip(1)) {
+        Ok(Command::Run(a)) => a,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&a) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(a: &Args) -> Result<(), Box<dyn Error>> {
     std::fs::create_dir_all(&a.out)?;
     match &a.olist {
         Some(dir) => run_olist(dir, &a.out),
-        None => run_synthetic(&a),
+        None => run_synthetic(a),
     }
+}
+
+/// Items separated by commas, or `none`.
+fn list<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        return "none".to_owned();
+    }
+    items.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
+}
+
+/// A number of days, or `-`.
+fn days(d: Option<i64>) -> String {
+    d.map_or_else(|| "-".to_owned(), |d| d.to_string())
 }
 
 fn pct(r: Option<f64>) -> String {
@@ -308,12 +370,13 @@ fn run_synthetic(a: &Args) -> Result<(), Box<dyn Error>> {
             }
         }
     }
-    println!("\n== Accounts ({:?}) ==", model.rollup);
+    let coverage: Vec<String> = coverage.iter().map(|(role, n)| format!("{role} {n}")).collect();
+    println!("\n== Accounts (roll-up: {}) ==", model.rollup);
     println!(
-        "{} accounts, {} marketing qualified; engaged role coverage: {:?}",
+        "{} accounts, {} marketing qualified; accounts with each role engaged: {}",
         accounts.len(),
         mqa,
-        coverage
+        list(&coverage)
     );
     let mut top: Vec<_> = accounts.values().collect();
     top.sort_by(|x, y| {
@@ -324,13 +387,13 @@ fn run_synthetic(a: &Args) -> Result<(), Box<dyn Error>> {
     });
     for r in top.iter().take(5) {
         println!(
-            "  {:<10} score {:>6}  leads {:>2} (engaged {:>2})  MQA {:<5}  missing roles: {:?}",
+            "  {:<10} score {:>6}  leads {:>2} (engaged {:>2})  MQA {:<3}  missing roles: {}",
             r.account.as_str(),
             r.scores.combined.to_string(),
             r.leads,
             r.engaged_leads,
-            r.is_mqa(),
-            r.missing_roles()
+            if r.is_mqa() { "yes" } else { "no" },
+            list(&r.missing_roles())
         );
     }
 
@@ -447,10 +510,10 @@ fn run_olist(dir: &Path, out: &Path) -> Result<(), Box<dyn Error>> {
     }
     println!("\n== Conversion and time to deal ==");
     println!(
-        "MQL → won {:.2}%  days to won: median {:?}, p90 {:?} (calendar days, nearest rank; one deal at -2 days kept)",
+        "MQL → won {:.2}%  days to won: median {}, p90 {} (calendar days, nearest rank; one deal at -2 days kept)",
         summary.mql_to_won_rate * 100.0,
-        summary.median_days_to_won,
-        summary.p90_days_to_won
+        days(summary.median_days_to_won),
+        days(summary.p90_days_to_won)
     );
     print_kpis(&analysis.overall);
 

@@ -38,7 +38,8 @@ use serde::{Deserialize, Serialize};
 
 const BATCH: usize = 4_096;
 
-const USAGE: &str = "usage: pipeline CONFIG.json [--now TIME] < events.ndjson > outputs.ndjson
+const USAGE: &str = "\
+Usage: pipeline CONFIG.json [--now TIME] [--help] < events.ndjson > outputs.ndjson
 
 Reads events and lead upserts as NDJSON on standard input and writes the
 transitions, retractions, threshold crossings and refused lines to act on as
@@ -250,13 +251,13 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("pipeline: {e}\n\n{USAGE}");
+            eprintln!("error: {e}\n\n{USAGE}");
             ExitCode::from(2)
         }
         Ok(Some(args)) => match run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("pipeline: {e}");
+                eprintln!("error: {e}");
                 ExitCode::FAILURE
             }
         },

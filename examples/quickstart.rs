@@ -4,8 +4,9 @@
 //! reason. One illegal command is shown being refused, changing nothing, and a
 //! late event re-evaluating the lead's timeline.
 //!
-//! Run: `cargo run --example quickstart`
+//! Run: `cargo run --example quickstart` (`-- --help` prints the usage).
 
+use std::error::Error;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -13,16 +14,20 @@ use leadflow::criteria::{Checklist, Condition};
 use leadflow::engine::{EngineConfig, Output};
 use leadflow::scoring::ScoringModel;
 use leadflow::{
-    AssetType, Channel, Dimension, Engine, Event, EventId, EventKind, EventMatcher, EventType, Lead,
-    LeadId, LifecycleDefinition, Money, OwnerId, Predicate, Seniority, Source, Transition,
-    TransitionKind,
+    AssetType, Channel, Dimension, Engine, Event, EventId, EventKind, EventMatcher, EventType, Lead, LeadId,
+    LifecycleDefinition, Money, OwnerId, Predicate, Seniority, Source, Transition, TransitionKind,
 };
 
-const USAGE: &str = "usage: quickstart
+const USAGE: &str = "\
+Usage: quickstart [--help]
 
-Runs one lead from first download to CSQL through an Engine and prints each
-transition with its reason. Takes no arguments.";
+Walks one lead through the standard B2B lifecycle (Lead, MAL, MQL, SAL, SQL,
+Opportunity, Customer, CSQL) in an Engine, printing each transition with its
+reason; shows an illegal command refused and a late event re-evaluating the
+lead's timeline. Takes no arguments.";
 
+/// Prints the usage for `--help`; otherwise runs, printing any error as
+/// text (never Rust's debug form) with a non-zero exit status.
 fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => {}
@@ -31,20 +36,20 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(other) => {
-            eprintln!("quickstart: unexpected argument {other:?}\n\n{USAGE}");
+            eprintln!("error: unknown argument '{other}'\n\n{USAGE}");
             return ExitCode::from(2);
         }
     }
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("quickstart: {e}");
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> Result<(), Box<dyn Error>> {
     // MQL when the combined score reaches 60, or on a pricing-sheet download.
     let mql = Condition::any([
         Condition::score_at_least(Dimension::Combined, 60),
@@ -162,8 +167,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let speed = record
         .lifecycle
         .follow_up_speed(leadflow::Stage::Sal)
-        .map_or_else(|| "none".to_owned(), |d| format!("{} minutes", d.num_minutes()));
-    println!("\nfinal stage: {}; SAL follow-up speed: {speed}", record.lifecycle.stage());
+        .map_or_else(
+            || "none yet".to_owned(),
+            |d| format!("{} minutes", d.num_minutes()),
+        );
+    println!(
+        "\nfinal stage: {}; SAL follow-up speed: {speed}",
+        record.lifecycle.stage()
+    );
     println!("SLA breaches now: {}", engine.overdue(at).len());
     let stats = engine.stats();
     println!(
@@ -197,15 +208,20 @@ fn print_outputs(outputs: &[Output]) {
                 record.from,
                 record.to
             ),
-            Output::ScoreCrossed {
-                threshold, after, ..
-            } => println!("  score crossed {threshold}: now {after}"),
+            Output::ScoreCrossed { threshold, after, .. } => {
+                println!("  score crossed {threshold}: now {after}")
+            }
             _ => {}
         }
     }
 }
 
-fn download(lead: &LeadId, id: &str, at: DateTime<Utc>, asset: AssetType) -> Result<Event, leadflow::IdError> {
+fn download(
+    lead: &LeadId,
+    id: &str,
+    at: DateTime<Utc>,
+    asset: AssetType,
+) -> Result<Event, leadflow::IdError> {
     Ok(Event::new(
         EventId::new(id)?,
         lead.clone(),

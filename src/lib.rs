@@ -121,6 +121,29 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ### A typo in a configuration
+//!
+//! Every type leadflow reads refuses a field it does not have, so a typo
+//! cannot silently leave a default in place (`"limt"` would leave a rule
+//! at its default limit, `"capp"` a group uncapped). The error names the
+//! field and the fields the type takes; `serde_path_to_error` adds where it
+//! is:
+//!
+//! ```
+//! use leadflow::scoring::ScoringModel;
+//!
+//! let json = r#"{"version": "m@1", "groups": {"web": {"capp": 30}},
+//!     "rules": [{"id": "pricing", "group": "web", "points": 10,
+//!                "when": {"type": "event", "action": {"event": "page_view"}}}]}"#;
+//! let error = serde_json::from_str::<ScoringModel>(json).unwrap_err();
+//! assert!(error.to_string().starts_with("unknown field `capp`, expected `cap` or `decay`"));
+//!
+//! let mut reader = serde_json::Deserializer::from_str(json);
+//! let error = serde_path_to_error::deserialize::<_, ScoringModel>(&mut reader).unwrap_err();
+//! assert_eq!(error.path().to_string(), "groups.web.capp");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ### Why is this lead scored 57?
 //!
 //! ```
@@ -157,6 +180,64 @@
 //! No cargo features. Runtime dependencies: serde, thiserror, chrono (without
 //! its clock) and indexmap.
 //!
+//! ## Strict inputs
+//!
+//! Reading any configuration or input type (models, rules, groups,
+//! conditions, lifecycle definitions, transitions, leads, analytics
+//! configurations) refuses, with an error naming what is wrong:
+//!
+//! - a field the type does not have, at every level, including the unit
+//!   variants of tagged enums (`{"type": "once", "n": 3}`);
+//! - a key given twice in a map of names (groups, named scores, custom
+//!   attributes, property predicates, checklist items);
+//! - a condition nested deeper than
+//!   [`MAX_CONDITION_DEPTH`](criteria::MAX_CONDITION_DEPTH);
+//! - a non-finite float (TOML can spell `nan`).
+//!
+//! Writing refuses what could not be read back the same (a NaN bound,
+//! which JSON would write as `null`; a condition deeper than the limit), and
+//! everything that writes reads back equal, in JSON and in TOML (property
+//! tests). Points whose fraction a float cannot carry are written as exact
+//! decimal text. With serde_json, exact floats need its `float_roundtrip`
+//! feature: without it, a decimal such as a range bound can read back one
+//! unit in the last place away.
+//!
+//! ## Limits
+//!
+//! What one input can make leadflow hold or do is bounded:
+//!
+//! - ids ([`LeadId`] and the others): at most [`MAX_ID_LEN`] bytes;
+//! - a scoring model: at most [`MAX_RULES`](scoring::MAX_RULES) rules;
+//! - a condition: at most [`MAX_CONDITION_DEPTH`](criteria::MAX_CONDITION_DEPTH)
+//!   levels deep (any number of parts per level), checked when it is
+//!   validated, built into a machine, bound, read and written; a deeper one
+//!   built in code can still be held, cloned, compared, dropped and printed
+//!   without exhausting the stack, and its parts beyond the limit evaluate
+//!   to unknown;
+//! - a lifecycle definition: at most one edge per stage and kind
+//!   (12 × 11) and one SLA per stage and kind, or it does not build;
+//! - a time: chrono's range (years −262143 to 262142); a span reaching
+//!   past it is still answered (such a window holds every earlier event,
+//!   such an SLA is never due).
+//!
+//! - an [`Engine`]: at most 2³² − 1 leads and 2³² − 1 distinct event
+//!   shapes ([`IngestError::Full`](engine::IngestError::Full)), and at
+//!   most 64 scoring rules matching one event
+//!   ([`IngestError::TooManyRules`](engine::IngestError::TooManyRules)).
+//!   Per lead it holds one line of machine words, its attribute versions
+//!   and its recent events within the allowed lateness (or a rule's
+//!   window); its history log grows by 16 bytes per accepted event
+//!   ([`History::Off`](engine::History::Off) keeps none).
+//!
+//! Everything else leadflow allocates grows linearly with its input: a model, a definition or a lead takes
+//! memory in proportion to its serialized size; evaluating a condition or
+//! explaining a score allocates in proportion to the condition or model
+//! plus the lead's events; and no count read from data (a rule's `times n`,
+//! a roll-up's top `n`, a checklist's `at_least`) reserves memory by
+//! itself. Text fields (rule ids, names, descriptions, attribute values)
+//! have no length limit of their own: bound what you accept at your
+//! input's edge.
+//!
 //! ## Determinism
 //!
 //! Nothing in leadflow reads the clock, the environment or random state.
@@ -189,6 +270,7 @@ mod points;
 mod scores;
 pub mod scoring;
 mod span;
+mod strict;
 pub mod synthetic;
 pub mod tuning;
 mod value;

@@ -27,13 +27,15 @@ use crate::value::{AttrRef, AttrValue};
 /// assert!(saas.test(AttrRef::Text("SaaS")));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Predicate {
     /// The value is present (any value).
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Exists,
     /// The value is absent (unknown). The one predicate that holds for a
     /// missing value; see [`Predicate::matches`].
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Missing,
     /// The value equals this one (numbers by value, text ignoring ASCII case).
     Equals {
@@ -48,10 +50,18 @@ pub enum Predicate {
     /// A number within bounds: `min <= value < max`; a missing bound is open.
     Range {
         /// Inclusive lower bound.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::strict::finite_opt"
+        )]
         min: Option<f64>,
         /// Exclusive upper bound.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::strict::finite_opt"
+        )]
         max: Option<f64>,
     },
     /// Text containing this text, ignoring ASCII case.
@@ -254,6 +264,7 @@ impl fmt::Display for Predicate {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EventMatcher {
     /// The event type.
     pub event: EventType,
@@ -271,7 +282,11 @@ pub struct EventMatcher {
     pub channel: Option<Channel>,
     /// Predicates on [`EventShape::property`] values; a missing property fails
     /// every predicate but [`Predicate::Missing`].
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "crate::strict::unique_keys"
+    )]
     pub properties: IndexMap<String, Predicate>,
 }
 

@@ -17,7 +17,10 @@ const MILLI: i64 = 1_000;
 /// [`Points::MIN`] and [`Points::MAX`] instead of overflowing, and `Points` is
 /// `Eq + Ord + Hash`.
 ///
-/// In serialized form points are plain numbers (`30`, `-5`, `12.5`).
+/// In serialized form points are plain numbers (`30`, `-5`, `12.5`) that read
+/// back as the same points; a fraction beyond about ±2.25 × 10¹² points, which
+/// a float cannot carry exactly, is written as its decimal text
+/// (`"9223372036854775.807"`).
 ///
 /// # Example
 ///
@@ -203,22 +206,32 @@ impl fmt::Debug for Points {
 }
 
 impl Serialize for Points {
+    /// A number: whole points as an integer, others as a float when the
+    /// float reads back as the same points (every value within about
+    /// ±2.25 × 10¹² points); a fraction too large for a float to carry
+    /// exactly (such as [`Points::MAX`]) as its exact decimal text.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if self.0 % MILLI == 0 {
             serializer.serialize_i64(self.0 / MILLI)
-        } else {
+        } else if Points::try_from_f64(self.to_f64()) == Ok(*self) {
             serializer.serialize_f64(self.to_f64())
+        } else {
+            serializer.collect_str(self)
         }
     }
 }
 
 impl<'de> Deserialize<'de> for Points {
+    /// A number, or a decimal text with at most three decimals
+    /// (`"9223372036854775.807"`), the form [`Serialize`] writes when a
+    /// float cannot carry the value exactly.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Num {
             Int(i64),
             Float(f64),
+            Text(String),
         }
         match Num::deserialize(deserializer)? {
             Num::Int(v) => v
@@ -226,8 +239,36 @@ impl<'de> Deserialize<'de> for Points {
                 .map(Points)
                 .ok_or_else(|| serde::de::Error::custom(PointsError::OutOfRange { value: v as f64 })),
             Num::Float(v) => Points::try_from_f64(v).map_err(serde::de::Error::custom),
+            Num::Text(text) => parse_decimal(&text).ok_or_else(|| {
+                serde::de::Error::custom(format_args!(
+                    "cannot read {text:?} as points: write a number such as 12 or -12.5, with at most three decimals, within ±9223372036854775.807"
+                ))
+            }),
         }
     }
+}
+
+/// Exact decimal text (`-12.5`, `9223372036854775.807`) as points: an
+/// optional sign, digits, and at most three decimals.
+fn parse_decimal(text: &str) -> Option<Points> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || frac.len() > 3 || !all_digits(whole) || !all_digits(frac) {
+        return None;
+    }
+    let mut milli = i128::from(whole.parse::<i64>().ok()?) * i128::from(MILLI);
+    let mut scale = i128::from(MILLI);
+    for b in frac.bytes() {
+        scale /= 10;
+        milli += i128::from(b - b'0') * scale;
+    }
+    i64::try_from(if negative { -milli } else { milli })
+        .ok()
+        .map(Points)
 }
 
 #[cfg(test)]
@@ -279,5 +320,40 @@ mod tests {
         assert_eq!(serde_json::to_string(&Points::new(30)).unwrap(), "30");
         assert!(serde_json::from_str::<Points>("1e300").is_err());
         assert!(serde_json::from_str::<Points>("9223372036854775807").is_err());
+    }
+
+    #[test]
+    fn a_fraction_a_float_cannot_carry_is_written_as_exact_text() {
+        assert_eq!(
+            serde_json::to_string(&Points::MAX).unwrap(),
+            "\"9223372036854775.807\""
+        );
+        // MIN is a power of two: its float reads back exactly.
+        assert_eq!(
+            serde_json::to_string(&Points::MIN).unwrap(),
+            "-9223372036854776.0"
+        );
+        assert_eq!(
+            serde_json::from_str::<Points>("-9223372036854776.0").unwrap(),
+            Points::MIN
+        );
+        assert_eq!(
+            serde_json::to_string(&Points::from_milli(12_500)).unwrap(),
+            "12.5"
+        );
+        let read = |s: &str| serde_json::from_str::<Points>(s);
+        assert_eq!(read("\"9223372036854775.807\"").unwrap(), Points::MAX);
+        assert_eq!(read("\"-12.05\"").unwrap(), Points::from_milli(-12_050));
+        assert_eq!(read("\"7\"").unwrap(), Points::new(7));
+        for bad in [
+            "\"12.3456\"",
+            "\"1e3\"",
+            "\".5\"",
+            "\"+5\"",
+            "\"9223372036854775.808\"",
+            "\"\"",
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
     }
 }

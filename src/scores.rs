@@ -66,6 +66,7 @@ impl fmt::Display for Dimension {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scores {
     /// Fit points.
     pub fit: Points,
@@ -80,7 +81,11 @@ pub struct Scores {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engagement_level: Option<EngagementLevel>,
     /// Further named scores computed side by side (e.g. one per product line).
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "crate::strict::unique_keys"
+    )]
     pub named: IndexMap<String, Points>,
     /// The version of the model that produced these scores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -298,6 +303,7 @@ impl<'de> Deserialize<'de> for EngagementLevel {
 
 /// A cell of the fit × engagement matrix, printed `A1`…`D4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MatrixCell {
     /// The fit grade.
     pub grade: Grade,

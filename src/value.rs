@@ -29,7 +29,8 @@ pub enum AttrValue {
     Bool(bool),
     /// A whole number.
     Int(i64),
-    /// A finite decimal number.
+    /// A finite decimal number (serialization refuses NaN and infinities,
+    /// which JSON would write as `null`).
     Number(f64),
     /// Text.
     Text(String),
@@ -106,11 +107,14 @@ impl Serialize for AttrValue {
         match (self, serializer.is_human_readable()) {
             (AttrValue::Bool(b), true) => serializer.serialize_bool(*b),
             (AttrValue::Int(i), true) => serializer.serialize_i64(*i),
-            (AttrValue::Number(n), true) => serializer.serialize_f64(*n),
+            (AttrValue::Number(n), true) => crate::strict::finite::serialize(n, serializer),
             (AttrValue::Text(t), true) => serializer.serialize_str(t),
             (AttrValue::Bool(b), false) => Tagged::<&str>::Bool(*b).serialize(serializer),
             (AttrValue::Int(i), false) => Tagged::<&str>::Int(*i).serialize(serializer),
-            (AttrValue::Number(n), false) => Tagged::<&str>::Number(*n).serialize(serializer),
+            (AttrValue::Number(n), false) => {
+                let n = crate::strict::check_finite(*n, <S::Error as serde::ser::Error>::custom)?;
+                Tagged::<&str>::Number(n).serialize(serializer)
+            }
             (AttrValue::Text(t), false) => Tagged::Text(t.as_str()).serialize(serializer),
         }
     }

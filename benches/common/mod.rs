@@ -4,9 +4,9 @@
 #![allow(dead_code)] // each bench uses part of it
 
 use chrono::{DateTime, Duration, Utc};
+use leadflow::Event;
 use leadflow::engine::{Engine, EngineConfig, KeyedEvent};
 use leadflow::synthetic::{SplitMix64, Workload, WorkloadConfig, lifecycle, scoring_model};
-use leadflow::Event;
 
 /// The synthetic workload with `leads` and `events` (Zipf-like activity
 /// over 180 days, the domain's event mix). `BENCH_SCALE=n` divides it by
@@ -50,7 +50,11 @@ pub(crate) fn end(w: &Workload) -> DateTime<Utc> {
 /// An engine with the synthetic model and lifecycle, the default config,
 /// and every lead of `w` upserted at its creation time.
 pub(crate) fn engine(w: &Workload) -> Engine {
-    let mut e = Engine::new(scoring_model().unwrap(), lifecycle().unwrap(), EngineConfig::default());
+    let mut e = Engine::new(
+        scoring_model().unwrap(),
+        lifecycle().unwrap(),
+        EngineConfig::default(),
+    );
     for lead in &w.leads {
         e.upsert_lead(lead.clone(), lead.created_at).unwrap();
     }

@@ -52,13 +52,19 @@ fn channel(origin: &str) -> Channel {
     }
 }
 
+/// A CSV reader of `dir/name`; an error names the file.
+fn open(dir: &Path, name: &str) -> Result<csv::Reader<std::fs::File>, String> {
+    let path = dir.join(name);
+    csv::Reader::from_path(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
 /// Reads both files from `dir`.
 pub(crate) fn load(dir: &Path) -> Result<Olist, Box<dyn Error>> {
     let machine = LifecycleDefinition::new(Stage::Mql)
         .command(Stage::Mql, TransitionKind::Win)
         .build()?;
     let mut won: BTreeMap<String, (DateTime<Utc>, Option<String>)> = BTreeMap::new();
-    let mut deals = csv::Reader::from_path(dir.join(DEALS_FILE))?;
+    let mut deals = open(dir, DEALS_FILE)?;
     for row in deals.deserialize::<BTreeMap<String, String>>() {
         let row = row?;
         let at = NaiveDateTime::parse_from_str(&row["won_date"], "%Y-%m-%d %H:%M:%S")?.and_utc();
@@ -67,7 +73,7 @@ pub(crate) fn load(dir: &Path) -> Result<Olist, Box<dyn Error>> {
     }
     let mut leads = Vec::new();
     let mut lives = Vec::new();
-    let mut mqls = csv::Reader::from_path(dir.join(MQL_FILE))?;
+    let mut mqls = open(dir, MQL_FILE)?;
     for row in mqls.deserialize::<BTreeMap<String, String>>() {
         let row = row?;
         let day = NaiveDate::parse_from_str(&row["first_contact_date"], "%Y-%m-%d")?;

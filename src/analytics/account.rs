@@ -1,6 +1,8 @@
 //! The account view: lead scores rolled up to accounts, buying-group
 //! coverage and the marketing-qualified-account (MQA) decision.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -43,12 +45,14 @@ pub mod account_keys {
 /// for each dimension separately. Serialized internally tagged:
 /// `{"type": "top_n", "n": 3}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Rollup {
     /// The sum of every lead's score.
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Sum,
     /// The best lead's score.
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Max,
     /// The sum of the `n` best leads' scores: breadth without letting a
     /// crowd of weak leads dominate.
@@ -84,10 +88,30 @@ impl Rollup {
     }
 }
 
+impl fmt::Display for Rollup {
+    /// What the roll-up adds up, for people: `sum of all leads`, `best
+    /// lead`, `sum of the best 3 leads`.
+    ///
+    /// ```
+    /// use leadflow::analytics::Rollup;
+    /// assert_eq!(Rollup::TopN { n: 3 }.to_string(), "sum of the best 3 leads");
+    /// assert_eq!(Rollup::Max.to_string(), "best lead");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rollup::Sum => f.write_str("sum of all leads"),
+            Rollup::Max => f.write_str("best lead"),
+            Rollup::TopN { n: 1 } => f.write_str("sum of the best lead"),
+            Rollup::TopN { n } => write!(f, "sum of the best {n} leads"),
+        }
+    }
+}
+
 /// A role in the buying group (decision maker, champion, user...): which
 /// leads play it, as a [`Condition`] on the lead (seniority, job function, a
 /// custom `buying_role` attribute...). A lead may play several roles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BuyingRole {
     /// The role's name, e.g. `decision_maker`.
     pub name: String,
@@ -153,6 +177,7 @@ impl BuyingRole {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccountModel {
     /// How lead scores combine into the account score.
     pub rollup: Rollup,
@@ -313,6 +338,7 @@ impl AccountModel {
 
 /// Which leads of an account play a role, and which of them are engaged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RoleCoverage {
     /// Leads playing the role.
     pub leads: Vec<LeadId>,
@@ -334,6 +360,7 @@ impl RoleCoverage {
 
 /// One account's roll-up: its score, buying-group coverage and MQA verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccountRollup {
     /// The account.
     pub account: AccountId,
@@ -348,6 +375,7 @@ pub struct AccountRollup {
     /// The rolled-up scores (fit, engagement, combined).
     pub scores: Scores,
     /// Per role, in the model's order.
+    #[serde(deserialize_with = "crate::strict::unique_keys")]
     pub coverage: IndexMap<String, RoleCoverage>,
     /// The MQA criterion's verdict, with its reasons.
     pub mqa: Verdict,
@@ -406,6 +434,26 @@ mod tests {
         assert_eq!(
             Rollup::TopN { n: 5 }.combine([Points::new(1), Points::new(2)]),
             Points::new(3)
+        );
+    }
+
+    #[test]
+    fn rollups_display_for_people() {
+        let shown = [
+            Rollup::Sum,
+            Rollup::Max,
+            Rollup::TopN { n: 1 },
+            Rollup::TopN { n: 3 },
+        ]
+        .map(|r| r.to_string());
+        assert_eq!(
+            shown,
+            [
+                "sum of all leads",
+                "best lead",
+                "sum of the best lead",
+                "sum of the best 3 leads"
+            ]
         );
     }
 

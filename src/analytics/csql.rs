@@ -65,10 +65,13 @@ use crate::span::Span;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExpansionCriteria {
     /// Seat utilisation (share of seats in use) at least this.
+    #[serde(with = "crate::strict::finite")]
     pub seat_utilisation_at_least: f64,
     /// Feature adoption (share of key features in use) at least this.
+    #[serde(with = "crate::strict::finite")]
     pub feature_adoption_at_least: f64,
     /// A feedback score at least this.
     pub satisfaction_at_least: i64,
@@ -177,7 +180,7 @@ mod tests {
 
     #[test]
     fn standard_condition_has_four_parts_three_without_detractors() {
-        let parts = |c: Condition| match c {
+        let parts = |c: Condition| match &c {
             Condition::All { of } => of.len(),
             _ => 0,
         };

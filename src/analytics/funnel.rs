@@ -24,19 +24,24 @@ pub const NONE_KEY: &str = "(none)";
 /// A dimension to break funnel metrics down by. Serialized internally tagged:
 /// `{"type": "channel"}`, `{"type": "attribute", "key": "origin"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Breakdown {
     /// Marketing or sales generated (`"marketing"`, `"sales"`).
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Source,
     /// The marketing channel ([`Lead::attribute`]`("channel")`).
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Channel,
     /// The marketing campaign.
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Campaign,
     /// The owner: the rep of the lead's latest accept (up to `as_of`), else
     /// the rep who generated a sales-generated lead.
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Owner,
     /// The cohort: the month the lead was created, `YYYY-MM`.
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Cohort,
     /// Any lead attribute, by name (see [`Lead::attribute`]).
     Attribute {
@@ -127,6 +132,7 @@ fn owner<'l>(lead: &'l Lead, lifecycle: &'l LeadLifecycle, as_of: DateTime<Utc>)
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AnalysisConfig {
     /// The time of the measurement: records, events and follow-ups after it
     /// are ignored, and open stays and SLAs are judged at it.
@@ -216,6 +222,7 @@ impl<'a> LeadHistory<'a> {
 /// transition leads to it. Counts of leads are distinct leads; `entries`
 /// counts re-entries too.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StageStats {
     /// Distinct leads that entered the stage.
     pub leads: u64,
@@ -296,6 +303,7 @@ fn add_all<const N: usize>(into: &mut [u64; N], from: &[u64; N]) {
 
 /// A count and a total of money in one currency.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MoneySum {
     /// How many amounts.
     pub count: u64,
@@ -320,6 +328,7 @@ impl MoneySum {
 /// Read it through [`kpis`](FunnelMetrics::kpis) for the named stage KPIs, or
 /// the raw [`stage`](FunnelMetrics::stage) statistics.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FunnelMetrics {
     /// Leads created within the window: leads generated.
     pub created: u64,
@@ -610,6 +619,7 @@ pub(crate) fn ratio(num: u64, den: u64) -> Option<f64> {
 /// Breakdown keys are kept sorted, so output is stable whatever the order of
 /// leads or merges.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FunnelAnalysis {
     /// All leads.
     pub overall: FunnelMetrics,

@@ -39,6 +39,7 @@ pub const CONSECUTIVE: [(Stage, Stage); 10] = [
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Kpis {
     /// Marketing accepted leads.
@@ -57,6 +58,7 @@ pub struct Kpis {
 
 /// MAL KPIs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct MalKpis {
     /// Leads created in the window (leads generated).
@@ -72,6 +74,7 @@ pub struct MalKpis {
 
 /// MQL KPIs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct MqlKpis {
     /// Leads entering MQL.
@@ -90,6 +93,7 @@ pub struct MqlKpis {
 
 /// SGL KPIs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SglKpis {
     /// Leads entering SGL.
@@ -102,6 +106,7 @@ pub struct SglKpis {
 
 /// SAL KPIs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SalKpis {
     /// Leads entering SAL.
@@ -126,6 +131,7 @@ pub struct SalKpis {
 
 /// SQL KPIs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SqlKpis {
     /// Leads entering SQL.
@@ -145,6 +151,7 @@ pub struct SqlKpis {
 
 /// KPIs across stages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct AcrossKpis {
     /// Conversion between each [`CONSECUTIVE`] pair (pairs nobody entered
@@ -178,6 +185,7 @@ pub struct AcrossKpis {
 
 /// The conversion from one stage to the next.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Conversion {
     /// The stage entered.
     pub from: Stage,
@@ -193,6 +201,7 @@ pub struct Conversion {
 
 /// How long closed stays in one stage lasted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StageTime {
     /// The stage.
     pub stage: Stage,

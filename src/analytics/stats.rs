@@ -182,6 +182,7 @@ impl Eq for Durations {}
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Mean {
     /// How many values.
     pub count: u64,
@@ -241,6 +242,7 @@ pub struct Period {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawPeriod {
     from: DateTime<Utc>,
     to: DateTime<Utc>,

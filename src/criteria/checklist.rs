@@ -29,11 +29,13 @@ use super::Outcome;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Checklist {
+    #[serde(deserialize_with = "crate::strict::unique_keys")]
     items: IndexMap<String, ChecklistItem>,
 }
 
 /// One answered checklist question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     /// Met, not met or unknown.
     pub status: Outcome,

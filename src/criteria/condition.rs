@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::events::Window;
 use super::{
@@ -16,12 +15,33 @@ use crate::matcher::{EventMatcher, Predicate};
 use crate::points::Points;
 use crate::scores::{Dimension, EngagementLevel, Grade};
 use crate::span::Span;
+pub use deep::MAX_CONDITION_DEPTH;
 
 /// A built-in qualification criterion, serializable so models can be data.
 ///
 /// Serialized internally tagged by `"type"`. Every condition implements
 /// [`Criterion`]. Windows are inclusive: an event at `t` is within `w` of
 /// `now` when `now - w <= t <= now`; events after `now` are ignored.
+///
+/// # Data
+///
+/// Reading a condition refuses a field its type does not have (`{"type":
+/// "did_action", "action": ..., "withn": "7d"}` is an error naming `withn`
+/// and the fields `did_action` takes), a field given twice, and a condition
+/// nested deeper than [`MAX_CONDITION_DEPTH`](super::MAX_CONDITION_DEPTH)
+/// (an error naming the limit, raised as soon as the reader gets there, so
+/// no input can exhaust the stack). Writing one refuses it too, so every
+/// condition that writes reads back equal.
+///
+/// # Depth
+///
+/// [`validate`](Self::validate) refuses a condition nested deeper than
+/// [`MAX_CONDITION_DEPTH`](super::MAX_CONDITION_DEPTH), as do
+/// [`bind`](Self::bind) and serialization. A condition built deeper in code
+/// is still safe to hold: `Clone`, `PartialEq`, `Drop` and
+/// [`depth`](Self::depth) work at any depth without recursion; `Debug`
+/// prints the parts beyond the limit as `..`; evaluating it gives
+/// [`Outcome::Unknown`] for the parts beyond the limit.
 ///
 /// # Example
 ///
@@ -40,8 +60,6 @@ use crate::span::Span;
 /// assert_eq!(verdict.description, "combined score 72 >= 60");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Condition {
     /// A score dimension (or a named side score) at least a number of points.
@@ -53,7 +71,6 @@ pub enum Condition {
         at_least: Points,
         /// A named side score instead of the main one
         /// ([`Scores::named`](crate::Scores::named)); `dimension` is then ignored.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         score: Option<String>,
     },
     /// The fit grade at least this good (`B` accepts A and B). Unknown when
@@ -73,7 +90,6 @@ pub enum Condition {
         /// Which events count.
         action: EventMatcher,
         /// Only events this recent; all time when absent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         within: Option<Span>,
     },
     /// The lead did matching actions at least `at_least` times.
@@ -83,7 +99,6 @@ pub enum Condition {
         /// How many, inclusive.
         at_least: u32,
         /// Only events this recent; all time when absent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         within: Option<Span>,
     },
     /// Distinct visits to a page category at least `at_least` times: page
@@ -95,10 +110,8 @@ pub enum Condition {
         /// How many distinct visits, inclusive.
         at_least: u32,
         /// Only visits this recent; all time when absent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         within: Option<Span>,
         /// Views closer than this belong to one visit (default 30 minutes).
-        #[serde(default = "default_session_gap")]
         session_gap: Span,
     },
     /// An attribute satisfies a predicate. Unknown when the attribute is
@@ -114,10 +127,8 @@ pub enum Condition {
     /// could be, unknown otherwise.
     Checklist {
         /// A standard framework whose items to use when `items` is empty.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         framework: Option<Framework>,
         /// The item names.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         items: Vec<String>,
         /// How many must be met.
         at_least: u32,
@@ -143,7 +154,6 @@ pub enum Condition {
         /// The registered name.
         name: String,
         /// The bound implementation (not serialized).
-        #[serde(skip)]
         bound: Binding,
     },
 }
@@ -270,14 +280,23 @@ impl Condition {
     /// # Errors
     ///
     /// [`CriteriaError::Unbound`] naming the first custom criterion the
-    /// registry does not have; nothing is bound then.
+    /// registry does not have, [`CriteriaError::TooDeep`] for a condition
+    /// nested deeper than [`MAX_CONDITION_DEPTH`]; nothing is bound then.
     pub fn bind(&mut self, registry: &CriteriaRegistry) -> Result<(), CriteriaError> {
-        self.check_bindable(registry, "$")?;
+        self.check_bindable(registry, "$", 1)?;
         self.bind_all(registry);
         Ok(())
     }
 
-    fn check_bindable(&self, registry: &CriteriaRegistry, path: &str) -> Result<(), CriteriaError> {
+    fn check_bindable(
+        &self,
+        registry: &CriteriaRegistry,
+        path: &str,
+        depth: usize,
+    ) -> Result<(), CriteriaError> {
+        if depth > MAX_CONDITION_DEPTH {
+            return Err(CriteriaError::too_deep(path));
+        }
         match self {
             Condition::Custom { name, .. } if registry.get(name).is_none() => Err(CriteriaError::Unbound {
                 name: name.clone(),
@@ -287,8 +306,8 @@ impl Condition {
             Condition::All { of } | Condition::Any { of } => of
                 .iter()
                 .enumerate()
-                .try_for_each(|(i, c)| c.check_bindable(registry, &format!("{path}.of[{i}]"))),
-            Condition::Not { of } => of.check_bindable(registry, &format!("{path}.of")),
+                .try_for_each(|(i, c)| c.check_bindable(registry, &format!("{path}.of[{i}]"), depth + 1)),
+            Condition::Not { of } => of.check_bindable(registry, &format!("{path}.of"), depth + 1),
             _ => Ok(()),
         }
     }
@@ -302,18 +321,37 @@ impl Condition {
         }
     }
 
-    /// Checks the condition can be evaluated meaningfully: combinators have
-    /// parts, counts are positive, windows non-zero, matchers and predicates
-    /// valid, checklists ask for 1..=n items, custom criteria bound.
+    /// Checks the condition can be evaluated meaningfully: it nests at most
+    /// [`MAX_CONDITION_DEPTH`] deep, combinators have parts, counts are
+    /// positive, windows non-zero, matchers and predicates valid, checklists
+    /// ask for 1..=n items, custom criteria bound.
     ///
     /// # Errors
     ///
     /// [`CriteriaError`] with the path of the offending part (`$.of[1]`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use leadflow::criteria::{Condition, CriteriaError, MAX_CONDITION_DEPTH};
+    /// use leadflow::Predicate;
+    ///
+    /// let mut deep = Condition::attribute("industry", Predicate::Exists);
+    /// for _ in 0..MAX_CONDITION_DEPTH {
+    ///     deep = Condition::negate(deep);
+    /// }
+    /// assert_eq!(deep.depth(), MAX_CONDITION_DEPTH + 1);
+    /// assert!(matches!(deep.validate(), Err(CriteriaError::TooDeep { max: MAX_CONDITION_DEPTH, .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn validate(&self) -> Result<(), CriteriaError> {
-        self.validate_at("$")
+        self.validate_at("$", 1)
     }
 
-    fn validate_at(&self, path: &str) -> Result<(), CriteriaError> {
+    fn validate_at(&self, path: &str, depth: usize) -> Result<(), CriteriaError> {
+        if depth > MAX_CONDITION_DEPTH {
+            return Err(CriteriaError::too_deep(path));
+        }
         let matcher = |m: &EventMatcher| {
             m.validate().map_err(|source| CriteriaError::Matcher {
                 path: path.to_owned(),
@@ -387,9 +425,9 @@ impl Condition {
                 }
                 of.iter()
                     .enumerate()
-                    .try_for_each(|(i, c)| c.validate_at(&format!("{path}.of[{i}]")))
+                    .try_for_each(|(i, c)| c.validate_at(&format!("{path}.of[{i}]"), depth + 1))
             }
-            Condition::Not { of } => of.validate_at(&format!("{path}.of")),
+            Condition::Not { of } => of.validate_at(&format!("{path}.of"), depth + 1),
             Condition::Custom { name, bound } => match bound.0 {
                 Some(_) => Ok(()),
                 None => Err(CriteriaError::Unbound {
@@ -403,24 +441,42 @@ impl Condition {
 
     /// Calls `f` with every event matcher of a `did` or `count` condition in
     /// the tree, and its window.
+    /// Parts nested deeper than [`MAX_CONDITION_DEPTH`] are not walked.
     pub(crate) fn for_each_action(&self, f: &mut dyn FnMut(&EventMatcher, Option<Span>)) {
+        self.for_each_action_at(f, 1);
+    }
+
+    fn for_each_action_at(&self, f: &mut dyn FnMut(&EventMatcher, Option<Span>), depth: usize) {
+        if depth > MAX_CONDITION_DEPTH {
+            return;
+        }
         match self {
             Condition::DidAction { action, within } | Condition::ActionCount { action, within, .. } => {
                 f(action, *within);
             }
-            Condition::All { of } | Condition::Any { of } => of.iter().for_each(|c| c.for_each_action(f)),
-            Condition::Not { of } => of.for_each_action(f),
+            Condition::All { of } | Condition::Any { of } => {
+                of.iter().for_each(|c| c.for_each_action_at(f, depth + 1));
+            }
+            Condition::Not { of } => of.for_each_action_at(f, depth + 1),
             _ => {}
         }
     }
 
     /// True when the tree holds no custom criterion: its outcome depends on
-    /// nothing but the view.
+    /// nothing but the view. False for a tree deeper than
+    /// [`MAX_CONDITION_DEPTH`] (not walked).
     pub(crate) fn is_builtin(&self) -> bool {
+        self.is_builtin_at(1)
+    }
+
+    fn is_builtin_at(&self, depth: usize) -> bool {
+        if depth > MAX_CONDITION_DEPTH {
+            return false;
+        }
         match self {
             Condition::Custom { .. } => false,
-            Condition::All { of } | Condition::Any { of } => of.iter().all(Condition::is_builtin),
-            Condition::Not { of } => of.is_builtin(),
+            Condition::All { of } | Condition::Any { of } => of.iter().all(|c| c.is_builtin_at(depth + 1)),
+            Condition::Not { of } => of.is_builtin_at(depth + 1),
             _ => true,
         }
     }
@@ -429,7 +485,15 @@ impl Condition {
     /// cannot decide is [`Outcome::Unknown`] (Kleene logic keeps that
     /// sound), so [`Outcome::NotMet`] here means the condition is not met
     /// (and `Met` that it is) whatever the rest of the lead.
+    /// Parts nested deeper than [`MAX_CONDITION_DEPTH`] are unknown.
     pub(crate) fn bounded(&self, probe: &dyn Probe, now: DateTime<Utc>) -> Outcome {
+        self.bounded_at(probe, now, 1)
+    }
+
+    fn bounded_at(&self, probe: &dyn Probe, now: DateTime<Utc>, depth: usize) -> Outcome {
+        if depth > MAX_CONDITION_DEPTH {
+            return Outcome::Unknown;
+        }
         match self {
             Condition::ScoreAtLeast {
                 dimension,
@@ -463,7 +527,7 @@ impl Condition {
             Condition::All { of } => {
                 let mut acc = Outcome::Met;
                 for c in of {
-                    acc = acc.and(c.bounded(probe, now));
+                    acc = acc.and(c.bounded_at(probe, now, depth + 1));
                     if acc == Outcome::NotMet {
                         break;
                     }
@@ -473,14 +537,14 @@ impl Condition {
             Condition::Any { of } => {
                 let mut acc = Outcome::NotMet;
                 for c in of {
-                    acc = acc.or(c.bounded(probe, now));
+                    acc = acc.or(c.bounded_at(probe, now, depth + 1));
                     if acc == Outcome::Met {
                         break;
                     }
                 }
                 acc
             }
-            Condition::Not { of } => of.bounded(probe, now).negate(),
+            Condition::Not { of } => of.bounded_at(probe, now, depth + 1).negate(),
             Condition::FitGradeAtLeast { .. }
             | Condition::EngagementLevelAtLeast { .. }
             | Condition::RepeatVisits { .. }
@@ -490,8 +554,16 @@ impl Condition {
     }
 
     /// True when evaluating may read the lead's scores (custom criteria
-    /// may): where no criterion does, scores need not be computed.
+    /// may): where no criterion does, scores need not be computed. True for
+    /// a condition nested deeper than [`MAX_CONDITION_DEPTH`] (not walked).
     pub(crate) fn reads_scores(&self) -> bool {
+        self.reads_scores_at(1)
+    }
+
+    fn reads_scores_at(&self, depth: usize) -> bool {
+        if depth > MAX_CONDITION_DEPTH {
+            return true;
+        }
         match self {
             Condition::ScoreAtLeast { .. }
             | Condition::FitGradeAtLeast { .. }
@@ -502,8 +574,8 @@ impl Condition {
             | Condition::RepeatVisits { .. }
             | Condition::Attribute { .. }
             | Condition::Checklist { .. } => false,
-            Condition::All { of } | Condition::Any { of } => of.iter().any(Condition::reads_scores),
-            Condition::Not { of } => of.reads_scores(),
+            Condition::All { of } | Condition::Any { of } => of.iter().any(|c| c.reads_scores_at(depth + 1)),
+            Condition::Not { of } => of.reads_scores_at(depth + 1),
         }
     }
 
@@ -579,6 +651,41 @@ impl Criterion for Condition {
     ///
     /// [`Events`]: super::Events
     fn event_horizon(&self) -> EventHorizon {
+        self.event_horizon_at(1)
+    }
+
+    /// The outcome [`evaluate`](Criterion::evaluate) gives, without the
+    /// explanation.
+    fn outcome(&self, view: &LeadView<'_>, now: DateTime<Utc>) -> Outcome {
+        self.outcome_at(view, now, 1)
+    }
+
+    /// One pass over the tree: each node's outcome comes from what it
+    /// computes for its description (a combinator's, from its children's
+    /// verdicts), the same outcome [`outcome`](Criterion::outcome) gives.
+    /// Parts nested deeper than [`MAX_CONDITION_DEPTH`] are not evaluated:
+    /// their verdict is [`Outcome::Unknown`] (such a condition does not
+    /// [`validate`](Condition::validate)).
+    fn evaluate(&self, view: &LeadView<'_>, now: DateTime<Utc>) -> Verdict {
+        self.verdict_at(view, now, 1)
+    }
+}
+
+/// The verdict on a part nested deeper than [`MAX_CONDITION_DEPTH`].
+fn too_deep_verdict() -> Verdict {
+    Verdict::leaf(
+        Outcome::Unknown,
+        format!("nested deeper than {MAX_CONDITION_DEPTH} levels: not evaluated"),
+    )
+}
+
+impl Condition {
+    /// [`Criterion::event_horizon`] at `depth` (the root is 1): every event
+    /// for parts nested deeper than [`MAX_CONDITION_DEPTH`] (not walked).
+    fn event_horizon_at(&self, depth: usize) -> EventHorizon {
+        if depth > MAX_CONDITION_DEPTH {
+            return EventHorizon::All;
+        }
         match self {
             Condition::DidAction { within, .. } | Condition::ActionCount { within, .. } => {
                 within.map_or(EventHorizon::None, EventHorizon::Within)
@@ -586,8 +693,8 @@ impl Criterion for Condition {
             Condition::RepeatVisits { within, .. } => within.map_or(EventHorizon::All, EventHorizon::Within),
             Condition::All { of } | Condition::Any { of } => of
                 .iter()
-                .fold(EventHorizon::None, |h, c| h.max(c.event_horizon())),
-            Condition::Not { of } => of.event_horizon(),
+                .fold(EventHorizon::None, |h, c| h.max(c.event_horizon_at(depth + 1))),
+            Condition::Not { of } => of.event_horizon_at(depth + 1),
             Condition::Custom { bound, .. } => {
                 bound.0.as_ref().map_or(EventHorizon::None, |c| c.event_horizon())
             }
@@ -599,7 +706,11 @@ impl Criterion for Condition {
         }
     }
 
-    fn outcome(&self, view: &LeadView<'_>, now: DateTime<Utc>) -> Outcome {
+    /// [`Criterion::outcome`] of a condition at `depth` (the root is 1).
+    fn outcome_at(&self, view: &LeadView<'_>, now: DateTime<Utc>, depth: usize) -> Outcome {
+        if depth > MAX_CONDITION_DEPTH {
+            return Outcome::Unknown;
+        }
         match self {
             Condition::ScoreAtLeast {
                 dimension,
@@ -640,7 +751,7 @@ impl Criterion for Condition {
             Condition::All { of } => {
                 let mut acc = Outcome::Met;
                 for c in of {
-                    acc = acc.and(c.outcome(view, now));
+                    acc = acc.and(c.outcome_at(view, now, depth + 1));
                     if acc == Outcome::NotMet {
                         break;
                     }
@@ -650,14 +761,14 @@ impl Criterion for Condition {
             Condition::Any { of } => {
                 let mut acc = Outcome::NotMet;
                 for c in of {
-                    acc = acc.or(c.outcome(view, now));
+                    acc = acc.or(c.outcome_at(view, now, depth + 1));
                     if acc == Outcome::Met {
                         break;
                     }
                 }
                 acc
             }
-            Condition::Not { of } => of.outcome(view, now).negate(),
+            Condition::Not { of } => of.outcome_at(view, now, depth + 1).negate(),
             Condition::Custom { bound, .. } => bound
                 .0
                 .as_ref()
@@ -665,10 +776,11 @@ impl Criterion for Condition {
         }
     }
 
-    /// One pass over the tree: each node's outcome comes from what it
-    /// computes for its description (a combinator's, from its children's
-    /// verdicts), the same outcome [`outcome`](Criterion::outcome) gives.
-    fn evaluate(&self, view: &LeadView<'_>, now: DateTime<Utc>) -> Verdict {
+    /// [`Criterion::evaluate`] of a condition at `depth` (the root is 1).
+    fn verdict_at(&self, view: &LeadView<'_>, now: DateTime<Utc>, depth: usize) -> Verdict {
+        if depth > MAX_CONDITION_DEPTH {
+            return too_deep_verdict();
+        }
         match self {
             Condition::ScoreAtLeast {
                 dimension,
@@ -775,7 +887,7 @@ impl Criterion for Condition {
             }
             Condition::All { of } | Condition::Any { of } => {
                 let all = matches!(self, Condition::All { .. });
-                let children: Vec<Verdict> = of.iter().map(|c| c.evaluate(view, now)).collect();
+                let children: Vec<Verdict> = of.iter().map(|c| c.verdict_at(view, now, depth + 1)).collect();
                 let (start, combine): (Outcome, fn(Outcome, Outcome) -> Outcome) = if all {
                     (Outcome::Met, Outcome::and)
                 } else {
@@ -788,7 +900,7 @@ impl Criterion for Condition {
                 }
             }
             Condition::Not { of } => {
-                let inner = of.evaluate(view, now);
+                let inner = of.verdict_at(view, now, depth + 1);
                 Verdict {
                     outcome: inner.outcome.negate(),
                     description: "not".to_owned(),
@@ -876,5 +988,7 @@ fn score_of(view: &LeadView<'_>, dimension: Dimension, score: Option<&str>) -> O
     }
 }
 
+mod data;
+mod deep;
 #[cfg(test)]
 mod tests;

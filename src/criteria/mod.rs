@@ -54,8 +54,8 @@ use crate::scores::Scores;
 use crate::span::Span;
 
 pub use checklist::{Checklist, ChecklistItem, Framework};
-pub use condition::Condition;
 pub(crate) use condition::Probe;
+pub use condition::{Condition, MAX_CONDITION_DEPTH};
 pub use events::{EventRef, Events};
 pub(crate) use events::{KeptEvents, Window};
 
@@ -293,6 +293,7 @@ impl fmt::Display for Outcome {
 ///   [not met] did content_download(pricing_sheet): never
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Verdict {
     /// Whether it holds.
     pub outcome: Outcome,
@@ -469,4 +470,24 @@ pub enum CriteriaError {
         /// The problem.
         source: MatcherError,
     },
+    /// A condition nested deeper than [`MAX_CONDITION_DEPTH`].
+    #[error(
+        "condition at {path} is nested deeper than {max} levels (MAX_CONDITION_DEPTH): flatten nested all, any and not"
+    )]
+    TooDeep {
+        /// The first part beyond the limit (e.g. `$.of.of[0]`).
+        path: String,
+        /// [`MAX_CONDITION_DEPTH`].
+        max: usize,
+    },
+}
+
+impl CriteriaError {
+    /// [`CriteriaError::TooDeep`] at `path`.
+    pub(crate) fn too_deep(path: &str) -> CriteriaError {
+        CriteriaError::TooDeep {
+            path: path.to_owned(),
+            max: MAX_CONDITION_DEPTH,
+        }
+    }
 }

@@ -15,9 +15,9 @@ use std::borrow::{Borrow, Cow};
 use chrono::{DateTime, Utc};
 
 use super::error::{CommandError, IngestError, Rejected};
+use super::gate::may_fire;
 use super::keys::{EventKey, KeyedEvent, LeadKey, ShapeKey};
 use super::lead::{Change, Cold};
-use super::gate::may_fire;
 use super::line::{cache_fit, entry_rules};
 use super::output::{IngestReport, Output};
 use super::plan::{DUE, LAST, META, TOUCH};
@@ -170,7 +170,11 @@ impl Engine {
     /// per policy, not a duplicate, attribute changes valid) and applied.
     /// Refused events are listed in the report with why; nothing of them is
     /// applied.
-    pub fn ingest<E: Borrow<Event>>(&mut self, events: impl IntoIterator<Item = E>, now: DateTime<Utc>) -> IngestReport {
+    pub fn ingest<E: Borrow<Event>>(
+        &mut self,
+        events: impl IntoIterator<Item = E>,
+        now: DateTime<Utc>,
+    ) -> IngestReport {
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
         for (index, event) in events.into_iter().enumerate() {
@@ -443,13 +447,20 @@ impl Engine {
         let Some(line) = self.lines.get_mut(i * w..(i + 1) * w) else {
             return;
         };
-        set(line, TOUCH, line.get(TOUCH).map_or(0, |x| (*x as i64).max(t) as u64));
+        set(
+            line,
+            TOUCH,
+            line.get(TOUCH).map_or(0, |x| (*x as i64).max(t) as u64),
+        );
         let stage = stage_of(line);
         if !self.plan.automatic.contains(stage) {
             return;
         }
         // The fit of the lead's current attributes, cached once per change.
-        if line.get(self.plan.fit_word).is_some_and(|f| *f as i64 == i64::MAX) {
+        if line
+            .get(self.plan.fit_word)
+            .is_some_and(|f| *f as i64 == i64::MAX)
+        {
             if let Some(cold) = self.cold.get(i) {
                 if let Some(lead) = cold.current() {
                     cache_fit(&self.model, &self.plan, line, &lead, cold.attributes_from());
@@ -607,7 +618,12 @@ impl Engine {
         for &tau in &times {
             let at = time(tau);
             while let Some(c) = commands.next_if(|c| c.1 < at) {
-                ctx.command(&mut life, &line, Source::Parts(settled.parts().0, settled.parts().1, &applied), c)?;
+                ctx.command(
+                    &mut life,
+                    &line,
+                    Source::Parts(settled.parts().0, settled.parts().1, &applied),
+                    c,
+                )?;
             }
             while let Some(&(slot, mut e)) = redo.get(next).filter(|(_, e)| e.at == tau) {
                 e.counted = ctx.engine.apply_entry(&mut line, &e);
@@ -616,11 +632,21 @@ impl Engine {
                 next += 1;
             }
             if ctx.engine.plan.automatic.contains(life.stage()) {
-                ctx.advance(&mut life, &line, Source::Parts(settled.parts().0, settled.parts().1, &applied), at);
+                ctx.advance(
+                    &mut life,
+                    &line,
+                    Source::Parts(settled.parts().0, settled.parts().1, &applied),
+                    at,
+                );
             }
         }
         for c in commands {
-            ctx.command(&mut life, &line, Source::Parts(settled.parts().0, settled.parts().1, &applied), c)?;
+            ctx.command(
+                &mut life,
+                &line,
+                Source::Parts(settled.parts().0, settled.parts().1, &applied),
+                c,
+            )?;
         }
         drop(settled);
         // Every command applied again: commit.
@@ -964,7 +990,10 @@ fn settle_line(
 /// The stage a line mirrors.
 fn stage_of(line: &[u64]) -> crate::lifecycle::Stage {
     let i = line.get(META).map_or(0, |m| (*m & 0xff) as usize);
-    crate::lifecycle::Stage::ALL.get(i).copied().unwrap_or(crate::lifecycle::Stage::Lead)
+    crate::lifecycle::Stage::ALL
+        .get(i)
+        .copied()
+        .unwrap_or(crate::lifecycle::Stage::Lead)
 }
 
 fn set(line: &mut [u64], word: usize, v: u64) {

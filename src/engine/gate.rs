@@ -70,7 +70,10 @@ impl Probe for LineProbe<'_> {
         };
         // Fit is exact even when engagement is a bound.
         let exact = exact || dimension == Dimension::Fit;
-        Some((Points::from_milli(i64::try_from(milli).unwrap_or(i64::MAX)), exact))
+        Some((
+            Points::from_milli(i64::try_from(milli).unwrap_or(i64::MAX)),
+            exact,
+        ))
     }
 
     fn count(&self, matcher: &EventMatcher, window: Window, limit: usize) -> Option<usize> {

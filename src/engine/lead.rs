@@ -76,7 +76,10 @@ impl Cold {
     /// When the lead's current attributes took effect: its latest upsert
     /// or attribute change.
     pub(crate) fn attributes_from(&self) -> DateTime<Utc> {
-        let upserted = self.versions.last().map_or(DateTime::<Utc>::MIN_UTC, |(at, _)| *at);
+        let upserted = self
+            .versions
+            .last()
+            .map_or(DateTime::<Utc>::MIN_UTC, |(at, _)| *at);
         self.changes.iter().map(|c| c.at).fold(upserted, DateTime::max)
     }
 

@@ -32,7 +32,14 @@ impl Engine {
 
 /// Applies (`sign` 1) or takes back (−1) an entry's rules and signals under
 /// a plan; returns which rules counted.
-pub(super) fn entry_rules(model: &ScoringModel, plan: &Plan, shapes: &Shapes, line: &mut [u64], e: &Entry, sign: i32) -> u64 {
+pub(super) fn entry_rules(
+    model: &ScoringModel,
+    plan: &Plan,
+    shapes: &Shapes,
+    line: &mut [u64],
+    e: &Entry,
+    sign: i32,
+) -> u64 {
     let Some(shape) = shapes.get(ShapeKey(e.shape)) else {
         return 0;
     };
@@ -66,11 +73,21 @@ pub(super) fn entry_rules(model: &ScoringModel, plan: &Plan, shapes: &Shapes, li
 
 /// Caches in `line` the fit of `lead`, the lead's attributes from
 /// `from` on (its latest upsert or attribute change).
-pub(super) fn cache_fit(model: &ScoringModel, plan: &Plan, line: &mut [u64], lead: &Lead, from: DateTime<Utc>) {
-let Some(from) = from.timestamp_nanos_opt() else { return };
+pub(super) fn cache_fit(
+    model: &ScoringModel,
+    plan: &Plan,
+    line: &mut [u64],
+    lead: &Lead,
+    from: DateTime<Utc>,
+) {
+    let Some(from) = from.timestamp_nanos_opt() else {
+        return;
+    };
     let mut parts = vec![(0i64, 0i64); plan.fit_groups.len()];
     for (rule, points) in fit_contributions(model, lead) {
-        let Some(g) = model.compiled.get(rule).map(|c| c.group) else { continue };
+        let Some(g) = model.compiled.get(rule).map(|c| c.group) else {
+            continue;
+        };
         if let Some(k) = plan.fit_groups.iter().position(|x| *x == g) {
             if let Some(p) = parts.get_mut(k) {
                 p.0 = p.0.saturating_add(points.as_milli());

@@ -122,7 +122,13 @@ impl Recent {
     /// Adds an entry to the lead whose line's meta word is `meta`; returns
     /// the new meta word. Entries before `keep_from` are no longer needed.
     /// `order` gives an entry's canonical position.
-    pub(crate) fn add(&mut self, meta: u64, entry: Entry, keep_from: i64, order: &dyn Fn(&Entry) -> Order) -> u64 {
+    pub(crate) fn add(
+        &mut self,
+        meta: u64,
+        entry: Entry,
+        keep_from: i64,
+        order: &dyn Fn(&Entry) -> Order,
+    ) -> u64 {
         if Recent::is_heavy(meta) {
             let list = handle(meta);
             let meta = self.evict(meta, keep_from);
@@ -250,7 +256,8 @@ impl Recent {
             let start = l.partition_point(|e| e.at < at);
             l.range(start..).take_while(|e| e.at == at).any(|e| e.key == key)
         } else {
-            self.chain(handle(meta), at).any(|(_, e)| e.at == at && e.key == key)
+            self.chain(handle(meta), at)
+                .any(|(_, e)| e.at == at && e.key == key)
         }
     }
 
@@ -283,7 +290,10 @@ impl Recent {
             };
             (Before::Kept(parts.0, parts.1), after)
         } else {
-            let mut v: Vec<(Slot, Entry)> = self.chain(handle(meta), from).map(|(l, e)| (Slot(l), e)).collect();
+            let mut v: Vec<(Slot, Entry)> = self
+                .chain(handle(meta), from)
+                .map(|(l, e)| (Slot(l), e))
+                .collect();
             v.sort_by_key(|(_, e)| order(e));
             let split = v.partition_point(|(_, e)| order(e) < at);
             let after = v.split_off(split);

@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::Engine;
 use super::apply::nanos;
 use super::error::{IngestError, Rejected};
 use super::keys::KeyedEvent;
 use super::output::IngestReport;
-use super::Engine;
 
 /// Leads per bucket of the first grouping pass: their lines and events fit
 /// in cache together.
@@ -96,7 +96,10 @@ impl Engine {
         let mut start = 0;
         while start < grouped.len() {
             let lead = grouped.get(start).map_or(0, |g| g.0);
-            let end = start + grouped.get(start..).map_or(0, |g| g.iter().take_while(|x| x.0 == lead).count());
+            let end = start
+                + grouped
+                    .get(start..)
+                    .map_or(0, |g| g.iter().take_while(|x| x.0 == lead).count());
             run.clear();
             for &(_, t, index) in grouped.get(start..end).unwrap_or(&[]) {
                 if let Some(e) = events.get(index as usize) {
@@ -107,7 +110,9 @@ impl Engine {
             run.sort_unstable();
             let mut previous: Option<(i64, u64)> = None;
             for &(t, _, key, index) in &run {
-                let Some(e) = events.get(index as usize) else { continue };
+                let Some(e) = events.get(index as usize) else {
+                    continue;
+                };
                 if previous == Some((t, key)) {
                     report.duplicates += 1;
                     self.stats.duplicates += 1;
@@ -135,31 +140,32 @@ impl Engine {
 /// in the order given): a radix sort in two passes, by bucket of leads then
 /// by lead, so that each pass writes to few places at a time.
 fn group(items: &[(u32, i64, u32)], leads: usize) -> Vec<(u32, i64, u32)> {
-    let by = |items: &[(u32, i64, u32)], out: &mut Vec<(u32, i64, u32)>, key: &dyn Fn(u32) -> usize, n: usize| {
-        let mut start = vec![0usize; n + 1];
-        for it in items {
-            if let Some(c) = start.get_mut(key(it.0) + 1) {
-                *c += 1;
-            }
-        }
-        for i in 1..start.len() {
-            let prev = start.get(i - 1).copied().unwrap_or(0);
-            if let Some(c) = start.get_mut(i) {
-                *c += prev;
-            }
-        }
-        out.clear();
-        out.resize(items.len(), (0, 0, 0));
-        for it in items {
-            let k = key(it.0);
-            if let Some(pos) = start.get_mut(k) {
-                if let Some(slot) = out.get_mut(*pos) {
-                    *slot = *it;
+    let by =
+        |items: &[(u32, i64, u32)], out: &mut Vec<(u32, i64, u32)>, key: &dyn Fn(u32) -> usize, n: usize| {
+            let mut start = vec![0usize; n + 1];
+            for it in items {
+                if let Some(c) = start.get_mut(key(it.0) + 1) {
+                    *c += 1;
                 }
-                *pos += 1;
             }
-        }
-    };
+            for i in 1..start.len() {
+                let prev = start.get(i - 1).copied().unwrap_or(0);
+                if let Some(c) = start.get_mut(i) {
+                    *c += prev;
+                }
+            }
+            out.clear();
+            out.resize(items.len(), (0, 0, 0));
+            for it in items {
+                let k = key(it.0);
+                if let Some(pos) = start.get_mut(k) {
+                    if let Some(slot) = out.get_mut(*pos) {
+                        *slot = *it;
+                    }
+                    *pos += 1;
+                }
+            }
+        };
     let mut buckets = Vec::new();
     by(items, &mut buckets, &|l| l as usize / BUCKET, leads / BUCKET + 1);
     let mut out = Vec::with_capacity(items.len());
@@ -171,7 +177,12 @@ fn group(items: &[(u32, i64, u32)], leads: usize) -> Vec<(u32, i64, u32)> {
                 .get(start..)
                 .map_or(0, |g| g.iter().take_while(|x| x.0 as usize / BUCKET == b).count());
         let mut part = Vec::with_capacity(end - start);
-        by(buckets.get(start..end).unwrap_or(&[]), &mut part, &|l| l as usize % BUCKET, BUCKET);
+        by(
+            buckets.get(start..end).unwrap_or(&[]),
+            &mut part,
+            &|l| l as usize % BUCKET,
+            BUCKET,
+        );
         out.extend(part);
         start = end;
     }

@@ -21,7 +21,11 @@ use crate::scoring::{ScoringModel, fold};
 pub(crate) enum Source<'a> {
     /// Where the engine keeps them (the lead's meta word says where),
     /// those at or after a time.
-    Kept { recent: &'a Recent, meta: u64, from: i64 },
+    Kept {
+        recent: &'a Recent,
+        meta: u64,
+        from: i64,
+    },
     /// In lists (during a re-evaluation: the entries before its start, in
     /// two parts, and those applied again since).
     Parts(&'a [Entry], &'a [Entry], &'a [Entry]),
@@ -129,7 +133,9 @@ pub(crate) fn scores(
     let mut tally = fold::tally(model, &plan.row, lead, row, [], now);
     if plan.row.has_windowed() {
         source.each(|e| {
-            let Some(shape) = shapes.get(ShapeKey(e.shape)) else { return };
+            let Some(shape) = shapes.get(ShapeKey(e.shape)) else {
+                return;
+            };
             for (b, &rule) in shapes.rules(shape).iter().enumerate() {
                 let rule = usize::from(rule);
                 if e.counted >> b & 1 == 1 && plan.row.is_windowed(rule) {

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Reason;
-use super::{Sla, Stage, StageSet, TransitionKind};
+use super::{Reason, Sla, Stage, StageSet, TransitionKind, TriggerKind};
 use crate::criteria::{Condition, CriteriaError, Framework};
 use crate::event::EventType;
 use crate::matcher::{EventMatcher, Predicate};
@@ -34,6 +33,7 @@ use crate::span::Span;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LifecycleDefinition {
     /// Where marketing-generated leads start.
     pub initial: Stage,
@@ -51,6 +51,7 @@ pub struct LifecycleDefinition {
 /// An allowed transition from a stage. The target stage is the kind's
 /// [`target`](TransitionKind::target).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Edge {
     /// The stage it leaves.
     pub from: Stage,
@@ -69,8 +70,12 @@ impl Edge {
 }
 
 /// How an edge is taken.
+///
+/// Serialized internally tagged: `{"type": "command", "guard": {...}}`,
+/// `{"type": "automatic", "name": "mql", "criterion": {...}}`. Reading one
+/// refuses a field its type does not take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "TriggerData")]
 #[non_exhaustive]
 pub enum Trigger {
     /// A command from the host (a sales rep accepts, rejects...). An optional
@@ -98,6 +103,58 @@ pub enum Trigger {
 impl Default for Trigger {
     fn default() -> Trigger {
         Trigger::Command { guard: None }
+    }
+}
+
+/// A [`Trigger`] as read: one map for both types, so that its conditions are
+/// read as they come (a derived tagged enum would buffer the whole trigger,
+/// however deep its condition, before reading it), then checked against its
+/// type.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriggerData {
+    #[serde(rename = "type")]
+    kind: TriggerKind,
+    #[serde(default)]
+    guard: Option<Condition>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    criterion: Option<Condition>,
+    #[serde(default)]
+    reason: Option<Reason>,
+}
+
+impl TryFrom<TriggerData> for Trigger {
+    type Error = String;
+
+    /// The trigger, or serde's message for a missing field or one its type
+    /// does not take.
+    fn try_from(d: TriggerData) -> Result<Trigger, String> {
+        let unknown = |field: &str, expected: &str| format!("unknown field `{field}`, expected {expected}");
+        match d.kind {
+            TriggerKind::Command => {
+                let set = [
+                    ("name", d.name.is_some()),
+                    ("criterion", d.criterion.is_some()),
+                    ("reason", d.reason.is_some()),
+                ];
+                match set.into_iter().find_map(|(field, set)| set.then_some(field)) {
+                    Some(field) => Err(unknown(field, "`guard`")),
+                    None => Ok(Trigger::Command { guard: d.guard }),
+                }
+            }
+            TriggerKind::Automatic => {
+                if d.guard.is_some() {
+                    return Err(unknown("guard", "one of `name`, `criterion`, `reason`"));
+                }
+                Ok(Trigger::Automatic {
+                    name: d.name.ok_or("missing field `name`")?,
+                    criterion: d.criterion.ok_or("missing field `criterion`")?,
+                    reason: d.reason,
+                })
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use crate::id::{LeadId, ModelVersion, OwnerId};
 
 /// One applied transition: the audit trail of a lead's lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TransitionRecord {
     /// The lead.
     pub lead: LeadId,
@@ -41,6 +42,7 @@ pub enum TriggerKind {
 
 /// A follow-up by sales (a call, an email, a meeting).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FollowUp {
     /// When.
     pub at: DateTime<Utc>,
@@ -51,6 +53,7 @@ pub struct FollowUp {
 
 /// One stay of a lead in a stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StageVisit {
     /// The stage.
     pub stage: Stage,
@@ -104,6 +107,7 @@ static NO_CHECKLIST: LazyLock<Checklist> = LazyLock::new(Checklist::new);
 
 /// The serialized form of a [`LeadLifecycle`], owned (to read one).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LifecycleData {
     lead: LeadId,
     initial: Stage,

@@ -22,6 +22,7 @@ use crate::span::Span;
 /// assert_eq!(follow_up.kind, SlaKind::FirstFollowUp);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Sla {
     /// The stage it applies to.
     pub stage: Stage,
@@ -65,6 +66,7 @@ pub enum SlaKind {
 
 /// An SLA that was, or is being, missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SlaBreach {
     /// The SLA.
     pub sla: Sla,

@@ -30,7 +30,7 @@ use crate::id::OwnerId;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Transition {
     /// Lead → MAL: marketing accepts the lead (basic checks pass).
@@ -321,7 +321,7 @@ impl Transition {
 
 /// What justified a qualification: a criterion (automatic) or a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum QualifiedBy {
     /// An automatic edge's criterion held.
@@ -349,6 +349,7 @@ pub enum QualifiedBy {
 /// assert_eq!(r.to_string(), "no_budget (frozen until Q4)");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Reason {
     /// The reason code, for reports.
     pub code: ReasonCode,
@@ -446,6 +447,7 @@ reason_codes!(
 /// assert_eq!(deal.to_string(), "42000.00 EUR");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Money {
     /// The amount in minor units (e.g. cents).
     pub minor: i64,

@@ -62,11 +62,12 @@ use crate::span::Span;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Decay {
     /// No decay: points keep their full weight.
     #[default]
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     None,
     /// Exponential decay: the points halve every `half_life`.
     HalfLife {

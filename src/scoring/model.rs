@@ -158,6 +158,7 @@ pub enum ModelError {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScoringModelBuilder {
     version: ModelVersion,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -174,9 +175,17 @@ pub struct ScoringModelBuilder {
     fit_grades: Vec<GradeBand>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     engagement_levels: Vec<LevelBand>,
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "crate::strict::unique_keys"
+    )]
     groups: IndexMap<String, Group>,
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "crate::strict::unique_keys"
+    )]
     named: IndexMap<String, NamedScore>,
     #[serde(default)]
     rules: Vec<Rule>,

@@ -44,6 +44,7 @@ pub(crate) const ENGAGEMENT_GROUP: &str = "engagement";
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rule {
     /// The rule's id, unique within the model; named in explanations.
     pub id: String,
@@ -73,7 +74,7 @@ pub struct Rule {
 
 /// What a [`Rule`] matches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Trigger {
     /// Events matching `action` (engagement).
@@ -106,11 +107,12 @@ pub enum Trigger {
 /// so the score can go down. New events (later than every event already
 /// known) that match only positive rules never lower a score.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Limit {
     /// The first matching event only (the default).
     #[default]
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Once,
     /// The first `n` matching events.
     Times {
@@ -127,6 +129,7 @@ pub enum Limit {
         period: Span,
     },
     /// Every matching event.
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Unlimited,
 }
 
@@ -279,6 +282,7 @@ impl Rule {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Group {
     /// The most the group's rules can add together (at least 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -313,11 +317,12 @@ impl Group {
 /// score is fit + engagement. The default is [`Floor::Zero`]: a score never
 /// goes below zero, whatever the penalties.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Floor {
     /// Scores never go below zero (the default).
     #[default]
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Zero,
     /// Scores never go below `points`.
     At {
@@ -325,6 +330,7 @@ pub enum Floor {
         points: Points,
     },
     /// No floor: penalties can make scores negative.
+    #[serde(deserialize_with = "crate::strict::no_fields")]
     Unbounded,
 }
 
@@ -340,6 +346,7 @@ impl Floor {
 
 /// A fit grade band: fit scores of at least `at_least` get `grade`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GradeBand {
     /// The grade.
     pub grade: Grade,
@@ -350,6 +357,7 @@ pub struct GradeBand {
 /// An engagement level band: engagement scores of at least `at_least` get
 /// `level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LevelBand {
     /// The level (1 is the most engaged).
     pub level: EngagementLevel,
@@ -363,6 +371,7 @@ pub struct LevelBand {
 ///
 /// Groups listed here still count in the main fit and engagement scores.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NamedScore {
     /// The groups summed.
     pub groups: Vec<String>,

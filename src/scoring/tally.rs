@@ -134,7 +134,11 @@ impl Tally {
     /// Fit and engagement after the group caps, the dimension caps and the
     /// floor (milli-points), with what the floor added to each; each
     /// group's total after its cap goes to `group_totals` when given.
-    fn capped(&self, model: &ScoringModel, mut group_totals: Option<&mut Vec<i128>>) -> ([i128; 2], [i128; 2]) {
+    fn capped(
+        &self,
+        model: &ScoringModel,
+        mut group_totals: Option<&mut Vec<i128>>,
+    ) -> ([i128; 2], [i128; 2]) {
         let mut dims = [Part::default(); 2];
         for (group, [fit, engagement]) in model.groups.iter().zip(self.groups()) {
             let whole = Part {

@@ -1,7 +1,8 @@
 //! Tests of `leadflow::analytics`: every stage KPI on a small
 //! hand-checked history, period filtering, breakdowns, merging shard metrics
 //! (proptest), the account roll-up with buying-group coverage and MQA, the
-//! CSQL criteria, and (when the shared data is present) the Olist figures.
+//! CSQL criteria, and the Olist figures (from the shared data, which must be
+//! present: the test fails, naming what is missing, when it is not).
 
 #[allow(dead_code)]
 #[path = "../../examples/funnel/synth.rs"]
@@ -829,19 +830,23 @@ fn csql_criteria_validation() {
     );
 }
 
-// ---- Olist (only when the shared data is present) ----
+// ---- Olist (the shared data must be present) ----
 
 #[allow(dead_code)]
 #[path = "../../examples/funnel/olist.rs"]
 mod olist;
 
 #[test]
-fn olist_figures_when_the_data_is_present() {
+fn olist_figures() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/olist-marketing-funnel");
-    if !dir.join(olist::MQL_FILE).exists() {
-        return; // the shared data is not on this machine
+    for file in [olist::MQL_FILE, olist::DEALS_FILE] {
+        assert!(
+            dir.join(file).is_file(),
+            "the Olist data is missing: {} should hold {file} (the shared data lives in ../shared/data beside the crate; see its PROVENANCE.md)",
+            dir.display()
+        );
     }
-    let data = olist::load(&dir).unwrap();
+    let data = olist::load(&dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
     let s = olist::summary(&olist::analyze(&data));
     assert_eq!((s.mqls, s.won), (8_000, 842));
     assert!((s.mql_to_won_rate - 842.0 / 8_000.0).abs() < 1e-12);

@@ -1,13 +1,17 @@
 //! The integration suite: one binary, one module per area.
 
 mod analytics;
+mod arbitrary;
 mod autotraits;
 mod engine;
+mod examples;
 mod lifecycle;
 mod lifecycle_props;
+mod limits;
 mod oracle;
 mod roundtrip;
 mod scoring;
+mod strict;
 mod support;
 mod tuning;
 

@@ -5,13 +5,15 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use leadflow::criteria::{Checklist, Condition, Framework, LeadView};
+use leadflow::criteria::{Checklist, Condition, Framework, LeadView, MAX_CONDITION_DEPTH};
 use leadflow::{
     AssetType, Dimension, EngagementLevel, Event, EventMatcher, EventType, Grade, Lead, LifecycleDefinition,
     PageCategory, Predicate, Scores, Span, Stage, Transition,
 };
+use proptest::prelude::*;
 use serde::Deserialize;
 
+use crate::arbitrary;
 use crate::support::*;
 
 fn every_condition() -> Condition {
@@ -164,5 +166,101 @@ fn lifecycle_fixtures() {
                 "{name} step {i} overdue"
             );
         }
+    }
+}
+
+// ---- every value that serializes loads back equal ----
+
+/// Writes `value` as JSON, and as TOML when `toml_too` (a type written as a
+/// table), and reads each back equal.
+fn round_trips<T>(value: &T, toml_too: bool) -> Result<(), TestCaseError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let json = serde_json::to_string(value).map_err(|e| TestCaseError::fail(format!("to JSON: {e}")))?;
+    let back: T =
+        serde_json::from_str(&json).map_err(|e| TestCaseError::fail(format!("from {json}: {e}")))?;
+    prop_assert_eq!(&back, value, "JSON {}", json);
+    if toml_too {
+        let text = toml::to_string(value).map_err(|e| TestCaseError::fail(format!("to TOML: {e}")))?;
+        let back: T =
+            toml::from_str(&text).map_err(|e| TestCaseError::fail(format!("from TOML {text}: {e}")))?;
+        prop_assert_eq!(&back, value, "TOML {}", text);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn conditions_round_trip(c in arbitrary::condition()) {
+        round_trips(&c, true)?;
+    }
+
+    #[test]
+    fn the_deepest_allowed_condition_round_trips(c in arbitrary::deepest_condition()) {
+        prop_assert_eq!(c.depth(), MAX_CONDITION_DEPTH);
+        round_trips(&c, true)?;
+        // And inside a lifecycle definition, where serde_json counts the
+        // definition's own levels too.
+        let def = LifecycleDefinition::standard_b2b(c);
+        round_trips(&def, true)?;
+    }
+
+    #[test]
+    fn matchers_and_predicates_round_trip(m in arbitrary::matcher(), p in arbitrary::predicate()) {
+        round_trips(&m, true)?;
+        round_trips(&p, true)?;
+    }
+
+    #[test]
+    fn scoring_models_round_trip(m in arbitrary::model()) {
+        round_trips(&m, true)?;
+    }
+
+    #[test]
+    fn rules_round_trip(r in arbitrary::rule(), d in arbitrary::decay()) {
+        round_trips(&r, true)?;
+        round_trips(&d, true)?;
+    }
+
+    #[test]
+    fn lifecycle_definitions_round_trip(d in arbitrary::definition()) {
+        round_trips(&d, true)?;
+    }
+
+    #[test]
+    fn transitions_round_trip(t in arbitrary::transition()) {
+        round_trips(&t, true)?;
+    }
+
+    #[test]
+    fn leads_round_trip(l in arbitrary::lead()) {
+        round_trips(&l, true)?;
+    }
+
+    #[test]
+    fn scores_and_values_round_trip(
+        s in arbitrary::scores(),
+        p in arbitrary::points(),
+        v in arbitrary::attr_value(),
+        span in arbitrary::span(),
+    ) {
+        round_trips(&s, true)?;
+        round_trips(&p, false)?;
+        round_trips(&v, false)?;
+        round_trips(&span, false)?;
+    }
+
+    #[test]
+    fn analytics_configurations_round_trip(
+        a in arbitrary::account_model(),
+        c in arbitrary::analysis_config(),
+        e in arbitrary::expansion(),
+    ) {
+        round_trips(&a, true)?;
+        round_trips(&c, true)?;
+        round_trips(&e, true)?;
     }
 }

@@ -254,7 +254,11 @@ impl Engine {
                 e.counted = counted;
                 let shapes = &engine.shapes;
                 meta = engine.recent.add(meta, e, keep_from, &|x: &Entry| {
-                    (x.at, shapes.get(ShapeKey(x.shape)).map_or(0, |s| s.fingerprint), x.key)
+                    (
+                        x.at,
+                        shapes.get(ShapeKey(x.shape)).map_or(0, |s| s.fingerprint),
+                        x.key,
+                    )
                 });
             }
             if let Some(m) = line.get_mut(META) {
