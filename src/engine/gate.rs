@@ -102,6 +102,26 @@ fn fit_cached(plan: &Plan, line: &[u64], at: DateTime<Utc>, tally: &mut Tally) -
     true
 }
 
+/// What the line alone says of a built-in condition at `at`: met, not met,
+/// or unknown when it takes the lead's attributes, events or exact scores.
+pub(super) fn bounded(
+    model: &ScoringModel,
+    plan: &Plan,
+    line: &[u64],
+    at: DateTime<Utc>,
+    condition: &crate::criteria::Condition,
+) -> crate::criteria::Outcome {
+    let probe = LineProbe {
+        model,
+        plan,
+        line,
+        at,
+        lead: None,
+        core: std::cell::OnceCell::new(),
+    };
+    condition.bounded(&probe, at)
+}
+
 /// False when no automatic edge from `stage` can fire at `at` for a lead
 /// with this line (and attributes, if given).
 pub(super) fn may_fire(

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 
 use super::Engine;
 use super::error::EngineError;
+use super::gate::bounded;
 use super::keys::{KeyedEvent, ShapeKey};
+use super::line::cache_fit;
 use super::log::Grouped;
 use super::output::{ModelChange, Output};
 use super::plan::{DUE, LAST, META, Plan, TOUCH};
@@ -146,6 +148,12 @@ impl Engine {
             for (slot, e) in recent {
                 masks.push((meta, slot, apply(&plan, &shapes, &mut line, &e)));
             }
+            // The fit of the lead's current attributes under the new model.
+            if let Some(cold) = self.cold.get(i) {
+                if let Some(lead) = cold.current() {
+                    cache_fit(&model, &plan, &mut line, &lead, cold.attributes_from());
+                }
+            }
             lines.extend(line);
         }
         let old_model = std::mem::replace(&mut self.model, model);
@@ -190,13 +198,35 @@ impl Engine {
     /// True when an automatic edge into MQL holds for lead `i` at `now`
     /// under the engine's model; `None` when the lifecycle has none.
     fn qualifies(&self, i: usize, now: DateTime<Utc>) -> Option<bool> {
-        let mut edges = self
+        let line = self.line(i);
+        // A built-in criterion is decided from the line when it can be (its
+        // counts, its exact or bounded scores); the rest are evaluated on
+        // the lead.
+        let mut open = Vec::new();
+        for (e, criterion) in self
             .machine
             .automatic_edges()
             .filter(|(e, _)| e.to() == Stage::Mql)
-            .peekable();
-        edges.peek()?;
-        let line = self.line(i);
+        {
+            let outcome = if criterion.is_builtin() {
+                bounded(&self.model, &self.plan, line, now, criterion)
+            } else {
+                Outcome::Unknown
+            };
+            match outcome {
+                Outcome::Met => return Some(true),
+                Outcome::NotMet => {}
+                Outcome::Unknown => open.push((e.from, criterion)),
+            }
+        }
+        if open.is_empty() {
+            // No edge into MQL, or none that holds.
+            return self
+                .machine
+                .automatic_edges()
+                .any(|(e, _)| e.to() == Stage::Mql)
+                .then_some(false);
+        }
         let cold = self.cold.get(i)?;
         let lead = cold.lead_at(now)?;
         let source = Source::Kept {
@@ -215,11 +245,11 @@ impl Engine {
         // A built-in criterion decided without scores is decided the same
         // under any model.
         let mut undecided = Vec::new();
-        for (e, criterion) in edges {
+        for (from, criterion) in open {
             let outcome = if criterion.is_builtin() {
                 criterion.outcome(
                     &LeadView {
-                        stage: Some(e.from),
+                        stage: Some(from),
                         ..view
                     },
                     now,
@@ -230,7 +260,7 @@ impl Engine {
             match outcome {
                 Outcome::Met => return Some(true),
                 Outcome::NotMet => {}
-                Outcome::Unknown => undecided.push((e.from, criterion)),
+                Outcome::Unknown => undecided.push((from, criterion)),
             }
         }
         if undecided.is_empty() {
