@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use super::error::{CommandError, IngestError, Rejected};
 use super::gate::may_fire;
 use super::keys::{EventKey, KeyedEvent, LeadKey, ShapeKey};
+use super::late::{Held, HeldEvent};
 use super::lead::{Change, Cold};
 use super::line::{cache_fit, entry_rules};
 use super::output::{IngestReport, Output};
@@ -26,7 +27,7 @@ use super::view::{LeadEvents, Source, scores, time};
 use super::{Engine, LeadRef, UnknownLeads};
 use crate::criteria::{Events, LeadView};
 use crate::event::{Event, EventKind};
-use crate::id::OwnerId;
+use crate::id::{EventId, OwnerId};
 use crate::lead::Lead;
 use crate::lifecycle::{Transition, TransitionError, TransitionRecord, TriggerKind};
 use crate::scores::Scores;
@@ -50,6 +51,15 @@ pub(super) struct Conflict {
 /// Nanoseconds since the epoch, when the engine can hold the time.
 pub(super) fn nanos(at: DateTime<Utc>) -> Option<i64> {
     at.timestamp_nanos_opt()
+}
+
+/// Where an event came in a call, to name it in a refusal.
+#[derive(Clone, Copy)]
+struct Arrival<'a> {
+    /// Its position in the call's input.
+    index: usize,
+    /// Its id, when it came as an `Event`.
+    event: Option<&'a EventId>,
 }
 
 /// The canonical position of an entry among a lead's events.
@@ -125,7 +135,7 @@ impl Engine {
                 let touch = self.line(i).get(TOUCH).map_or(i64::MIN, |w| *w as i64);
                 if t > touch {
                     self.evaluate_in_order(i, now, &mut outputs);
-                } else if let Err(c) = self.rerun(i, now, (t, 0, 0), None, None, &mut outputs) {
+                } else if let Err(c) = self.rerun(i, now, (t, 0, 0), &[], None, &mut outputs) {
                     if let Some(cold) = self.cold.get_mut(i) {
                         let pos = cold.versions.partition_point(|(at, _)| *at <= now);
                         if pos > 0 {
@@ -165,11 +175,19 @@ impl Engine {
         Ok(i as usize)
     }
 
-    /// Ingests events, one at a time in the order given: each is checked
-    /// (not after `now`, within the allowed lateness, lead known or created
-    /// per policy, not a duplicate, attribute changes valid) and applied.
-    /// Refused events are listed in the report with why; nothing of them is
-    /// applied.
+    /// Ingests events in the order given: each is checked (not after
+    /// `now`, within the allowed lateness of the latest event before it,
+    /// lead known or created per policy, not a duplicate, attribute changes
+    /// valid) and applied. Refused events are listed in the report with
+    /// why; nothing of them is applied.
+    ///
+    /// A lead's events that arrive late (earlier than something on its
+    /// timeline) are applied together, before the lead's next in-order
+    /// event of the call and at its end: one re-evaluation of the lead
+    /// instead of one per event, so a backfill or a reversed stream costs
+    /// time linear in its size. The state is the same as one at a time; the
+    /// outputs are the net change (a transition one late event would fire
+    /// and the next retract is not reported).
     pub fn ingest<E: Borrow<Event>>(
         &mut self,
         events: impl IntoIterator<Item = E>,
@@ -177,6 +195,7 @@ impl Engine {
     ) -> IngestReport {
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
+        let mut held = Held::default();
         for (index, event) in events.into_iter().enumerate() {
             let event = event.borrow();
             let key = EventKey::of(&event.id);
@@ -217,21 +236,28 @@ impl Engine {
                 at: event.at,
                 shape,
             };
-            if let Err(error) = self.ingest_one(&keyed, now, &mut report, &mut touched) {
+            let at = Arrival {
+                index,
+                event: Some(&event.id),
+            };
+            if let Err(error) = self.ingest_one(&keyed, at, now, &mut report, &mut touched, &mut held) {
                 report.rejected.push(reject(error));
             }
         }
+        self.release_all(&mut held, &mut report, &mut touched);
         self.finish(report, touched, now)
     }
 
-    /// Ingests keyed events, one at a time in the order given; see
+    /// Ingests keyed events in the order given; see
     /// [`ingest`](Self::ingest). The fast path for hosts that keep keys:
     /// no string is hashed or compared.
     pub fn ingest_keyed(&mut self, events: &[KeyedEvent], now: DateTime<Utc>) -> IngestReport {
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
+        let mut held = Held::default();
         for (index, e) in events.iter().enumerate() {
-            if let Err(error) = self.ingest_one(e, now, &mut report, &mut touched) {
+            let at = Arrival { index, event: None };
+            if let Err(error) = self.ingest_one(e, at, now, &mut report, &mut touched, &mut held) {
                 report.rejected.push(Rejected {
                     index,
                     lead: self.cold.get(e.lead.index()).map(|c| c.life.lead().clone()),
@@ -241,6 +267,7 @@ impl Engine {
                 });
             }
         }
+        self.release_all(&mut held, &mut report, &mut touched);
         self.finish(report, touched, now)
     }
 
@@ -252,6 +279,8 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> IngestReport {
         self.stats.events_rejected += report.rejected.len() as u64;
+        // Held late events refused when applied come after the others.
+        report.rejected.sort_by_key(|r| r.index);
         if !self.config.thresholds.is_empty() {
             touched.sort_unstable();
             touched.dedup();
@@ -282,13 +311,16 @@ impl Engine {
         Ok(i)
     }
 
-    /// Checks and applies one event.
+    /// Checks one event and applies it, or holds it with its lead's other
+    /// late events of the call.
     fn ingest_one(
         &mut self,
         e: &KeyedEvent,
+        arrival: Arrival<'_>,
         now: DateTime<Utc>,
         report: &mut IngestReport,
         touched: &mut Vec<usize>,
+        held: &mut Held,
     ) -> Result<(), IngestError> {
         let i = e.lead.index();
         if i >= self.cold.len() {
@@ -316,9 +348,53 @@ impl Engine {
                 });
             }
         }
-        self.apply_checked(e, report, touched)?;
+        if !self.hold_if_late(e, arrival, report, held)? {
+            self.release(e.lead.index(), held, report, touched);
+            self.apply_checked(e, report, touched)?;
+        }
         self.watermark = Some(self.watermark.map_or(e.at, |w| w.max(e.at)));
         Ok(())
+    }
+
+    /// Holds `e` (or counts it as a duplicate) when it is late for its lead
+    /// and not after the watermark (so holding it moves no later event's
+    /// lateness check); true when it did. An attribute change is checked
+    /// first (whether a value fits an attribute does not depend on the
+    /// lead's other attributes).
+    fn hold_if_late(
+        &mut self,
+        e: &KeyedEvent,
+        arrival: Arrival<'_>,
+        report: &mut IngestReport,
+        held: &mut Held,
+    ) -> Result<bool, IngestError> {
+        let i = e.lead.index();
+        let Some(t) = nanos(e.at) else {
+            return Ok(false);
+        };
+        let line = self.line(i);
+        let touch = line.get(TOUCH).map_or(i64::MIN, |w| *w as i64);
+        if t > touch || self.watermark.is_none_or(|w| e.at > w) {
+            return Ok(false);
+        }
+        let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64);
+        let meta = line.get(META).copied().unwrap_or(0);
+        if (t <= last && self.recent.contains(meta, t, e.key.get())) || held.contains(i, t, e.key.get()) {
+            report.duplicates += 1;
+            self.stats.duplicates += 1;
+            return Ok(true);
+        }
+        self.check_attribute(i, e)?;
+        held.hold(
+            i,
+            HeldEvent {
+                index: arrival.index,
+                event: arrival.event.cloned(),
+                key: e.key,
+                entry: Entry::new(t, e.key.get(), e.shape.0),
+            },
+        );
+        Ok(true)
     }
 
     /// Applies an event of a known lead and shape, within the lateness:
@@ -357,7 +433,7 @@ impl Engine {
             let fingerprint = self.shapes.get(e.shape).map_or(0, |s| s.fingerprint);
             let entry = Entry::new(t, inc.key, inc.shape.0);
             let from = order(&entry, fingerprint);
-            if let Err(c) = self.rerun(i, e.at, from, Some(entry), None, &mut report.outputs) {
+            if let Err(c) = self.rerun(i, e.at, from, &[entry], None, &mut report.outputs) {
                 return Err(IngestError::ConflictsWithCommand {
                     command: c.transition.kind(),
                     command_at: c.at,
@@ -529,12 +605,12 @@ impl Engine {
     /// Re-evaluates lead `i` from `from` (canonical position `from_order`):
     /// with a new entry, a new command, or (for an upsert, whose version is
     /// already on record) neither.
-    fn rerun(
+    pub(super) fn rerun(
         &mut self,
         i: usize,
         from: DateTime<Utc>,
         from_order: (i64, u64, u64),
-        new: Option<Entry>,
+        new: &[Entry],
         command: Option<(Transition, DateTime<Utc>)>,
         outputs: &mut Vec<Output>,
     ) -> Result<(), Box<Conflict>> {
@@ -555,35 +631,34 @@ impl Engine {
         for (_, e) in redo.iter().rev() {
             self.take_back_entry(&mut line, e);
         }
-        if let Some(e) = new {
-            let pos = redo.partition_point(|(_, x)| order(x, fp(x)) < order(&e, fp(&e)));
-            redo.insert(pos, (None, e));
+        if !new.is_empty() {
+            // Merge the new entries (any order) into the later ones.
+            redo.extend(new.iter().map(|e| (None, *e)));
+            redo.sort_by_key(|(_, e)| by_order(e));
         }
         let Some(cold) = self.cold.get(i) else {
             return Ok(());
         };
-        // A new attribute change and follow-up take effect for the replay.
-        let change = new.and_then(|e| {
-            let shape = self.shapes.get(ShapeKey(e.shape))?;
-            match &shape.shape.kind {
-                k @ EventKind::AttributeChange { .. } => Some(Change {
-                    order: order(&e, shape.fingerprint),
+        // The new attribute changes and follow-ups take effect for the
+        // replay.
+        let mut changes = cold.changes.clone();
+        let mut life = cold.life.clone();
+        for e in new {
+            let Some(shape) = self.shapes.get(ShapeKey(e.shape)) else {
+                continue;
+            };
+            if let k @ EventKind::AttributeChange { .. } = &shape.shape.kind {
+                let c = Change {
+                    order: order(e, shape.fingerprint),
                     at: time(e.at),
                     shape: e.shape,
                     kind: k.clone(),
-                }),
-                _ => None,
+                };
+                let pos = changes.partition_point(|x| x.order < c.order);
+                changes.insert(pos, c);
+                set(&mut line, self.plan.fit_word, i64::MAX as u64);
             }
-        });
-        let mut changes = cold.changes.clone();
-        if let Some(c) = &change {
-            let pos = changes.partition_point(|x| x.order < c.order);
-            changes.insert(pos, c.clone());
-            set(&mut line, self.plan.fit_word, i64::MAX as u64);
-        }
-        let mut life = cold.life.clone();
-        if let Some(e) = new {
-            if let Some(by) = self.shapes.get(ShapeKey(e.shape)).and_then(|s| s.follow_up()) {
+            if let Some(by) = shape.follow_up() {
                 life.record_follow_up(time(e.at), by);
             }
         }
@@ -715,7 +790,7 @@ impl Engine {
         let result = if t >= touch {
             self.command_in_order(i, transition, at, &mut outputs)
         } else {
-            self.rerun(i, at, (t, 0, 0), None, Some((transition, at)), &mut outputs)
+            self.rerun(i, at, (t, 0, 0), &[], Some((transition, at)), &mut outputs)
         };
         result.map_err(|c| CommandError::Transition(c.error))?;
         Ok(outputs)

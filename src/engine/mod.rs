@@ -82,6 +82,7 @@ mod error;
 mod gate;
 mod history;
 mod keys;
+mod late;
 mod lead;
 mod line;
 mod log;

@@ -52,8 +52,9 @@ pub enum Output {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestReport {
     /// What to act on, in order: for each event, the retractions and
-    /// transitions it caused; then the score crossings of the leads the call
-    /// touched.
+    /// transitions it caused (for a lead's late events, held and applied
+    /// together, what they caused together); then the score crossings of
+    /// the leads the call touched.
     pub outputs: Vec<Output>,
     /// Events applied.
     pub applied: usize,

@@ -1,0 +1,143 @@
+//! A call's late events, held per lead and applied together.
+//!
+//! An event earlier than something on its lead's timeline re-evaluates the
+//! lead from its time on: the cost is that of the lead's later entries.
+//! Applied one at a time, a call holding many late events of one lead (a
+//! backfill, a stream delivered in reverse) would cost the square of its
+//! size. So within an `ingest` call, a lead's late events are held and
+//! applied together, in one re-evaluation, before the lead's next in-order
+//! event and at the end of the call. The result is the same (the engine is
+//! order independent); the outputs are the net change (transitions a later
+//! event of the same call would retract at once are not reported).
+
+use std::collections::HashSet;
+
+use indexmap::IndexMap;
+
+use super::Engine;
+use super::error::{IngestError, Rejected};
+use super::keys::EventKey;
+use super::output::IngestReport;
+use super::recent::Entry;
+use super::view::time;
+use crate::id::EventId;
+
+/// One held event: its entry and what names it in a refusal.
+#[derive(Debug, Clone)]
+pub(super) struct HeldEvent {
+    /// Its position in the call's input.
+    pub(super) index: usize,
+    /// Its id, when it came as an `Event`.
+    pub(super) event: Option<EventId>,
+    /// Its id as a key.
+    pub(super) key: EventKey,
+    /// What it adds to its lead.
+    pub(super) entry: Entry,
+}
+
+/// The late events of a call not yet applied, by lead, leads in the order
+/// their first late event came.
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    by_lead: IndexMap<usize, Vec<HeldEvent>>,
+    /// Every held event's lead, time and key.
+    ids: HashSet<(usize, i64, u64)>,
+}
+
+impl Held {
+    /// Holds a late event of lead `i`.
+    pub(super) fn hold(&mut self, i: usize, event: HeldEvent) {
+        self.ids.insert((i, event.entry.at, event.entry.key));
+        self.by_lead.entry(i).or_default().push(event);
+    }
+
+    /// True when lead `i` has a held event at `t` (nanoseconds) with key
+    /// `key`: a duplicate within the call.
+    pub(super) fn contains(&self, i: usize, t: i64, key: u64) -> bool {
+        self.ids.contains(&(i, t, key))
+    }
+}
+
+impl Engine {
+    /// Applies lead `i`'s held events, if any: together when they conflict
+    /// with no command on record, else one at a time in the order given,
+    /// refusing those that conflict.
+    pub(super) fn release(
+        &mut self,
+        i: usize,
+        held: &mut Held,
+        report: &mut IngestReport,
+        touched: &mut Vec<usize>,
+    ) {
+        if held.by_lead.is_empty() {
+            return;
+        }
+        let Some(events) = held.by_lead.shift_remove(&i) else {
+            return;
+        };
+        for h in &events {
+            held.ids.remove(&(i, h.entry.at, h.entry.key));
+        }
+        let entries: Vec<Entry> = events.iter().map(|h| h.entry).collect();
+        if self.rerun_entries(i, &entries, report).is_ok() {
+            for h in &events {
+                self.count_applied(i, &h.entry, report, touched);
+            }
+            return;
+        }
+        for h in events {
+            match self.rerun_entries(i, std::slice::from_ref(&h.entry), report) {
+                Ok(()) => self.count_applied(i, &h.entry, report, touched),
+                Err(error) => report.rejected.push(Rejected {
+                    index: h.index,
+                    lead: self.cold.get(i).map(|c| c.life.lead().clone()),
+                    event: h.event,
+                    key: h.key,
+                    error,
+                }),
+            }
+        }
+    }
+
+    /// Applies every lead's held events.
+    pub(super) fn release_all(
+        &mut self,
+        held: &mut Held,
+        report: &mut IngestReport,
+        touched: &mut Vec<usize>,
+    ) {
+        while let Some(&i) = held.by_lead.keys().next() {
+            self.release(i, held, report, touched);
+        }
+    }
+
+    /// Re-evaluates lead `i` from the earliest of `entries` with them added.
+    fn rerun_entries(
+        &mut self,
+        i: usize,
+        entries: &[Entry],
+        report: &mut IngestReport,
+    ) -> Result<(), IngestError> {
+        let Some(first) = entries.iter().min_by_key(|e| self.order(e)) else {
+            return Ok(());
+        };
+        let from = self.order(first);
+        self.rerun(i, time(first.at), from, entries, None, &mut report.outputs)
+            .map_err(|c| IngestError::ConflictsWithCommand {
+                command: c.transition.kind(),
+                command_at: c.at,
+                message: c.error.to_string(),
+            })
+    }
+
+    /// Counts an applied late entry and writes it to the history.
+    fn count_applied(&mut self, i: usize, e: &Entry, report: &mut IngestReport, touched: &mut Vec<usize>) {
+        if let Some(log) = self.log.as_mut() {
+            log.push(i as u32, e.at, e.shape);
+        }
+        self.stats.late_events += 1;
+        report.applied += 1;
+        self.stats.events_applied += 1;
+        touched.push(i);
+    }
+}
