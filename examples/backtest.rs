@@ -153,39 +153,27 @@ fn run() -> Result<(), Box<dyn Error>> {
     // Tune the bin count and L2 strength by 5-fold CV on the train rows.
     let t_tune = Instant::now();
     let base = ScorecardConfig::new(loaded.features.clone());
-    let mut best: Option<(ScorecardConfig, f64)> = None;
-    println!(
-        "\n## Cross-validation (5 folds, seed {}, train rows only)",
-        args.seed
-    );
-    for &monotone in &args.binning {
-        for &min_level in &args.min_level {
-            for &bins in &args.bins {
-                let (cfg, results) = base
-                    .clone()
-                    .with_max_bins(bins)
-                    .with_min_level_rows(min_level)
-                    .with_monotone(monotone)
-                    .tune_l2(data, &train, &args.l2, 5, args.seed)?;
-                let kind = if monotone { "monotone" } else { "quantile" };
-                for (l2, auc) in &results {
-                    println!("{kind} bins {bins:>3}  min level {min_level:>3}  l2 {l2:>6}  cv auc {auc:.4}");
-                }
-                let top = results.iter().map(|r| r.1).fold(f64::MIN, f64::max);
-                if best.as_ref().is_none_or(|(_, b)| top > *b) {
-                    best = Some((cfg, top));
-                }
-            }
-        }
+    let search = leadflow::tuning::Search {
+        seed: args.seed,
+        ..Default::default()
+    };
+    let tuned = base.tune(data, &train, &search)?;
+    for t in &tuned.trials {
+        println!(
+            "bins {:>3}  l2 {:>9.4}  cv log loss {:.4}  cv auc {:.4}",
+            t.max_bins, t.l2, t.log_loss, t.auc
+        );
     }
-    let (config, cv_auc) = best.ok_or("give at least one --bins and --l2 value")?;
+    let config = tuned.config.clone();
+    let cv_auc = tuned
+        .trials
+        .iter()
+        .find(|t| t.l2 == config.l2 && t.max_bins == config.max_bins)
+        .map_or(0.0, |t| t.auc);
     let tune_ms = t_tune.elapsed().as_secs_f64() * 1e3;
     println!(
-        "chosen: {} bins {}, min level {}, l2 {} (cv auc {cv_auc:.4}); tuning took {tune_ms:.0} ms",
-        if config.monotone { "monotone" } else { "quantile" },
-        config.max_bins,
-        config.min_level_rows,
-        config.l2
+        "chosen: bins {} l2 {} (cv auc {cv_auc:.4}, bracketed {}); tuning took {tune_ms:.0} ms",
+        config.max_bins, config.l2, tuned.bracketed
     );
 
     // Final fit: median of 3, as in the baselines.

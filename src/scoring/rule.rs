@@ -89,6 +89,66 @@ pub enum Trigger {
         /// The test; an unknown attribute matches only [`Predicate::Missing`].
         predicate: Predicate,
     },
+    /// Every one of several attribute tests holds (fit): a rule on a
+    /// combination of attributes, such as a cell of a fitted scorecard's
+    /// pair table (`employees >= 200` and `industry = "software"`). Like
+    /// [`Trigger::Attribute`], recomputed from the current attributes.
+    ///
+    /// Serialized as `{"type": "all_attributes", "all": [{"key":
+    /// "employees", "predicate": {"type": "range", "min": 200.0}}, ...]}`.
+    AllAttributes {
+        /// The tests, all of which must hold; at least one.
+        all: Vec<AttributeTest>,
+    },
+}
+
+/// One test of a [`Trigger::AllAttributes`] rule: an attribute and a
+/// predicate on its value.
+///
+/// # Example
+///
+/// ```
+/// use leadflow::scoring::{AttributeTest, Rule};
+/// use leadflow::{Lead, LeadId, Predicate};
+/// use chrono::{TimeZone, Utc};
+///
+/// let rule = Rule::all_attributes(
+///     "big_software",
+///     vec![
+///         AttributeTest::new("employees", Predicate::at_least(200.0)),
+///         AttributeTest::new("industry", Predicate::equals("software")),
+///     ],
+///     20,
+/// );
+/// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+/// let mut lead = Lead::new(LeadId::new("l1")?, t0);
+/// lead.set_attribute("employees", 450)?;
+/// assert!(!rule.matches_lead(&lead));
+/// lead.set_attribute("industry", "Software")?;
+/// assert!(rule.matches_lead(&lead));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeTest {
+    /// The attribute name (see [`Lead::attribute`]).
+    pub key: String,
+    /// The test; an unknown attribute matches only [`Predicate::Missing`].
+    pub predicate: Predicate,
+}
+
+impl AttributeTest {
+    /// A test of one attribute.
+    pub fn new(key: impl Into<String>, predicate: Predicate) -> AttributeTest {
+        AttributeTest {
+            key: key.into(),
+            predicate,
+        }
+    }
+
+    /// Whether the lead's attribute passes the test.
+    pub fn holds(&self, lead: &Lead) -> bool {
+        self.predicate.matches(lead.attribute(&self.key))
+    }
 }
 
 /// How often an event rule counts for one lead.
@@ -169,6 +229,12 @@ impl Rule {
         )
     }
 
+    /// A fit rule on a combination of attributes: it gives its points when
+    /// every test holds (see [`Trigger::AllAttributes`]).
+    pub fn all_attributes(id: impl Into<String>, all: Vec<AttributeTest>, points: impl Into<Points>) -> Rule {
+        Rule::new(id, Trigger::AllAttributes { all }, points)
+    }
+
     fn new(id: impl Into<String>, when: Trigger, points: impl Into<Points>) -> Rule {
         Rule {
             id: id.into(),
@@ -231,7 +297,7 @@ impl Rule {
     pub fn group_name(&self) -> &str {
         self.group.as_deref().unwrap_or(match self.when {
             Trigger::Event { .. } => ENGAGEMENT_GROUP,
-            Trigger::Attribute { .. } => FIT_GROUP,
+            Trigger::Attribute { .. } | Trigger::AllAttributes { .. } => FIT_GROUP,
         })
     }
 
@@ -240,7 +306,7 @@ impl Rule {
     pub fn dimension(&self) -> Dimension {
         match self.when {
             Trigger::Event { .. } => Dimension::Engagement,
-            Trigger::Attribute { .. } => Dimension::Fit,
+            Trigger::Attribute { .. } | Trigger::AllAttributes { .. } => Dimension::Fit,
         }
     }
 
@@ -248,14 +314,16 @@ impl Rule {
     pub fn matches_event(&self, event: &Event) -> bool {
         match &self.when {
             Trigger::Event { action } => action.matches(event),
-            Trigger::Attribute { .. } => false,
+            Trigger::Attribute { .. } | Trigger::AllAttributes { .. } => false,
         }
     }
 
-    /// True when the rule is an attribute rule that holds for `lead`.
+    /// True when the rule is an attribute rule that holds for `lead` (for
+    /// [`Trigger::AllAttributes`], every test holds).
     pub fn matches_lead(&self, lead: &Lead) -> bool {
         match &self.when {
             Trigger::Attribute { key, predicate } => predicate.matches(lead.attribute(key)),
+            Trigger::AllAttributes { all } => all.iter().all(|t| t.holds(lead)),
             Trigger::Event { .. } => false,
         }
     }
@@ -402,6 +470,40 @@ mod tests {
             json.contains(r#""limit":{"type":"once_per","period":"1d"},"within":"30d""#),
             "{json}"
         );
+    }
+
+    #[test]
+    fn all_attributes_rules_are_fit_rules_and_serialize_tagged() {
+        let r = Rule::all_attributes(
+            "pair",
+            vec![
+                AttributeTest::new("employees", Predicate::at_least(200.0)),
+                AttributeTest::new("industry", Predicate::Missing),
+            ],
+            7,
+        );
+        assert_eq!((r.group_name(), r.dimension()), (FIT_GROUP, Dimension::Fit));
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"pair","when":{"type":"all_attributes","all":[{"key":"employees","predicate":{"type":"range","min":200.0}},{"key":"industry","predicate":{"type":"missing"}}]},"points":7}"#
+        );
+        assert_eq!(serde_json::from_str::<Rule>(&json).unwrap(), r);
+        use chrono::TimeZone;
+        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut lead = Lead::new(crate::LeadId::new("l").unwrap(), t);
+        assert!(!r.matches_lead(&lead), "employees unknown");
+        lead.set_attribute("employees", 450).unwrap();
+        assert!(r.matches_lead(&lead));
+        lead.set_attribute("industry", "retail").unwrap();
+        assert!(!r.matches_lead(&lead), "industry known");
+        let e = crate::Event::new(
+            crate::EventId::new("e").unwrap(),
+            lead.id.clone(),
+            t,
+            crate::EventKind::DemoRequest,
+        );
+        assert!(!r.matches_event(&e));
     }
 
     #[test]

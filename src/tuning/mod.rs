@@ -63,10 +63,12 @@
 mod backtest;
 mod bayes;
 mod binning;
+mod boosted;
 mod calibrate;
 mod dataset;
 mod error;
 mod linalg;
+mod logistic;
 pub mod metrics;
 mod rng;
 mod scorecard;
@@ -74,9 +76,13 @@ mod scorecard;
 pub use backtest::{Backtest, Comparison, MissedBuyer, Replay, Scorer, compare, missed_buyers};
 pub use bayes::{Contribution, NaiveBayes, NaiveBayesConfig};
 pub use binning::{Bin, Feature, FeatureKind};
+pub use boosted::BoostedConfig;
 pub use calibrate::{Calibration, Candidate, CurvePoint, WeeklyGate, calibrate, tradeoff_curve};
 pub use dataset::{Dataset, LabeledLead, Outcome};
 pub use error::TuningError;
+pub use logistic::{ScorecardConfig, Search, Trial, Tuned};
 pub use metrics::Metrics;
 pub use rng::{SplitMix64, folds, index_split};
-pub use scorecard::{BinPoints, FeatureCard, PdoScaling, Scorecard, ScorecardConfig};
+pub use scorecard::{
+    BinPoints, Bounds, FeatureCard, FitWarning, PairCard, PairCell, Part, PdoScaling, Scorecard,
+};
