@@ -51,8 +51,9 @@ pub struct BoostedConfig {
     /// Refused steps in a row after which a term stops, and rounds without
     /// a better held-out log loss after which boosting stops. Default 5.
     pub patience: usize,
-    /// The relative fall of the held-out log loss a round must bring to
-    /// count as better. Default 1e-4.
+    /// The fall of the held-out log loss a round must bring to count as
+    /// better, relative to the loss when the stage (shapes, then pairs)
+    /// started. Default 1e-4.
     pub tolerance: f64,
     /// Pieces a feature's shape may change by in one step (the leaves of a
     /// small tree over its ordered bins; missing values always change on
@@ -655,9 +656,9 @@ struct Term {
 /// held-out rest (to second order) is not taken, and a term whose last
 /// `patience` steps were all refused stops, so a term without signal stays
 /// near zero instead of fitting noise while the others learn. Boosting stops
-/// when a round has not lowered the held-out log loss by a relative
-/// `tolerance` for `patience` rounds; returns each term's values at the best
-/// round, and leaves `score` there.
+/// when a round has not lowered the held-out log loss by `tolerance` times
+/// its value at the start for `patience` rounds; returns each term's values
+/// at the best round, and leaves `score` there.
 fn boost_terms(cfg: &BoostedConfig, terms: &[Term], y: &[f64], m: usize, score: &mut [f64]) -> Vec<Vec<f64>> {
     let mut values: Vec<Vec<f64>> = terms.iter().map(|t| vec![0.0; t.size]).collect();
     let mut best = values.clone();
@@ -672,6 +673,10 @@ fn boost_terms(cfg: &BoostedConfig, terms: &[Term], y: &[f64], m: usize, score: 
             / rows
     };
     let mut best_loss = held_out(score);
+    // Improvements are measured against the stage's starting loss: on
+    // separable rows the loss itself falls towards 0, and a bar relative to
+    // it would let the weights grow without end.
+    let bar = cfg.tolerance * best_loss;
     let mut best_score = score.to_vec();
     let mut stall = 0;
     let counts: Vec<Vec<usize>> = terms
@@ -750,7 +755,7 @@ fn boost_terms(cfg: &BoostedConfig, terms: &[Term], y: &[f64], m: usize, score: 
             }
         }
         let loss = held_out(score);
-        if loss < best_loss * (1.0 - cfg.tolerance) {
+        if loss < best_loss - bar {
             best_loss = loss;
             best.clone_from(&values);
             best_score.copy_from_slice(score);

@@ -50,10 +50,18 @@ pub(crate) fn fast_exp(x: f64) -> f64 {
     let x = x.clamp(-708.0, 709.0);
     let k = (x * std::f64::consts::LOG2_E + ROUND) - ROUND;
     let r = (x - k * LN2_HI) - k * LN2_LO;
-    let mut p = 1.0 / 362_880.0;
-    for d in [40_320.0, 5_040.0, 720.0, 120.0, 24.0, 6.0, 2.0, 1.0, 1.0] {
-        p = p * r + 1.0 / d;
-    }
+    // Horner's rule on 1 + r + r²/2! + ... + r⁹/9!.
+    let p = (((((((r / 362_880.0 + 1.0 / 40_320.0) * r + 1.0 / 5_040.0) * r + 1.0 / 720.0) * r
+        + 1.0 / 120.0)
+        * r
+        + 1.0 / 24.0)
+        * r
+        + 1.0 / 6.0)
+        * r
+        + 0.5)
+        * r
+        + 1.0;
+    let p = p * r + 1.0;
     // k is within [-1022, 1023], so the biased exponent is in range.
     p * f64::from_bits(((k as i64 + 1023) as u64) << 52)
 }
