@@ -691,7 +691,7 @@ fn boost_terms(cfg: &BoostedConfig, terms: &[Term], y: &[f64], m: usize, score: 
             c
         })
         .collect();
-    let (mut lanes, mut hist) = (Vec::new(), Vec::new());
+    let (mut probabilities, mut lanes, mut hist) = (Vec::new(), Vec::new(), Vec::new());
     // The last step taken, applied to the fitting rows with the next pass.
     let mut pending: Option<(usize, Vec<f64>)> = None;
     let mut refused = vec![0usize; terms.len()];
@@ -710,6 +710,7 @@ fn boost_terms(cfg: &BoostedConfig, terms: &[Term], y: &[f64], m: usize, score: 
                 &term.codes,
                 previous.as_ref().map(|(c, s)| (*c, s.as_slice())),
                 term.size,
+                &mut probabilities,
                 &mut lanes,
                 &mut hist,
             );
@@ -721,13 +722,15 @@ fn boost_terms(cfg: &BoostedConfig, terms: &[Term], y: &[f64], m: usize, score: 
             );
             let rest = term.codes.get(m..).unwrap_or(&[]);
             // The held-out change of the log loss, to second order.
+            let held = score.get(m..).unwrap_or(&[]);
+            probabilities.resize(held.len(), 0.0);
+            for (p, &s) in probabilities.iter_mut().zip(held) {
+                *p = fast_sigmoid(s);
+            }
             let mut change = 0.0;
-            for ((s, &yy), &c) in score.iter().skip(m).zip(y.iter().skip(m)).zip(rest) {
+            for ((&p, &yy), &c) in probabilities.iter().zip(y.iter().skip(m)).zip(rest) {
                 let d = step.get(usize::from(c)).copied().unwrap_or(0.0);
-                if d != 0.0 {
-                    let p = fast_sigmoid(*s);
-                    change += (p - yy) * d + 0.5 * p * (1.0 - p) * d * d;
-                }
+                change += (p - yy) * d + 0.5 * p * (1.0 - p) * d * d;
             }
             if let Some(k) = refused.get_mut(t) {
                 if change >= 0.0 {
@@ -786,6 +789,7 @@ fn gradients(
     codes: &[u16],
     previous: Option<(&[u16], &[f64])>,
     size: usize,
+    probabilities: &mut Vec<f64>,
     lanes: &mut Vec<(f64, f64)>,
     hist: &mut Vec<(f64, f64)>,
 ) {
@@ -794,26 +798,20 @@ fn gradients(
     let score = score.get_mut(..m).unwrap_or(&mut []);
     let y = y.get(..m).unwrap_or(&[]);
     let codes = codes.get(..m).unwrap_or(&[]);
-    let mut add = |at: usize, s: f64, yy: f64| {
-        let p = fast_sigmoid(s);
-        if let Some(h) = lanes.get_mut(at) {
+    if let Some((prev, step)) = previous {
+        for (s, &pc) in score.iter_mut().zip(prev) {
+            *s += step.get(usize::from(pc)).copied().unwrap_or(0.0);
+        }
+    }
+    // Probabilities in a loop of their own, which vectorises.
+    probabilities.resize(score.len(), 0.0);
+    for (p, &s) in probabilities.iter_mut().zip(score.iter()) {
+        *p = fast_sigmoid(s);
+    }
+    for (i, ((&p, &yy), &c)) in probabilities.iter().zip(y).zip(codes).enumerate() {
+        if let Some(h) = lanes.get_mut(2 * usize::from(c) + (i & 1)) {
             h.0 += p - yy;
             h.1 += p * (1.0 - p);
-        }
-    };
-    match previous {
-        Some((prev, step)) => {
-            let prev = prev.get(..m).unwrap_or(&[]);
-            let rows = score.iter_mut().zip(y).zip(codes).zip(prev);
-            for (i, (((s, &yy), &c), &pc)) in rows.enumerate() {
-                *s += step.get(usize::from(pc)).copied().unwrap_or(0.0);
-                add(2 * usize::from(c) + (i & 1), *s, yy);
-            }
-        }
-        None => {
-            for (i, ((s, &yy), &c)) in score.iter().zip(y).zip(codes).enumerate() {
-                add(2 * usize::from(c) + (i & 1), *s, yy);
-            }
         }
     }
     hist.clear();

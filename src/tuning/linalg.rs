@@ -48,22 +48,28 @@ pub(crate) fn fast_exp(x: f64) -> f64 {
     // Adding and subtracting 1.5 · 2^52 rounds to the nearest integer.
     const ROUND: f64 = 6_755_399_441_055_744.0;
     let x = x.clamp(-708.0, 709.0);
-    let k = (x * std::f64::consts::LOG2_E + ROUND) - ROUND;
+    // t holds k = round(x / ln 2) in its low bits; no float-to-integer
+    // conversion, so loops of this vectorise.
+    let t = x * std::f64::consts::LOG2_E + ROUND;
+    let k = t - ROUND;
     let r = (x - k * LN2_HI) - k * LN2_LO;
-    // Horner's rule on 1 + r + r²/2! + ... + r⁹/9!.
-    let p = (((((((r / 362_880.0 + 1.0 / 40_320.0) * r + 1.0 / 5_040.0) * r + 1.0 / 720.0) * r
-        + 1.0 / 120.0)
-        * r
-        + 1.0 / 24.0)
-        * r
-        + 1.0 / 6.0)
-        * r
-        + 0.5)
-        * r
-        + 1.0;
-    let p = p * r + 1.0;
-    // k is within [-1022, 1023], so the biased exponent is in range.
-    p * f64::from_bits(((k as i64 + 1023) as u64) << 52)
+    // Horner's rule on 1 + r + r²/2! + ... + r⁹/9!, by the reciprocals.
+    const C: [f64; 8] = [
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+    ];
+    let [c9, c8, c7, c6, c5, c4, c3, c2] = C;
+    let p =
+        ((((((((c9 * r + c8) * r + c7) * r + c6) * r + c5) * r + c4) * r + c3) * r + c2) * r + 1.0) * r + 1.0;
+    // The low bits of t are 2^51 + k, with k within [-1022, 1023]: adding
+    // the bias and shifting leaves the exponent bits of 2^k.
+    p * f64::from_bits(t.to_bits().wrapping_add(1023) << 52)
 }
 
 /// `log(1 + exp(z))` without overflow.
