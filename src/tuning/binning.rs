@@ -13,7 +13,10 @@ use crate::{AttrRef, AttrValue, Event, EventKind, Lead, Predicate};
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FeatureKind {
-    /// A number, cut into quantile bins (missing values get their own bin).
+    /// A number, cut into bins of about equal rows between distinct values
+    /// (missing and non-numeric values get their own bin, a value holding
+    /// many rows, such as a sentinel, one of its own, and a feature with few
+    /// values one bin per value; see `max_bins`).
     Numeric,
     /// A level; rare and unseen levels share one bin, missing values get
     /// their own.

@@ -39,7 +39,7 @@ pub enum TuningError {
     #[error("no features: name at least one attribute to fit on")]
     NoFeatures,
     /// The same attribute was named twice.
-    #[error("feature {name:?} is listed twice: name each attribute once")]
+    #[error("feature \"{name}\" is listed twice: name each attribute once")]
     DuplicateFeature {
         /// The attribute name.
         name: String,

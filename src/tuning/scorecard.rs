@@ -665,8 +665,9 @@ impl Scorecard {
         for pair in &self.pairs {
             let [f0, f1] = &pair.features;
             for cell in pair.cells.iter().filter(|c| c.points != Points::ZERO) {
+                let [i, j] = cell.at;
                 let (b0, b1) = pair.cell_bins(cell).ok_or_else(|| TuningError::Conversion {
-                    message: format!("cell {:?} of {} is outside its bins", cell.at, pair.name()),
+                    message: format!("cell ({i}, {j}) of {} is outside its bins", pair.name()),
                 })?;
                 let test = |f: &Feature, b: &Bin| {
                     b.to_predicate()
@@ -674,7 +675,6 @@ impl Scorecard {
                         .ok_or_else(|| no_rule(format!("a cell of {}", pair.name()), b, cell.points))
                 };
                 let tests = vec![test(f0, b0)?, test(f1, b1)?];
-                let [i, j] = cell.at;
                 builder = builder.rule(
                     Rule::all_attributes(format!("{}#{i}.{j}", pair.name()), tests, cell.points)
                         .describe(pair.describe(cell)),
