@@ -507,6 +507,62 @@ mod tests {
     }
 
     #[test]
+    fn all_attributes_rules_are_validated_and_scored_as_fit() {
+        use crate::scoring::{ModelError, ScoringModel};
+        let version = || crate::ModelVersion::new("m@1").unwrap();
+        let empty = ScoringModel::builder(version())
+            .rule(Rule::all_attributes("none", vec![], 5))
+            .build();
+        assert!(
+            matches!(empty, Err(ModelError::NoTests { ref rule }) if rule == "none"),
+            "{empty:?}"
+        );
+        let bad = ScoringModel::builder(version())
+            .rule(Rule::all_attributes(
+                "bad",
+                vec![AttributeTest::new(
+                    "x",
+                    Predicate::Range {
+                        min: Some(3.0),
+                        max: Some(1.0),
+                    },
+                )],
+                5,
+            ))
+            .build();
+        assert!(matches!(bad, Err(ModelError::InvalidMatcher { .. })), "{bad:?}");
+        let timed = ScoringModel::builder(version())
+            .rule(Rule::all_attributes("timed", vec![AttributeTest::new("x", Predicate::Exists)], 5).times(2))
+            .build();
+        assert!(
+            matches!(timed, Err(ModelError::NotForAttributes { field: "limit", .. })),
+            "{timed:?}"
+        );
+        let model = ScoringModel::builder(version())
+            .rule(Rule::all_attributes(
+                "pair",
+                vec![
+                    AttributeTest::new("employees", Predicate::at_least(200.0)),
+                    AttributeTest::new("plan", Predicate::equals("pro")),
+                ],
+                12,
+            ))
+            .build()
+            .unwrap();
+        use chrono::TimeZone;
+        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut lead = Lead::new(crate::LeadId::new("l").unwrap(), t);
+        lead.set_attribute("employees", 450).unwrap();
+        assert_eq!(model.score(&lead, &[], t).fit, Points::ZERO);
+        lead.set_attribute("plan", "pro").unwrap();
+        let scores = model.score(&lead, &[], t);
+        assert_eq!((scores.fit, scores.engagement), (Points::new(12), Points::ZERO));
+        let why = model.explain(&lead, &[], t);
+        assert_eq!(why.contributions[0].rule, "pair");
+        assert_eq!(why.contributions[0].dimension, Dimension::Fit);
+    }
+
+    #[test]
     fn default_groups_and_dimensions() {
         let e = Rule::event("e", EventType::EmailOpen, 1);
         let a = Rule::attribute("a", "industry", Predicate::Exists, 1);
