@@ -1,11 +1,15 @@
 //! Tuning costs, on seeded synthetic data:
 //!
-//! - `tuning/fit/scorecard/10k_leads/20_features`: binning plus the L2
-//!   logistic fit (Newton) plus scaling to points: what one fit costs, and
-//!   so one fold of cross-validation. Compare with the scikit-learn fit times
-//!   in `shared/data/BASELINES.md` (170 ms for logistic regression on 7,392
-//!   X Education leads).
-//! - `tuning/fit/naive_bayes/10k_leads/20_features`: the comparison model.
+//! - `tuning/fit/scorecard/100k_leads/20_features`: binning plus the L2
+//!   logistic fit (damped Newton) plus scaling to points: what one fit of
+//!   the logistic scorecard costs (cross-validation repeats it per fold and
+//!   penalty). Compare with the scikit-learn fit times in
+//!   `shared/data/BASELINES.md`.
+//! - `tuning/fit/boosted/100k_leads/20_features`: the boosted additive card
+//!   at its defaults: binning, two bags of cyclic boosting of the 20 shapes,
+//!   the pair screen over 190 pairs and the boosting of the chosen pair
+//!   tables, centring and scaling to points.
+//! - `tuning/fit/naive_bayes/100k_leads/20_features`: the comparison model.
 //! - `tuning/backtest/scores_at/100k_leads/10m_events`: every lead scored as
 //!   of a cutoff from the events known then (10 M events scanned).
 //! - `tuning/backtest/replay/10k_leads/1m_events`: each lead replayed event by
@@ -22,8 +26,8 @@ use std::hint::black_box;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use leadflow::tuning::{
-    Backtest, Candidate, Dataset, Feature, NaiveBayesConfig, Outcome, ScorecardConfig, Scorer, SplitMix64,
-    calibrate,
+    Backtest, BoostedConfig, Candidate, Dataset, Feature, NaiveBayesConfig, Outcome, ScorecardConfig, Scorer,
+    SplitMix64, calibrate,
 };
 use leadflow::{AttrValue, Event, EventId, EventKind, Lead, LeadId, Points};
 
@@ -31,7 +35,8 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap()
 }
 
-/// 10 numeric and 10 categorical attributes; conversion from a logistic model.
+/// 10 numeric and 10 categorical attributes; conversion from a logistic
+/// model with one interaction (`num_0` matters more at level 0 of `cat_1`).
 fn leads(n: usize, seed: u64) -> (Dataset, Vec<Feature>) {
     let mut rng = SplitMix64::new(seed);
     let mut features = Vec::new();
@@ -58,6 +63,11 @@ fn leads(n: usize, seed: u64) -> (Dataset, Vec<Feature>) {
             }
             lead.set_attribute(&format!("cat_{f}"), format!("level-{level}"))
                 .unwrap();
+        }
+        if lead.attribute("cat_1") == Some(leadflow::AttrRef::Text("level-0")) {
+            if let Some(x) = lead.attribute("num_0").and_then(|v| v.as_f64()) {
+                z += (x - 50.0) / 40.0;
+            }
         }
         let converted = rng.next_f64() < 1.0 / (1.0 + (-z).exp());
         data.push(lead, Vec::new(), Outcome::new(converted, None));
@@ -114,18 +124,25 @@ impl Scorer for Engagement {
 }
 
 fn bench(c: &mut Criterion) {
-    let (data, features) = leads(10_000, 1);
-    let rows = data.all_rows();
-    let config = ScorecardConfig::new(features.clone())
-        .with_max_bins(20)
-        .with_l2(3.0);
-    c.bench_function("tuning/fit/scorecard/10k_leads/20_features", |b| {
-        b.iter(|| black_box(config.fit(&data, &rows).unwrap()))
-    });
-    let nb = NaiveBayesConfig::new(features);
-    c.bench_function("tuning/fit/naive_bayes/10k_leads/20_features", |b| {
-        b.iter(|| black_box(nb.fit(&data, &rows).unwrap()))
-    });
+    {
+        let (data, features) = leads(100_000, 1);
+        let rows = data.all_rows();
+        let mut group = c.benchmark_group("tuning/fit");
+        group.sample_size(10);
+        let config = ScorecardConfig::new(features.clone());
+        group.bench_function("scorecard/100k_leads/20_features", |b| {
+            b.iter(|| black_box(config.fit(&data, &rows).unwrap()))
+        });
+        let boosted = BoostedConfig::new(features.clone());
+        group.bench_function("boosted/100k_leads/20_features", |b| {
+            b.iter(|| black_box(boosted.fit(&data, &rows).unwrap()))
+        });
+        let nb = NaiveBayesConfig::new(features);
+        group.bench_function("naive_bayes/100k_leads/20_features", |b| {
+            b.iter(|| black_box(nb.fit(&data, &rows).unwrap()))
+        });
+        group.finish();
+    }
 
     let cutoff = t0() + Duration::days(45);
     let mut group = c.benchmark_group("tuning/backtest");

@@ -38,10 +38,13 @@ pub(crate) fn read_table(path: &str, sep: u8) -> Res<Table> {
 
 impl Table {
     pub(crate) fn column(&self, name: &str) -> Res<usize> {
-        self.headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| format!("no column {name:?}; the columns are: {}", self.headers.join(", ")).into())
+        self.headers.iter().position(|h| h == name).ok_or_else(|| {
+            format!(
+                "no column \"{name}\"; the columns are: {}",
+                self.headers.join(", ")
+            )
+            .into()
+        })
     }
 }
 
@@ -93,7 +96,13 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
     for d in &args.drop {
         excluded.insert(table.column(d)?);
     }
-    let id_col = args.id.as_deref().map(|c| table.column(c)).transpose()?;
+    // Leads are named by --id, else by the outcomes' --key, else by row.
+    let id_col = args
+        .id
+        .as_deref()
+        .or(args.key.as_deref().filter(|_| args.outcomes.is_some()))
+        .map(|c| table.column(c))
+        .transpose()?;
     excluded.extend(id_col);
 
     // Outcome.
@@ -156,11 +165,12 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
         let mut ds = Vec::with_capacity(n);
         for (i, row) in table.rows.iter().enumerate() {
             let v = row.get(c).map_or("", String::as_str);
-            ds.push(
-                parse_time(v).ok_or_else(|| {
-                    format!("data row {i}: cannot read date {v:?} in column {:?}", args.date)
-                })?,
-            );
+            ds.push(parse_time(v).ok_or_else(|| {
+                format!(
+                    "data row {i}: cannot read date \"{v}\" in column \"{}\"",
+                    args.date.as_deref().unwrap_or("")
+                )
+            })?);
         }
         dates = Some(ds);
     }
@@ -195,16 +205,27 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
             Some(k) => *k,
             None => {
                 if values.is_empty() || distinct.len() < 2 {
-                    notes.push(format!("column {name:?} has fewer than 2 values: ignored"));
+                    notes.push(format!("column \"{name}\" has fewer than 2 values: ignored"));
                     continue;
                 }
-                let numeric = values.iter().all(|v| v.parse::<f64>().is_ok_and(f64::is_finite));
-                if numeric && distinct.len() > 2 {
+                let numbers: Vec<f64> = values.iter().filter_map(|v| v.parse::<f64>().ok()).collect();
+                let numeric = numbers.len() == values.len() && numbers.iter().all(|x| x.is_finite());
+                // Whole numbers from 1 with few values are codes (browser,
+                // region, traffic type): counts and amounts include 0.
+                let codes =
+                    numeric && numbers.iter().all(|&x| x.fract() == 0.0 && x >= 1.0) && distinct.len() <= 32;
+                if numeric && distinct.len() > 2 && !codes {
                     FeatureKind::Numeric
                 } else {
+                    if codes && distinct.len() > 2 {
+                        notes.push(format!(
+                            "column \"{name}\" holds {} whole-number codes from 1: read as categories (pass --numeric {name} to read it as a number)",
+                            distinct.len()
+                        ));
+                    }
                     if !numeric && distinct.len() == values.len() && values.len() > 50 {
                         notes.push(format!(
-                            "column {name:?} has a different value in every row (an id?): ignored; pass --categorical to keep it"
+                            "column \"{name}\" has a different value in every row (an id?): ignored; pass --categorical {name} to keep it"
                         ));
                         continue;
                     }
@@ -219,6 +240,36 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
                 kind,
             },
         ));
+    }
+    // A column named like a built-in attribute (`campaign`, `employees`...)
+    // is read as that attribute when every value fits it; otherwise it keeps
+    // its values under its own name plus " (column)", and the report says so.
+    let probe_at = Utc.timestamp_opt(0, 0).single().ok_or("epoch")?;
+    let mut probe = Lead::new(LeadId::new("probe")?, probe_at);
+    for (c, f) in &mut features {
+        if !keys::ALL.contains(&f.name.as_str()) {
+            continue;
+        }
+        let refused = table
+            .rows
+            .iter()
+            .filter_map(|row| row.get(*c))
+            .filter(|raw| !is_missing(raw, &args.missing))
+            .filter(|raw| probe.set_attribute(&f.name, value_of(f.kind, raw)).is_err())
+            .count();
+        if refused == 0 {
+            notes.push(format!(
+                "column \"{}\" is read as the built-in attribute {} (every value fits it)",
+                f.name, f.name
+            ));
+        } else {
+            let renamed = format!("{} (column)", f.name);
+            notes.push(format!(
+                "column \"{}\" is named like a built-in attribute that cannot hold {refused} of its values: kept as \"{renamed}\"",
+                f.name
+            ));
+            f.name = renamed;
+        }
     }
     let date_names = args
         .date
@@ -250,15 +301,10 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
             if is_missing(raw, &args.missing) {
                 continue;
             }
-            let value = match f.kind {
-                FeatureKind::Numeric => match raw.parse::<f64>() {
-                    Ok(x) if x.fract() == 0.0 && x.abs() < 9e15 => AttrValue::Int(x as i64),
-                    Ok(x) => AttrValue::number(x)?,
-                    Err(_) => continue,
-                },
-                _ => AttrValue::text(raw.clone()),
-            };
-            if lead.set_attribute(&f.name, value).is_err() {
+            if f.kind == FeatureKind::Numeric && raw.parse::<f64>().is_err() {
+                continue;
+            }
+            if lead.set_attribute(&f.name, value_of(f.kind, raw)).is_err() {
                 refused += 1;
             }
         }
@@ -286,6 +332,16 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
     })
 }
 
+/// A cell's value for a feature: a number (whole numbers as integers) for a
+/// numeric feature, else text.
+fn value_of(kind: FeatureKind, raw: &str) -> AttrValue {
+    match (kind, raw.parse::<f64>()) {
+        (FeatureKind::Numeric, Ok(x)) if x.fract() == 0.0 && x.abs() < 9e15 => AttrValue::Int(x as i64),
+        (FeatureKind::Numeric, Ok(x)) => AttrValue::number(x).unwrap_or_else(|_| AttrValue::text(raw)),
+        _ => AttrValue::text(raw),
+    }
+}
+
 /// `(train, test)` rows: by index (`i % 5 == 4` is test) or by time (the
 /// last 20 % by date, ties by row order).
 pub(crate) fn split(args: &Args, loaded: &Loaded) -> Res<(Vec<usize>, Vec<usize>)> {
@@ -303,6 +359,6 @@ pub(crate) fn split(args: &Args, loaded: &Loaded) -> Res<(Vec<usize>, Vec<usize>
             test.sort_unstable();
             Ok((train, test))
         }
-        other => Err(format!("--split {other:?}: use index or temporal").into()),
+        other => Err(format!("--split \"{other}\": use index or temporal").into()),
     }
 }

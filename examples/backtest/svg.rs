@@ -27,7 +27,8 @@ impl Series {
     }
 }
 
-/// A line chart with axes, ticks, a title and a legend.
+/// A line chart with axes, ticks, a title and a legend to the right of the
+/// plot, where it covers no curve.
 pub(crate) struct Chart {
     pub(crate) title: String,
     pub(crate) x_label: String,
@@ -35,10 +36,11 @@ pub(crate) struct Chart {
     pub(crate) series: Vec<Series>,
 }
 
-const W: f64 = 640.0;
+const W: f64 = 860.0;
 const H: f64 = 440.0;
 const LEFT: f64 = 70.0;
-const RIGHT: f64 = 20.0;
+/// The legend's column, right of the plot.
+const RIGHT: f64 = 250.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 60.0;
 
@@ -106,7 +108,7 @@ impl Chart {
         let _ = writeln!(
             s,
             r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
-            W / 2.0,
+            LEFT + (W - LEFT - RIGHT) / 2.0,
             escape(&self.title)
         );
         for t in nice_ticks(x0, x1) {
@@ -163,8 +165,8 @@ impl Chart {
                 d.trim_end(),
                 series.color
             );
-            let ly = TOP + 16.0 + 18.0 * i as f64;
-            let lx = LEFT + pw - 200.0;
+            let ly = TOP + 10.0 + 18.0 * i as f64;
+            let lx = LEFT + pw + 14.0;
             let _ = writeln!(
                 s,
                 r#"<line x1="{lx}" y1="{ly}" x2="{}" y2="{ly}" stroke="{}" stroke-width="2"{dash}/><text x="{}" y="{}">{}</text>"#,

@@ -9,7 +9,8 @@
 //!
 //! # Two dimensions
 //!
-//! - **Fit** comes from [`Trigger::Attribute`] rules over the lead's *current*
+//! - **Fit** comes from [`Trigger::Attribute`] (and
+//!   [`Trigger::AllAttributes`]) rules over the lead's *current*
 //!   attributes: a changed title replaces the old points, never adds to them.
 //! - **Engagement** comes from [`Trigger::Event`] rules over events.
 //!
@@ -130,5 +131,5 @@ pub use decay::Decay;
 pub use explain::{Cap, Contribution, Explanation, NamedExplanation};
 pub use model::{MAX_RULES, ModelError, ScoringModel, ScoringModelBuilder};
 pub use preset::{B2B_DEFAULT_VERSION, b2b_default_builder};
-pub use rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
+pub use rule::{AttributeTest, Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
 pub use state::{Hit, ScoreState};

@@ -120,6 +120,14 @@ pub enum ModelError {
         /// The problem.
         source: IdError,
     },
+    /// An `all_attributes` rule without tests.
+    #[error(
+        "rules[{rule}].when: all_attributes has no tests, so it would match every lead: add a test or use an attribute rule"
+    )]
+    NoTests {
+        /// The rule id.
+        rule: String,
+    },
     /// More rules than [`MAX_RULES`].
     #[error("the model has {count} rules: the maximum is {max}")]
     TooManyRules {
@@ -431,15 +439,21 @@ fn check_bands(path: &'static str, mins: impl Iterator<Item = (Points, usize)>) 
 
 fn check_rule(rule: &Rule) -> Result<(), ModelError> {
     let path = |field: &str| format!("rules[{}].{field}", rule.id);
+    if matches!(&rule.when, Trigger::AllAttributes { all } if all.is_empty()) {
+        return Err(ModelError::NoTests {
+            rule: rule.id.clone(),
+        });
+    }
     match &rule.when {
         Trigger::Event { action } => action.validate(),
         Trigger::Attribute { predicate, .. } => predicate.validate(),
+        Trigger::AllAttributes { all } => all.iter().try_for_each(|t| t.predicate.validate()),
     }
     .map_err(|source| ModelError::InvalidMatcher {
         rule: rule.id.clone(),
         source,
     })?;
-    if let Trigger::Attribute { .. } = rule.when {
+    if rule.dimension() == Dimension::Fit {
         let field = if rule.limit != Limit::Once {
             Some("limit")
         } else if rule.within.is_some() {
@@ -550,7 +564,7 @@ impl ScoringModel {
                 Trigger::Event { action } => {
                     by_type.add(index, rule.points, action);
                 }
-                Trigger::Attribute { .. } => fit_rules.push(index),
+                Trigger::Attribute { .. } | Trigger::AllAttributes { .. } => fit_rules.push(index),
             }
             let decay = rule.decay.or(group_decay).unwrap_or_default();
             compiled.push(CRule {

@@ -90,6 +90,66 @@ pub enum Trigger {
         /// The test; an unknown attribute matches only [`Predicate::Missing`].
         predicate: Predicate,
     },
+    /// Every one of several attribute tests holds (fit): a rule on a
+    /// combination of attributes, such as a cell of a fitted scorecard's
+    /// pair table (`employees >= 200` and `industry = "software"`). Like
+    /// [`Trigger::Attribute`], recomputed from the current attributes.
+    ///
+    /// Serialized as `{"type": "all_attributes", "all": [{"key":
+    /// "employees", "predicate": {"type": "range", "min": 200.0}}, ...]}`.
+    AllAttributes {
+        /// The tests, all of which must hold; at least one.
+        all: Vec<AttributeTest>,
+    },
+}
+
+/// One test of a [`Trigger::AllAttributes`] rule: an attribute and a
+/// predicate on its value.
+///
+/// # Example
+///
+/// ```
+/// use leadflow::scoring::{AttributeTest, Rule};
+/// use leadflow::{Lead, LeadId, Predicate};
+/// use chrono::{TimeZone, Utc};
+///
+/// let rule = Rule::all_attributes(
+///     "big_software",
+///     vec![
+///         AttributeTest::new("employees", Predicate::at_least(200.0)),
+///         AttributeTest::new("industry", Predicate::equals("software")),
+///     ],
+///     20,
+/// );
+/// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+/// let mut lead = Lead::new(LeadId::new("l1")?, t0);
+/// lead.set_attribute("employees", 450)?;
+/// assert!(!rule.matches_lead(&lead));
+/// lead.set_attribute("industry", "Software")?;
+/// assert!(rule.matches_lead(&lead));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeTest {
+    /// The attribute name (see [`Lead::attribute`]).
+    pub key: String,
+    /// The test; an unknown attribute matches only [`Predicate::Missing`].
+    pub predicate: Predicate,
+}
+
+impl AttributeTest {
+    /// A test of one attribute.
+    pub fn new(key: impl Into<String>, predicate: Predicate) -> AttributeTest {
+        AttributeTest {
+            key: key.into(),
+            predicate,
+        }
+    }
+
+    /// Whether the lead's attribute passes the test.
+    pub fn holds(&self, lead: &Lead) -> bool {
+        self.predicate.matches(lead.attribute(&self.key))
+    }
 }
 
 /// How often an event rule counts for one lead.
@@ -177,6 +237,12 @@ impl Rule {
         )
     }
 
+    /// A fit rule on a combination of attributes: it gives its points when
+    /// every test holds (see [`Trigger::AllAttributes`]).
+    pub fn all_attributes(id: impl Into<String>, all: Vec<AttributeTest>, points: impl Into<Points>) -> Rule {
+        Rule::new(id, Trigger::AllAttributes { all }, points)
+    }
+
     fn new(id: impl Into<String>, when: Trigger, points: impl Into<Points>) -> Rule {
         Rule {
             id: id.into(),
@@ -239,7 +305,7 @@ impl Rule {
     pub fn group_name(&self) -> &str {
         self.group.as_deref().unwrap_or(match self.when {
             Trigger::Event { .. } => ENGAGEMENT_GROUP,
-            Trigger::Attribute { .. } => FIT_GROUP,
+            Trigger::Attribute { .. } | Trigger::AllAttributes { .. } => FIT_GROUP,
         })
     }
 
@@ -248,7 +314,7 @@ impl Rule {
     pub fn dimension(&self) -> Dimension {
         match self.when {
             Trigger::Event { .. } => Dimension::Engagement,
-            Trigger::Attribute { .. } => Dimension::Fit,
+            Trigger::Attribute { .. } | Trigger::AllAttributes { .. } => Dimension::Fit,
         }
     }
 
@@ -256,14 +322,16 @@ impl Rule {
     pub fn matches_shape(&self, shape: &EventShape) -> bool {
         match &self.when {
             Trigger::Event { action } => action.matches(shape),
-            Trigger::Attribute { .. } => false,
+            Trigger::Attribute { .. } | Trigger::AllAttributes { .. } => false,
         }
     }
 
-    /// True when the rule is an attribute rule that holds for `lead`.
+    /// True when the rule is an attribute rule that holds for `lead` (for
+    /// [`Trigger::AllAttributes`], every test holds).
     pub fn matches_lead(&self, lead: &Lead) -> bool {
         match &self.when {
             Trigger::Attribute { key, predicate } => predicate.matches(lead.attribute(key)),
+            Trigger::AllAttributes { all } => all.iter().all(|t| t.holds(lead)),
             Trigger::Event { .. } => false,
         }
     }
@@ -416,6 +484,96 @@ mod tests {
             json.contains(r#""limit":{"type":"once_per","period":"1d"},"within":"30d""#),
             "{json}"
         );
+    }
+
+    #[test]
+    fn all_attributes_rules_are_fit_rules_and_serialize_tagged() {
+        let r = Rule::all_attributes(
+            "pair",
+            vec![
+                AttributeTest::new("employees", Predicate::at_least(200.0)),
+                AttributeTest::new("industry", Predicate::Missing),
+            ],
+            7,
+        );
+        assert_eq!((r.group_name(), r.dimension()), (FIT_GROUP, Dimension::Fit));
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"pair","when":{"type":"all_attributes","all":[{"key":"employees","predicate":{"type":"range","min":200.0}},{"key":"industry","predicate":{"type":"missing"}}]},"points":7}"#
+        );
+        assert_eq!(serde_json::from_str::<Rule>(&json).unwrap(), r);
+        use chrono::TimeZone;
+        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut lead = Lead::new(crate::LeadId::new("l").unwrap(), t);
+        assert!(!r.matches_lead(&lead), "employees unknown");
+        lead.set_attribute("employees", 450).unwrap();
+        assert!(r.matches_lead(&lead));
+        lead.set_attribute("industry", "retail").unwrap();
+        assert!(!r.matches_lead(&lead), "industry known");
+        let e = crate::Event::new(
+            crate::EventId::new("e").unwrap(),
+            lead.id.clone(),
+            t,
+            crate::EventKind::DemoRequest,
+        );
+        assert!(!r.matches_shape(&e.shape));
+    }
+
+    #[test]
+    fn all_attributes_rules_are_validated_and_scored_as_fit() {
+        use crate::scoring::{ModelError, ScoringModel};
+        let version = || crate::ModelVersion::new("m@1").unwrap();
+        let empty = ScoringModel::builder(version())
+            .rule(Rule::all_attributes("none", vec![], 5))
+            .build();
+        assert!(
+            matches!(empty, Err(ModelError::NoTests { ref rule }) if rule == "none"),
+            "{empty:?}"
+        );
+        let bad = ScoringModel::builder(version())
+            .rule(Rule::all_attributes(
+                "bad",
+                vec![AttributeTest::new(
+                    "x",
+                    Predicate::Range {
+                        min: Some(3.0),
+                        max: Some(1.0),
+                    },
+                )],
+                5,
+            ))
+            .build();
+        assert!(matches!(bad, Err(ModelError::InvalidMatcher { .. })), "{bad:?}");
+        let timed = ScoringModel::builder(version())
+            .rule(Rule::all_attributes("timed", vec![AttributeTest::new("x", Predicate::Exists)], 5).times(2))
+            .build();
+        assert!(
+            matches!(timed, Err(ModelError::NotForAttributes { field: "limit", .. })),
+            "{timed:?}"
+        );
+        let model = ScoringModel::builder(version())
+            .rule(Rule::all_attributes(
+                "pair",
+                vec![
+                    AttributeTest::new("employees", Predicate::at_least(200.0)),
+                    AttributeTest::new("plan", Predicate::equals("pro")),
+                ],
+                12,
+            ))
+            .build()
+            .unwrap();
+        use chrono::TimeZone;
+        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut lead = Lead::new(crate::LeadId::new("l").unwrap(), t);
+        lead.set_attribute("employees", 450).unwrap();
+        assert_eq!(model.score(&lead, &[], t).fit, Points::ZERO);
+        lead.set_attribute("plan", "pro").unwrap();
+        let scores = model.score(&lead, &[], t);
+        assert_eq!((scores.fit, scores.engagement), (Points::new(12), Points::ZERO));
+        let why = model.explain(&lead, &[], t);
+        assert_eq!(why.contributions[0].rule, "pair");
+        assert_eq!(why.contributions[0].dimension, Dimension::Fit);
     }
 
     #[test]

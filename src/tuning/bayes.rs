@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::backtest::Scorer;
 use super::binning::{Bin, Encoded, Feature};
 use super::linalg::sigmoid;
-use super::scorecard::{check_rows, lead_bins};
+use super::logistic::check_rows;
+use super::scorecard::lead_bins;
 use super::{BinPoints, Dataset, FeatureCard, PdoScaling, TuningError};
 use crate::{Event, Lead, Points};
 

@@ -13,7 +13,10 @@ use crate::{AttrRef, AttrValue, Event, EventKind, Lead, Predicate};
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FeatureKind {
-    /// A number, cut into quantile bins (missing values get their own bin).
+    /// A number, cut into bins of about equal rows between distinct values
+    /// (missing and non-numeric values get their own bin, a value holding
+    /// many rows, such as a sentinel, one of its own, and a feature with few
+    /// values one bin per value; see `max_bins`).
     Numeric,
     /// A level; rare and unseen levels share one bin, missing values get
     /// their own.
@@ -209,6 +212,17 @@ pub(crate) struct FeatureBins {
     pub(crate) feature: Feature,
     /// Bin 0 is always `Missing`.
     pub(crate) bins: Vec<Bin>,
+    /// How a value finds its bin.
+    locator: Locator,
+}
+
+/// How a value finds its bin: by the cut points of a numeric feature, or by
+/// the level key of a categorical one (unknown levels go to `Other`, the
+/// last bin).
+#[derive(Debug, Clone, PartialEq)]
+enum Locator {
+    Cuts(Vec<f64>),
+    Levels(FxMap<String, u32>),
 }
 
 impl FeatureBins {
@@ -225,16 +239,7 @@ impl FeatureBins {
             FeatureKind::Numeric => {
                 let mut xs: Vec<f64> = values.iter().filter_map(|v| v.and_then(|v| v.as_f64())).collect();
                 xs.sort_unstable_by(f64::total_cmp);
-                let mut cuts: Vec<f64> = Vec::new();
-                let n = xs.len();
-                for q in 1..max_bins.max(1) {
-                    if let Some(&c) = xs.get(q * n / max_bins) {
-                        let above_min = xs.first().is_some_and(|&m| c > m);
-                        if above_min && cuts.last().is_none_or(|&l| c > l) {
-                            cuts.push(c);
-                        }
-                    }
-                }
+                let cuts = numeric_cuts(&xs, max_bins, min_level_rows);
                 numeric_bins(feature, cuts, values)
             }
             FeatureKind::Categorical => {
@@ -318,6 +323,7 @@ impl FeatureBins {
                 let fb = FeatureBins {
                     feature: feature.clone(),
                     bins,
+                    locator: Locator::Levels(levels),
                 };
                 (fb, located)
             }
@@ -327,11 +333,143 @@ impl FeatureBins {
     pub(crate) fn len(&self) -> usize {
         self.bins.len()
     }
+
+    /// The bin of a value, as fitted: missing (and, for a numeric feature,
+    /// non-numeric) values in bin 0, unknown levels in `Other`.
+    pub(crate) fn locate(&self, value: Option<AttrRef<'_>>) -> u32 {
+        let Some(value) = value else { return 0 };
+        match &self.locator {
+            Locator::Cuts(cuts) => match value.as_f64() {
+                Some(x) => 1 + cuts.partition_point(|&c| c <= x) as u32,
+                None => 0,
+            },
+            Locator::Levels(levels) => levels
+                .get(&level_key(value))
+                .copied()
+                .unwrap_or(self.bins.len().saturating_sub(1) as u32),
+        }
+    }
+}
+
+/// Cut points for a numeric feature from its sorted training values:
+/// equal-frequency bins whose edges fall between distinct values.
+///
+/// - With at most `max_bins` distinct values, every value gets a bin of its
+///   own (counts, ratings, codes are not cut into arbitrary ranges).
+/// - A value holding at least half a bin's share of the rows (a spike at
+///   zero, a sentinel such as `-1` or `999` meaning "never") gets a bin of
+///   its own, so it neither drags a range's points nor is split across two.
+/// - The other values fill bins of about equal row counts.
+/// - A bin with fewer than `min_rows` rows merges into its smaller
+///   neighbour.
+///
+/// Each cut is a training value: bin `k` holds `cuts[k-1] <= x < cuts[k]`.
+pub(crate) fn numeric_cuts(sorted: &[f64], max_bins: usize, min_rows: usize) -> Vec<f64> {
+    let mut distinct: Vec<(f64, usize)> = Vec::new();
+    for &x in sorted {
+        match distinct.last_mut() {
+            Some((v, c)) if *v == x => *c += 1,
+            _ => distinct.push((x, 1)),
+        }
+    }
+    let n = sorted.len();
+    let max_bins = max_bins.max(1);
+    let min_rows = min_rows.max(1);
+    // Groups of consecutive distinct values: (first index, rows).
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    if distinct.len() <= max_bins {
+        groups.extend(distinct.iter().enumerate().map(|(i, &(_, c))| (i, c)));
+    } else {
+        let heavy_at = (n / (2 * max_bins)).max(min_rows);
+        let (heavy_rows, heavy_count) = distinct
+            .iter()
+            .filter(|(_, c)| *c >= heavy_at)
+            .fold((0, 0), |(r, k), (_, c)| (r + c, k + 1));
+        let target = ((n - heavy_rows) as f64 / max_bins.saturating_sub(heavy_count).max(1) as f64).max(1.0);
+        let mut open: Option<(usize, usize)> = None;
+        for (i, &(_, c)) in distinct.iter().enumerate() {
+            if c >= heavy_at {
+                groups.extend(open.take());
+                groups.push((i, c));
+                continue;
+            }
+            let g = open.get_or_insert((i, 0));
+            g.1 += c;
+            if g.1 as f64 >= target {
+                groups.extend(open.take());
+            }
+        }
+        groups.extend(open);
+    }
+    // Merge the smallest group under `min_rows` into its smaller neighbour
+    // until none is left (or one group remains).
+    while groups.len() > 1 {
+        let Some((i, _)) = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.1 < min_rows)
+            .min_by_key(|(i, g)| (g.1, *i))
+        else {
+            break;
+        };
+        let left = i.checked_sub(1).and_then(|l| groups.get(l).map(|g| (l, g.1)));
+        let right = groups.get(i + 1).map(|g| (i + 1, g.1));
+        let into = match (left, right) {
+            (Some(l), Some(r)) => {
+                if r.1 < l.1 {
+                    r.0
+                } else {
+                    l.0
+                }
+            }
+            (Some(l), None) => l.0,
+            (None, Some(r)) => r.0,
+            (None, None) => break,
+        };
+        let (lo, hi) = (i.min(into), i.max(into));
+        let rows = groups.get(hi).map_or(0, |g| g.1);
+        if let Some(g) = groups.get_mut(lo) {
+            g.1 += rows;
+        }
+        groups.remove(hi);
+    }
+    groups
+        .iter()
+        .skip(1)
+        .filter_map(|&(start, _)| {
+            let below = distinct.get(start.checked_sub(1)?)?.0;
+            let at = distinct.get(start)?.0;
+            Some(round_cut(below, at))
+        })
+        .collect()
+}
+
+/// The shortest decimal strictly between two neighbouring values (the one
+/// nearest their midpoint at that length): `2.5` between 2 and 3, `6`
+/// between 2.91 and 9.07, `0.1` between 0 and 0.2. No training value lies on
+/// a cut, so a cut that moves by a unit in the last place (a JSON round trip
+/// without exact float parsing) moves no lead to another bin, and the card
+/// reads `visits in [2.5, 7.5)` rather than `in [2.9078793, 7.00001)`.
+pub(crate) fn round_cut(below: f64, above: f64) -> f64 {
+    let mid = below + (above - below) / 2.0;
+    for e in (-17..=15).rev() {
+        let c = if e >= 0 {
+            let step = 10f64.powi(e);
+            (mid / step).round() * step
+        } else {
+            let scale = 10f64.powi(-e);
+            (mid * scale).round() / scale
+        };
+        if below < c && c < above {
+            return c;
+        }
+    }
+    if below < mid && mid < above { mid } else { above }
 }
 
 /// Numeric bins from cut points: `Missing`, then `[-inf, c1)`, `[c1, c2)`,
 /// ..., `[ck, inf)`; and the bin of each value.
-fn numeric_bins(
+pub(crate) fn numeric_bins(
     feature: &Feature,
     cuts: Vec<f64>,
     values: &[Option<AttrRef<'_>>],
@@ -349,17 +487,12 @@ fn numeric_bins(
         min: lower,
         max: None,
     });
-    let located = values
-        .iter()
-        .map(|v| match v.and_then(|v| v.as_f64()) {
-            Some(x) => 1 + cuts.partition_point(|&c| c <= x) as u32,
-            None => 0,
-        })
-        .collect();
     let fb = FeatureBins {
         feature: feature.clone(),
         bins,
+        locator: Locator::Cuts(cuts),
     };
+    let located = values.iter().map(|&v| fb.locate(v)).collect();
     (fb, located)
 }
 
@@ -429,6 +562,7 @@ impl PartialEq for AttrKey<'_> {
     fn eq(&self, other: &Self) -> bool {
         match (self.0, other.0) {
             (AttrRef::Number(a), AttrRef::Number(b)) => a.to_bits() == b.to_bits(),
+            (AttrRef::Text(a), AttrRef::Text(b)) => same_name(a, b),
             (a, b) => a == b,
         }
     }
@@ -473,6 +607,32 @@ pub(crate) struct Encoded {
     pub(crate) rows: Vec<u32>,
 }
 
+/// Whether two short strings (attribute names, levels) are equal, compared
+/// eight bytes at a time inline: a library `memcmp` call per value read cost
+/// a seventh of a fit.
+fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let eight = |c: &[u8]| c.try_into().map_or(0, u64::from_ne_bytes);
+    match a.len() {
+        // Short: the bytes folded into one word each.
+        0..8 => {
+            let fold = |c: &[u8]| c.iter().fold(0u64, |w, &x| (w << 8) | u64::from(x));
+            fold(a) == fold(b)
+        }
+        // Whole words, then the last eight bytes (overlapping the last word).
+        n => {
+            let whole = a
+                .chunks_exact(8)
+                .zip(b.chunks_exact(8))
+                .all(|(x, y)| eight(x) == eight(y));
+            whole && eight(a.get(n - 8..).unwrap_or(&[])) == eight(b.get(n - 8..).unwrap_or(&[]))
+        }
+    }
+}
+
 /// Every feature's value for every row, column by column: one pass over each
 /// lead's custom attributes (a hash per attribute present, not per feature),
 /// well-known attributes by name, then `AttributeChange` events in time order
@@ -495,7 +655,7 @@ fn extract<'a>(rows: &[&'a super::LabeledLead], features: &[Feature]) -> Vec<Vec
         .collect();
     let mut guess = 0usize;
     let mut find = |key: &str| {
-        let f = if names.get(guess).is_some_and(|n| *n == key) {
+        let f = if names.get(guess).is_some_and(|n| same_name(n, key)) {
             Some(guess)
         } else {
             index.get(key).copied()
@@ -578,6 +738,28 @@ impl Encoded {
             rows: encoded,
         }
     }
+
+    /// Encodes other rows of `data` (validation rows, say) with the fitted
+    /// bins: global column indices, one per feature, row after row.
+    pub(crate) fn encode(&self, data: &super::Dataset, rows: &[usize]) -> Vec<u32> {
+        let picked: Vec<&super::LabeledLead> = rows.iter().filter_map(|&r| data.row(r)).collect();
+        let features: Vec<Feature> = self.bins.iter().map(|fb| fb.feature.clone()).collect();
+        let width = features.len().max(1);
+        let mut encoded = vec![0u32; picked.len() * features.len()];
+        let columns_of_values = extract(&picked, &features);
+        for (f, ((fb, &offset), values)) in self
+            .bins
+            .iter()
+            .zip(&self.offsets)
+            .zip(columns_of_values)
+            .enumerate()
+        {
+            for (slot, v) in encoded.iter_mut().skip(f).step_by(width).zip(values) {
+                *slot = (offset as u32) + fb.locate(v);
+            }
+        }
+        encoded
+    }
 }
 
 #[cfg(test)]
@@ -596,13 +778,13 @@ mod tests {
             fb.bins[1],
             Bin::Range {
                 min: None,
-                max: Some(25.0)
+                max: Some(24.5)
             }
         );
         assert_eq!(
             fb.bins[4],
             Bin::Range {
-                min: Some(75.0),
+                min: Some(74.5),
                 max: None
             }
         );
@@ -646,7 +828,7 @@ mod tests {
         assert_eq!(fb.len(), 11);
         let cuts = monotone_cuts(&fb, &at, &ys);
         // Deciles 2-4 pool (0.25 mean) and 7-8 pool (0.575): 7 ranges.
-        assert_eq!(cuts, vec![100.0, 200.0, 500.0, 600.0, 700.0, 900.0]);
+        assert_eq!(cuts, vec![99.5, 199.5, 499.5, 599.5, 699.5, 899.5]);
         let (mono, at) = numeric_bins(&Feature::numeric("x"), cuts, &xs);
         let mut rate = vec![(0.0, 0.0); mono.len()];
         for (&b, &y) in at.iter().zip(&ys) {
@@ -655,6 +837,39 @@ mod tests {
         }
         let r: Vec<f64> = rate[1..].iter().map(|(p, n)| p / n).collect();
         assert!(r.windows(2).all(|w| w[0] < w[1]), "{r:?}");
+    }
+
+    #[test]
+    fn cuts_are_short_decimals_between_neighbours() {
+        assert_eq!(round_cut(2.0, 3.0), 2.5);
+        assert_eq!(round_cut(2.907879344, 9.065333333), 6.0);
+        assert_eq!(round_cut(0.0, 0.2), 0.1);
+        assert_eq!(round_cut(120.0, 180.0), 150.0);
+        assert_eq!(round_cut(999.0, 1000.0), 999.5);
+        assert_eq!(round_cut(-1.0, 0.0), -0.5);
+        let (a, b) = (1.0, 1.0 + f64::EPSILON);
+        let c = round_cut(a, b);
+        assert!(a < c && c <= b);
+        // Spikes get a bin of their own; few values get one bin each.
+        let mut xs: Vec<f64> = (0..1000).map(f64::from).collect();
+        xs.extend(std::iter::repeat_n(-1.0, 70)); // a sentinel, 6 %
+        xs.sort_by(f64::total_cmp);
+        let cuts = numeric_cuts(&xs, 10, 5);
+        assert_eq!(cuts.first(), Some(&-0.5), "{cuts:?}");
+        let few: Vec<f64> = [1.0, 1.0, 2.0, 2.0, 2.0, 7.0, 7.0, 7.0, 7.0, 7.0].to_vec();
+        assert_eq!(numeric_cuts(&few, 10, 2), vec![1.5, 5.0]);
+        // A rare value merges into its smaller neighbour.
+        let rare = [1.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, 3.0];
+        assert_eq!(numeric_cuts(&rare, 10, 2), vec![2.5]);
+    }
+
+    #[test]
+    fn names_compare_by_bytes() {
+        assert!(same_name("ProductRelated_Duration", "ProductRelated_Duration"));
+        assert!(!same_name("ProductRelated_Duration", "ProductRelated_DuratioN"));
+        assert!(!same_name("Administrative", "Administrativ"));
+        assert!(same_name("", ""));
+        assert!(!same_name("abcdefgh1", "abcdefgh2"));
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub enum TuningError {
     #[error("no features: name at least one attribute to fit on")]
     NoFeatures,
     /// The same attribute was named twice.
-    #[error("feature {name:?} is listed twice: name each attribute once")]
+    #[error("feature \"{name}\" is listed twice: name each attribute once")]
     DuplicateFeature {
         /// The attribute name.
         name: String,
@@ -52,6 +52,44 @@ pub enum TuningError {
         iteration: usize,
         /// The L2 strength used.
         l2: f64,
+    },
+    /// The Newton fit stopped short of the optimum.
+    #[error(
+        "the fit did not converge in {iterations} Newton steps (objective still {gap:.3e} above its minimum at l2 {l2}): raise l2 or max_iter"
+    )]
+    NotConverged {
+        /// Steps taken.
+        iterations: usize,
+        /// Estimated distance of the objective to its minimum (half the
+        /// Newton decrement).
+        gap: f64,
+        /// The L2 strength used.
+        l2: f64,
+    },
+    /// The system of the Newton step cannot be solved reliably: columns are
+    /// (nearly) collinear and the penalty too weak to tell them apart.
+    #[error(
+        "the fit is ill-conditioned (condition estimate {condition:.1e} at l2 {l2}): raise l2 or drop a duplicated feature"
+    )]
+    IllConditioned {
+        /// The condition estimate (infinite when the factorisation failed).
+        condition: f64,
+        /// The L2 strength used.
+        l2: f64,
+    },
+    /// A fitted factor or the base lies beyond the documented sanity
+    /// bounds (see [`Bounds`](super::Bounds)): the training rows are
+    /// (nearly) separated and the odds it states are not estimates.
+    #[error(
+        "{what} has log-odds {log_odds:.1}, beyond the sanity bound of ±{bound}: the training rows are (nearly) separated by it; raise the penalty or drop the feature"
+    )]
+    OutOfBounds {
+        /// The factor (`"employees in [10, 50)"`, a pair cell, or `"the base"`).
+        what: String,
+        /// Its fitted log-odds.
+        log_odds: f64,
+        /// The bound it exceeds.
+        bound: f64,
     },
     /// The fitted scorecard cannot be written as a scoring model.
     #[error("cannot convert the scorecard into a scoring model: {message}")]

@@ -21,11 +21,23 @@
 //!   weekly MQL volume within what the receiving team can work, with the whole
 //!   trade-off curve;
 //! - [`ScorecardConfig::fit`] learns a readable integer-points scorecard from
-//!   labelled leads (quantile bins, rare-level handling, L2-regularised
-//!   logistic regression, points-to-double-the-odds scaling);
-//!   [`NaiveBayesConfig::fit`] fits a naive Bayes scorer with per-factor
-//!   contributions for comparison; [`folds`] and [`index_split`] give
-//!   reproducible splits.
+//!   labelled leads (bins with spikes and sentinels kept apart, rare-level
+//!   handling, L2-regularised logistic regression by damped Newton steps,
+//!   points-to-double-the-odds scaling); [`ScorecardConfig::tune`] chooses its
+//!   bins and penalty by cross-validation;
+//! - [`BoostedConfig::fit`] learns the same kind of card by cyclic boosting of
+//!   per-bin shapes, with pair tables ([`PairCard`]) for the interactions a
+//!   held-out screen keeps: gradient boosting's accuracy, still points a
+//!   person can read;
+//! - every fit is checked: a fit that does not converge is a
+//!   [`TuningError`], every card respects the sanity [`Bounds`], and
+//!   [`FitWarning`]s say what the fit noticed; [`check_leakage`] flags
+//!   features that look like ids or like fields recorded after the outcome;
+//! - [`Scorecard::to_scoring_model`] exports any card as an ordinary
+//!   [`ScoringModel`](crate::scoring::ScoringModel) that scores exactly as
+//!   the card; [`NaiveBayesConfig::fit`] fits a naive Bayes scorer with
+//!   per-factor contributions for comparison; [`folds`] and [`index_split`]
+//!   give reproducible splits.
 //!
 //! Everything is deterministic: the only randomness is [`SplitMix64`], always
 //! seeded by the caller.
@@ -63,20 +75,29 @@
 mod backtest;
 mod bayes;
 mod binning;
+mod boosted;
 mod calibrate;
 mod dataset;
 mod error;
+mod leakage;
 mod linalg;
+mod logistic;
 pub mod metrics;
+mod pairs;
 mod rng;
 mod scorecard;
 
 pub use backtest::{Backtest, Comparison, MissedBuyer, Replay, Scorer, compare, missed_buyers};
 pub use bayes::{Contribution, NaiveBayes, NaiveBayesConfig};
 pub use binning::{Bin, Feature, FeatureKind};
+pub use boosted::BoostedConfig;
 pub use calibrate::{Calibration, Candidate, CurvePoint, WeeklyGate, calibrate, tradeoff_curve};
 pub use dataset::{Dataset, LabeledLead, Outcome};
 pub use error::TuningError;
+pub use leakage::{Leak, RANKS_ALONE, check_leakage};
+pub use logistic::{ScorecardConfig, Search, Trial, Tuned};
 pub use metrics::Metrics;
 pub use rng::{SplitMix64, folds, index_split};
-pub use scorecard::{BinPoints, FeatureCard, PdoScaling, Scorecard, ScorecardConfig};
+pub use scorecard::{
+    BinPoints, Bounds, FeatureCard, FitWarning, PairCard, PairCell, Part, PdoScaling, Scorecard,
+};
