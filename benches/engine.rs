@@ -17,6 +17,10 @@
 //! - `engine/rescore/1m_leads`: `Engine::swap_model` to a model with every
 //!   rule's points changed, over the 1 M leads holding their 10 M events
 //!   (rescored from the history log, who qualifies compared, nothing fired);
+//! - `engine/snapshot/1m_leads/{take,binary,restore}`: `Engine::snapshot`
+//!   of the 1 M leads holding their 10 M events; the snapshot written with
+//!   postcard (a compact binary serde format); read back and restored with
+//!   `Engine::restore` (its sizes, binary and JSON, are printed first);
 //! - `engine/sharded/2m_events/{1_thread,2_threads}`: the 100 k-lead stream
 //!   split by `shard_for` into two engines, each owned by a long-lived worker
 //!   thread, one after the other, then both at once (the scaling ratio).
@@ -239,10 +243,41 @@ fn bench_sharded(c: &mut Criterion, w: &Workload) {
     }
 }
 
+fn bench_snapshot(c: &mut Criterion, w: &Workload) {
+    let now = end(w);
+    let mut e = engine(w);
+    let keys = keyed(&mut e, &arrival(w, 7));
+    ingest_keyed(&mut e, &keys, now);
+    let snapshot = e.snapshot();
+    let binary = postcard::to_allocvec(&snapshot).unwrap();
+    let json = serde_json::to_vec(&snapshot).unwrap().len();
+    let leads = e.len().max(1) as f64;
+    eprintln!(
+        "snapshot/1m_leads: binary {:.1} MB ({:.0} B per lead), JSON {:.1} MB ({:.0} B per lead), history included",
+        binary.len() as f64 / 1e6,
+        binary.len() as f64 / leads,
+        json as f64 / 1e6,
+        json as f64 / leads,
+    );
+    let (model, machine, config) = (e.model().clone(), e.machine().clone(), e.config().clone());
+    let mut g = c.benchmark_group("engine/snapshot/1m_leads");
+    g.sample_size(10);
+    g.bench_function("take", |b| b.iter(|| e.snapshot()));
+    g.bench_function("binary", |b| b.iter(|| postcard::to_allocvec(&snapshot).unwrap()));
+    g.bench_function("restore", |b| {
+        b.iter(|| {
+            let read: leadflow::engine::Snapshot = postcard::from_bytes(&binary).unwrap();
+            Engine::restore(read, model.clone(), machine.clone(), config.clone()).unwrap()
+        })
+    });
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let big = workload(1_000_000, 10_000_000);
     bench_ingest(c, "1m_leads", &big);
     bench_rescore(c, &big);
+    bench_snapshot(c, &big);
     drop(big);
     let small = workload(100_000, 2_000_000);
     bench_ingest(c, "100k_leads", &small);
