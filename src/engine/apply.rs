@@ -48,6 +48,23 @@ pub(super) struct Conflict {
     pub(super) error: TransitionError,
 }
 
+/// What a lead is re-evaluated for.
+pub(super) enum Cause<'a> {
+    /// An upsert, whose version is already on record.
+    Upsert,
+    /// New entries (late ones, in any order).
+    Entries(&'a [Entry]),
+    /// A copy that replaces an applied one with the same id and time.
+    Replace {
+        /// The applied copy, which leaves.
+        old: Entry,
+        /// The copy that takes its place.
+        new: &'a Entry,
+    },
+    /// A command at its time.
+    Command(Transition, DateTime<Utc>),
+}
+
 /// Nanoseconds since the epoch, when the engine can hold the time.
 pub(super) fn nanos(at: DateTime<Utc>) -> Option<i64> {
     at.timestamp_nanos_opt()
@@ -60,6 +77,14 @@ struct Arrival<'a> {
     index: usize,
     /// Its id, when it came as an `Event`.
     event: Option<&'a EventId>,
+}
+
+/// What an event is to an entry with its time and id.
+enum Copy {
+    /// The same event again (a duplicate).
+    Same,
+    /// A copy with another payload that comes first in canonical order.
+    FirstOf,
 }
 
 /// The canonical position of an entry among a lead's events.
@@ -135,7 +160,7 @@ impl Engine {
                 let touch = self.line(i).get(TOUCH).map_or(i64::MIN, |w| *w as i64);
                 if t > touch {
                     self.evaluate_in_order(i, now, &mut outputs);
-                } else if let Err(c) = self.rerun(i, now, (t, 0, 0), &[], None, &mut outputs) {
+                } else if let Err(c) = self.rerun(i, now, (t, 0, 0), Cause::Upsert, &mut outputs) {
                     if let Some(cold) = self.cold.get_mut(i) {
                         let pos = cold.versions.partition_point(|(at, _)| *at <= now);
                         if pos > 0 {
@@ -196,8 +221,19 @@ impl Engine {
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
         let mut held = Held::default();
+        let behind = self.check_now(now);
         for (index, event) in events.into_iter().enumerate() {
             let event = event.borrow();
+            if let Some(error) = &behind {
+                report.rejected.push(Rejected {
+                    index,
+                    lead: Some(event.lead.clone()),
+                    event: Some(event.id.clone()),
+                    key: EventKey::of(&event.id),
+                    error: error.clone(),
+                });
+                continue;
+            }
             let key = EventKey::of(&event.id);
             let reject = |error| Rejected {
                 index,
@@ -255,9 +291,14 @@ impl Engine {
         let mut report = IngestReport::default();
         let mut touched = Vec::new();
         let mut held = Held::default();
+        let behind = self.check_now(now);
         for (index, e) in events.iter().enumerate() {
             let at = Arrival { index, event: None };
-            if let Err(error) = self.ingest_one(e, at, now, &mut report, &mut touched, &mut held) {
+            let result = match &behind {
+                Some(error) => Err(error.clone()),
+                None => self.ingest_one(e, at, now, &mut report, &mut touched, &mut held),
+            };
+            if let Err(error) = result {
                 report.rejected.push(Rejected {
                     index,
                     lead: self.cold.get(e.lead.index()).map(|c| c.life.lead().clone()),
@@ -269,6 +310,18 @@ impl Engine {
         }
         self.release_all(&mut held, &mut report, &mut touched);
         self.finish(report, touched, now)
+    }
+
+    /// The refusal of every event of a call whose `now` is before the
+    /// latest an earlier call passed; otherwise `now` becomes the latest.
+    pub(super) fn check_now(&mut self, now: DateTime<Utc>) -> Option<IngestError> {
+        match self.now {
+            Some(latest) if now < latest => Some(IngestError::NowBeforeLatest { now, latest }),
+            _ => {
+                self.now = Some(now);
+                None
+            }
+        }
     }
 
     /// Counts what a call refused and reports its leads' score crossings.
@@ -335,8 +388,9 @@ impl Engine {
                 key: e.shape.0,
             });
         }
-        if e.at > now {
-            return Err(IngestError::FromTheFuture { at: e.at, now });
+        let skew = self.config.clock_skew;
+        if skew.after(now).is_some_and(|latest| e.at > latest) {
+            return Err(IngestError::TooFarInFuture { at: e.at, now, skew });
         }
         nanos(e.at).ok_or(IngestError::OutOfRange { at: e.at })?;
         if let (Some(earliest), Some(watermark)) = (self.earliest(), self.watermark) {
@@ -379,12 +433,50 @@ impl Engine {
         }
         let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64);
         let meta = line.get(META).copied().unwrap_or(0);
-        if (t <= last && self.recent.contains(meta, t, e.key.get())) || held.contains(i, t, e.key.get()) {
-            report.duplicates += 1;
-            self.stats.duplicates += 1;
-            return Ok(true);
+        if let Some(seen) = (t <= last)
+            .then(|| self.recent.find(meta, t, e.key.get()))
+            .flatten()
+        {
+            match self.copy_of(&seen, e)? {
+                Copy::Same => {
+                    report.duplicates += 1;
+                    self.stats.duplicates += 1;
+                    return Ok(true);
+                }
+                // Replacing an applied copy takes its own re-evaluation.
+                Copy::FirstOf => return Ok(false),
+            }
         }
         self.check_attribute(i, e)?;
+        if let Some(seen) = held.find(i, t, e.key.get()) {
+            let seen = seen.entry;
+            match self.copy_of(&seen, e)? {
+                Copy::Same => {
+                    report.duplicates += 1;
+                    self.stats.duplicates += 1;
+                }
+                Copy::FirstOf => {
+                    // The held copy is refused; this one takes its place.
+                    let lead = self.cold.get(i).map(|c| c.life.lead().clone());
+                    let replacement = HeldEvent {
+                        index: arrival.index,
+                        event: arrival.event.cloned(),
+                        key: e.key,
+                        entry: Entry::new(t, e.key.get(), e.shape.0),
+                    };
+                    if let Some(gone) = held.replace(i, replacement) {
+                        report.rejected.push(Rejected {
+                            index: gone.index,
+                            lead,
+                            event: gone.event,
+                            key: gone.key,
+                            error: IngestError::ConflictingDuplicate { at: e.at },
+                        });
+                    }
+                }
+            }
+            return Ok(true);
+        }
         held.hold(
             i,
             HeldEvent {
@@ -412,10 +504,15 @@ impl Engine {
         let last = line.get(LAST).map_or(i64::MIN, |w| *w as i64);
         if t <= last {
             let meta = line.get(META).copied().unwrap_or(0);
-            if self.recent.contains(meta, t, e.key.get()) {
-                report.duplicates += 1;
-                self.stats.duplicates += 1;
-                return Ok(());
+            if let Some(seen) = self.recent.find(meta, t, e.key.get()) {
+                return match self.copy_of(&seen, e)? {
+                    Copy::Same => {
+                        report.duplicates += 1;
+                        self.stats.duplicates += 1;
+                        Ok(())
+                    }
+                    Copy::FirstOf => self.replace_copy(i, seen, e, report, touched),
+                };
             }
         }
         self.check_attribute(i, e)?;
@@ -433,7 +530,7 @@ impl Engine {
             let fingerprint = self.shapes.get(e.shape).map_or(0, |s| s.fingerprint);
             let entry = Entry::new(t, inc.key, inc.shape.0);
             let from = order(&entry, fingerprint);
-            if let Err(c) = self.rerun(i, e.at, from, &[entry], None, &mut report.outputs) {
+            if let Err(c) = self.rerun(i, e.at, from, Cause::Entries(&[entry]), &mut report.outputs) {
                 return Err(IngestError::ConflictsWithCommand {
                     command: c.transition.kind(),
                     command_at: c.at,
@@ -447,6 +544,61 @@ impl Engine {
         }
         report.applied += 1;
         self.stats.events_applied += 1;
+        touched.push(i);
+        Ok(())
+    }
+
+    /// What `e` is to the entry `seen` with its time and id: the same event
+    /// again, or a conflicting copy (another payload) that comes first in
+    /// canonical order and so replaces it. A conflicting copy that comes
+    /// after is refused: of the copies of an event, the one with the lowest
+    /// shape fingerprint counts, whatever the order they arrive in.
+    fn copy_of(&self, seen: &Entry, e: &KeyedEvent) -> Result<Copy, IngestError> {
+        if seen.shape == e.shape.0 {
+            return Ok(Copy::Same);
+        }
+        let fp = |s: u32| self.shapes.get(ShapeKey(s)).map_or(0, |x| x.fingerprint);
+        if fp(e.shape.0) < fp(seen.shape) {
+            Ok(Copy::FirstOf)
+        } else {
+            Err(IngestError::ConflictingDuplicate { at: e.at })
+        }
+    }
+
+    /// Replaces the applied copy `seen` of an event with `e`, which comes
+    /// first in canonical order: the lead is re-evaluated from there.
+    fn replace_copy(
+        &mut self,
+        i: usize,
+        seen: Entry,
+        e: &KeyedEvent,
+        report: &mut IngestReport,
+        touched: &mut Vec<usize>,
+    ) -> Result<(), IngestError> {
+        self.check_attribute(i, e)?;
+        let t = seen.at;
+        let entry = Entry::new(t, seen.key, e.shape.0);
+        let from = self.order(&entry);
+        self.rerun(
+            i,
+            e.at,
+            from,
+            Cause::Replace {
+                old: seen,
+                new: &entry,
+            },
+            &mut report.outputs,
+        )
+        .map_err(|c| IngestError::ConflictsWithCommand {
+            command: c.transition.kind(),
+            command_at: c.at,
+            message: c.error.to_string(),
+        })?;
+        if let Some(log) = self.log.as_mut() {
+            log.replace(i as u32, t, seen.shape, e.shape.0);
+        }
+        report.replaced += 1;
+        self.stats.replaced += 1;
         touched.push(i);
         Ok(())
     }
@@ -602,18 +754,22 @@ impl Engine {
         outputs.extend(fired.into_iter().map(|record| Output::Transition { record }));
     }
 
-    /// Re-evaluates lead `i` from `from` (canonical position `from_order`):
-    /// with a new entry, a new command, or (for an upsert, whose version is
-    /// already on record) neither.
+    /// Re-evaluates lead `i` from `from` (canonical position `from_order`)
+    /// for `cause`.
     pub(super) fn rerun(
         &mut self,
         i: usize,
         from: DateTime<Utc>,
         from_order: (i64, u64, u64),
-        new: &[Entry],
-        command: Option<(Transition, DateTime<Utc>)>,
+        cause: Cause<'_>,
         outputs: &mut Vec<Output>,
     ) -> Result<(), Box<Conflict>> {
+        let (new, replaced, command): (&[Entry], Option<Entry>, _) = match cause {
+            Cause::Upsert => (&[], None, None),
+            Cause::Entries(new) => (new, None, None),
+            Cause::Replace { old, new } => (std::slice::from_ref(new), Some(old), None),
+            Cause::Command(transition, at) => (&[], None, Some((transition, at))),
+        };
         let keep_from = self.keep_from();
         let w = self.plan.width;
         let Some(line) = self.lines.get(i * w..(i + 1) * w) else {
@@ -631,9 +787,22 @@ impl Engine {
         for (_, e) in redo.iter().rev() {
             self.take_back_entry(&mut line, e);
         }
+        // A replaced copy leaves; its replacement takes its place.
+        let mut reused: Option<Slot> = None;
+        if let Some(old) = replaced {
+            if let Some(pos) = redo
+                .iter()
+                .position(|(_, e)| (e.at, e.key, e.shape) == (old.at, old.key, old.shape))
+            {
+                reused = redo.remove(pos).0;
+            }
+        }
         if !new.is_empty() {
             // Merge the new entries (any order) into the later ones.
-            redo.extend(new.iter().map(|e| (None, *e)));
+            redo.extend(
+                new.iter()
+                    .map(|e| (if replaced.is_some() { reused } else { None }, *e)),
+            );
             redo.sort_by_key(|(_, e)| by_order(e));
         }
         let Some(cold) = self.cold.get(i) else {
@@ -643,6 +812,17 @@ impl Engine {
         // replay.
         let mut changes = cold.changes.clone();
         let mut life = cold.life.clone();
+        if let Some(old) = replaced {
+            let gone = by_order(&old);
+            let before = changes.len();
+            changes.retain(|c| c.order != gone);
+            if changes.len() != before {
+                set(&mut line, self.plan.fit_word, i64::MAX as u64);
+            }
+            if let Some(by) = self.shapes.get(ShapeKey(old.shape)).and_then(|s| s.follow_up()) {
+                life.forget_follow_up(time(old.at), &by);
+            }
+        }
         for e in new {
             let Some(shape) = self.shapes.get(ShapeKey(e.shape)) else {
                 continue;
@@ -729,8 +909,17 @@ impl Engine {
         // Masks first (the new entry's insertion may move the others).
         let meta = line.get(META).copied().unwrap_or(0);
         for (slot, e) in &masks {
-            if let Some(slot) = slot {
-                self.recent.set_counted(meta, *slot, e.counted);
+            if let Some(slot) = slot.filter(|s| Some(*s) != reused) {
+                self.recent.set_counted(meta, slot, e.counted);
+            }
+        }
+        // The replacement last: in a heavy lead's list it may move.
+        if let Some(slot) = reused {
+            if let Some((_, e)) = masks.iter().find(|(s, _)| *s == Some(slot)) {
+                let shapes = &self.shapes;
+                let by_order =
+                    |x: &Entry| order(x, shapes.get(ShapeKey(x.shape)).map_or(0, |s| s.fingerprint));
+                self.recent.replace(meta, slot, e.shape, e.counted, &by_order);
             }
         }
         for (_, e) in masks.iter().filter(|(slot, _)| slot.is_none()) {
@@ -790,7 +979,7 @@ impl Engine {
         let result = if t >= touch {
             self.command_in_order(i, transition, at, &mut outputs)
         } else {
-            self.rerun(i, at, (t, 0, 0), &[], Some((transition, at)), &mut outputs)
+            self.rerun(i, at, (t, 0, 0), Cause::Command(transition, at), &mut outputs)
         };
         result.map_err(|c| CommandError::Transition(c.error))?;
         Ok(outputs)

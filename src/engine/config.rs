@@ -36,6 +36,12 @@ pub struct EngineConfig {
     /// refused with [`IngestError::TooLate`](super::IngestError::TooLate).
     #[serde(default = "default_lateness")]
     pub allowed_lateness: Span,
+    /// How far after the call's `now` an event may be dated (clocks
+    /// disagree): later events are refused with
+    /// [`IngestError::TooFarInFuture`](super::IngestError::TooFarInFuture).
+    /// Default: zero.
+    #[serde(default)]
+    pub clock_skew: Span,
     /// Scores whose crossing (up or down) is reported as
     /// [`Output::ScoreCrossed`](super::Output::ScoreCrossed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -78,6 +84,12 @@ impl EngineConfig {
         self
     }
 
+    /// Sets how far after `now` an event may be dated.
+    pub fn clock_skew(mut self, skew: Span) -> EngineConfig {
+        self.clock_skew = skew;
+        self
+    }
+
     /// Adds a threshold.
     pub fn threshold(mut self, threshold: Threshold) -> EngineConfig {
         self.thresholds.push(threshold);
@@ -98,12 +110,13 @@ impl EngineConfig {
 }
 
 impl Default for EngineConfig {
-    /// Create unknown leads, 7 days of allowed lateness, no thresholds,
-    /// history kept.
+    /// Create unknown leads, 7 days of allowed lateness, no clock skew, no
+    /// thresholds, history kept.
     fn default() -> EngineConfig {
         EngineConfig {
             unknown_leads: UnknownLeads::default(),
             allowed_lateness: default_lateness(),
+            clock_skew: Span::ZERO,
             thresholds: Vec::new(),
             history: History::default(),
         }

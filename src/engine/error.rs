@@ -59,13 +59,39 @@ pub enum IngestError {
         /// The allowed lateness.
         allowed: Span,
     },
-    /// The event is dated after the call's `now`.
-    #[error("the event at {at} is after now ({now}): pass a `now` at or after the events' times")]
-    FromTheFuture {
+    /// The event is dated after the call's `now` by more than the
+    /// configured clock skew.
+    #[error("the event at {at} is more than {skew} after now ({now}): check its clock, or raise clock_skew")]
+    TooFarInFuture {
         /// Its time.
         at: DateTime<Utc>,
         /// The call's `now`.
         now: DateTime<Utc>,
+        /// The configured clock skew.
+        skew: Span,
+    },
+    /// The call's `now` is earlier than one an earlier call passed: time
+    /// does not go back, and one bad `now` would otherwise make the engine
+    /// judge lateness against the wrong time. Every event of the call is
+    /// refused.
+    #[error("now ({now}) is before the latest now this engine was given ({latest}): pass the current time")]
+    NowBeforeLatest {
+        /// The call's `now`.
+        now: DateTime<Utc>,
+        /// The latest `now` of an earlier call.
+        latest: DateTime<Utc>,
+    },
+    /// The lead already has an event with this id and time but another
+    /// payload, which comes first in canonical order (the lower shape
+    /// fingerprint): that copy counts, whatever the order the copies arrive
+    /// in, and this one is refused. (A copy that comes first replaces the
+    /// one applied, counted in [`IngestReport::replaced`](super::IngestReport::replaced).)
+    #[error(
+        "an event with this id at {at} was already given with another payload, which counts: give each event its own id at the source"
+    )]
+    ConflictingDuplicate {
+        /// The event's time.
+        at: DateTime<Utc>,
     },
     /// The event's time is outside what the engine can hold.
     #[error("the event at {at} is outside the years 1678 to 2261 the engine holds: check its time")]

@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use indexmap::IndexMap;
 
 use super::Engine;
+use super::apply::Cause;
 use super::error::{IngestError, Rejected};
 use super::keys::EventKey;
 use super::output::IngestReport;
@@ -51,10 +52,26 @@ impl Held {
         self.by_lead.entry(i).or_default().push(event);
     }
 
-    /// True when lead `i` has a held event at `t` (nanoseconds) with key
-    /// `key`: a duplicate within the call.
-    pub(super) fn contains(&self, i: usize, t: i64, key: u64) -> bool {
-        self.ids.contains(&(i, t, key))
+    /// Lead `i`'s held event at `t` (nanoseconds) with key `key`: a copy
+    /// of it came earlier in the call.
+    pub(super) fn find(&self, i: usize, t: i64, key: u64) -> Option<&HeldEvent> {
+        if !self.ids.contains(&(i, t, key)) {
+            return None;
+        }
+        self.by_lead
+            .get(&i)?
+            .iter()
+            .find(|h| h.entry.at == t && h.entry.key == key)
+    }
+
+    /// Puts `event` in the place of lead `i`'s held copy of it; returns
+    /// that copy.
+    pub(super) fn replace(&mut self, i: usize, event: HeldEvent) -> Option<HeldEvent> {
+        let held = self.by_lead.get_mut(&i)?;
+        let h = held
+            .iter_mut()
+            .find(|h| h.entry.at == event.entry.at && h.entry.key == event.entry.key)?;
+        Some(std::mem::replace(h, event))
     }
 }
 
@@ -122,12 +139,18 @@ impl Engine {
             return Ok(());
         };
         let from = self.order(first);
-        self.rerun(i, time(first.at), from, entries, None, &mut report.outputs)
-            .map_err(|c| IngestError::ConflictsWithCommand {
-                command: c.transition.kind(),
-                command_at: c.at,
-                message: c.error.to_string(),
-            })
+        self.rerun(
+            i,
+            time(first.at),
+            from,
+            Cause::Entries(entries),
+            &mut report.outputs,
+        )
+        .map_err(|c| IngestError::ConflictsWithCommand {
+            command: c.transition.kind(),
+            command_at: c.at,
+            message: c.error.to_string(),
+        })
     }
 
     /// Counts an applied late entry and writes it to the history.

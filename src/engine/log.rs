@@ -18,6 +18,18 @@ impl Log {
         self.shape.push(shape);
     }
 
+    /// Gives the latest event of `lead` at `at` with shape `from` the shape
+    /// `to` (a copy of the event that replaced it); a search from the end,
+    /// off the ingest path (conflicting copies are rare).
+    pub(crate) fn replace(&mut self, lead: u32, at: i64, from: u32, to: u32) {
+        let found = (0..self.len()).rev().find(|&k| {
+            self.lead.get(k) == Some(&lead) && self.at.get(k) == Some(&at) && self.shape.get(k) == Some(&from)
+        });
+        if let Some(s) = found.and_then(|k| self.shape.get_mut(k)) {
+            *s = to;
+        }
+    }
+
     /// How many events.
     pub(crate) fn len(&self) -> usize {
         self.lead.len()

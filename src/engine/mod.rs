@@ -138,6 +138,8 @@ pub struct Engine {
     recent: Recent,
     log: Option<Log>,
     watermark: Option<DateTime<Utc>>,
+    /// The latest `now` an ingest call passed.
+    now: Option<DateTime<Utc>>,
     stats: EngineStats,
     /// Per lead and threshold: the score at the lead's last touch.
     crossing: Vec<Points>,
@@ -304,6 +306,7 @@ impl Engine {
             recent,
             log,
             watermark: None,
+            now: None,
             stats: EngineStats::default(),
             crossing: Vec::new(),
         }

@@ -61,6 +61,10 @@ pub struct IngestReport {
     /// Events ignored because the lead already had an event with the same id
     /// and time.
     pub duplicates: usize,
+    /// Events that replaced an applied copy with the same id and time and
+    /// another payload, because they come first in canonical order (see
+    /// [`IngestError::ConflictingDuplicate`](super::IngestError::ConflictingDuplicate)).
+    pub replaced: usize,
     /// Events refused, with why. Nothing of them was applied.
     pub rejected: Vec<Rejected>,
 }

@@ -250,14 +250,18 @@ impl Recent {
         }
     }
 
-    /// True when the lead has an entry with this time and key.
-    pub(crate) fn contains(&self, meta: u64, at: i64, key: u64) -> bool {
+    /// The lead's entry with this time and key, if it has one.
+    pub(crate) fn find(&self, meta: u64, at: i64, key: u64) -> Option<Entry> {
         if let Some(l) = self.list(meta) {
             let start = l.partition_point(|e| e.at < at);
-            l.range(start..).take_while(|e| e.at == at).any(|e| e.key == key)
+            l.range(start..)
+                .take_while(|e| e.at == at)
+                .find(|e| e.key == key)
+                .copied()
         } else {
             self.chain(handle(meta), at)
-                .any(|(_, e)| e.at == at && e.key == key)
+                .map(|(_, e)| e)
+                .find(|e| e.at == at && e.key == key)
         }
     }
 
@@ -328,6 +332,56 @@ impl Recent {
                 .and_then(|s| self.ring.get_mut(s))
         };
         if let Some(e) = e {
+            e.counted = counted;
+        }
+    }
+
+    /// Gives the entry at `slot` another shape (a copy of the same event
+    /// that comes first in canonical order) and what it counted, keeping a
+    /// heavy lead's list in canonical order. Moves other entries' list
+    /// slots: update them first.
+    pub(crate) fn replace(
+        &mut self,
+        meta: u64,
+        slot: Slot,
+        shape: u32,
+        counted: u64,
+        order: &dyn Fn(&Entry) -> Order,
+    ) {
+        if Recent::is_heavy(meta) {
+            let Some(l) = self.lists.get_mut(handle(meta) as usize) else {
+                return;
+            };
+            let mut i = slot.0 as usize;
+            let Some(e) = l.get_mut(i) else {
+                return;
+            };
+            e.shape = shape;
+            e.counted = counted;
+            // Same time, another shape fingerprint: move it within the
+            // entries at its time.
+            while i > 0
+                && l.get(i - 1)
+                    .zip(l.get(i))
+                    .is_some_and(|(a, b)| order(a) > order(b))
+            {
+                l.swap(i - 1, i);
+                i -= 1;
+            }
+            while l
+                .get(i)
+                .zip(l.get(i + 1))
+                .is_some_and(|(a, b)| order(a) > order(b))
+            {
+                l.swap(i, i + 1);
+                i += 1;
+            }
+        } else if let Some(e) = self
+            .position(slot.0)
+            .map(|p| self.slot(p))
+            .and_then(|s| self.ring.get_mut(s))
+        {
+            e.shape = shape;
             e.counted = counted;
         }
     }
@@ -440,7 +494,7 @@ mod tests {
         assert_eq!((a.len() + b.len(), after.len()), (50, 50));
         assert!(after.windows(2).all(|w| w[0].1.at < w[1].1.at));
         assert_eq!(r.all(meta, &order).len(), 100);
-        assert!(r.contains(meta, 1_050, 50) && !r.contains(meta, 1_050, 51));
+        assert!(r.find(meta, 1_050, 50).is_some() && r.find(meta, 1_050, 51).is_none());
         // Everything ages out: light again.
         meta = r.evict(meta, 10_000);
         assert!(!Recent::is_heavy(meta));

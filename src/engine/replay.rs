@@ -45,11 +45,15 @@ impl Engine {
         let mut report = IngestReport::default();
         let earliest = self.earliest();
         let leads = self.cold.len();
+        let behind = self.check_now(now);
+        let skew = self.config.clock_skew;
         // Check every event, then group the accepted ones by lead: by
         // bucket of leads, then by lead within each bucket.
         let mut accepted: Vec<(u32, i64, u32)> = Vec::with_capacity(events.len());
         for (index, e) in events.iter().enumerate() {
-            let error = if e.lead.index() >= leads {
+            let error = if let Some(error) = &behind {
+                Some(error.clone())
+            } else if e.lead.index() >= leads {
                 Some(IngestError::UnknownKey {
                     what: "lead".into(),
                     key: e.lead.0,
@@ -59,8 +63,8 @@ impl Engine {
                     what: "shape".into(),
                     key: e.shape.0,
                 })
-            } else if e.at > now {
-                Some(IngestError::FromTheFuture { at: e.at, now })
+            } else if skew.after(now).is_some_and(|latest| e.at > latest) {
+                Some(IngestError::TooFarInFuture { at: e.at, now, skew })
             } else if nanos(e.at).is_none() {
                 Some(IngestError::OutOfRange { at: e.at })
             } else {

@@ -23,6 +23,9 @@ pub struct EngineStats {
     pub late_events: u64,
     /// Duplicate events ignored.
     pub duplicates: u64,
+    /// Events that replaced an applied copy with the same id and time and
+    /// another payload.
+    pub replaced: u64,
     /// Events refused (too late, unknown lead, from the future, invalid, in
     /// conflict).
     pub events_rejected: u64,
@@ -40,6 +43,7 @@ impl EngineStats {
         self.events_applied += other.events_applied;
         self.late_events += other.late_events;
         self.duplicates += other.duplicates;
+        self.replaced += other.replaced;
         self.events_rejected += other.events_rejected;
         self.transitions += other.transitions;
         self.retractions += other.retractions;

@@ -266,6 +266,19 @@ impl LeadLifecycle {
         follow_ups.insert(pos, FollowUp { at, by });
     }
 
+    /// Forgets one follow-up recorded at `at` by `by` (an event's copy that
+    /// another copy replaced).
+    pub(crate) fn forget_follow_up(&mut self, at: DateTime<Utc>, by: &Option<OwnerId>) {
+        if let Some(x) = self.extras.as_mut() {
+            if let Some(pos) = x.follow_ups.iter().position(|f| f.at == at && &f.by == by) {
+                x.follow_ups.remove(pos);
+            }
+            if x.follow_ups.is_empty() && x.checklist.is_empty() {
+                self.extras = None;
+            }
+        }
+    }
+
     /// The follow-ups, in time order.
     pub fn follow_ups(&self) -> &[FollowUp] {
         self.extras.as_ref().map_or(&[], |x| &x.follow_ups)

@@ -36,17 +36,17 @@ impl HitRef<'_> {
 }
 
 /// The hits of `events` up to `now` in canonical order: one copy of each
-/// id (the earliest, then the lowest shape fingerprint), each matched
-/// against the model's event rules.
+/// event (id and time; of copies with other payloads, the one with the
+/// lowest shape fingerprint), each matched against the model's event rules.
 pub(crate) fn hits<'a>(model: &ScoringModel, events: &'a [Event], now: DateTime<Utc>) -> Vec<HitRef<'a>> {
     let mut kept: Vec<(DateTime<Utc>, u64, u64, &'a Event)> = events
         .iter()
         .filter(|e| e.at <= now)
         .map(|e| (e.at, e.shape.fingerprint(), fingerprint(e.id.as_str()), e))
         .collect();
-    // One copy per id: the first in canonical order.
+    // One copy per id and time: the first in canonical order.
     kept.sort_by(|a, b| (&a.3.id, a.0, a.1).cmp(&(&b.3.id, b.0, b.1)));
-    kept.dedup_by(|later, first| later.3.id == first.3.id);
+    kept.dedup_by(|later, first| later.3.id == first.3.id && later.0 == first.0);
     kept.sort_by_key(|a| (a.0, a.1, a.2));
     let mut hits = Vec::with_capacity(kept.len());
     for (at, shape, key, e) in kept {

@@ -41,7 +41,8 @@
 //!    the Unix epoch plus the model's
 //!    [calendar offset](ScoringModelBuilder::calendar_offset): "once per
 //!    day" is once per UTC day by default). Events after `now` do not exist
-//!    yet; duplicate event ids count once (the earliest copy).
+//!    yet; an event is its id and time, and counts once (of copies with
+//!    other payloads, the one with the lowest shape fingerprint).
 //! 2. **Window** (`within`): a kept event older than the window at `now`
 //!    gives nothing. The limit is taken first, so a `once` rule whose first
 //!    event has left the window gives nothing even if the lead repeated the

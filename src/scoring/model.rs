@@ -704,8 +704,9 @@ impl ScoringModel {
     }
 
     /// The lead's scores from its attributes and events at `now`: the pure
-    /// oracle. Events after `now` are ignored, an id seen twice counts once
-    /// (its earliest copy), and the order of `events` does not matter.
+    /// oracle. Events after `now` are ignored, an event (id and time) given
+    /// twice counts once (of copies with other payloads, the one with the
+    /// lowest shape fingerprint), and the order of `events` does not matter.
     pub fn score(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Scores {
         let hits = fold::hits(self, events, now);
         fold::fold(self, &hits)

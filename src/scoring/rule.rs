@@ -197,15 +197,6 @@ impl Limit {
     fn is_once(&self) -> bool {
         *self == Limit::Once
     }
-
-    /// The most events that can count, if bounded.
-    pub(crate) fn max_count(self) -> Option<u32> {
-        match self {
-            Limit::Once => Some(1),
-            Limit::Times { n } => Some(n),
-            Limit::OncePer { .. } | Limit::Unlimited => None,
-        }
-    }
 }
 
 impl Rule {
@@ -585,8 +576,6 @@ mod tests {
             (ENGAGEMENT_GROUP, Dimension::Engagement)
         );
         assert_eq!((a.group_name(), a.dimension()), (FIT_GROUP, Dimension::Fit));
-        assert_eq!(Limit::Times { n: 3 }.max_count(), Some(3));
-        assert_eq!(Limit::Unlimited.max_count(), None);
         assert_eq!(
             Floor::At {
                 points: Points::new(-5)

@@ -59,14 +59,16 @@ impl Hit {
     }
 }
 
-/// A lead's engagement state for the incremental path: the (rule, event)
-/// hits that can still count, in the canonical order.
+/// A lead's engagement state for the incremental path: every (rule, event)
+/// hit, in the canonical order, with one copy of each event.
 ///
 /// Feed events with [`record`](Self::record), in any order and with
 /// duplicates; ask [`ScoringModel::scores_with`] at any `now`. The result is
-/// exactly [`ScoringModel::score`] of the same events. Hits that can never
-/// count are dropped as they arrive (beyond a `once` or `times` limit), so the
-/// state stays small. Its serialized form is the list of hits.
+/// exactly [`ScoringModel::score`] of the same events, whatever order they
+/// were recorded in: an event is its id and time, and of copies with another
+/// payload the one with the lowest shape fingerprint counts (the state also
+/// remembers the copies that match no rule, so a later copy cannot take
+/// their place). Its serialized form is the list of hits.
 ///
 /// # Example
 ///
@@ -86,7 +88,7 @@ impl Hit {
 /// for e in events.iter().rev() {
 ///     state.record(&model, e);
 /// }
-/// assert_eq!(state.len(), 1); // the demo request counts once: the first is kept
+/// assert!(!state.record(&model, &events[0])); // the same event again
 /// let now = t0 + Duration::days(3);
 /// assert_eq!(model.scores_with(&lead, &state, now), model.score(&lead, &events, now));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -96,6 +98,10 @@ impl Hit {
 pub struct ScoreState {
     hits: Vec<Hit>,
 }
+
+/// The rule number of an event that matched no rule (kept so that a
+/// conflicting copy of it cannot count in its place).
+const NO_RULE: u16 = u16::MAX;
 
 impl From<Vec<Hit>> for ScoreState {
     fn from(mut hits: Vec<Hit>) -> ScoreState {
@@ -121,85 +127,65 @@ impl ScoreState {
     }
 
     /// Records an event: the rules it matches become hits. Returns true when
-    /// the state changed. A duplicate event id is ignored, unless the new copy
-    /// comes first in the canonical order (the earliest copy counts, as in
-    /// [`ScoringModel::score`]).
+    /// the state changed. A copy with the same id and time is ignored,
+    /// unless it has another payload that comes first in the canonical
+    /// order (the lowest shape fingerprint), which then replaces it.
     pub fn record(&mut self, model: &ScoringModel, event: &Event) -> bool {
         let key = fingerprint(event.id.as_str());
         let shape = event.shape.fingerprint();
-        let mut changed = false;
-        if let Some(seen) = self.hits.iter().find(|h| h.key == key && h.event == event.id) {
-            if (seen.at, seen.shape) <= (event.at, shape) {
+        let same = |h: &Hit| h.key == key && h.at == event.at && h.event == event.id;
+        if let Some(seen) = self.hits.iter().find(|h| same(h)) {
+            if seen.shape <= shape {
                 return false;
             }
-            self.hits.retain(|h| h.event != event.id);
-            changed = true;
+            self.hits.retain(|h| !same(h));
         }
+        let hit = |rule| Hit {
+            at: event.at,
+            event: event.id.clone(),
+            rule,
+            shape,
+            key,
+        };
+        let mut matched = false;
         for (rule, _) in model.matches(&event.shape) {
-            let Ok(rule) = u16::try_from(rule) else { continue };
-            changed |= self.insert(
-                model,
-                Hit {
-                    at: event.at,
-                    event: event.id.clone(),
-                    rule,
-                    shape,
-                    key,
-                },
-            );
-        }
-        changed
-    }
-
-    /// Inserts a hit in order, unless its rule's count limit is full
-    /// before it; drops the rule's last hit when the limit overflows.
-    fn insert(&mut self, model: &ScoringModel, hit: Hit) -> bool {
-        let pos = self.hits.partition_point(|h| h.order() < hit.order());
-        let max = model
-            .compiled
-            .get(usize::from(hit.rule))
-            .and_then(|c| c.limit.max_count())
-            .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
-        let rule = hit.rule;
-        if let Some(max) = max {
-            let before = self.hits.iter().take(pos).filter(|h| h.rule == rule).count();
-            if before >= max {
-                return false;
+            // MAX_RULES keeps every rule number below NO_RULE.
+            if let Ok(rule) = u16::try_from(rule)
+                && rule != NO_RULE
+            {
+                self.insert(hit(rule));
+                matched = true;
             }
         }
-        self.hits.insert(pos, hit);
-        if let Some(max) = max {
-            if self.hits.iter().filter(|h| h.rule == rule).count() > max {
-                if let Some(last) = self.hits.iter().rposition(|h| h.rule == rule) {
-                    self.hits.remove(last);
-                }
-            }
+        if !matched {
+            self.insert(hit(NO_RULE));
         }
         true
     }
 
-    /// The hits, in canonical order.
-    pub fn hits(&self) -> &[Hit] {
-        &self.hits
+    fn insert(&mut self, hit: Hit) {
+        let pos = self.hits.partition_point(|h| h.order() < hit.order());
+        self.hits.insert(pos, hit);
     }
 
-    /// The number of hits kept.
+    /// The hits, in canonical order.
+    pub fn hits(&self) -> impl Iterator<Item = &Hit> {
+        self.hits.iter().filter(|h| h.rule != NO_RULE)
+    }
+
+    /// The number of hits.
     pub fn len(&self) -> usize {
-        self.hits.len()
+        self.hits().count()
     }
 
     /// True when no hit is kept.
     pub fn is_empty(&self) -> bool {
-        self.hits.is_empty()
+        self.hits().next().is_none()
     }
 
     /// The hits up to `now`, as the fold takes them.
     fn refs(&self, now: DateTime<Utc>) -> Vec<HitRef<'_>> {
-        self.hits
-            .iter()
-            .filter(|h| h.at <= now)
-            .map(Hit::as_ref)
-            .collect()
+        self.hits().filter(|h| h.at <= now).map(Hit::as_ref).collect()
     }
 }
 
@@ -248,26 +234,31 @@ mod tests {
     }
 
     #[test]
-    fn keeps_only_hits_that_can_count() {
+    fn one_copy_of_an_event_counts_whatever_the_order() {
         let m = model();
-        let mut s = ScoreState::new();
-        for i in (0..10).rev() {
-            s.record(&m, &ev(&format!("e{i}"), i));
+        let demo = ev("a", 5);
+        let mut other = ev("a", 5);
+        other.shape.kind = EventKind::EmailOpen { campaign: None };
+        let low = if demo.shape.fingerprint() < other.shape.fingerprint() {
+            &demo
+        } else {
+            &other
+        };
+        let mut states = Vec::new();
+        for pair in [[&demo, &other], [&other, &demo]] {
+            let mut s = ScoreState::new();
+            for e in pair {
+                s.record(&m, e);
+            }
+            states.push(s);
         }
-        let kept: Vec<&str> = s.hits().iter().map(|h| h.event().as_str()).collect();
-        assert_eq!(kept, ["e0", "e1"]);
-    }
-
-    #[test]
-    fn the_earliest_copy_of_an_id_wins() {
-        let m = model();
-        let mut s = ScoreState::new();
-        assert!(s.record(&m, &ev("a", 5)));
-        assert!(!s.record(&m, &ev("a", 5)));
-        assert!(!s.record(&m, &ev("a", 9)));
-        assert!(s.record(&m, &ev("a", 1)));
-        assert_eq!(s.len(), 1);
-        assert_eq!(s.hits()[0].at(), ev("a", 1).at);
+        assert_eq!(states[0], states[1]);
+        let mut only = ScoreState::new();
+        only.record(&m, low);
+        assert_eq!(states[0], only);
+        // The same event again changes nothing; another time is another event.
+        assert!(!only.record(&m, low));
+        assert!(only.record(&m, &ev("a", 9)));
     }
 
     #[test]

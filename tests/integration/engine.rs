@@ -93,13 +93,19 @@ fn history() -> impl Strategy<Value = Vec<Event>> {
     })
 }
 
-/// The same events in another order, with some sent twice, in batches.
+/// The same events in another order, with some sent twice and some sent
+/// again with another payload (a conflicting copy), in batches.
 fn arrival(events: &[Event], seed: u64) -> Vec<Vec<Event>> {
     let mut rng = leadflow::synthetic::SplitMix64::new(seed);
     let mut all = events.to_vec();
     for e in events {
         if rng.below(4) == 0 {
             all.push(e.clone());
+        }
+        if rng.below(8) == 0 {
+            let mut other = e.clone();
+            other.shape.kind = kind(rng.below(14) as u8);
+            all.push(other);
         }
     }
     rng.shuffle(&mut all);
@@ -127,11 +133,18 @@ fn agree(model: ScoringModel, events: &[Event], seed: u64) -> Result<(), TestCas
     let mut transitions = Vec::new();
     for batch in arrival(events, seed) {
         let report = e.ingest(batch.clone(), now());
-        prop_assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        prop_assert!(
+            report
+                .rejected
+                .iter()
+                .all(|r| matches!(r.error, IngestError::ConflictingDuplicate { .. })),
+            "{:?}",
+            report.rejected
+        );
         transitions.extend(report.outputs);
-    }
-    for ev in events {
-        o.event(ev.clone());
+        for ev in batch {
+            o.event(ev);
+        }
     }
     for id in o.leads().cloned().collect::<Vec<_>>() {
         let want = o.lifecycle(&id).unwrap();
@@ -257,7 +270,7 @@ fn too_late_events_and_unknown_keys_are_refused_with_why() {
     let future = e.ingest([pricing_download(&l, "future", 200)], at(100));
     assert!(matches!(
         future.rejected[0].error,
-        IngestError::FromTheFuture { .. }
+        IngestError::TooFarInFuture { .. }
     ));
     assert_eq!(e.stats().events_rejected, 2);
 }
@@ -303,7 +316,10 @@ fn agree_with_commands(
         let refused: Vec<usize> = report.rejected.iter().map(|r| r.index).collect();
         for r in &report.rejected {
             prop_assert!(
-                matches!(r.error, IngestError::ConflictsWithCommand { .. }),
+                matches!(
+                    r.error,
+                    IngestError::ConflictsWithCommand { .. } | IngestError::ConflictingDuplicate { .. }
+                ),
                 "{:?}",
                 r.error
             );
@@ -601,7 +617,14 @@ proptest! {
         for batch in [all, second] {
             let keyed: Vec<_> = batch.iter().map(|e| replayed.keyed(e).unwrap()).collect();
             let report = replayed.replay(&keyed, now());
-            prop_assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+            prop_assert!(
+                report
+                    .rejected
+                    .iter()
+                    .all(|r| matches!(r.error, IngestError::ConflictingDuplicate { .. })),
+                "{:?}",
+                report.rejected
+            );
             let mut sorted = batch.clone();
             sorted.sort_by_key(|e| e.at);
             streamed.ingest(sorted, now());
@@ -616,6 +639,13 @@ proptest! {
         let (mut a, mut b) = (replayed.stats(), streamed.stats());
         prop_assert_eq!(a.transitions - a.retractions, b.transitions - b.retractions);
         (a.late_events, b.late_events, a.transitions, b.transitions, a.retractions, b.retractions) = (0, 0, 0, 0, 0, 0);
+        // A copy of an event is a duplicate, refused or replaces the one
+        // applied, depending on which copies came first.
+        prop_assert_eq!(
+            a.duplicates + a.events_rejected + a.replaced,
+            b.duplicates + b.events_rejected + b.replaced
+        );
+        (a.duplicates, b.duplicates, a.events_rejected, b.events_rejected, a.replaced, b.replaced) = (0, 0, 0, 0, 0, 0);
         prop_assert_eq!(a, b);
     }
 }
@@ -705,4 +735,91 @@ fn an_event_late_relative_to_an_earlier_one_of_the_same_call_is_judged_as_across
     // change, not what one late event fired and the next retracted.
     assert!(a.transitions - a.retractions == b.transitions - b.retractions);
     assert_eq!(state_of(&one, &l.id, at(100)), state_of(&many, &l.id, at(100)));
+}
+
+/// The case: a `custom` and a `demo_request` event share an id and
+/// a time. Whatever order they arrive in, the same copy counts in the
+/// engine, `score` and `scores_with`, and the other is refused or replaced.
+#[test]
+fn a_conflicting_copy_counts_the_same_whatever_the_order() {
+    let model = ScoringModel::b2b_default().unwrap();
+    let l = lead(0);
+    let custom = crate::support::event(
+        &l,
+        "e1",
+        2,
+        EventKind::Custom {
+            name: "webinar_poll".into(),
+        },
+    );
+    let demo = crate::support::event(&l, "e1", 2, EventKind::DemoRequest);
+    let pure = model.score(&l, &[custom.clone(), demo.clone()], at(3));
+    assert_eq!(pure, model.score(&l, &[demo.clone(), custom.clone()], at(3)));
+    let mut results = Vec::new();
+    for (first, second) in [(&custom, &demo), (&demo, &custom)] {
+        let mut state = leadflow::scoring::ScoreState::new();
+        state.record(&model, first);
+        state.record(&model, second);
+        assert_eq!(model.scores_with(&l, &state, at(3)), pure);
+
+        let mut e = engine(model.clone());
+        e.upsert_lead(l.clone(), at(0)).unwrap();
+        let a = e.ingest([first.clone()], at(3));
+        let b = e.ingest([second.clone()], at(3));
+        assert_eq!(e.scores_at(&l.id, at(3)).unwrap(), pure);
+        let refused = b
+            .rejected
+            .iter()
+            .filter(|r| matches!(r.error, IngestError::ConflictingDuplicate { .. }))
+            .count();
+        // Exactly one of the two orders refuses the second copy; the other
+        // replaces the first with it.
+        results.push((a.applied, refused, b.replaced));
+        assert_eq!(e.stats().replaced, b.replaced as u64);
+    }
+    results.sort_unstable();
+    assert_eq!(results, [(1, 0, 1), (1, 1, 0)]);
+}
+
+#[test]
+fn events_within_the_clock_skew_are_taken_and_now_does_not_go_back() {
+    let config = config().clock_skew(Span::hours(2));
+    let mut e = Engine::new(ScoringModel::b2b_default().unwrap(), standard(), config.clone());
+    let l = lead(0);
+    e.upsert_lead(l.clone(), at(0)).unwrap();
+    let report = e.ingest(
+        [
+            pricing_download(&l, "within", 12),
+            pricing_download(&l, "beyond", 13),
+        ],
+        at(10),
+    );
+    assert_eq!(report.applied, 1);
+    assert!(matches!(
+        report.rejected[..],
+        [ref r] if matches!(r.error, IngestError::TooFarInFuture { skew, .. } if skew == Span::hours(2))
+    ));
+
+    // A `now` before the latest one refuses the whole call, also after a
+    // snapshot round trip.
+    let restored = Engine::restore(
+        e.snapshot(),
+        ScoringModel::b2b_default().unwrap(),
+        standard(),
+        config,
+    )
+    .unwrap();
+    for mut e in [e, restored] {
+        let back = e.ingest(
+            [pricing_download(&l, "a", 5), pricing_download(&l, "b", 6)],
+            at(9),
+        );
+        assert_eq!(back.applied, 0);
+        assert_eq!(back.rejected.len(), 2);
+        assert!(back.rejected.iter().all(|r| matches!(
+            r.error,
+            IngestError::NowBeforeLatest { now, latest } if now == at(9) && latest == at(10)
+        )));
+        assert_eq!(e.ingest([pricing_download(&l, "a", 5)], at(10)).applied, 1);
+    }
 }

@@ -50,13 +50,19 @@ impl Oracle {
     }
 
     /// Adds an event (creating its lead at the event's time if unknown);
-    /// false for a duplicate (same lead, id and time).
+    /// false for a copy of one it has (same lead, id and time) that does not
+    /// replace it: of copies with other payloads, the one with the lowest
+    /// shape fingerprint is kept.
     pub(crate) fn event(&mut self, e: Event) -> bool {
         if !self.leads.contains_key(&e.lead) {
             self.upsert(Lead::new(e.lead.clone(), e.at), e.at);
         }
         let t = self.leads.entry(e.lead.clone()).or_default();
-        if t.events.iter().any(|x| x.id == e.id && x.at == e.at) {
+        if let Some(x) = t.events.iter_mut().find(|x| x.id == e.id && x.at == e.at) {
+            if e.shape.fingerprint() < x.shape.fingerprint() {
+                *x = e;
+                return true;
+            }
             return false;
         }
         t.events.push(e);

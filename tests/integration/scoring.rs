@@ -493,8 +493,17 @@ fn case(penalty_windows: bool) -> impl Strategy<Value = Case> {
     )
         .prop_map(|(r, c, e, f, fl)| build_model(r, c, e, f, fl));
     let events = proptest::collection::vec((0usize..9, 0i64..2400), 0..25);
-    // Duplicates: the same event again, or the same id at another time.
-    let dups = proptest::collection::vec((0usize..25, prop_oneof![Just(0i64), -50i64..50]), 0..5);
+    // Copies: the same event again, the same id at another time (another
+    // event), or the same id and time with another payload (a conflicting
+    // copy: the lowest shape fingerprint counts).
+    let dups = proptest::collection::vec(
+        (
+            0usize..25,
+            prop_oneof![Just(0i64), -50i64..50],
+            proptest::option::of(0usize..9),
+        ),
+        0..5,
+    );
     let lead = (any::<bool>(), any::<bool>(), any::<bool>());
     (model, events, dups, lead, 0i64..2600).prop_map(|(model, ev, dups, (big, free, soft), now_h)| {
         let mut events: Vec<Event> = ev
@@ -502,9 +511,12 @@ fn case(penalty_windows: bool) -> impl Strategy<Value = Case> {
             .enumerate()
             .map(|(i, &(k, h))| event(&format!("e{i:02}"), t0() + Duration::hours(h), kind(k)))
             .collect();
-        for (d, shift) in dups {
+        for (d, shift, other) in dups {
             if let Some(mut e) = events.get(d % events.len().max(1)).cloned() {
                 e.at += Duration::hours(shift);
+                if let Some(k) = other {
+                    e.shape.kind = kind(k);
+                }
                 events.push(e);
             }
         }

@@ -62,6 +62,9 @@ pub struct Snapshot {
     setup: u64,
     model_version: ModelVersion,
     watermark: Option<DateTime<Utc>>,
+    /// The latest `now` an ingest call passed.
+    #[serde(default)]
+    now: Option<DateTime<Utc>>,
     stats: EngineStats,
     shapes: Vec<EventShape>,
     leads: Vec<LeadState>,
@@ -164,6 +167,7 @@ impl Engine {
             setup: setup(&self.model, &self.machine, &self.config),
             model_version: self.model.version().clone(),
             watermark: self.watermark,
+            now: self.now,
             stats: self.stats,
             shapes: self.shapes.iter().map(|s| s.shape.clone()).collect(),
             leads,
@@ -216,6 +220,7 @@ impl Engine {
             }
         }
         engine.watermark = snapshot.watermark;
+        engine.now = snapshot.now;
         engine.stats = snapshot.stats;
         let keep_from = engine.keep_from();
         let thresholds = engine.config.thresholds.len();
