@@ -21,29 +21,43 @@
 //!   `{"type":"error","line":n,"message":...}` for a line that is not valid
 //!   input. The engine's counters go to standard error at the end.
 //!
-//! `now` is the latest event time read so far, or the `--now` flag. Events
-//! are ingested in batches of up to 4 096 lines (an upsert line ends a
-//! batch); the engine's order and batching independence makes the output the
-//! same as line-at-a-time ingestion up to the order of lines within a batch.
+//! `now` is the `--now` flag when given. Otherwise the first time read
+//! (an event's, or an upsert's) starts it, and a later one moves it forward
+//! when it is at most the engine's `allowed_lateness` plus `clock_skew`
+//! ahead of it; an event dated further ahead is refused as
+//! `too_far_in_future` and leaves `now` where it was. One wrong timestamp
+//! can so move `now` by no more than the lateness the engine allows, and the
+//! real events after it are still taken. (After a quiet gap longer than
+//! that, pass `--now`.)
+//!
+//! Lines are read as bytes: a line that is not UTF-8, longer than 1 MiB,
+//! not JSON or not valid input is reported with its number and skipped; an
+//! I/O error ends the run after what was read is ingested and written.
+//! Output comes in batches of input lines (up to 4 096 lines; an upsert
+//! line ends a batch and is applied alone): a batch's engine outputs in the
+//! engine's order, then its refused and invalid lines in line order. The
+//! engine's order and batching independence make the outputs the same as
+//! line-at-a-time ingestion up to the order within a batch.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::BufWriter;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use leadflow::criteria::Condition;
-use leadflow::engine::{EngineConfig, IngestError, Output};
+use leadflow::engine::EngineConfig;
 use leadflow::scoring::ScoringModel;
-use leadflow::{Engine, Event, EventId, Lead, LeadId, LifecycleDefinition};
-use serde::{Deserialize, Serialize};
+use leadflow::{Engine, LifecycleDefinition};
+use serde::Deserialize;
 
-const BATCH: usize = 4_096;
+#[path = "pipeline/stream.rs"]
+mod stream;
 
 const USAGE: &str = "\
 Usage: pipeline CONFIG.json [--now TIME] [--help] < events.ndjson > outputs.ndjson
 
 Reads events and lead upserts as NDJSON on standard input and writes the
 transitions, retractions, threshold crossings and refused lines to act on as
-NDJSON on standard output. TIME is RFC 3339 (default: the latest event time).";
+NDJSON on standard output. TIME is RFC 3339 (default: the latest event time, moving forward by at most\nthe engine's allowed_lateness plus clock_skew at a time).";
 
 /// The configuration file.
 #[derive(Deserialize)]
@@ -56,136 +70,6 @@ struct Config {
     mql: Option<Condition>,
     #[serde(default)]
     engine: EngineConfig,
-}
-
-/// An upsert line.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Upsert {
-    upsert: Lead,
-    #[serde(default)]
-    at: Option<DateTime<Utc>>,
-}
-
-/// A line the pipeline could not use, written beside the outputs.
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Problem<'a> {
-    /// An event the engine refused.
-    Rejected {
-        line: usize,
-        event: &'a EventId,
-        lead: &'a LeadId,
-        error: &'a IngestError,
-        message: String,
-    },
-    /// A line that is not valid input.
-    Error { line: usize, message: String },
-}
-
-/// One input line.
-enum Line {
-    Upsert(Box<Upsert>),
-    Event(Box<Event>),
-}
-
-impl Line {
-    fn parse(text: &str) -> serde_json::Result<Line> {
-        let value: serde_json::Value = serde_json::from_str(text)?;
-        if value.get("upsert").is_some() {
-            Upsert::deserialize(value).map(|u| Line::Upsert(Box::new(u)))
-        } else {
-            Event::deserialize(value).map(|e| Line::Event(Box::new(e)))
-        }
-    }
-}
-
-struct Pipeline<W: Write> {
-    engine: Engine,
-    fixed_now: Option<DateTime<Utc>>,
-    latest: Option<DateTime<Utc>>,
-    /// The batch: events with their line numbers.
-    batch: Vec<(usize, Event)>,
-    out: W,
-}
-
-impl<W: Write> Pipeline<W> {
-    fn now(&self) -> DateTime<Utc> {
-        self.fixed_now.or(self.latest).unwrap_or_default()
-    }
-
-    fn line(&mut self, n: usize, text: &str) -> std::io::Result<()> {
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        match Line::parse(text) {
-            Ok(Line::Event(event)) => {
-                self.latest = Some(self.latest.map_or(event.at, |l| l.max(event.at)));
-                self.batch.push((n, *event));
-                if self.batch.len() >= BATCH {
-                    self.flush()?;
-                }
-                Ok(())
-            }
-            Ok(Line::Upsert(u)) => {
-                self.flush()?;
-                let known = self.engine.key(&u.upsert.id).is_some();
-                let at = match u.at {
-                    Some(at) => at,
-                    None if known => self.now(),
-                    None => u.upsert.created_at,
-                };
-                match self.engine.upsert_lead(u.upsert, at) {
-                    Ok((_, outputs)) => self.write(&outputs),
-                    Err(e) => self.emit(&Problem::Error {
-                        line: n,
-                        message: e.to_string(),
-                    }),
-                }
-            }
-            Err(e) => self.emit(&Problem::Error {
-                line: n,
-                message: e.to_string(),
-            }),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let now = self.now();
-        let batch = std::mem::take(&mut self.batch);
-        let report = self.engine.ingest(batch.iter().map(|(_, e)| e), now);
-        self.write(&report.outputs)?;
-        for r in &report.rejected {
-            // `index` is the event's position in this call's input.
-            let Some((line, event)) = batch.get(r.index) else {
-                continue;
-            };
-            self.emit(&Problem::Rejected {
-                line: *line,
-                event: &event.id,
-                lead: &event.lead,
-                error: &r.error,
-                message: r.error.to_string(),
-            })?;
-        }
-        Ok(())
-    }
-
-    fn write(&mut self, outputs: &[Output]) -> std::io::Result<()> {
-        for o in outputs {
-            serde_json::to_writer(&mut self.out, o)?;
-            self.out.write_all(b"\n")?;
-        }
-        Ok(())
-    }
-
-    fn emit(&mut self, problem: &Problem<'_>) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.out, problem)?;
-        self.out.write_all(b"\n")
-    }
 }
 
 /// What the command line asked for.
@@ -228,20 +112,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let engine = Engine::new(config.model, definition.build()?, config.engine);
 
     let stdout = std::io::stdout();
-    let mut pipeline = Pipeline {
-        engine,
-        fixed_now: args.fixed_now,
-        latest: None,
-        batch: Vec::with_capacity(BATCH),
-        out: BufWriter::new(stdout.lock()),
-    };
-    for (i, line) in std::io::stdin().lock().lines().enumerate() {
-        pipeline.line(i + 1, &line?)?;
-    }
-    pipeline.flush()?;
-    pipeline.out.flush()?;
+    let mut pipeline = stream::Pipeline::new(engine, args.fixed_now, BufWriter::new(stdout.lock()));
+    let read = pipeline.read_all(std::io::stdin().lock());
     eprintln!("{}", serde_json::to_string(&pipeline.engine.stats())?);
-    Ok(())
+    read.map_err(|e| format!("reading standard input: {e}").into())
 }
 
 fn main() -> ExitCode {

@@ -9,6 +9,7 @@ mod lifecycle;
 mod lifecycle_props;
 mod limits;
 mod oracle;
+mod pipeline;
 mod roundtrip;
 mod scoring;
 mod strict;
@@ -24,3 +25,8 @@ mod args;
 #[path = "../../examples/backtest/data.rs"]
 #[allow(dead_code)]
 mod data;
+
+// The pipeline example's reading and batching, tested by `pipeline`.
+#[path = "../../examples/pipeline/stream.rs"]
+#[allow(dead_code)]
+mod pipeline_stream;
