@@ -249,8 +249,12 @@ fn run() -> Result<(), Box<dyn Error>> {
         println!("note: {note}");
     }
     let converted = |rows: &[usize]| rows.iter().filter(|&&i| data.rows()[i].outcome.converted).count();
+    let left_out = match loaded.no_target.len() {
+        0 => String::new(),
+        k => format!(", {k} without a target left out"),
+    };
     println!(
-        "{} leads ({} converted); split {}: {} train ({} converted), {} test ({} converted); loaded in {load_ms:.0} ms",
+        "{} leads ({} converted{left_out}); split {}: {} train ({} converted), {} test ({} converted); loaded in {load_ms:.0} ms",
         data.len(),
         data.positives(),
         args.split,

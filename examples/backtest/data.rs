@@ -79,6 +79,9 @@ pub(crate) struct Loaded {
     /// The lead's date when `--date` is given.
     pub(crate) dates: Option<Vec<DateTime<Utc>>>,
     pub(crate) notes: Vec<String>,
+    /// The rows left out because their target is missing, named by id (or
+    /// `row-N`, from 0 in the file's data rows).
+    pub(crate) no_target: Vec<String>,
 }
 
 fn is_missing(v: &str, extra: &[String]) -> bool {
@@ -86,7 +89,7 @@ fn is_missing(v: &str, extra: &[String]) -> bool {
 }
 
 pub(crate) fn load(args: &Args) -> Res<Loaded> {
-    let table = read_table(&args.csv, args.sep)?;
+    let mut table = read_table(&args.csv, args.sep)?;
     let mut notes = Vec::new();
     let n = table.rows.len();
     if n == 0 {
@@ -108,6 +111,10 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
     // Outcome.
     let mut converted = vec![false; n];
     let mut converted_at: Vec<Option<DateTime<Utc>>> = vec![None; n];
+    // Rows whose target (or key to the outcomes) is missing: not known to
+    // have converted or not, so left out rather than counted as not converted.
+    let mut missing = vec![false; n];
+    let target_col;
     match (&args.target, &args.outcomes) {
         (Some(target), None) => {
             let positive = args
@@ -116,8 +123,11 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
                 .ok_or("--target needs --positive VALUE")?;
             let c = table.column(target)?;
             excluded.insert(c);
-            for (flag, row) in converted.iter_mut().zip(&table.rows) {
-                *flag = row.get(c).is_some_and(|v| v == positive);
+            target_col = target.as_str();
+            for ((flag, gap), row) in converted.iter_mut().zip(&mut missing).zip(&table.rows) {
+                let v = row.get(c).map_or("", String::as_str);
+                *flag = v == positive;
+                *gap = !*flag && is_missing(v, &args.missing);
             }
         }
         (None, Some(outcomes)) => {
@@ -134,7 +144,14 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
             }
             let c = table.column(key)?;
             excluded.insert(c);
-            for ((flag, at), row) in converted.iter_mut().zip(&mut converted_at).zip(&table.rows) {
+            target_col = key;
+            for (((flag, at), gap), row) in converted
+                .iter_mut()
+                .zip(&mut converted_at)
+                .zip(&mut missing)
+                .zip(&table.rows)
+            {
+                *gap = row.get(c).is_none_or(|k| is_missing(k, &args.missing));
                 if let Some(w) = row.get(c).and_then(|k| when.get(k.as_str())) {
                     *flag = true;
                     *at = *w;
@@ -153,6 +170,41 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
         }
     }
 
+    let mut original: Vec<usize> = (0..n).collect();
+    let mut no_target = Vec::new();
+    if missing.contains(&true) {
+        let rows = std::mem::take(&mut table.rows);
+        let (mut conv, mut conv_at) = (Vec::new(), Vec::new());
+        original.clear();
+        for (i, row) in rows.into_iter().enumerate() {
+            if missing.get(i).copied().unwrap_or(false) {
+                let id = id_col.and_then(|c| row.get(c)).filter(|v| !v.is_empty());
+                no_target.push(id.map_or_else(|| format!("row-{i}"), Clone::clone));
+                continue;
+            }
+            conv.push(converted.get(i).copied().unwrap_or(false));
+            conv_at.push(converted_at.get(i).copied().flatten());
+            original.push(i);
+            table.rows.push(row);
+        }
+        (converted, converted_at) = (conv, conv_at);
+        let shown: Vec<&str> = no_target.iter().take(10).map(String::as_str).collect();
+        let more = if no_target.len() > shown.len() {
+            ", ..."
+        } else {
+            ""
+        };
+        notes.push(format!(
+            "{} rows have no value in column \"{target_col}\": left out, not counted as not converted: {}{more}",
+            no_target.len(),
+            shown.join(", ")
+        ));
+        if table.rows.is_empty() {
+            return Err(format!("no row of {} has a value in column \"{target_col}\"", args.csv).into());
+        }
+    }
+    let n = table.rows.len();
+
     // Dates and derived features.
     let date_col = args.date.as_deref().map(|c| table.column(c)).transpose()?;
     let mut dates = None;
@@ -163,7 +215,7 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
     if let Some(c) = date_col {
         excluded.insert(c);
         let mut ds = Vec::with_capacity(n);
-        for (i, row) in table.rows.iter().enumerate() {
+        for (row, i) in table.rows.iter().zip(&original) {
             let v = row.get(c).map_or("", String::as_str);
             ds.push(parse_time(v).ok_or_else(|| {
                 format!(
@@ -286,11 +338,12 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
     let mut refused = 0usize;
     let mut ids = HashSet::new();
     for (i, row) in table.rows.iter().enumerate() {
+        let number = original.get(i).copied().unwrap_or(i);
         let id = id_col
             .and_then(|c| row.get(c))
             .filter(|v| !v.is_empty() && ids.insert((*v).clone()))
             .and_then(|v| LeadId::new(v.clone()).ok())
-            .map_or_else(|| LeadId::new(format!("row-{i}")), Ok)?;
+            .map_or_else(|| LeadId::new(format!("row-{number}")), Ok)?;
         let created = dates
             .as_ref()
             .and_then(|d: &Vec<DateTime<Utc>>| d.get(i).copied())
@@ -329,6 +382,7 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
         features: features.into_iter().map(|(_, f)| f).collect(),
         dates,
         notes,
+        no_target,
     })
 }
 

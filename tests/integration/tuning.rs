@@ -959,3 +959,48 @@ proptest! {
         prop_assert!(cal.gate.mqls <= candidates.len());
     }
 }
+
+#[test]
+fn example_loader_leaves_out_rows_whose_target_is_missing() {
+    // Before: a row with an empty target counted as "not converted".
+    let dir = std::env::temp_dir().join(format!("leadflow-no-target-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let leads = dir.join("leads.csv");
+    let mut csv = String::from("id,visits,source,Converted\n");
+    for i in 0..60 {
+        let target = match i {
+            7 => "",
+            13 => "NA",
+            _ if i % 3 == 0 => "1",
+            _ => "0",
+        };
+        csv.push_str(&format!("L{i},{},{},{target}\n", i % 11, ["web", "ads"][i % 2]));
+    }
+    std::fs::write(&leads, csv).unwrap();
+    let argv = [
+        "--csv",
+        leads.to_str().unwrap(),
+        "--target",
+        "Converted",
+        "--positive",
+        "1",
+        "--id",
+        "id",
+    ];
+    let args = args::parse(argv.iter().map(|s| s.to_string())).unwrap();
+    let loaded = data::load(&args).unwrap();
+    assert_eq!(loaded.no_target, ["L7", "L13"]);
+    assert_eq!(loaded.data.len(), 58);
+    assert_eq!(loaded.data.positives(), 20);
+    let ids: Vec<&str> = loaded.data.rows().iter().map(|r| r.lead.id.as_str()).collect();
+    assert!(!ids.contains(&"L7") && !ids.contains(&"L13"));
+    assert!(
+        loaded
+            .notes
+            .iter()
+            .any(|n| n.starts_with("2 rows have no value in column \"Converted\"") && n.contains("L7, L13")),
+        "{:?}",
+        loaded.notes
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
