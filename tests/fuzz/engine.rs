@@ -1,0 +1,586 @@
+//! Event and command streams with snapshots, model swaps and attribute
+//! upserts, in any order, duplicated, with conflicting copies, late, early
+//! and with a `now` that sometimes goes back: the engine against the oracle,
+//! every refusal checked for its reason, and `score` against
+//! `ScoreState`/`scores_with` for every lead.
+
+use chrono::{DateTime, Utc};
+use leadflow::engine::{CommandError, Engine, EngineConfig, IngestError, Output, Threshold, UnknownLeads};
+use leadflow::scoring::{ScoreState, ScoringModel};
+use leadflow::synthetic::SplitMix64;
+use leadflow::{
+    AssetType, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Reason,
+    ReasonCode, Span, Transition,
+};
+
+use crate::Finding;
+use crate::oracle::Oracle;
+use crate::support::{at, standard};
+
+/// An event kind from a vocabulary that reaches every kind of rule: limits,
+/// windows, decay, penalties, the MQL signal, follow-ups and attribute
+/// changes.
+pub(crate) fn kind(rng: &mut SplitMix64) -> EventKind {
+    match rng.below(15) {
+        0 => EventKind::PageView {
+            path: "/pricing".into(),
+            category: None,
+        },
+        1 => EventKind::PageView {
+            path: "/product/tour".into(),
+            category: Some(PageCategory::Product),
+        },
+        2 => EventKind::ContentDownload {
+            asset: AssetType::Whitepaper,
+            asset_id: None,
+        },
+        3 => EventKind::ContentDownload {
+            asset: AssetType::PricingSheet,
+            asset_id: None,
+        },
+        4 => EventKind::FormSubmit { form: None },
+        5 => EventKind::DemoRequest,
+        6 => EventKind::EmailOpen { campaign: None },
+        7 => EventKind::EmailUnsubscribe,
+        8 => EventKind::SocialEngagement,
+        9 => EventKind::AdClick { campaign: None },
+        10 => EventKind::WebinarAttend { webinar: None },
+        11 => EventKind::SalesTouch {
+            by: Some(OwnerId::new("rep").unwrap()),
+        },
+        12 => EventKind::AttributeChange {
+            key: "employees".into(),
+            value: (rng.below(900) as i64).into(),
+        },
+        13 => EventKind::AttributeChange {
+            key: "seniority".into(),
+            value: ["director", "vp", "intern"][rng.below(3) as usize].into(),
+        },
+        _ => EventKind::PageView {
+            path: "/careers".into(),
+            category: Some(PageCategory::Careers),
+        },
+    }
+}
+
+/// Lead `i`: even leads have a known email domain.
+pub(crate) fn lead(i: u64) -> Lead {
+    let mut l = Lead::new(LeadId::new(format!("lead-{i}")).unwrap(), at(0));
+    if i % 2 == 0 {
+        l.person.set_email("ada@acme.io");
+    }
+    l
+}
+
+/// An event of lead `l` at `hour`, its id from a small pool (so copies,
+/// same-id events at other times and conflicting copies happen).
+pub(crate) fn event(rng: &mut SplitMix64, l: u64, hour: i64) -> Event {
+    let e = Event::new(
+        EventId::new(format!("e{}", rng.below(24))).unwrap(),
+        lead(l).id,
+        at(hour),
+        kind(rng),
+    );
+    if rng.below(4) == 0 {
+        e.with_channel(Channel::Email)
+    } else {
+        e
+    }
+}
+
+/// `n` events of leads `0..leads` at hours `0..hours`.
+pub(crate) fn events(rng: &mut SplitMix64, n: u64, leads: u64, hours: u64) -> Vec<Event> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let (l, h) = (rng.below(leads), rng.below(hours) as i64);
+        out.push(event(rng, l, h));
+    }
+    out
+}
+
+fn transition(rng: &mut SplitMix64) -> Transition {
+    match rng.below(3) {
+        0 => Transition::Accept {
+            owner: OwnerId::new("rep").unwrap(),
+        },
+        1 => Transition::Disqualify {
+            by: None,
+            reason: Reason::new(ReasonCode::NoBudget),
+        },
+        _ => Transition::Reject {
+            by: OwnerId::new("rep").unwrap(),
+            reason: Reason::new(ReasonCode::BadTiming),
+        },
+    }
+}
+
+/// Checks `score` against `ScoreState`/`scores_with` (events recorded in a
+/// shuffled order) for one lead.
+pub(crate) fn scores_agree(
+    rng: &mut SplitMix64,
+    model: &ScoringModel,
+    lead: &Lead,
+    events: &[Event],
+    now: DateTime<Utc>,
+) -> Result<(), Finding> {
+    let want = model.score(lead, events, now);
+    let mut order = events.to_vec();
+    rng.shuffle(&mut order);
+    let mut state = ScoreState::new();
+    for e in &order {
+        state.record(model, e);
+    }
+    let got = model.scores_with(lead, &state, now);
+    if got != want {
+        return Err(format!(
+            "scores_with {got:?} != score {want:?} for {} at {now} over {events:?}",
+            lead.id
+        ));
+    }
+    Ok(())
+}
+
+/// A step of a case, as run: replayed (with steps or events left out) to
+/// shrink a finding.
+#[derive(Clone, Debug)]
+enum Op {
+    Upsert(Box<Lead>, DateTime<Utc>),
+    Ingest(Vec<Event>, DateTime<Utc>),
+    Command(LeadId, Transition, DateTime<Utc>),
+    Restore(bool),
+    Swap(DateTime<Utc>),
+}
+
+struct Run {
+    rng: SplitMix64,
+    /// The steps so far.
+    ops: Vec<Op>,
+    model: ScoringModel,
+    config: EngineConfig,
+    engine: Engine,
+    oracle: Oracle,
+    /// Events the engine took, in arrival order.
+    accepted: Vec<Event>,
+    /// Leads upserted (or created by an event).
+    known: Vec<LeadId>,
+    outputs: Vec<Output>,
+    /// The latest `now` passed, and the latest time the engine applied.
+    now: Option<DateTime<Utc>>,
+    watermark: Option<DateTime<Utc>>,
+    swapped: bool,
+}
+
+pub(crate) fn case(seed: u64) -> Result<(), Finding> {
+    let mut rng = SplitMix64::new(seed);
+    let model = if rng.below(2) == 0 {
+        ScoringModel::b2b_default().unwrap()
+    } else {
+        leadflow::synthetic::scoring_model().unwrap()
+    };
+    let lateness = Span::hours([2, 24, 24 * 60][rng.below(3) as usize]);
+    let skew = Span::hours([0, 3][rng.below(2) as usize]);
+    let mut config = EngineConfig::default()
+        .allowed_lateness(lateness)
+        .clock_skew(skew);
+    if rng.below(2) == 0 {
+        config = config.unknown_leads(UnknownLeads::Reject);
+    }
+    if rng.below(2) == 0 {
+        config = config.threshold(Threshold::new("hot", Dimension::Combined, 40));
+    }
+    let mut run = Run::new(model.clone(), config.clone(), rng);
+    let result = generate(&mut run);
+    let Err(finding) = result else { return Ok(()) };
+    let ops = shrink(&model, &config, run.ops, &finding);
+    Err(format!(
+        "{}\n  shrunk to {} steps (model {}, {config:?}):\n    {}",
+        finding.lines().next().unwrap_or(""),
+        ops.len(),
+        model.version(),
+        ops.iter()
+            .map(|o| format!("{o:?}"))
+            .collect::<Vec<_>>()
+            .join("\n    ")
+    ))
+}
+
+fn generate(run: &mut Run) -> Result<(), Finding> {
+    for i in 0..2 {
+        run.upsert(lead(i), at(0))?;
+    }
+    let mut hour = 0i64;
+    for _ in 0..1 + run.rng.below(14) {
+        hour += run.rng.below(12) as i64;
+        match run.rng.below(12) {
+            0..=6 => {
+                let (batch, now) = run.batch(hour);
+                run.ingest(batch, now)?;
+            }
+            7 => {
+                let l = run.rng.below(3);
+                let t = transition(&mut run.rng);
+                let when = at(hour).max(run.watermark.unwrap_or(at(0)));
+                run.command(lead(l).id, t, when)?;
+            }
+            8 => {
+                let binary = run.rng.below(2) == 0;
+                run.restore(binary)?;
+            }
+            9 => {
+                let now = at(hour).max(run.now.unwrap_or(at(0)));
+                run.swap(now)?;
+            }
+            _ => {
+                let mut v = lead(run.rng.below(3));
+                v.company.employees = Some(run.rng.below(1000) as u32);
+                run.upsert(v, at(hour))?;
+            }
+        }
+    }
+    run.compare()
+}
+
+fn replay(model: &ScoringModel, config: &EngineConfig, ops: &[Op]) -> Result<(), Finding> {
+    let mut run = Run::new(model.clone(), config.clone(), SplitMix64::new(0));
+    for op in ops {
+        match op.clone() {
+            Op::Upsert(l, t) => run.upsert(*l, t)?,
+            Op::Ingest(b, now) => run.ingest(b, now)?,
+            Op::Command(l, t, when) => run.command(l, t, when)?,
+            Op::Restore(binary) => run.restore(binary)?,
+            Op::Swap(now) => run.swap(now)?,
+        }
+    }
+    run.compare()
+}
+
+/// Leaves out steps, then events, while the replay fails the same way (the
+/// same first words).
+fn shrink(model: &ScoringModel, config: &EngineConfig, mut ops: Vec<Op>, finding: &str) -> Vec<Op> {
+    let kind: String = finding.chars().take(12).collect();
+    let fails = |ops: &[Op]| {
+        std::panic::catch_unwind(|| replay(model, config, ops))
+            .ok()
+            .and_then(Result::err)
+            .is_some_and(|f| f.starts_with(&kind))
+    };
+    if !fails(&ops) {
+        return ops;
+    }
+    loop {
+        let mut smaller = None;
+        'find: for i in 0..ops.len() {
+            let mut c = ops.clone();
+            // Upserts stay: without them events of unknown leads meet the
+            // open finding on leads created by refused events.
+            if !matches!(c.remove(i), Op::Upsert(..)) && fails(&c) {
+                smaller = Some(c);
+                break;
+            }
+            if let Op::Ingest(batch, _) = &ops[i] {
+                for j in 0..batch.len() {
+                    let mut c = ops.clone();
+                    if let Op::Ingest(b, _) = &mut c[i] {
+                        b.remove(j);
+                    }
+                    if fails(&c) {
+                        smaller = Some(c);
+                        break 'find;
+                    }
+                }
+            }
+        }
+        match smaller {
+            Some(c) => ops = c,
+            None => return ops,
+        }
+    }
+}
+
+impl Run {
+    fn new(model: ScoringModel, config: EngineConfig, rng: SplitMix64) -> Run {
+        Run {
+            engine: Engine::new(model.clone(), standard(), config.clone()),
+            oracle: Oracle::new(model.clone(), standard()),
+            model,
+            config,
+            rng,
+            ops: Vec::new(),
+            accepted: Vec::new(),
+            known: Vec::new(),
+            outputs: Vec::new(),
+            now: None,
+            watermark: None,
+            swapped: false,
+        }
+    }
+
+    fn fail(&self, what: String) -> Finding {
+        what
+    }
+
+    fn upsert(&mut self, lead: Lead, t: DateTime<Utc>) -> Result<(), Finding> {
+        self.ops.push(Op::Upsert(Box::new(lead.clone()), t));
+        let known = self.known.contains(&lead.id);
+        match self.engine.upsert_lead(lead.clone(), t) {
+            Ok((_, out)) => {
+                self.outputs.extend(out);
+                self.oracle.upsert(lead.clone(), t);
+                if !known {
+                    self.known.push(lead.id);
+                }
+                Ok(())
+            }
+            Err(CommandError::TooLate { .. }) if known && self.too_late(t) => Ok(()),
+            // The new attributes would make a later command illegal.
+            Err(CommandError::Transition(_)) if known => {
+                let mut o = self.oracle.clone();
+                o.upsert(lead.clone(), t);
+                match o.lifecycle(&lead.id) {
+                    Err(_) => Ok(()),
+                    Ok(_) => Err(self.fail(format!("upsert of {} refused, the oracle takes it", lead.id))),
+                }
+            }
+            Err(e) => Err(self.fail(format!("upsert of {} at {t} refused: {e}", lead.id))),
+        }
+    }
+
+    /// Whether `t` is before the allowed lateness behind the watermark.
+    fn too_late(&self, t: DateTime<Utc>) -> bool {
+        self.watermark
+            .is_some_and(|w| t < w - self.config.allowed_lateness.to_time_delta())
+    }
+
+    /// A batch for `hour` and the `now` to ingest it at (sometimes earlier
+    /// than the last).
+    fn batch(&mut self, hour: i64) -> (Vec<Event>, DateTime<Utc>) {
+        let back = self.rng.below(16) == 0 && self.now.is_some();
+        let now = match self.now {
+            Some(latest) if back => at(hour - 1).min(latest - chrono::Duration::seconds(1)),
+            Some(latest) => at(hour).max(latest),
+            None => at(hour),
+        };
+        let n = 1 + self.rng.below(6);
+        let mut batch = Vec::new();
+        // One lead per call: a lead's late event held while another lead's
+        // event moves the watermark is evaluated wrongly (finding
+        // `a_late_event_held_while_another_lead_moves_the_watermark_is_evaluated_at_its_time`,
+        // tests/integration/findings.rs, open in src/engine; seed 801
+        // before this guard).
+        let l = self.rng.below(3);
+        for _ in 0..n {
+            let h = hour + self.rng.below(8) as i64 - (self.rng.below(60) as i64);
+            let mut e = event(&mut self.rng, l, h.max(0));
+            if !self.known.contains(&e.lead) {
+                // Not refused for its time: a refused event of an unknown
+                // lead creates the lead (finding `a_refused_event_creates_no_lead`,
+                // tests/integration/findings.rs, open in src/engine).
+                e.at = now.max(self.watermark.unwrap_or(now));
+            }
+            batch.push(e);
+        }
+        // A copy of an accepted event, sometimes with another payload.
+        let mine: Vec<&Event> = self.accepted.iter().filter(|e| e.lead == lead(l).id).collect();
+        if !mine.is_empty() && self.rng.below(2) == 0 {
+            let i = self.rng.below(mine.len() as u64) as usize;
+            let mut copy = mine[i].clone();
+            if self.rng.below(2) == 0 {
+                copy.shape.kind = kind(&mut self.rng);
+            }
+            batch.push(copy);
+        }
+        self.rng.shuffle(&mut batch);
+        (batch, now)
+    }
+
+    fn ingest(&mut self, batch: Vec<Event>, now: DateTime<Utc>) -> Result<(), Finding> {
+        self.ops.push(Op::Ingest(batch.clone(), now));
+        let back = self.now.is_some_and(|latest| now < latest);
+        let report = self.engine.ingest(&batch, now);
+        self.outputs.extend(report.outputs.iter().cloned());
+        let mut refused = vec![None; batch.len()];
+        for r in &report.rejected {
+            let Some(slot) = refused.get_mut(r.index) else {
+                return Err(self.fail(format!("rejected index {} out of the batch", r.index)));
+            };
+            if r.event.as_ref() != Some(&batch[r.index].id) {
+                return Err(self.fail(format!("rejected {:?} names the wrong event", r)));
+            }
+            *slot = Some(r.error.clone());
+        }
+        let skew = self.config.clock_skew.to_time_delta();
+        let mut conflicting = Vec::new();
+        for (ev, why) in batch.iter().zip(refused) {
+            let known = self.known.contains(&ev.lead);
+            let ok = match &why {
+                None => {
+                    if !known {
+                        if self.config.unknown_leads == UnknownLeads::Reject {
+                            return Err(self.fail(format!("{} of unknown {} taken", ev.id, ev.lead)));
+                        }
+                        self.known.push(ev.lead.clone());
+                    }
+                    if back || ev.at > now + skew || self.too_late(ev.at) {
+                        return Err(self.fail(format!("{} at {} taken at now {now}", ev.id, ev.at)));
+                    }
+                    self.oracle.event(ev.clone());
+                    self.accepted.push(ev.clone());
+                    self.watermark = Some(self.watermark.map_or(ev.at, |w| w.max(ev.at)));
+                    continue;
+                }
+                Some(IngestError::NowBeforeLatest { .. }) => back,
+                Some(IngestError::TooFarInFuture { .. }) => ev.at > now + skew,
+                Some(IngestError::TooLate { .. }) => self.too_late(ev.at),
+                Some(IngestError::UnknownLead { .. }) => {
+                    !known && self.config.unknown_leads == UnknownLeads::Reject
+                }
+                Some(IngestError::ConflictingDuplicate { .. }) => {
+                    // Checked once the batch's accepted copies are in.
+                    conflicting.push(ev.clone());
+                    true
+                }
+                Some(IngestError::ConflictsWithCommand { .. }) => {
+                    let mut o = self.oracle.clone();
+                    o.event(ev.clone());
+                    o.lifecycle(&ev.lead).is_err()
+                }
+                Some(_) => false,
+            };
+            if !ok {
+                return Err(self.fail(format!("{} at {} refused at now {now}: {why:?}", ev.id, ev.at)));
+            }
+        }
+        for ev in conflicting {
+            // The oracle keeps the copy it has (from this batch or before).
+            if self.oracle.clone().event(ev.clone()) {
+                return Err(self.fail(format!(
+                    "{} at {} refused as a losing copy, the oracle takes it",
+                    ev.id, ev.at
+                )));
+            }
+        }
+        if !back {
+            self.now = Some(now);
+        }
+        Ok(())
+    }
+
+    fn command(&mut self, id: LeadId, t: Transition, when: DateTime<Utc>) -> Result<(), Finding> {
+        if !self.known.contains(&id) {
+            return Ok(());
+        }
+        self.ops.push(Op::Command(id.clone(), t.clone(), when));
+        let got = self.engine.command(&id, t.clone(), when);
+        let want = self.oracle.command(&id, t, when);
+        match (&got, &want) {
+            (Ok(out), Ok(())) => {
+                self.outputs.extend(out.iter().cloned());
+                Ok(())
+            }
+            (Err(_), Err(_)) => Ok(()),
+            _ => Err(self.fail(format!("command: engine {got:?}, oracle {want:?}"))),
+        }
+    }
+
+    fn restore(&mut self, binary: bool) -> Result<(), Finding> {
+        self.ops.push(Op::Restore(binary));
+        let snapshot = self.engine.snapshot();
+        let read = if binary {
+            postcard::from_bytes(&postcard::to_allocvec(&snapshot).unwrap()).map_err(|e| e.to_string())
+        } else {
+            serde_json::from_str(&serde_json::to_string(&snapshot).unwrap()).map_err(|e| e.to_string())
+        };
+        let read = read.map_err(|e| self.fail(format!("a snapshot does not read back: {e}")))?;
+        let restored = Engine::restore(read, self.engine.model().clone(), standard(), self.config.clone())
+            .map_err(|e| self.fail(format!("a snapshot does not restore: {e}")))?;
+        if restored.snapshot() != snapshot || restored.stats() != self.engine.stats() {
+            return Err(self.fail("the restored engine differs".into()));
+        }
+        self.engine = restored;
+        Ok(())
+    }
+
+    fn swap(&mut self, now: DateTime<Utc>) -> Result<(), Finding> {
+        // To the same model: a swap to a model with other windows or decay
+        // scores differently from a fresh engine (finding
+        // `a_swap_with_a_short_lateness_equals_a_fresh_engine`,
+        // tests/integration/findings.rs, open in src/engine; seeds 367 and
+        // 557 before this guard).
+        let new = self.model.clone();
+        self.ops.push(Op::Swap(now));
+        self.engine
+            .swap_model(new.clone(), now, false)
+            .map_err(|e| self.fail(format!("swap refused: {e}")))?;
+        self.oracle.model = new.clone();
+        self.model = new;
+        // What a swap does to stages reached (with `fire` false) is not the
+        // oracle's fold: from here on only scores compare. (Seeds 12574 and
+        // 18144 showed lifecycles other than the fold's after a swap to the
+        // same model and a later late event.)
+        self.swapped = true;
+        Ok(())
+    }
+
+    fn compare(&mut self) -> Result<(), Finding> {
+        let now = self.now.unwrap_or(at(0)).max(self.watermark.unwrap_or(at(0)));
+        let ids: Vec<LeadId> = self.oracle.leads().cloned().collect();
+        for id in &ids {
+            let Some(record) = self.engine.lead(id) else {
+                return Err(self.fail(format!("{id} is missing from the engine")));
+            };
+            if !self.swapped {
+                let want = self.oracle.lifecycle(id).map_err(|e| self.fail(e.to_string()))?;
+                if *record.lifecycle != want {
+                    return Err(self.fail(format!(
+                        "lifecycle of {id}: engine {:?}, oracle {want:?}",
+                        record.lifecycle
+                    )));
+                }
+                // What was reported adds up to the history.
+                let mut net = Vec::new();
+                for out in &self.outputs {
+                    match out {
+                        Output::Transition { record } if record.lead == *id => net.push(record.clone()),
+                        Output::Retracted { record } if record.lead == *id => {
+                            match net.iter().position(|r| r == record) {
+                                Some(p) => {
+                                    net.remove(p);
+                                }
+                                None => {
+                                    return Err(self.fail(format!("{id}: retracted an unreported transition")));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                for r in want.history() {
+                    match net.iter().position(|x| x == r) {
+                        Some(p) => {
+                            net.remove(p);
+                        }
+                        None => return Err(self.fail(format!("{id}: {r:?} was never reported"))),
+                    }
+                }
+                if !net.is_empty() {
+                    return Err(self.fail(format!("{id}: reported but not on record: {net:?}")));
+                }
+            }
+            let got = self
+                .engine
+                .scores_at(id, now)
+                .map_err(|e| self.fail(e.to_string()))?;
+            let want = self.oracle.scores(id, now);
+            if got != want {
+                return Err(self.fail(format!(
+                    "scores of {id} at {now}: engine {got:?}, oracle {want:?}"
+                )));
+            }
+            let events: Vec<Event> = self.accepted.iter().filter(|e| e.lead == *id).cloned().collect();
+            let lead = self.oracle.lead_at(id, now);
+            let model = self.model.clone();
+            scores_agree(&mut self.rng, &model, &lead, &events, now).map_err(|f| self.fail(f))?;
+        }
+        Ok(())
+    }
+}
