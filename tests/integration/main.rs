@@ -9,6 +9,7 @@ mod findings;
 mod lifecycle;
 mod lifecycle_props;
 mod limits;
+mod mutants;
 mod oracle;
 mod pipeline;
 mod roundtrip;
