@@ -547,7 +547,9 @@ impl Run {
                                     net.remove(p);
                                 }
                                 None => {
-                                    return Err(self.fail(format!("{id}: retracted an unreported transition")));
+                                    return Err(
+                                        self.fail(format!("{id}: retracted an unreported transition"))
+                                    );
                                 }
                             }
                         }

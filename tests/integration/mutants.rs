@@ -23,13 +23,16 @@ fn next_stages_are_the_targets_of_the_allowed_transitions() {
     assert!(machine.next_stages(Stage::Lead).contains(Stage::Mal));
 }
 
-/// A guard that holds only in the stage the command leaves.
+/// A criterion that holds only in a given stage.
 #[derive(Debug)]
-struct InMql;
+struct In(Stage);
 
-impl Criterion for InMql {
+impl Criterion for In {
     fn evaluate(&self, lead: &LeadView<'_>, _now: chrono::DateTime<chrono::Utc>) -> Verdict {
-        Verdict::leaf(Outcome::from_bool(lead.stage == Some(Stage::Mql)), "in MQL")
+        Verdict::leaf(
+            Outcome::from_bool(lead.stage == Some(self.0)),
+            format!("in {}", self.0),
+        )
     }
 }
 
@@ -45,7 +48,7 @@ fn a_guard_sees_the_stage_the_command_leaves() {
     }"#;
     let def: LifecycleDefinition = serde_json::from_str(json).unwrap();
     let mut registry = CriteriaRegistry::new();
-    registry.register("in_mql", InMql);
+    registry.register("in_mql", In(Stage::Mql));
     let machine = def.build_with(&registry).unwrap();
     let lead = identified_lead("l1");
     let mut life = machine.start(&lead);
@@ -80,4 +83,47 @@ fn advance_fires_at_the_time_of_the_last_transition_but_not_before() {
     // At the same time: it fires.
     let fired = machine.advance(&mut life, &view, at(10));
     assert_eq!(fired.iter().map(|r| r.to).collect::<Vec<_>>(), [Stage::Mql]);
+}
+
+#[test]
+fn an_automatic_criterion_sees_the_stage_it_leaves() {
+    // Mutant: `first_met`'s view built without `stage`.
+    let json = r#"{
+        "initial": "lead",
+        "edges": [
+            {"from": "lead", "transition": "marketing_accept",
+             "trigger": {"type": "automatic", "name": "in_lead", "criterion": {"type": "custom", "name": "in_lead"}}}
+        ]
+    }"#;
+    let def: LifecycleDefinition = serde_json::from_str(json).unwrap();
+    let mut registry = CriteriaRegistry::new();
+    registry.register("in_lead", In(Stage::Lead));
+    let machine = def.build_with(&registry).unwrap();
+    let lead = identified_lead("l1");
+    let mut life = machine.start(&lead);
+    let fired = machine.advance(&mut life, &LeadView::new(&lead), at(1));
+    assert_eq!(fired.iter().map(|r| r.to).collect::<Vec<_>>(), [Stage::Mal]);
+}
+
+#[test]
+fn a_swap_reports_the_leads_that_newly_qualify() {
+    // Mutant: `automatic_edges` empty (the swap then finds no edge into MQL).
+    use leadflow::engine::{Engine, EngineConfig};
+    use leadflow::scoring::{Rule, ScoringModel};
+    use leadflow::{EventKind, EventType, LeadId};
+    let mut engine = Engine::new(
+        ScoringModel::b2b_default().unwrap(),
+        standard(),
+        EngineConfig::default(),
+    );
+    let lead = identified_lead("l1");
+    engine.upsert_lead(lead.clone(), at(0)).unwrap();
+    engine.ingest([event(&lead, "d", 1, EventKind::DemoRequest)], at(1));
+    assert_eq!(engine.lead(&lead.id).unwrap().lifecycle.stage(), Stage::Mal);
+    let generous = ScoringModel::builder("generous@1".parse().unwrap())
+        .rule(Rule::event("demo", EventType::DemoRequest, 70))
+        .build()
+        .unwrap();
+    let change = engine.swap_model(generous, at(1), false).unwrap();
+    assert_eq!(change.newly_qualified, [LeadId::new("l1").unwrap()]);
 }
