@@ -127,3 +127,26 @@ fn a_swap_reports_the_leads_that_newly_qualify() {
     let change = engine.swap_model(generous, at(1), false).unwrap();
     assert_eq!(change.newly_qualified, [LeadId::new("l1").unwrap()]);
 }
+
+#[test]
+fn every_group_counts_however_many_groups_a_model_has() {
+    // Mutant: `Tally::groups` reading the inline groups only below a
+    // threshold (`len > INLINE` turned into `len == INLINE`).
+    use leadflow::scoring::{Rule, ScoringModel};
+    use leadflow::{EventKind, EventType, Points};
+    let lead = identified_lead("l1");
+    let demo = [event(&lead, "d", 1, EventKind::DemoRequest)];
+    for n in 1..=20 {
+        let model = (0..n)
+            .fold(ScoringModel::builder("groups@1".parse().unwrap()), |b, g| {
+                b.rule(Rule::event(format!("r{g}"), EventType::DemoRequest, 1).group(format!("g{g}")))
+            })
+            .build()
+            .unwrap();
+        assert_eq!(
+            model.score(&lead, &demo, at(2)).engagement,
+            Points::new(n),
+            "{n} groups"
+        );
+    }
+}
