@@ -150,3 +150,28 @@ fn every_group_counts_however_many_groups_a_model_has() {
         );
     }
 }
+
+#[test]
+fn a_named_score_sums_its_groups_after_their_caps() {
+    // Mutant: a group's total for named scores taken as `sum + taken`
+    // instead of `sum - taken`.
+    use leadflow::scoring::{Group, NamedScore, Rule, ScoringModel};
+    use leadflow::{EventKind, EventType, Points};
+    let model = ScoringModel::builder("named@1".parse().unwrap())
+        .rule(Rule::event("demo", EventType::DemoRequest, 50).group("intent"))
+        .group("intent", Group::new().cap(10))
+        .named(
+            "intent_only",
+            NamedScore {
+                groups: vec!["intent".into()],
+                cap: None,
+            },
+        )
+        .build()
+        .unwrap();
+    let lead = identified_lead("l1");
+    let demo = [event(&lead, "d", 1, EventKind::DemoRequest)];
+    let scores = model.score(&lead, &demo, at(2));
+    assert_eq!(scores.engagement, Points::new(10));
+    assert_eq!(scores.named.get("intent_only"), Some(&Points::new(10)));
+}
