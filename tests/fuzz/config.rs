@@ -144,18 +144,23 @@ fn machine_agrees(rng: &mut SplitMix64, machine: LifecycleStateMachine) -> Resul
         let report = e.ingest(&batch, at(300));
         let refused: Vec<usize> = report.rejected.iter().map(|r| r.index).collect();
         for r in &report.rejected {
-            let ok = match r.error {
-                IngestError::ConflictingDuplicate { .. } => !o.clone().event(batch[r.index].clone()),
-                IngestError::ConflictsWithCommand { .. } => false,
-                _ => false,
-            };
-            if !ok {
+            if !matches!(r.error, IngestError::ConflictingDuplicate { .. }) {
                 return Err(format!("{:?} refused: {}", batch[r.index], r.error));
             }
         }
-        for (i, ev) in batch.into_iter().enumerate() {
+        for (i, ev) in batch.iter().enumerate() {
             if !refused.contains(&i) {
-                o.event(ev);
+                o.event(ev.clone());
+            }
+        }
+        // A losing copy: the oracle keeps the copy it has (from this call
+        // or before).
+        for &i in &refused {
+            if o.clone().event(batch[i].clone()) {
+                return Err(format!(
+                    "{:?} refused as a losing copy, the oracle takes it",
+                    batch[i]
+                ));
             }
         }
     }
