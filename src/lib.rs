@@ -270,6 +270,7 @@ mod points;
 mod scores;
 pub mod scoring;
 mod span;
+mod stage;
 mod strict;
 pub mod synthetic;
 pub mod tuning;
@@ -284,14 +285,14 @@ pub use lead::{
 };
 pub use lifecycle::{
     DefinitionError, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, QualifiedBy, Reason,
-    ReasonCode, Sla, SlaBreach, SlaKind, Stage, StageSet, Transition, TransitionError, TransitionKind,
-    TransitionRecord,
+    ReasonCode, Sla, SlaBreach, SlaKind, Transition, TransitionError, TransitionKind, TransitionRecord,
 };
 pub use matcher::{EventMatcher, MatcherError, Predicate};
 pub use points::{Points, PointsError};
 pub use scores::{Dimension, EngagementLevel, Grade, GradeError, MatrixCell, Scores};
 pub use scoring::{Explanation, ModelError, Rule, ScoringModel, ScoringModelBuilder};
 pub use span::{Span, SpanError};
+pub use stage::{Stage, StageSet};
 pub use value::{AttrRef, AttrValue, NonFiniteError};
 
 #[cfg(doctest)]

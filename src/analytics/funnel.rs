@@ -10,11 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::{Durations, Kpis, Mean, Period};
 use crate::event::{Event, EventType};
 use crate::lead::{Lead, Source};
-use crate::lifecycle::{
-    LeadLifecycle, LifecycleStateMachine, Money, ReasonCode, Stage, StageSet, TransitionKind,
-};
+use crate::lifecycle::{LeadLifecycle, LifecycleStateMachine, Money, ReasonCode, TransitionKind};
 use crate::points::Points;
 use crate::scores::Scores;
+use crate::stage::{Stage, StageSet};
 use crate::value::AttrRef;
 
 /// The key used when a lead has no value for a breakdown (no campaign, no
@@ -563,7 +562,7 @@ mod by_stage {
     use serde::de::DeserializeOwned;
     use serde::{Deserializer, Serialize, Serializer};
 
-    use crate::lifecycle::Stage;
+    use crate::stage::Stage;
 
     pub(super) fn serialize<T, S, const N: usize>(values: &[T; N], s: S) -> Result<S::Ok, S::Error>
     where

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::funnel::ratio;
 use super::{Durations, FunnelMetrics};
-use crate::lifecycle::{Money, ReasonCode, Stage, TransitionKind};
+use crate::lifecycle::{Money, ReasonCode, TransitionKind};
 use crate::points::Points;
+use crate::stage::Stage;
 
 /// The consecutive stage pairs whose conversion [`AcrossKpis::conversions`] lists:
 /// the main path, with the shortcuts the standard definition allows

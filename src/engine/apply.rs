@@ -1252,12 +1252,12 @@ fn settle_line(
 }
 
 /// The stage a line mirrors.
-fn stage_of(line: &[u64]) -> crate::lifecycle::Stage {
+fn stage_of(line: &[u64]) -> crate::stage::Stage {
     let i = line.get(META).map_or(0, |m| (*m & 0xff) as usize);
-    crate::lifecycle::Stage::ALL
+    crate::stage::Stage::ALL
         .get(i)
         .copied()
-        .unwrap_or(crate::lifecycle::Stage::Lead)
+        .unwrap_or(crate::stage::Stage::Lead)
 }
 
 fn set(line: &mut [u64], word: usize, v: u64) {

@@ -4,10 +4,11 @@
 
 use crate::criteria::{Condition, Criterion, EventHorizon};
 use crate::event::EventShape;
-use crate::lifecycle::{LifecycleStateMachine, StageSet, Trigger};
+use crate::lifecycle::{LifecycleStateMachine, Trigger};
 use crate::matcher::EventMatcher;
 use crate::scoring::{ScoringModel, row::Layout};
 use crate::span::Span;
+use crate::stage::StageSet;
 
 /// The event matchers the lifecycle's conditions count (`did`, `count`),
 /// each one signal; those used without a window keep a count per lead.

@@ -14,8 +14,8 @@ use super::recent::{Entry, Slot};
 use super::shapes::{ShapeError, Shapes};
 use super::view::{LeadEvents, Source, scores, time};
 use crate::criteria::{Criterion, Events, LeadView, Outcome};
-use crate::lifecycle::Stage;
 use crate::scoring::ScoringModel;
+use crate::stage::Stage;
 
 impl Engine {
     /// Replaces the scoring model and rescores every lead from the

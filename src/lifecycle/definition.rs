@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Reason, Sla, Stage, StageSet, TransitionKind, TriggerKind};
+use super::{Reason, Sla, TransitionKind, TriggerKind};
 use crate::criteria::{Condition, CriteriaError, Framework};
 use crate::event::EventType;
 use crate::matcher::{EventMatcher, Predicate};
 use crate::span::Span;
+use crate::stage::{Stage, StageSet};
 
 /// Which stages a company uses, which transitions are allowed from where,
 /// which fire automatically and which are commands, and the SLAs. Plain data:

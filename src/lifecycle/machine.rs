@@ -5,13 +5,14 @@ use std::cell::OnceCell;
 use chrono::{DateTime, Utc};
 
 use super::{
-    DefinitionError, Edge, LeadLifecycle, LifecycleDefinition, QualifiedBy, Stage, StageSet, Transition,
-    TransitionKind, TransitionRecord, Trigger, TriggerKind,
+    DefinitionError, Edge, LeadLifecycle, LifecycleDefinition, QualifiedBy, Transition, TransitionKind,
+    TransitionRecord, Trigger, TriggerKind,
 };
 use crate::criteria::{Condition, CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
 use crate::id::ModelVersion;
 use crate::lead::Lead;
 use crate::scores::Scores;
+use crate::stage::{Stage, StageSet};
 
 /// The lifecycle rules, validated: which transitions are legal from each
 /// stage, which fire automatically, and the SLAs. Immutable and shared by all

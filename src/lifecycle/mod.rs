@@ -1,7 +1,8 @@
 //! The lifecycle: stages, typed transitions, the state machine and its
 //! records.
 //!
-//! - [`Stage`]: the standard B2B stages (Lead, MAL, MQL, SGL, SAL, SQL,
+//! - [`Stage`](crate::Stage) (at the crate root, shared with criteria and
+//!   analytics): the standard B2B stages (Lead, MAL, MQL, SGL, SAL, SQL,
 //!   Opportunity, Customer, CSQL, Nurture, Disqualified, Lost).
 //! - [`Transition`]: a typed move carrying its payload (who accepted, why
 //!   rejected, the BANT evidence, the criterion verdict). Each kind has a
@@ -21,12 +22,26 @@ mod definition;
 mod machine;
 mod record;
 mod sla;
-mod stage;
 mod transition;
 
 pub use definition::{DefinitionError, Edge, LifecycleDefinition, Trigger};
 pub use machine::{LifecycleStateMachine, TransitionError};
 pub use record::{FollowUp, LeadLifecycle, StageVisit, TransitionRecord, TriggerKind};
 pub use sla::{Sla, SlaBreach, SlaKind};
-pub use stage::{Stage, StageSet};
 pub use transition::{Money, QualifiedBy, Reason, ReasonCode, Transition, TransitionKind};
+
+/// The old path of [`Stage`](crate::Stage), which now lives at the crate root
+/// (criteria read it too, and criteria sit below the lifecycle).
+#[deprecated(
+    since = "0.2.0",
+    note = "use `leadflow::Stage`; this path goes in the next release"
+)]
+pub type Stage = crate::stage::Stage;
+
+/// The old path of [`StageSet`](crate::StageSet), which now lives at the
+/// crate root.
+#[deprecated(
+    since = "0.2.0",
+    note = "use `leadflow::StageSet`; this path goes in the next release"
+)]
+pub type StageSet = crate::stage::StageSet;

@@ -1,21 +1,17 @@
 //! The model: a validated, compiled set of rules.
 
-use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::decay::Decay;
 use super::dispatch::DispatchTable;
-use super::explain::{Explanation, settle};
-use super::fold;
 use super::row::Layout;
 use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
-use crate::event::{Event, EventShape};
+use crate::event::EventShape;
 use crate::id::{IdError, ModelVersion};
-use crate::lead::Lead;
 use crate::matcher::MatcherError;
 use crate::points::Points;
-use crate::scores::{Dimension, Scores};
+use crate::scores::Dimension;
 use crate::span::Span;
 
 /// The most rules a model can have.
@@ -702,34 +698,15 @@ impl ScoringModel {
     pub fn calendar_offset(&self) -> Span {
         self.spec.calendar_offset.unwrap_or(Span::ZERO)
     }
-
-    /// The lead's scores from its attributes and events at `now`: the pure
-    /// oracle. Events after `now` are ignored, an event (id and time) given
-    /// twice counts once (of copies with other payloads, the one with the
-    /// lowest shape fingerprint), and the order of `events` does not matter.
-    pub fn score(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Scores {
-        let hits = fold::hits(self, events, now);
-        fold::fold(self, &hits)
-            .tally(self, lead, &hits, now)
-            .settle(self)
-            .scores
-    }
-
-    /// The lead's scores at `now` with every contribution explained; see
-    /// [`Explanation`].
-    pub fn explain(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Explanation {
-        let hits = fold::hits(self, events, now);
-        settle(self, lead, &hits, now).explain(self, now)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{EventKind, EventType};
+    use crate::event::{Event, EventKind, EventType};
     use crate::id::{EventId, LeadId};
     use crate::matcher::Predicate;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     #[test]
     fn dispatch_agrees_with_a_linear_scan_on_the_preset() {
