@@ -25,11 +25,12 @@ use std::process::ExitCode;
 
 use chrono::{TimeZone, Utc};
 use indexmap::IndexMap;
+use leadflow::account::AccountModel;
 use leadflow::analytics::{
-    AccountModel, AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory,
-    csql_evidence,
+    AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory,
 };
 use leadflow::criteria::LeadView;
+use leadflow::lifecycle::csql_evidence;
 use leadflow::{Stage, TransitionKind};
 use svg::{Bar, bar_chart};
 

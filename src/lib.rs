@@ -76,7 +76,7 @@
 //!   serializable built-in [`Condition`](criteria::Condition)s and their
 //!   three-valued [`Verdict`](criteria::Verdict)s.
 //! - **[`lifecycle`]**: stages, typed transitions, the definition, the
-//!   machine, per-lead records and SLAs.
+//!   machine, per-lead records, SLAs and the CSQL expansion criteria.
 //! - **[`scoring`]**: the [`ScoringModel`] that produces [`Scores`] from
 //!   attributes and events (rules, limits, windows, decay, caps, floor,
 //!   grades), explained contribution by contribution ([`Explanation`]);
@@ -89,8 +89,9 @@
 //!   host embeds; the modules above are its parts, usable on their own.
 //! - **[`analytics`]**: funnel KPIs per stage, conversion, time in stage and
 //!   to deal, SLA breaches, by source, channel, campaign, owner and cohort,
-//!   mergeable across shards; the account view (roll-up, buying-group
-//!   coverage, MQA) and CSQL expansion criteria.
+//!   mergeable across shards.
+//! - **[`account`]**: the account view: lead scores rolled up to accounts,
+//!   buying-group coverage and the marketing-qualified-account decision.
 //! - **[`tuning`]**: measure a scoring model on history before switching to
 //!   it: point-in-time backtests through the [`Scorer`](tuning::Scorer)
 //!   trait, metrics (AUC, lift, missed buyers, weekly MQL volume), capacity
@@ -257,6 +258,7 @@
     )
 )]
 
+pub mod account;
 pub mod analytics;
 pub mod criteria;
 pub mod engine;

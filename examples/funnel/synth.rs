@@ -10,8 +10,8 @@
 use std::error::Error;
 
 use chrono::{DateTime, Duration, Utc};
-use leadflow::analytics::ExpansionCriteria;
 use leadflow::criteria::{Checklist, Condition, LeadView};
+use leadflow::lifecycle::ExpansionCriteria;
 use leadflow::{
     AccountId, AssetType, AttrValue, CampaignId, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId,
     LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, OwnerId, Points, Reason, ReasonCode,

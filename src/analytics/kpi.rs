@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::funnel::ratio;
+use super::metrics::ratio;
 use super::{Durations, FunnelMetrics};
 use crate::lifecycle::{Money, ReasonCode, TransitionKind};
 use crate::points::Points;
@@ -216,6 +216,13 @@ pub struct StageTime {
 
 fn quantiles(d: &Durations) -> (Option<i64>, Option<i64>) {
     (d.median(), d.p90())
+}
+
+impl FunnelMetrics {
+    /// The named stage KPIs.
+    pub fn kpis(&self) -> Kpis {
+        Kpis::from_metrics(self)
+    }
 }
 
 impl Kpis {

@@ -15,15 +15,20 @@
 //! - [`LeadLifecycle`]: one lead's stage and history of
 //!   [`TransitionRecord`]s, follow-ups and evidence.
 //!
+//! - [`ExpansionCriteria`]: product-usage and feedback criteria that flag
+//!   customers for expansion, as the automatic Customer → CSQL edge.
+//!
 //! The whole table of legal edges is in view in the definition; anything
 //! else is refused with a [`TransitionError`] that changes nothing.
 
+mod csql;
 mod definition;
 mod machine;
 mod record;
 mod sla;
 mod transition;
 
+pub use csql::{ExpansionCriteria, ExpansionError, csql_evidence};
 pub use definition::{DefinitionError, Edge, LifecycleDefinition, Trigger};
 pub use machine::{LifecycleStateMachine, TransitionError};
 pub use record::{FollowUp, LeadLifecycle, StageVisit, TransitionRecord, TriggerKind};

@@ -1,5 +1,9 @@
 //! The account view: lead scores rolled up to accounts, buying-group
 //! coverage and the marketing-qualified-account (MQA) decision.
+//!
+//! [`AccountModel`] is data (serde), checked by
+//! [`validate`](AccountModel::validate); [`roll_up`](AccountModel::roll_up)
+//! turns one account's leads and their scores into an [`AccountRollup`].
 
 use std::fmt;
 
@@ -7,8 +11,7 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::AnalyticsError;
-use crate::criteria::{Condition, Criterion, LeadView, Outcome, Verdict};
+use crate::criteria::{Condition, CriteriaError, Criterion, LeadView, Outcome, Verdict};
 use crate::event::EventType;
 use crate::id::{AccountId, LeadId};
 use crate::lead::Lead;
@@ -17,6 +20,35 @@ use crate::points::Points;
 use crate::scores::{Dimension, Scores};
 use crate::span::Span;
 use crate::value::AttrValue;
+
+/// Why an [`AccountModel`] is invalid.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// A top-n roll-up of zero leads.
+    #[error("rollup top_n with n = 0 sums nothing: use n >= 1, or max")]
+    ZeroTopN,
+    /// A buying role with an empty name.
+    #[error("buying role {index} has an empty name: give it a name such as \"decision_maker\"")]
+    EmptyRoleName {
+        /// The role's index.
+        index: usize,
+    },
+    /// Two buying roles with the same name.
+    #[error("buying role {name:?} is defined twice: keep one")]
+    DuplicateRole {
+        /// The name.
+        name: String,
+    },
+    /// An invalid condition in a role or the MQA criterion.
+    #[error("{what}: {source}")]
+    Condition {
+        /// Which condition (e.g. `role "champion"`, `mqa`).
+        what: String,
+        /// The problem.
+        source: CriteriaError,
+    },
+}
 
 /// The attributes an account aggregate exposes to the MQA condition.
 ///
@@ -67,7 +99,7 @@ impl Rollup {
     ///
     /// ```
     /// use leadflow::Points;
-    /// use leadflow::analytics::Rollup;
+    /// use leadflow::account::Rollup;
     ///
     /// let scores = [Points::new(10), Points::new(40), Points::new(25)];
     /// assert_eq!(Rollup::Sum.combine(scores), Points::new(75));
@@ -93,7 +125,7 @@ impl fmt::Display for Rollup {
     /// lead`, `sum of the best 3 leads`.
     ///
     /// ```
-    /// use leadflow::analytics::Rollup;
+    /// use leadflow::account::Rollup;
     /// assert_eq!(Rollup::TopN { n: 3 }.to_string(), "sum of the best 3 leads");
     /// assert_eq!(Rollup::Max.to_string(), "best lead");
     /// ```
@@ -152,7 +184,7 @@ impl BuyingRole {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::analytics::AccountModel;
+/// use leadflow::account::AccountModel;
 /// use leadflow::criteria::LeadView;
 /// use leadflow::{AccountId, Lead, LeadId, Points, Scores, Seniority};
 ///
@@ -230,22 +262,22 @@ impl AccountModel {
     ///
     /// # Errors
     ///
-    /// [`AnalyticsError`]: top-n of 0, an empty or duplicate role name, or an
+    /// [`AccountError`]: top-n of 0, an empty or duplicate role name, or an
     /// invalid condition (named).
-    pub fn validate(&self) -> Result<(), AnalyticsError> {
+    pub fn validate(&self) -> Result<(), AccountError> {
         if self.rollup == (Rollup::TopN { n: 0 }) {
-            return Err(AnalyticsError::ZeroTopN);
+            return Err(AccountError::ZeroTopN);
         }
         let check = |what: String, c: &Condition| {
             c.validate()
-                .map_err(|source| AnalyticsError::Condition { what, source })
+                .map_err(|source| AccountError::Condition { what, source })
         };
         for (index, role) in self.roles.iter().enumerate() {
             if role.name.is_empty() {
-                return Err(AnalyticsError::EmptyRoleName { index });
+                return Err(AccountError::EmptyRoleName { index });
             }
             if self.roles.iter().take(index).any(|r| r.name == role.name) {
-                return Err(AnalyticsError::DuplicateRole {
+                return Err(AccountError::DuplicateRole {
                     name: role.name.clone(),
                 });
             }
