@@ -174,12 +174,17 @@
 //! - Fit points from won and lost leads, then use them as an ordinary model:
 //!   [`tuning::ScorecardConfig::fit`] and
 //!   [`tuning::Scorecard::to_scoring_model`].
-//! - Realistic test data: [`synthetic::WorkloadConfig`].
+//! - Realistic test data: `synthetic::WorkloadConfig`, with the `synthetic`
+//!   feature.
 //!
 //! ## Features and dependencies
 //!
-//! No cargo features. Runtime dependencies: serde, thiserror, chrono (without
-//! its clock) and indexmap.
+//! - `synthetic` (off by default): the `synthetic` module, seeded workloads
+//!   (leads, events, a scoring model and a lifecycle) for tests, benches and
+//!   demos.
+//!
+//! Runtime dependencies: serde, thiserror, chrono (without its clock) and
+//! indexmap.
 //!
 //! ## Strict inputs
 //!
@@ -269,11 +274,13 @@ mod lead;
 pub mod lifecycle;
 mod matcher;
 mod points;
+mod rng;
 mod scores;
 pub mod scoring;
 mod span;
 mod stage;
 mod strict;
+#[cfg(feature = "synthetic")]
 pub mod synthetic;
 pub mod tuning;
 mod value;

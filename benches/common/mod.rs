@@ -6,7 +6,8 @@
 use chrono::{DateTime, Duration, Utc};
 use leadflow::Event;
 use leadflow::engine::{Engine, EngineConfig, KeyedEvent};
-use leadflow::synthetic::{SplitMix64, Workload, WorkloadConfig, lifecycle, scoring_model};
+use leadflow::synthetic::{Workload, WorkloadConfig, lifecycle, scoring_model};
+use leadflow::tuning::SplitMix64;
 
 /// The synthetic workload with `leads` and `events` (Zipf-like activity
 /// over 180 days, the domain's event mix). `BENCH_SCALE=n` divides it by

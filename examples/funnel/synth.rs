@@ -21,12 +21,12 @@ use leadflow::{
 /// The crate's deterministic generator with the few helpers this history
 /// needs.
 #[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(leadflow::synthetic::SplitMix64);
+pub(crate) struct SplitMix64(leadflow::tuning::SplitMix64);
 
 impl SplitMix64 {
     /// A generator from a seed.
     pub(crate) fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(leadflow::synthetic::SplitMix64::new(seed))
+        SplitMix64(leadflow::tuning::SplitMix64::new(seed))
     }
 
     /// A number in `0..n` (0 when `n` is 0).

@@ -55,7 +55,7 @@ impl Breakdown {
         ]
     }
 
-    /// The breakdown's name in [`FunnelAnalysis::breakdowns`]: `source`,
+    /// The breakdown's name in [`FunnelAnalysis::breakdowns`](super::FunnelAnalysis::breakdowns): `source`,
     /// `channel`, `campaign`, `owner`, `cohort`, or `attribute:KEY`.
     pub fn name(&self) -> String {
         match self {

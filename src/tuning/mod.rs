@@ -84,9 +84,10 @@ mod linalg;
 mod logistic;
 pub mod metrics;
 mod pairs;
-mod rng;
 mod scorecard;
+mod split;
 
+pub use crate::rng::SplitMix64;
 pub use backtest::{Backtest, Comparison, MissedBuyer, Replay, Scorer, compare, missed_buyers};
 pub use bayes::{Contribution, NaiveBayes, NaiveBayesConfig};
 pub use binning::{Bin, Feature, FeatureKind};
@@ -97,7 +98,7 @@ pub use error::TuningError;
 pub use leakage::{Leak, RANKS_ALONE, check_leakage};
 pub use logistic::{ScorecardConfig, Search, Trial, Tuned};
 pub use metrics::Metrics;
-pub use rng::{SplitMix64, folds, index_split};
 pub use scorecard::{
     BinPoints, Bounds, FeatureCard, FitWarning, PairCard, PairCell, Part, PdoScaling, Scorecard,
 };
+pub use split::{folds, index_split};

@@ -96,7 +96,7 @@ fn history() -> impl Strategy<Value = Vec<Event>> {
 /// The same events in another order, with some sent twice and some sent
 /// again with another payload (a conflicting copy), in batches.
 fn arrival(events: &[Event], seed: u64) -> Vec<Vec<Event>> {
-    let mut rng = leadflow::synthetic::SplitMix64::new(seed);
+    let mut rng = leadflow::tuning::SplitMix64::new(seed);
     let mut all = events.to_vec();
     for e in events {
         if rng.below(4) == 0 {
