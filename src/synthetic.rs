@@ -187,7 +187,7 @@ impl Workload {
     /// The events in a plausible arrival order: the time-sorted stream
     /// shuffled within consecutive windows of `window` of event time (from
     /// the first event), so each event arrives less than `window` late
-    /// (choose it within the funnel's allowed lateness). A zero window keeps
+    /// (choose it within the engine's allowed lateness). A zero window keeps
     /// the time order.
     ///
     /// ```

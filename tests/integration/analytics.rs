@@ -5,7 +5,7 @@
 //! present: the test fails, naming what is missing, when it is not).
 
 #[allow(dead_code)]
-#[path = "../../examples/funnel/synth.rs"]
+#[path = "../../examples/kpi_report/synth.rs"]
 mod synth;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -834,7 +834,7 @@ fn csql_criteria_validation() {
 // ---- Olist (the shared data must be present) ----
 
 #[allow(dead_code)]
-#[path = "../../examples/funnel/olist.rs"]
+#[path = "../../examples/kpi_report/olist.rs"]
 mod olist;
 
 #[test]

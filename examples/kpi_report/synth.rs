@@ -5,7 +5,7 @@
 //! decisions are commands through `apply`. Deterministic: a SplitMix64 PRNG
 //! seeded by the caller, no `rand`.
 //!
-//! Shared by the `funnel` example, the analytics tests and bench.
+//! Shared by the `kpi_report` example, the analytics tests and bench.
 
 use std::error::Error;
 

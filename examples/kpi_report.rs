@@ -1,21 +1,21 @@
-//! Funnel analytics end to end: stage KPIs, conversion, time in stage and to
+//! A funnel KPI report end to end: stage KPIs, conversion, time in stage and to
 //! deal, breakdowns, the account view and CSQL, with a funnel chart and a
 //! conversion-by-source chart written as SVG.
 //!
-//! - `cargo run --release --example funnel` runs a seeded synthetic history
+//! - `cargo run --release --example kpi_report` runs a seeded synthetic history
 //!   that goes through every stage (`--leads N`, `--seed S`).
-//! - `cargo run --release --example funnel -- --olist ../shared/data/olist-marketing-funnel`
+//! - `cargo run --release --example kpi_report -- --olist ../shared/data/olist-marketing-funnel`
 //!   runs the Olist marketing funnel: MQLs by origin and month, MQL → won
 //!   conversion, time to deal. Its last line is one JSON object.
 //!
-//! Charts go to `--out DIR` (default `target/funnel`). `--help` prints the
+//! Charts go to `--out DIR` (default `target/kpi_report`). `--help` prints the
 //! usage; errors are printed as text, with a non-zero exit status.
 
-#[path = "funnel/olist.rs"]
+#[path = "kpi_report/olist.rs"]
 mod olist;
-#[path = "funnel/svg.rs"]
+#[path = "kpi_report/svg.rs"]
 mod svg;
-#[path = "funnel/synth.rs"]
+#[path = "kpi_report/synth.rs"]
 mod synth;
 
 use std::collections::BTreeMap;
@@ -35,7 +35,7 @@ use leadflow::{Stage, TransitionKind};
 use svg::{Bar, bar_chart};
 
 const USAGE: &str = "\
-Usage: funnel [--olist DIR] [--out DIR] [--leads N] [--seed S]
+Usage: kpi_report [--olist DIR] [--out DIR] [--leads N] [--seed S]
 
 Funnel analytics end to end: stage KPIs, conversion, time in stage and to
 deal, breakdowns, the account view and CSQL, with SVG charts.
@@ -44,7 +44,7 @@ Options:
   --olist DIR  analyse the Olist marketing funnel in DIR (the folder holding
                olist_marketing_qualified_leads_dataset.csv and
                olist_closed_deals_dataset.csv) instead of a synthetic history
-  --out DIR    where to write the charts (default target/funnel)
+  --out DIR    where to write the charts (default target/kpi_report)
   --leads N    leads in the synthetic history (default 5000)
   --seed S     the synthetic history's seed (default 42)
   -h, --help   print this text";
@@ -65,7 +65,7 @@ enum Command {
 fn args(mut it: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut a = Args {
         olist: None,
-        out: PathBuf::from("target/funnel"),
+        out: PathBuf::from("target/kpi_report"),
         leads: 5_000,
         seed: 42,
     };
