@@ -9,6 +9,7 @@ use super::facts::LeadFacts;
 use super::input::{AnalysisConfig, LeadHistory};
 use super::metrics::FunnelMetrics;
 use crate::lifecycle::LifecycleStateMachine;
+use crate::stage::StageSet;
 
 /// Funnel metrics for all leads and for each key of each breakdown.
 /// Mergeable: compute on shards of leads (each lead in one shard), then
@@ -106,6 +107,7 @@ pub struct FunnelAnalyzer<'m> {
     config: AnalysisConfig,
     /// The breakdowns' names, computed once.
     names: Vec<String>,
+    stages: StageSet,
 }
 
 impl<'m> FunnelAnalyzer<'m> {
@@ -116,6 +118,7 @@ impl<'m> FunnelAnalyzer<'m> {
             machine,
             config,
             names,
+            stages: machine.definition().stages(),
         }
     }
 
@@ -137,16 +140,19 @@ impl<'m> FunnelAnalyzer<'m> {
             return;
         }
         analysis.overall.add(facts);
+        analysis.overall.add_lifecycle_stages(self.stages);
         for (b, name) in self.config.breakdowns.iter().zip(&self.names) {
             let key = b.key(lead.lead, lead.lifecycle, self.config.as_of);
             let table = match analysis.breakdowns.get_mut(name.as_str()) {
                 Some(t) => t,
                 None => analysis.breakdowns.entry(name.clone()).or_default(),
             };
-            match table.get_mut(key.as_ref()) {
-                Some(m) => m.add(facts),
-                None => table.entry(key.into_owned()).or_default().add(facts),
-            }
+            let m = match table.get_mut(key.as_ref()) {
+                Some(m) => m,
+                None => table.entry(key.into_owned()).or_default(),
+            };
+            m.add(facts);
+            m.add_lifecycle_stages(self.stages);
         }
     }
 
@@ -268,5 +274,49 @@ mod tests {
         assert_eq!(m.conversion(Stage::Mql, Stage::Sql), None);
         assert_eq!(m.stage(Stage::Csql), &StageStats::default());
         assert_eq!(MoneySum::default().average_minor(), None);
+    }
+
+    #[test]
+    fn kpis_of_stages_the_lifecycle_lacks_are_absent_not_zero() {
+        // MQL -> Customer only, like the Olist data: no SAL, no SQL, no CSQL.
+        let t = Utc.with_ymd_and_hms(2026, 2, 3, 4, 5, 6).unwrap();
+        let machine = LifecycleDefinition::new(Stage::Mql)
+            .command(Stage::Mql, TransitionKind::Win)
+            .build()
+            .unwrap();
+        let lead = Lead::new(LeadId::new("l").unwrap(), t);
+        let mut life = machine.start(&lead);
+        let view = crate::criteria::LeadView::new(&lead);
+        machine
+            .apply(
+                &mut life,
+                Transition::Win {
+                    by: None,
+                    value: None,
+                },
+                &view,
+                t,
+            )
+            .unwrap();
+        let analyzer = FunnelAnalyzer::new(&machine, AnalysisConfig::new(t + chrono::Duration::days(1)));
+        let m = analyzer.analyze([LeadHistory::new(&lead, &life)]).overall;
+        assert_eq!(
+            m.lifecycle_stages,
+            Some([Stage::Mql, Stage::Customer].into_iter().collect())
+        );
+        let k = m.kpis();
+        assert!(k.has(Stage::Mql) && k.has(Stage::Customer));
+        assert!(!k.has(Stage::Sal) && !k.has(Stage::Sql) && !k.has(Stage::Csql));
+        assert_eq!(k.across.mql_to_sql, None);
+        assert_eq!(k.across.mql_to_csql, None);
+        assert!(k.across.conversions.is_empty(), "{:?}", k.across.conversions);
+        // The stages measured survive a merge with an empty shard and serde.
+        let mut merged = FunnelMetrics::new();
+        merged.merge(&m);
+        assert_eq!(merged, m);
+        let back: FunnelMetrics = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        // Metrics built by hand know no lifecycle: every stage counts.
+        assert!(FunnelMetrics::new().kpis().has(Stage::Sal));
     }
 }

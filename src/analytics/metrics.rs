@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::facts::LeadFacts;
 use super::{Durations, Mean};
 use crate::lifecycle::{ReasonCode, TransitionKind};
-use crate::stage::Stage;
+use crate::stage::{Stage, StageSet};
 
 /// What happened to the leads that entered one stage within the period.
 ///
@@ -136,6 +136,12 @@ pub struct FunnelMetrics {
     pub won_value: IndexMap<String, MoneySum>,
     /// Time from a lead's creation to each win.
     pub time_to_deal: Durations,
+    /// The stages of the lifecycle the leads were measured under (the union
+    /// over merged shards); `None` before any lead is added. A stage outside
+    /// it is not in the data: its [`Kpis`](super::Kpis) are absent, not zero
+    /// (see [`Kpis::has`](super::Kpis::has)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_stages: Option<StageSet>,
 }
 
 impl FunnelMetrics {
@@ -169,6 +175,9 @@ impl FunnelMetrics {
     /// computed on shards of leads merge into the metrics of the whole.
     pub fn merge(&mut self, other: &FunnelMetrics) {
         self.created = self.created.saturating_add(other.created);
+        if let Some(stages) = other.lifecycle_stages {
+            self.add_lifecycle_stages(stages);
+        }
         for (a, b) in self.stages.iter_mut().zip(&other.stages) {
             a.merge(b);
         }
@@ -200,6 +209,15 @@ impl FunnelMetrics {
         }
         self.reasons.sort_keys();
         self.won_value.sort_keys();
+    }
+
+    /// Adds `stages` to the stages of the lifecycle measured.
+    pub(super) fn add_lifecycle_stages(&mut self, stages: StageSet) {
+        let mut all = self.lifecycle_stages.unwrap_or_default();
+        for stage in stages.iter() {
+            all.insert(stage);
+        }
+        self.lifecycle_stages = Some(all);
     }
 
     pub(super) fn add(&mut self, f: &LeadFacts) {

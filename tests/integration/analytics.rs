@@ -857,6 +857,14 @@ fn olist_figures() {
     assert_eq!(s.by_origin.values().map(|g| g.won).sum::<u64>(), 842);
     assert_eq!(s.by_origin["organic_search"].mqls, 2_296);
     assert_eq!(s.by_origin["(none)"].mqls, 60);
+    // The README quotes this run: keep it true.
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .unwrap_or_else(|e| panic!("reading README.md: {e}"));
+    let quoted = format!("({},{:03} MQLs, {} won)", s.mqls / 1000, s.mqls % 1000, s.won);
+    assert!(
+        readme.contains(&quoted),
+        "README.md should quote the Olist run as {quoted}"
+    );
 }
 
 #[test]
