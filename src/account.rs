@@ -4,6 +4,29 @@
 //! [`AccountModel`] is data (serde), checked by
 //! [`validate`](AccountModel::validate); [`roll_up`](AccountModel::roll_up)
 //! turns one account's leads and their scores into an [`AccountRollup`].
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use leadflow::account::AccountModel;
+//! use leadflow::criteria::LeadView;
+//! use leadflow::{AccountId, Lead, LeadId, Points, Scores, Seniority};
+//!
+//! let model = AccountModel::standard();
+//! model.validate()?;
+//! let now = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let acme = AccountId::new("acme")?;
+//! let mut vp = Lead::new(LeadId::new("vp")?, now).with_account(acme.clone());
+//! vp.person.seniority = Some(Seniority::Vp);
+//! let scores = Scores { combined: Points::new(70), ..Scores::default() };
+//!
+//! let rollup = model.roll_up(&acme, &[LeadView::new(&vp).with_scores(&scores)], now);
+//! assert_eq!(rollup.scores.combined, Points::new(70));
+//! assert!(rollup.coverage["decision_maker"].is_present());
+//! assert!(!rollup.is_mqa()); // one lead of 70 points: short of the standard 150
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

@@ -1,6 +1,54 @@
 //! The lifecycle: stages, typed transitions, the state machine and its
 //! records.
 //!
+//! # Example
+//!
+//! One lead, without an engine:
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use leadflow::criteria::{Checklist, Condition, LeadView};
+//! use leadflow::{
+//!     AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId,
+//!     LifecycleDefinition, OwnerId, Stage, Transition,
+//! };
+//!
+//! // MQL when the combined score reaches 60, or on a pricing-sheet download.
+//! let mql = Condition::any([
+//!     Condition::score_at_least(Dimension::Combined, 60),
+//!     Condition::did(EventMatcher::download(AssetType::PricingSheet)),
+//! ]);
+//! let machine = LifecycleDefinition::standard_b2b(mql).build()?;
+//!
+//! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
+//! lead.person.set_email("ada@acme.io");
+//! let mut life = machine.start(&lead);
+//!
+//! let events = vec![Event::new(
+//!     EventId::new("e1")?, lead.id.clone(), t0,
+//!     EventKind::ContentDownload { asset: AssetType::PricingSheet, asset_id: None },
+//! )];
+//! let view = LeadView::new(&lead).with_events(&events);
+//!
+//! // Identified + a download → MAL; pricing sheet → MQL. Both fire at once.
+//! let fired = machine.advance(&mut life, &view, t0);
+//! assert_eq!(fired.len(), 2);
+//! assert_eq!(life.stage(), Stage::Mql);
+//!
+//! // Sales accepts, then qualifies with BANT evidence (3 of 4 needed).
+//! let rep = OwnerId::new("rep-jane")?;
+//! machine.apply(&mut life, Transition::Accept { owner: rep.clone() }, &view, t0 + Duration::hours(2))?;
+//! let bant = Checklist::new()
+//!     .met("budget", "40k").met("authority", "VP signs").met("need", "replacing sheets");
+//! machine.apply(&mut life, Transition::QualifyForSales { by: rep, evidence: bant }, &view,
+//!               t0 + Duration::days(3))?;
+//! assert_eq!(life.stage(), Stage::Sql);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//!
+//!
 //! - [`Stage`](crate::Stage) (at the crate root, shared with criteria and
 //!   analytics): the standard B2B stages (Lead, MAL, MQL, SGL, SAL, SQL,
 //!   Opportunity, Customer, CSQL, Nurture, Disqualified, Lost).
