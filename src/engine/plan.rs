@@ -4,7 +4,7 @@
 
 use crate::criteria::{Condition, Criterion, EventHorizon};
 use crate::event::EventShape;
-use crate::lifecycle::{LifecycleStateMachine, Trigger};
+use crate::lifecycle::{EdgeTrigger, LifecycleStateMachine};
 use crate::matcher::EventMatcher;
 use crate::scoring::{ScoringModel, row::Layout};
 use crate::span::Span;
@@ -68,8 +68,8 @@ fn conditions(machine: &LifecycleStateMachine) -> impl Iterator<Item = &Conditio
         .edges
         .iter()
         .filter_map(|e| match &e.trigger {
-            Trigger::Automatic { criterion, .. } => Some(criterion),
-            Trigger::Command { guard } => guard.as_ref(),
+            EdgeTrigger::Automatic { criterion, .. } => Some(criterion),
+            EdgeTrigger::Command { guard } => guard.as_ref(),
         })
 }
 
@@ -165,7 +165,7 @@ impl Plan {
         let retention = reach.map(|r| Span::seconds(r.as_seconds().saturating_add(lateness.as_seconds())));
         let mut automatic = StageSet::EMPTY;
         for e in &machine.definition().edges {
-            if matches!(e.trigger, Trigger::Automatic { .. }) {
+            if matches!(e.trigger, EdgeTrigger::Automatic { .. }) {
                 automatic.insert(e.from);
             }
         }

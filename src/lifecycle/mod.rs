@@ -77,7 +77,7 @@ mod sla;
 mod transition;
 
 pub use csql::{ExpansionCriteria, ExpansionError, csql_evidence};
-pub use definition::{DefinitionError, Edge, LifecycleDefinition, Trigger};
+pub use definition::{DefinitionError, Edge, EdgeTrigger, LifecycleDefinition};
 pub use machine::{LifecycleStateMachine, TransitionError};
 pub use record::{FollowUp, LeadLifecycle, StageVisit, TransitionRecord, TriggerKind};
 pub use sla::{Sla, SlaBreach, SlaKind};
@@ -98,3 +98,8 @@ pub type Stage = crate::stage::Stage;
     note = "use `leadflow::StageSet`; this path goes in the next release"
 )]
 pub type StageSet = crate::stage::StageSet;
+
+/// The old name of [`EdgeTrigger`] (`Trigger` also named the scoring rule's
+/// trigger, [`scoring::Trigger`](crate::scoring::Trigger)).
+#[deprecated(since = "0.2.0", note = "use `leadflow::lifecycle::EdgeTrigger`")]
+pub type Trigger = EdgeTrigger;

@@ -129,9 +129,10 @@ impl NaiveBayesConfig {
     }
 }
 
-/// One factor's share of a naive Bayes score.
+/// One attribute's Bayes factor in a naive Bayes score: the log-odds its bin
+/// adds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Contribution {
+pub struct BayesFactor {
     /// The attribute.
     pub attribute: String,
     /// The bin the lead falls in.
@@ -179,9 +180,9 @@ pub struct NaiveBayes {
 
 impl NaiveBayes {
     /// Each feature's contribution for a lead, in feature order.
-    pub fn explain(&self, lead: &Lead, events: &[Event]) -> Vec<Contribution> {
+    pub fn explain(&self, lead: &Lead, events: &[Event]) -> Vec<BayesFactor> {
         lead_bins(&self.features, lead, events)
-            .map(|(f, b)| Contribution {
+            .map(|(f, b)| BayesFactor {
                 attribute: f.feature.name.clone(),
                 bin: b.bin.clone(),
                 log_odds: b.weight,

@@ -89,7 +89,7 @@ mod split;
 
 pub use crate::rng::SplitMix64;
 pub use backtest::{Backtest, Comparison, MissedBuyer, Replay, Scorer, compare, missed_buyers};
-pub use bayes::{Contribution, NaiveBayes, NaiveBayesConfig};
+pub use bayes::{BayesFactor, NaiveBayes, NaiveBayesConfig};
 pub use binning::{Bin, Feature, FeatureKind};
 pub use boosted::BoostedConfig;
 pub use calibrate::{Calibration, Candidate, CurvePoint, WeeklyGate, calibrate, tradeoff_curve};
@@ -102,3 +102,8 @@ pub use scorecard::{
     BinPoints, Bounds, FeatureCard, FitWarning, PairCard, PairCell, Part, PdoScaling, Scorecard,
 };
 pub use split::{folds, index_split};
+
+/// The old name of [`BayesFactor`] (`Contribution` also names a line of a
+/// score's explanation, [`scoring::Contribution`](crate::scoring::Contribution)).
+#[deprecated(since = "0.2.0", note = "use `leadflow::tuning::BayesFactor`")]
+pub type Contribution = BayesFactor;

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use leadflow::account::{AccountModel, BuyingRole, Rollup};
 use leadflow::analytics::{AnalysisConfig, Breakdown, Period};
 use leadflow::criteria::{Checklist, Condition, Framework, MAX_CONDITION_DEPTH, Outcome, Verdict};
-use leadflow::lifecycle::{Edge, ExpansionCriteria, Trigger as EdgeTrigger};
+use leadflow::lifecycle::{Edge, EdgeTrigger, ExpansionCriteria};
 use leadflow::scoring::{
     Decay, Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, ScoringModelBuilder, Trigger,
 };
