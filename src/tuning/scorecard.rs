@@ -627,9 +627,10 @@ impl Scorecard {
     ///
     /// # Errors
     ///
-    /// [`TuningError::Conversion`] when a bin or cell with points has no
+    /// [`TuningError::NoRuleForm`] when a bin or cell with points has no
     /// equivalent rule (an `Other` bin, which fitted scorecards never give
-    /// points) or the model fails validation.
+    /// points), [`TuningError::CellOutsideBins`] for a pair cell outside its
+    /// bins, [`TuningError::InvalidModel`] when the model fails validation.
     pub fn to_scoring_model(&self, version: ModelVersion) -> Result<ScoringModel, TuningError> {
         let mut builder = ScoringModel::builder(version)
             .describe(format!(
@@ -643,8 +644,10 @@ impl Scorecard {
                     .describe("base points: every lead has a source"),
             );
         }
-        let no_rule = |what: String, bin: &Bin, points: Points| TuningError::Conversion {
-            message: format!("{what} ({bin}) has {points} points but no rule form"),
+        let no_rule = |what: String, bin: &Bin, points: Points| TuningError::NoRuleForm {
+            what,
+            bin: bin.clone(),
+            points,
         };
         for card in &self.features {
             let name = &card.feature.name;
@@ -666,8 +669,9 @@ impl Scorecard {
             let [f0, f1] = &pair.features;
             for cell in pair.cells.iter().filter(|c| c.points != Points::ZERO) {
                 let [i, j] = cell.at;
-                let (b0, b1) = pair.cell_bins(cell).ok_or_else(|| TuningError::Conversion {
-                    message: format!("cell ({i}, {j}) of {} is outside its bins", pair.name()),
+                let (b0, b1) = pair.cell_bins(cell).ok_or_else(|| TuningError::CellOutsideBins {
+                    pair: pair.name(),
+                    cell: [i, j],
                 })?;
                 let test = |f: &Feature, b: &Bin| {
                     b.to_predicate()
@@ -681,9 +685,9 @@ impl Scorecard {
                 );
             }
         }
-        builder.build().map_err(|e| TuningError::Conversion {
-            message: e.to_string(),
-        })
+        builder
+            .build()
+            .map_err(|source| TuningError::InvalidModel { source })
     }
 }
 
