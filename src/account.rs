@@ -167,6 +167,7 @@ impl fmt::Display for Rollup {
 /// custom `buying_role` attribute...). A lead may play several roles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct BuyingRole {
     /// The role's name, e.g. `decision_maker`.
     pub name: String,

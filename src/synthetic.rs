@@ -12,11 +12,11 @@
 //! ```
 //! use leadflow::synthetic::WorkloadConfig;
 //!
-//! let w = WorkloadConfig { leads: 1_000, events: 20_000, ..WorkloadConfig::default() }.generate();
+//! let w = WorkloadConfig::new(1_000, 20_000).generate();
 //! assert_eq!(w.leads.len(), 1_000);
 //! assert_eq!(w.events.len(), 20_000);
 //! // Deterministic: the same seed gives the same events.
-//! let again = WorkloadConfig { leads: 1_000, events: 20_000, ..WorkloadConfig::default() }.generate();
+//! let again = WorkloadConfig::new(1_000, 20_000).generate();
 //! assert_eq!(w.events[123], again.events[123]);
 //! ```
 
@@ -37,8 +37,10 @@ use crate::span::Span;
 #[deprecated(since = "0.2.0", note = "use `leadflow::tuning::SplitMix64`")]
 pub type SplitMix64 = crate::rng::SplitMix64;
 
-/// What to generate.
+/// What to generate: [`WorkloadConfig::new`] or [`Default`], then the
+/// `with_` methods.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct WorkloadConfig {
     /// Number of leads.
     pub leads: usize,
@@ -56,6 +58,53 @@ pub struct WorkloadConfig {
     pub sales_share: f64,
     /// Leads per account (companies with several contacts).
     pub leads_per_account: usize,
+}
+
+impl WorkloadConfig {
+    /// `leads` leads and `events` events, the rest as [`Default`].
+    pub fn new(leads: usize, events: usize) -> WorkloadConfig {
+        WorkloadConfig {
+            leads,
+            events,
+            ..WorkloadConfig::default()
+        }
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> WorkloadConfig {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the Zipf exponent of activity over leads.
+    pub fn with_zipf_exponent(mut self, exponent: f64) -> WorkloadConfig {
+        self.zipf_exponent = exponent;
+        self
+    }
+
+    /// Sets when the history starts.
+    pub fn with_start(mut self, start: DateTime<Utc>) -> WorkloadConfig {
+        self.start = start;
+        self
+    }
+
+    /// Sets how long the history lasts.
+    pub fn with_span(mut self, span: Span) -> WorkloadConfig {
+        self.span = span;
+        self
+    }
+
+    /// Sets the share of leads created by sales, from 0 to 1.
+    pub fn with_sales_share(mut self, share: f64) -> WorkloadConfig {
+        self.sales_share = share;
+        self
+    }
+
+    /// Sets the leads per account.
+    pub fn with_leads_per_account(mut self, leads: usize) -> WorkloadConfig {
+        self.leads_per_account = leads;
+        self
+    }
 }
 
 impl Default for WorkloadConfig {
@@ -193,7 +242,7 @@ impl Workload {
     /// ```
     /// use leadflow::Span;
     /// use leadflow::synthetic::WorkloadConfig;
-    /// let w = WorkloadConfig { leads: 100, events: 1_000, ..WorkloadConfig::default() }.generate();
+    /// let w = WorkloadConfig::new(100, 1_000).generate();
     /// let shuffled = w.arrival_order(Span::days(1), 7);
     /// assert_eq!(shuffled.len(), w.events.len());
     /// assert_ne!(shuffled, w.events);

@@ -18,12 +18,7 @@ pub(crate) fn workload(leads: usize, events: usize) -> Workload {
         .and_then(|s| s.parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
-    WorkloadConfig {
-        leads: leads / scale,
-        events: events / scale,
-        ..WorkloadConfig::default()
-    }
-    .generate()
+    WorkloadConfig::new(leads / scale, events / scale).generate()
 }
 
 /// The events as they arrive: in time order, except 5 % delayed by up to a

@@ -30,6 +30,7 @@ use crate::scores::Scores;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AnalysisConfig {
     /// The time of the measurement: records, events and follow-ups after it
     /// are ignored, and open stays and SLAs are judged at it.

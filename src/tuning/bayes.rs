@@ -23,6 +23,7 @@ use crate::{Event, Lead, Points};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NaiveBayesConfig {
     /// The attributes to fit on.
     pub features: Vec<Feature>,

@@ -31,6 +31,7 @@ use super::{Bounds, Dataset, PdoScaling, Scorecard, SplitMix64, TuningError};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BoostedConfig {
     /// The attributes to fit on.
     pub features: Vec<Feature>,
