@@ -86,6 +86,7 @@ pub mod metrics;
 mod pairs;
 mod scorecard;
 mod split;
+mod table;
 
 pub use crate::rng::SplitMix64;
 pub use backtest::{Backtest, Comparison, MissedBuyer, Replay, Scorer, compare, missed_buyers};
