@@ -207,7 +207,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ### Why is this lead scored 57?
+//! ### Why is this lead scored 55?
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -222,6 +222,7 @@
 //! let why = model.explain(&lead, &events, t0);
 //! // Every contribution (rule, event, raw, after decay, after caps) adds up exactly.
 //! assert_eq!(why.total(Dimension::Combined), model.score(&lead, &events, t0).combined);
+//! assert_eq!(why.total(Dimension::Combined).to_string(), "55");
 //! println!("{why}");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
