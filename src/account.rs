@@ -79,7 +79,7 @@ pub enum AccountError {
 /// lead standing for the account: its [`Scores`] are the rolled-up scores
 /// (so `score_at_least` works on the account score), and these attributes
 /// carry the buying-group figures (so `attribute` predicates work on them).
-pub mod account_keys {
+pub mod keys {
     /// The number of leads in the account (a whole number).
     pub const LEADS: &str = "leads";
     /// The number of engaged leads.
@@ -242,7 +242,7 @@ pub struct AccountModel {
     /// When a lead counts as engaged.
     pub engaged: Condition,
     /// When the account is marketing qualified, on the account aggregate
-    /// (see [`account_keys`]).
+    /// (see [`keys`]).
     pub mqa: Condition,
 }
 
@@ -276,7 +276,7 @@ impl AccountModel {
             ]),
             mqa: Condition::all([
                 Condition::score_at_least(Dimension::Combined, 150),
-                Condition::attribute(account_keys::ROLES_ENGAGED, Predicate::at_least(2.0)),
+                Condition::attribute(keys::ROLES_ENGAGED, Predicate::at_least(2.0)),
                 Condition::attribute("engaged:decision_maker", Predicate::equals(true)),
             ]),
         }
@@ -452,24 +452,24 @@ impl AccountRollup {
             .collect()
     }
 
-    /// The synthetic lead standing for the account (see [`account_keys`]).
+    /// The synthetic lead standing for the account (see [`keys`]).
     fn as_lead(&self, members: &[LeadView<'_>], now: DateTime<Utc>) -> Option<Lead> {
         let created = members.iter().map(|v| v.lead.created_at).min().unwrap_or(now);
         let mut lead =
             Lead::new(LeadId::new(self.account.as_str()).ok()?, created).with_account(self.account.clone());
         let int = |n: u64| AttrValue::Int(i64::try_from(n).unwrap_or(i64::MAX));
         let custom = &mut lead.custom;
-        custom.insert(account_keys::LEADS.to_owned(), int(self.leads));
-        custom.insert(account_keys::ENGAGED_LEADS.to_owned(), int(self.engaged_leads));
-        custom.insert(account_keys::ROLES_PRESENT.to_owned(), int(self.roles_present));
-        custom.insert(account_keys::ROLES_ENGAGED.to_owned(), int(self.roles_engaged));
+        custom.insert(keys::LEADS.to_owned(), int(self.leads));
+        custom.insert(keys::ENGAGED_LEADS.to_owned(), int(self.engaged_leads));
+        custom.insert(keys::ROLES_PRESENT.to_owned(), int(self.roles_present));
+        custom.insert(keys::ROLES_ENGAGED.to_owned(), int(self.roles_engaged));
         for (role, c) in &self.coverage {
             custom.insert(
-                format!("{}{role}", account_keys::ENGAGED_PREFIX),
+                format!("{}{role}", keys::ENGAGED_PREFIX),
                 AttrValue::Bool(c.is_engaged()),
             );
             custom.insert(
-                format!("{}{role}", account_keys::PRESENT_PREFIX),
+                format!("{}{role}", keys::PRESENT_PREFIX),
                 AttrValue::Bool(c.is_present()),
             );
         }

@@ -117,10 +117,10 @@ pub type RoleCoverage = crate::account::RoleCoverage;
 /// Moved to [`account::Rollup`](crate::account::Rollup).
 #[deprecated(since = "0.2.0", note = "use `leadflow::account::Rollup`")]
 pub type Rollup = crate::account::Rollup;
-/// Moved to [`account::account_keys`](crate::account::account_keys).
-#[deprecated(since = "0.2.0", note = "use `leadflow::account::account_keys`")]
+/// Moved to [`account::keys`](crate::account::keys).
+#[deprecated(since = "0.2.0", note = "use `leadflow::account::keys`")]
 pub mod account_keys {
-    pub use crate::account::account_keys::*;
+    pub use crate::account::keys::*;
 }
 /// Moved to [`lifecycle::ExpansionCriteria`](crate::lifecycle::ExpansionCriteria).
 #[deprecated(since = "0.2.0", note = "use `leadflow::lifecycle::ExpansionCriteria`")]
