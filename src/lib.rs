@@ -296,7 +296,11 @@
 //!   Per lead it holds one line of machine words, its attribute versions
 //!   and its recent events within the allowed lateness (or a rule's
 //!   window); its history log grows by 16 bytes per accepted event
-//!   ([`History::Off`](engine::History::Off) keeps none).
+//!   ([`History::Off`](engine::History::Off) keeps none). A line keeps a
+//!   bit per `once_per` period and a byte per decay era as far back as the
+//!   allowed lateness reaches, at most 8 KiB: a longer lateness is refused
+//!   when the engine is built or given a model
+//!   ([`EngineError::LatenessTooLong`](engine::EngineError::LatenessTooLong)).
 //!
 //! Everything else leadflow allocates grows linearly with its input: a model, a definition or a lead takes
 //! memory in proportion to its serialized size; evaluating a condition or

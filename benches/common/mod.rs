@@ -50,7 +50,8 @@ pub(crate) fn engine(w: &Workload) -> Engine {
         scoring_model().unwrap(),
         lifecycle().unwrap(),
         EngineConfig::default(),
-    );
+    )
+    .unwrap();
     for lead in &w.leads {
         e.upsert_lead(lead.clone(), lead.created_at).unwrap();
     }

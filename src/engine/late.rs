@@ -43,13 +43,21 @@ pub(super) struct Held {
     by_lead: IndexMap<usize, Vec<HeldEvent>>,
     /// Every held event's lead, time and key.
     ids: HashSet<(usize, i64, u64)>,
+    /// No held event is earlier than this (nanoseconds).
+    earliest: Option<i64>,
 }
 
 impl Held {
     /// Holds a late event of lead `i`.
     pub(super) fn hold(&mut self, i: usize, event: HeldEvent) {
         self.ids.insert((i, event.entry.at, event.entry.key));
+        self.earliest = Some(self.earliest.map_or(event.entry.at, |t| t.min(event.entry.at)));
         self.by_lead.entry(i).or_default().push(event);
+    }
+
+    /// Whether a held event is earlier than `t` (nanoseconds).
+    pub(super) fn any_before(&self, t: i64) -> bool {
+        self.earliest.is_some_and(|e| e < t)
     }
 
     /// Lead `i`'s held event at `t` (nanoseconds) with key `key`: a copy
@@ -94,6 +102,9 @@ impl Engine {
         };
         for h in &events {
             held.ids.remove(&(i, h.entry.at, h.entry.key));
+        }
+        if held.by_lead.is_empty() {
+            held.earliest = None;
         }
         let entries: Vec<Entry> = events.iter().map(|h| h.entry).collect();
         if self.rerun_entries(i, &entries, report).is_ok() {

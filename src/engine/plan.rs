@@ -2,11 +2,13 @@
 //! the layout of a lead's line, the lifecycle's event signals, and how long
 //! recent events must be kept.
 
+use super::error::EngineError;
 use crate::criteria::{Condition, Criterion, EventHorizon};
 use crate::event::EventShape;
 use crate::lifecycle::{EdgeTrigger, LifecycleStateMachine};
 use crate::matcher::EventMatcher;
-use crate::scoring::{ScoringModel, row::Layout};
+use crate::scoring::ScoringModel;
+use crate::scoring::row::{Layout, MAX_REACH_BITS, TooFarBack};
 use crate::span::Span;
 use crate::stage::StageSet;
 
@@ -110,8 +112,15 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    pub(crate) fn new(model: &ScoringModel, machine: &LifecycleStateMachine, lateness: Span) -> Plan {
-        let row = Layout::new(model, lateness);
+    pub(crate) fn new(
+        model: &ScoringModel,
+        machine: &LifecycleStateMachine,
+        lateness: Span,
+    ) -> Result<Plan, EngineError> {
+        let row = Layout::new(model, lateness).map_err(|TooFarBack| EngineError::LatenessTooLong {
+            lateness,
+            max_bytes: MAX_REACH_BITS / 8,
+        })?;
         let signals = Signals::of_machine(machine);
         let mut width = HEADER + row.width();
         let mut counts = vec![None; signals.list.len()];
@@ -169,7 +178,7 @@ impl Plan {
                 automatic.insert(e.from);
             }
         }
-        Plan {
+        Ok(Plan {
             row,
             width,
             counts,
@@ -179,7 +188,7 @@ impl Plan {
             fit_groups,
             fit_word,
             windowed_word,
-        }
+        })
     }
 
     /// Where the row starts in a line.

@@ -213,7 +213,8 @@ impl ScoringModel {
             fit_rules,
             layout: Layout::default(),
         };
-        model.layout = Layout::new(&model, Span::ZERO);
+        // A row for hits in order always fits.
+        model.layout = Layout::new(&model, Span::ZERO).unwrap_or_default();
         Ok(model)
     }
 

@@ -5,6 +5,7 @@ mod arbitrary;
 mod autotraits;
 mod engine;
 mod examples;
+mod findings;
 mod lifecycle;
 mod lifecycle_props;
 mod limits;
