@@ -55,7 +55,7 @@
 //! let config = EngineConfig::default()
 //!     .threshold(Threshold::new("hot", Dimension::Engagement, 30))
 //!     .unknown_leads(UnknownLeads::Reject);
-//! let mut engine = Engine::new(ScoringModel::b2b_default()?, machine, config.clone());
+//! let mut engine = Engine::new(ScoringModel::b2b_default()?, machine, config.clone())?;
 //!
 //! // A new lead from the CRM.
 //! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
