@@ -10,7 +10,9 @@ use super::linalg::sigmoid;
 use super::logistic::check_rows;
 use super::scorecard::lead_bins;
 use super::{BinPoints, Dataset, FeatureCard, PdoScaling, TuningError};
-use crate::{Event, Lead, Points};
+use crate::event::Event;
+use crate::lead::Lead;
+use crate::points::Points;
 
 /// How to fit a [`NaiveBayes`] scorer: features, binning and smoothing.
 ///

@@ -6,7 +6,7 @@ use super::binning::{Bin, Encoded, FeatureBins, FeatureKind};
 use super::linalg::sigmoid;
 use super::table::Table;
 use super::{PairCard, PairCell};
-use crate::Points;
+use crate::points::Points;
 
 /// A feature's coarse bins for pair tables: each fine bin's coarse bin, and
 /// the coarse bins themselves.

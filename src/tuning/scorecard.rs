@@ -10,8 +10,13 @@ use super::TuningError;
 use super::backtest::Scorer;
 use super::binning::{Bin, Encoded, Feature, FeatureKind, read_attribute};
 use super::linalg::sigmoid;
+use crate::event::Event;
+use crate::id::ModelVersion;
+use crate::lead::{Lead, keys};
+use crate::matcher::Predicate;
+use crate::points::Points;
 use crate::scoring::{AttributeTest, Floor, Rule, ScoringModel};
-use crate::{AttrRef, Event, Lead, ModelVersion, Points, Predicate, keys};
+use crate::value::AttrRef;
 
 /// Points-to-double-the-odds scaling, as in credit scorecards: a lead with
 /// `score` points has odds `odds : 1` of converting, and every `pdo` more
@@ -898,7 +903,7 @@ fn whole_points(x: f64) -> Result<Points, TuningError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AttrValue;
+    use crate::value::AttrValue;
 
     fn bp(bin: Bin, points: i64, weight: f64, rows: usize) -> BinPoints {
         BinPoints {
