@@ -780,6 +780,31 @@ impl Engine {
         outputs.extend(fired.into_iter().map(|record| Output::Transition { record }));
     }
 
+    /// Re-evaluates lead `i` from the earliest of `entries` with them added.
+    pub(super) fn rerun_entries(
+        &mut self,
+        i: usize,
+        entries: &[Entry],
+        report: &mut IngestReport,
+    ) -> Result<(), IngestError> {
+        let Some(first) = entries.iter().min_by_key(|e| self.order(e)) else {
+            return Ok(());
+        };
+        let from = self.order(first);
+        self.rerun(
+            i,
+            time(first.at),
+            from,
+            Cause::Entries(entries),
+            &mut report.outputs,
+        )
+        .map_err(|c| IngestError::ConflictsWithCommand {
+            command: c.transition.kind(),
+            command_at: c.at,
+            message: c.error.to_string(),
+        })
+    }
+
     /// Re-evaluates lead `i` from `from` (canonical position `from_order`)
     /// for `cause`.
     pub(super) fn rerun(

@@ -15,12 +15,10 @@ use std::collections::HashSet;
 use indexmap::IndexMap;
 
 use super::Engine;
-use super::apply::Cause;
-use super::error::{IngestError, Rejected};
+use super::error::Rejected;
 use super::keys::EventKey;
 use super::output::IngestReport;
 use super::recent::Entry;
-use super::view::time;
 use crate::id::EventId;
 
 /// One held event: its entry and what names it in a refusal.
@@ -137,31 +135,6 @@ impl Engine {
         while let Some(&i) = held.by_lead.keys().next() {
             self.release(i, held, report, touched);
         }
-    }
-
-    /// Re-evaluates lead `i` from the earliest of `entries` with them added.
-    fn rerun_entries(
-        &mut self,
-        i: usize,
-        entries: &[Entry],
-        report: &mut IngestReport,
-    ) -> Result<(), IngestError> {
-        let Some(first) = entries.iter().min_by_key(|e| self.order(e)) else {
-            return Ok(());
-        };
-        let from = self.order(first);
-        self.rerun(
-            i,
-            time(first.at),
-            from,
-            Cause::Entries(entries),
-            &mut report.outputs,
-        )
-        .map_err(|c| IngestError::ConflictsWithCommand {
-            command: c.transition.kind(),
-            command_at: c.at,
-            message: c.error.to_string(),
-        })
     }
 
     /// Counts an applied late entry and writes it to the history.

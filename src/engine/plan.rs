@@ -117,10 +117,12 @@ impl Plan {
         machine: &LifecycleStateMachine,
         lateness: Span,
     ) -> Result<Plan, EngineError> {
-        let row = Layout::new(model, lateness).map_err(|TooFarBack| EngineError::LatenessTooLong {
-            lateness,
-            max_bytes: MAX_REACH_BITS / 8,
-        })?;
+        let row = model
+            .layout_for(lateness)
+            .map_err(|TooFarBack| EngineError::LatenessTooLong {
+                lateness,
+                max_bytes: MAX_REACH_BITS / 8,
+            })?;
         let signals = Signals::of_machine(machine);
         let mut width = HEADER + row.width();
         let mut counts = vec![None; signals.list.len()];

@@ -311,7 +311,12 @@ pub(crate) fn settle<'a>(
                 // Outside its window: counted under the limit, worth nothing.
                 continue;
             }
-            Points::from_milli(layout.windowed(model, h.rule, h.at, now))
+            Points::from_milli(
+                model
+                    .compiled
+                    .get(h.rule)
+                    .map_or(0, |c| layout.windowed(c, h.at, now)),
+            )
         } else {
             if let Some(slot) = layout.slot_of(h.rule).and_then(|s| slots.get_mut(s)) {
                 slot.0.push(lines.len());

@@ -116,6 +116,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod compiled;
 mod decay;
 mod dispatch;
 mod era;

@@ -3,11 +3,11 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::decay::Decay;
+use super::compiled::CRule;
 use super::dispatch::DispatchTable;
 use super::error::ModelError;
-use super::row::Layout;
-use super::rule::{Floor, GradeBand, Group, LevelBand, Limit, Rule, Trigger};
+use super::row::{Layout, TooFarBack};
+use super::rule::{Floor, GradeBand, Group, LevelBand, Rule, Trigger};
 use super::spec::ScoringModelBuilder;
 use super::validate::{check_cap, validate};
 use crate::event::EventShape;
@@ -15,16 +15,6 @@ use crate::id::ModelVersion;
 use crate::points::Points;
 use crate::scores::Dimension;
 use crate::span::Span;
-
-/// A compiled rule.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct CRule {
-    pub(crate) group: usize,
-    pub(crate) points: Points,
-    pub(crate) limit: Limit,
-    pub(crate) within: Option<chrono::TimeDelta>,
-    pub(crate) decay: Decay,
-}
 
 /// A compiled group.
 #[derive(Debug, Clone)]
@@ -166,6 +156,7 @@ impl ScoringModel {
             let decay = rule.decay.or(group_decay).unwrap_or_default();
             compiled.push(CRule {
                 group,
+                dimension,
                 points: rule.points,
                 limit: rule.limit,
                 within: rule.within.map(Span::to_time_delta),
@@ -214,8 +205,14 @@ impl ScoringModel {
             layout: Layout::default(),
         };
         // A row for hits in order always fits.
-        model.layout = Layout::new(&model, Span::ZERO).unwrap_or_default();
+        model.layout = model.layout_for(Span::ZERO).unwrap_or_default();
         Ok(model)
+    }
+
+    /// The row of this model for hits up to `reach` before the latest one
+    /// (see [`Layout::new`]).
+    pub(crate) fn layout_for(&self, reach: Span) -> Result<Layout, TooFarBack> {
+        Layout::new(&self.compiled, self.groups.len(), self.calendar_offset(), reach)
     }
 
     /// The version stamped on every score.
