@@ -1,5 +1,5 @@
 //! Funnel analytics costs over a synthetic history of ~1M lifecycle records
-//! (the seeded generator of the `funnel` example, 400k leads through the
+//! (the seeded generator of the `kpi_report` example, 400k leads through the
 //! standard B2B lifecycle):
 //!
 //! - `funnel/analyze/…`: `FunnelAnalyzer::analyze` of every lead, overall plus the five
@@ -14,7 +14,7 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 #[allow(dead_code)]
-#[path = "../examples/funnel/synth.rs"]
+#[path = "../examples/kpi_report/synth.rs"]
 mod synth;
 
 use std::hint::black_box;

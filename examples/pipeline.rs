@@ -109,7 +109,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             LifecycleDefinition::standard_b2b(mql.unwrap_or_else(leadflow::synthetic::mql_criterion))
         }
     };
-    let engine = Engine::new(config.model, definition.build()?, config.engine);
+    let engine = Engine::new(config.model, definition.build()?, config.engine)?;
 
     let stdout = std::io::stdout();
     let mut pipeline = stream::Pipeline::new(engine, args.fixed_now, BufWriter::new(stdout.lock()));

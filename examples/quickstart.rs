@@ -64,7 +64,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     let machine = LifecycleDefinition::standard_b2b(mql)
         .set_automatic(TransitionKind::FlagForExpansion, "heavy usage", &expansion)
         .build()?;
-    let mut engine = Engine::new(ScoringModel::b2b_default()?, machine, EngineConfig::default());
+    let mut engine = Engine::new(ScoringModel::b2b_default()?, machine, EngineConfig::default())?;
 
     let t0 = Utc
         .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)

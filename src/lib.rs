@@ -10,50 +10,110 @@
 //! current time and acts on what it returns, so every result can be replayed
 //! bit for bit.
 //!
-//! ## Quick example
+//! ## Which module for which job
 //!
-//! The lifecycle on its own, for one lead (the [`engine`] module's docs show
-//! the same with many leads, events arriving late and snapshots):
+//! | your job | start with | its docs open with |
+//! |---|---|---|
+//! | embed qualification in an app or service | [`Engine`] ([`engine`]) | many leads, events, a duplicate |
+//! | run a pipeline: events in, outputs out | [`engine`] and `examples/pipeline.rs` | (the host loop below) |
+//! | score a lead and explain its score | [`scoring`] | a director who asked for a demo |
+//! | decide when a lead qualifies | [`criteria`] | an MQL condition in code and as data |
+//! | the stages and moves your company uses | [`lifecycle`] | one lead from MQL to SQL |
+//! | measure the funnel (KPIs, conversion, SLAs) | [`analytics`] | KPIs by channel |
+//! | roll leads up to accounts (buying groups, MQA) | [`account`] | the standard account model |
+//! | tune a model on history before switching | [`tuning`] | a scorecard fitted and measured |
+//! | generate realistic test data | `synthetic` (cargo feature `synthetic`) | a seeded workload |
+//!
+//! The vocabulary every module shares sits at the root: ids ([`LeadId`] and
+//! the others), [`Points`], [`Span`], [`Stage`], [`Lead`], [`Event`],
+//! [`Scores`].
+//!
+//! ## The host loop, end to end
+//!
+//! A host keeps one [`Engine`]: it feeds it leads, events and sales'
+//! commands with the current time, acts on every [`Output`](engine::Output)
+//! it returns, asks it for overdue SLAs, and snapshots it to survive a
+//! restart. Nothing else is needed.
 //!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
-//! use leadflow::criteria::{Checklist, Condition, LeadView};
+//! use leadflow::criteria::Condition;
+//! use leadflow::engine::{EngineConfig, Output, Snapshot, Threshold, UnknownLeads};
+//! use leadflow::scoring::ScoringModel;
 //! use leadflow::{
-//!     AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId,
+//!     AssetType, Dimension, Engine, Event, EventId, EventKind, EventMatcher, Lead, LeadId,
 //!     LifecycleDefinition, OwnerId, Stage, Transition,
 //! };
 //!
-//! // MQL when the combined score reaches 60, or on a pricing-sheet download.
+//! // Configuration: what qualifies, the stages and moves, a score alert,
+//! // and events only for leads the CRM has sent.
 //! let mql = Condition::any([
 //!     Condition::score_at_least(Dimension::Combined, 60),
 //!     Condition::did(EventMatcher::download(AssetType::PricingSheet)),
 //! ]);
-//! let machine = LifecycleDefinition::standard_b2b(mql).build()?;
+//! let machine = LifecycleDefinition::standard_b2b(mql.clone()).build()?;
+//! let config = EngineConfig::default()
+//!     .threshold(Threshold::new("hot", Dimension::Engagement, 30))
+//!     .unknown_leads(UnknownLeads::Reject);
+//! let mut engine = Engine::new(ScoringModel::b2b_default()?, machine, config.clone())?;
 //!
+//! // A new lead from the CRM.
 //! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
-//! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
+//! let ada = LeadId::new("lead-ada")?;
+//! let mut lead = Lead::new(ada.clone(), t0);
 //! lead.person.set_email("ada@acme.io");
-//! let mut life = machine.start(&lead);
+//! engine.upsert_lead(lead, t0)?;
 //!
-//! let events = vec![Event::new(
-//!     EventId::new("e1")?, lead.id.clone(), t0,
-//!     EventKind::ContentDownload { asset: AssetType::PricingSheet, asset_id: None },
-//! )];
-//! let view = LeadView::new(&lead).with_events(&events);
+//! // Events from the website and email tool, in any order within the
+//! // allowed lateness, duplicates included.
+//! let events = [
+//!     Event::new(EventId::new("e1")?, ada.clone(), t0 + Duration::minutes(5),
+//!         EventKind::ContentDownload { asset: AssetType::PricingSheet, asset_id: None }),
+//!     Event::new(EventId::new("e2")?, ada.clone(), t0 + Duration::minutes(9), EventKind::DemoRequest),
+//!     Event::new(EventId::new("e3")?, LeadId::new("nobody")?, t0, EventKind::DemoRequest),
+//! ];
+//! let report = engine.ingest(&events, t0 + Duration::minutes(10));
 //!
-//! // Identified + a download → MAL; pricing sheet → MQL. Both fire at once.
-//! let fired = machine.advance(&mut life, &view, t0);
-//! assert_eq!(fired.len(), 2);
-//! assert_eq!(life.stage(), Stage::Mql);
+//! // Act on each output.
+//! let mut hand_to_sales = Vec::new();
+//! for output in &report.outputs {
+//!     match output {
+//!         // A lead changed stage: update the CRM, route MQLs to sales.
+//!         Output::Transition { record } if record.to == Stage::Mql => {
+//!             hand_to_sales.push(record.lead.clone())
+//!         }
+//!         Output::Transition { .. } => {}
+//!         // A late event undid an earlier transition: undo what you did.
+//!         Output::Retracted { record } => println!("undo {} -> {}", record.from, record.to),
+//!         // A score crossed a threshold: alert someone.
+//!         Output::ScoreCrossed { lead, threshold, upward, .. } => {
+//!             println!("{lead} {} {threshold}", if *upward { "is now" } else { "is no longer" })
+//!         }
+//!         // Outputs added in later versions.
+//!         _ => {}
+//!     }
+//! }
+//! assert_eq!(hand_to_sales, [ada.clone()]);
+//! // Refused events say which and why (here: a lead the engine does not know).
+//! assert_eq!(report.rejected.len(), 1);
+//! assert_eq!(report.rejected[0].index, 2);
 //!
-//! // Sales accepts, then qualifies with BANT evidence (3 of 4 needed).
+//! // Sales works the lead: commands go on the same timeline.
 //! let rep = OwnerId::new("rep-jane")?;
-//! machine.apply(&mut life, Transition::Accept { owner: rep.clone() }, &view, t0 + Duration::hours(2))?;
-//! let bant = Checklist::new()
-//!     .met("budget", "40k").met("authority", "VP signs").met("need", "replacing sheets");
-//! machine.apply(&mut life, Transition::QualifyForSales { by: rep, evidence: bant }, &view,
-//!               t0 + Duration::days(3))?;
-//! assert_eq!(life.stage(), Stage::Sql);
+//! engine.command(&ada, Transition::Accept { owner: rep }, t0 + Duration::hours(2))?;
+//! assert_eq!(engine.lead(&ada).map(|l| l.lifecycle.stage()), Some(Stage::Sal));
+//!
+//! // Time-driven work: SLAs due (the standard SAL follow-up is 24 h).
+//! let late = engine.overdue(t0 + Duration::days(2));
+//! assert_eq!(late.len(), 1);
+//!
+//! // Survive a restart: snapshot, store, restore with the same setup.
+//! let json = serde_json::to_string(&engine.snapshot())?;
+//! let machine = LifecycleDefinition::standard_b2b(mql).build()?;
+//! let restored = Engine::restore(serde_json::from_str::<Snapshot>(&json)?,
+//!     ScoringModel::b2b_default()?, machine, config)?;
+//! assert_eq!(restored.scores_at(&ada, t0 + Duration::days(2))?,
+//!            engine.scores_at(&ada, t0 + Duration::days(2))?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -72,11 +132,13 @@
 //!   criteria.
 //! - **[`Scores`]** (fit, engagement, combined, grade, level) are the seam
 //!   between scoring and qualification.
+//! - **[`Stage`]** and [`StageSet`]: the lifecycle stages, read by criteria,
+//!   the lifecycle, analytics and the engine.
 //! - **[`criteria`]**: the [`Criterion`](criteria::Criterion) trait, the
 //!   serializable built-in [`Condition`](criteria::Condition)s and their
 //!   three-valued [`Verdict`](criteria::Verdict)s.
 //! - **[`lifecycle`]**: stages, typed transitions, the definition, the
-//!   machine, per-lead records and SLAs.
+//!   machine, per-lead records, SLAs and the CSQL expansion criteria.
 //! - **[`scoring`]**: the [`ScoringModel`] that produces [`Scores`] from
 //!   attributes and events (rules, limits, windows, decay, caps, floor,
 //!   grades), explained contribution by contribution ([`Explanation`]);
@@ -89,8 +151,9 @@
 //!   host embeds; the modules above are its parts, usable on their own.
 //! - **[`analytics`]**: funnel KPIs per stage, conversion, time in stage and
 //!   to deal, SLA breaches, by source, channel, campaign, owner and cohort,
-//!   mergeable across shards; the account view (roll-up, buying-group
-//!   coverage, MQA) and CSQL expansion criteria.
+//!   mergeable across shards.
+//! - **[`account`]**: the account view: lead scores rolled up to accounts,
+//!   buying-group coverage and the marketing-qualified-account decision.
 //! - **[`tuning`]**: measure a scoring model on history before switching to
 //!   it: point-in-time backtests through the [`Scorer`](tuning::Scorer)
 //!   trait, metrics (AUC, lift, missed buyers, weekly MQL volume), capacity
@@ -144,7 +207,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ### Why is this lead scored 57?
+//! ### Why is this lead scored 55?
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -159,6 +222,7 @@
 //! let why = model.explain(&lead, &events, t0);
 //! // Every contribution (rule, event, raw, after decay, after caps) adds up exactly.
 //! assert_eq!(why.total(Dimension::Combined), model.score(&lead, &events, t0).combined);
+//! assert_eq!(why.total(Dimension::Combined).to_string(), "55");
 //! println!("{why}");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -173,12 +237,17 @@
 //! - Fit points from won and lost leads, then use them as an ordinary model:
 //!   [`tuning::ScorecardConfig::fit`] and
 //!   [`tuning::Scorecard::to_scoring_model`].
-//! - Realistic test data: [`synthetic::WorkloadConfig`].
+//! - Realistic test data: `synthetic::WorkloadConfig`, with the `synthetic`
+//!   feature.
 //!
 //! ## Features and dependencies
 //!
-//! No cargo features. Runtime dependencies: serde, thiserror, chrono (without
-//! its clock) and indexmap.
+//! - `synthetic` (off by default): the `synthetic` module, seeded workloads
+//!   (leads, events, a scoring model and a lifecycle) for tests, benches and
+//!   demos.
+//!
+//! Runtime dependencies: serde, thiserror, chrono (without its clock) and
+//! indexmap.
 //!
 //! ## Strict inputs
 //!
@@ -227,7 +296,11 @@
 //!   Per lead it holds one line of machine words, its attribute versions
 //!   and its recent events within the allowed lateness (or a rule's
 //!   window); its history log grows by 16 bytes per accepted event
-//!   ([`History::Off`](engine::History::Off) keeps none).
+//!   ([`History::Off`](engine::History::Off) keeps none). A line keeps a
+//!   bit per `once_per` period and a byte per decay era as far back as the
+//!   allowed lateness reaches, at most 8 KiB: a longer lateness is refused
+//!   when the engine is built or given a model
+//!   ([`EngineError::LatenessTooLong`](engine::EngineError::LatenessTooLong)).
 //!
 //! Everything else leadflow allocates grows linearly with its input: a model, a definition or a lead takes
 //! memory in proportion to its serialized size; evaluating a condition or
@@ -257,6 +330,7 @@
     )
 )]
 
+pub mod account;
 pub mod analytics;
 pub mod criteria;
 pub mod engine;
@@ -267,10 +341,13 @@ mod lead;
 pub mod lifecycle;
 mod matcher;
 mod points;
+mod rng;
 mod scores;
 pub mod scoring;
 mod span;
+mod stage;
 mod strict;
+#[cfg(feature = "synthetic")]
 pub mod synthetic;
 pub mod tuning;
 mod value;
@@ -284,14 +361,14 @@ pub use lead::{
 };
 pub use lifecycle::{
     DefinitionError, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, QualifiedBy, Reason,
-    ReasonCode, Sla, SlaBreach, SlaKind, Stage, StageSet, Transition, TransitionError, TransitionKind,
-    TransitionRecord,
+    ReasonCode, Sla, SlaBreach, SlaKind, Transition, TransitionError, TransitionKind, TransitionRecord,
 };
 pub use matcher::{EventMatcher, MatcherError, Predicate};
 pub use points::{Points, PointsError};
 pub use scores::{Dimension, EngagementLevel, Grade, GradeError, MatrixCell, Scores};
 pub use scoring::{Explanation, ModelError, Rule, ScoringModel, ScoringModelBuilder};
 pub use span::{Span, SpanError};
+pub use stage::{Stage, StageSet};
 pub use value::{AttrRef, AttrValue, NonFiniteError};
 
 #[cfg(doctest)]

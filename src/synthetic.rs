@@ -12,11 +12,11 @@
 //! ```
 //! use leadflow::synthetic::WorkloadConfig;
 //!
-//! let w = WorkloadConfig { leads: 1_000, events: 20_000, ..WorkloadConfig::default() }.generate();
+//! let w = WorkloadConfig::new(1_000, 20_000).generate();
 //! assert_eq!(w.leads.len(), 1_000);
 //! assert_eq!(w.events.len(), 20_000);
 //! // Deterministic: the same seed gives the same events.
-//! let again = WorkloadConfig { leads: 1_000, events: 20_000, ..WorkloadConfig::default() }.generate();
+//! let again = WorkloadConfig::new(1_000, 20_000).generate();
 //! assert_eq!(w.events[123], again.events[123]);
 //! ```
 
@@ -32,74 +32,15 @@ use crate::scores::Dimension;
 use crate::scoring::{ModelError, Rule, ScoringModel, b2b_default_builder};
 use crate::span::Span;
 
-/// A small, fast, deterministic pseudo-random generator (SplitMix64).
-///
-/// Not for cryptography; for reproducible workloads, shuffles and splits.
-///
-/// ```
-/// use leadflow::synthetic::SplitMix64;
-/// let mut a = SplitMix64::new(7);
-/// let mut b = SplitMix64::new(7);
-/// assert_eq!(a.next_u64(), b.next_u64());
-/// assert!(a.below(10) < 10);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SplitMix64(u64);
+/// Moved to [`tuning::SplitMix64`](crate::tuning::SplitMix64) (the generator
+/// no longer belongs to the test-data generator).
+#[deprecated(since = "0.2.0", note = "use `leadflow::tuning::SplitMix64`")]
+pub type SplitMix64 = crate::rng::SplitMix64;
 
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub const fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform float in `[0, 1)`.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// A uniform integer in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            return 0;
-        }
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Shuffles a slice in place (Fisher–Yates).
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            items.swap(i, j);
-        }
-    }
-
-    /// Picks an index with probability proportional to its weight (0 for
-    /// empty or all-zero weights).
-    pub fn weighted(&mut self, weights: &[u32]) -> usize {
-        let total: u64 = weights.iter().map(|w| u64::from(*w)).sum();
-        let mut x = self.below(total);
-        for (i, w) in weights.iter().enumerate() {
-            let w = u64::from(*w);
-            if x < w {
-                return i;
-            }
-            x -= w;
-        }
-        0
-    }
-}
-
-/// What to generate.
+/// What to generate: [`WorkloadConfig::new`] or [`Default`], then the
+/// `with_` methods.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct WorkloadConfig {
     /// Number of leads.
     pub leads: usize,
@@ -117,6 +58,53 @@ pub struct WorkloadConfig {
     pub sales_share: f64,
     /// Leads per account (companies with several contacts).
     pub leads_per_account: usize,
+}
+
+impl WorkloadConfig {
+    /// `leads` leads and `events` events, the rest as [`Default`].
+    pub fn new(leads: usize, events: usize) -> WorkloadConfig {
+        WorkloadConfig {
+            leads,
+            events,
+            ..WorkloadConfig::default()
+        }
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> WorkloadConfig {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the Zipf exponent of activity over leads.
+    pub fn with_zipf_exponent(mut self, exponent: f64) -> WorkloadConfig {
+        self.zipf_exponent = exponent;
+        self
+    }
+
+    /// Sets when the history starts.
+    pub fn with_start(mut self, start: DateTime<Utc>) -> WorkloadConfig {
+        self.start = start;
+        self
+    }
+
+    /// Sets how long the history lasts.
+    pub fn with_span(mut self, span: Span) -> WorkloadConfig {
+        self.span = span;
+        self
+    }
+
+    /// Sets the share of leads created by sales, from 0 to 1.
+    pub fn with_sales_share(mut self, share: f64) -> WorkloadConfig {
+        self.sales_share = share;
+        self
+    }
+
+    /// Sets the leads per account.
+    pub fn with_leads_per_account(mut self, leads: usize) -> WorkloadConfig {
+        self.leads_per_account = leads;
+        self
+    }
 }
 
 impl Default for WorkloadConfig {
@@ -173,7 +161,7 @@ const CHANNELS: [Channel; 8] = [
 impl WorkloadConfig {
     /// Generates the workload.
     pub fn generate(&self) -> Workload {
-        let mut rng = SplitMix64::new(self.seed);
+        let mut rng = crate::rng::SplitMix64::new(self.seed);
         // A span past the calendar's end stops there.
         let end = self.span.after(self.start).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let span_secs = (end - self.start).num_seconds().max(1);
@@ -209,7 +197,7 @@ impl WorkloadConfig {
         Workload { leads, events }
     }
 
-    fn lead(&self, i: usize, rng: &mut SplitMix64, span_secs: i64) -> Lead {
+    fn lead(&self, i: usize, rng: &mut crate::rng::SplitMix64, span_secs: i64) -> Lead {
         let created = later(self.start, rng.below((span_secs as u64 * 4 / 5).max(1)));
         let id =
             LeadId::new(format!("lead-{i:07}")).unwrap_or_else(|_| unreachable!("generated ids are valid"));
@@ -226,7 +214,7 @@ impl WorkloadConfig {
         lead.source = source;
         let per_account = self.leads_per_account.max(1);
         lead.account = AccountId::new(format!("acct-{:06}", i / per_account)).ok();
-        let pick = |rng: &mut SplitMix64, n: usize| rng.below(n as u64) as usize;
+        let pick = |rng: &mut crate::rng::SplitMix64, n: usize| rng.below(n as u64) as usize;
         lead.company.industry = INDUSTRIES
             .get(pick(rng, INDUSTRIES.len()))
             .map(|s| (*s).to_owned());
@@ -248,13 +236,13 @@ impl Workload {
     /// The events in a plausible arrival order: the time-sorted stream
     /// shuffled within consecutive windows of `window` of event time (from
     /// the first event), so each event arrives less than `window` late
-    /// (choose it within the funnel's allowed lateness). A zero window keeps
+    /// (choose it within the engine's allowed lateness). A zero window keeps
     /// the time order.
     ///
     /// ```
     /// use leadflow::Span;
     /// use leadflow::synthetic::WorkloadConfig;
-    /// let w = WorkloadConfig { leads: 100, events: 1_000, ..WorkloadConfig::default() }.generate();
+    /// let w = WorkloadConfig::new(100, 1_000).generate();
     /// let shuffled = w.arrival_order(Span::days(1), 7);
     /// assert_eq!(shuffled.len(), w.events.len());
     /// assert_ne!(shuffled, w.events);
@@ -265,7 +253,7 @@ impl Workload {
             return events;
         };
         let bucket = |e: &Event| (e.at - first).num_seconds() / window.as_seconds();
-        let mut rng = SplitMix64::new(seed);
+        let mut rng = crate::rng::SplitMix64::new(seed);
         for chunk in events.chunk_by_mut(|a, b| bucket(a) == bucket(b)) {
             rng.shuffle(chunk);
         }
@@ -369,7 +357,7 @@ fn zipf_cdf(n: usize, s: f64) -> Vec<f64> {
 }
 
 /// An event kind drawn from the domain's mix.
-fn random_kind(rng: &mut SplitMix64) -> EventKind {
+fn random_kind(rng: &mut crate::rng::SplitMix64) -> EventKind {
     // Weights per mille.
     const WEIGHTS: [u32; 17] = [450, 200, 70, 60, 20, 12, 50, 30, 30, 8, 8, 5, 30, 4, 3, 10, 10];
     match rng.weighted(&WEIGHTS) {
@@ -482,23 +470,5 @@ mod tests {
         assert!(views > 20_000 && views < 25_000, "{views}");
         assert!(demos > 200 && demos < 600, "{demos}");
         assert!(w.events.windows(2).all(|p| p[0].at <= p[1].at));
-    }
-
-    #[test]
-    fn splitmix_known_values() {
-        // Reference values of SplitMix64 seeded with 0.
-        let mut r = SplitMix64::new(0);
-        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
-    }
-
-    #[test]
-    fn rng_is_uniform_enough() {
-        let mut r = SplitMix64::new(1);
-        let mut buckets = [0u32; 10];
-        for _ in 0..100_000 {
-            buckets[r.below(10) as usize] += 1;
-        }
-        assert!(buckets.iter().all(|b| (9_000..11_000).contains(b)), "{buckets:?}");
     }
 }

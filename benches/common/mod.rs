@@ -6,7 +6,8 @@
 use chrono::{DateTime, Duration, Utc};
 use leadflow::Event;
 use leadflow::engine::{Engine, EngineConfig, KeyedEvent};
-use leadflow::synthetic::{SplitMix64, Workload, WorkloadConfig, lifecycle, scoring_model};
+use leadflow::synthetic::{Workload, WorkloadConfig, lifecycle, scoring_model};
+use leadflow::tuning::SplitMix64;
 
 /// The synthetic workload with `leads` and `events` (Zipf-like activity
 /// over 180 days, the domain's event mix). `BENCH_SCALE=n` divides it by
@@ -17,12 +18,7 @@ pub(crate) fn workload(leads: usize, events: usize) -> Workload {
         .and_then(|s| s.parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
-    WorkloadConfig {
-        leads: leads / scale,
-        events: events / scale,
-        ..WorkloadConfig::default()
-    }
-    .generate()
+    WorkloadConfig::new(leads / scale, events / scale).generate()
 }
 
 /// The events as they arrive: in time order, except 5 % delayed by up to a
@@ -54,7 +50,8 @@ pub(crate) fn engine(w: &Workload) -> Engine {
         scoring_model().unwrap(),
         lifecycle().unwrap(),
         EngineConfig::default(),
-    );
+    )
+    .unwrap();
     for lead in &w.leads {
         e.upsert_lead(lead.clone(), lead.created_at).unwrap();
     }

@@ -3,10 +3,11 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::funnel::ratio;
+use super::metrics::ratio;
 use super::{Durations, FunnelMetrics};
-use crate::lifecycle::{Money, ReasonCode, Stage, TransitionKind};
+use crate::lifecycle::{Money, ReasonCode, TransitionKind};
 use crate::points::Points;
+use crate::stage::{Stage, StageSet};
 
 /// The consecutive stage pairs whose conversion [`AcrossKpis::conversions`] lists:
 /// the main path, with the shortcuts the standard definition allows
@@ -25,8 +26,10 @@ pub const CONSECUTIVE: [(Stage, Stage); 10] = [
 ];
 
 /// The stage KPIs marketing and sales agree on, for one segment. Rates are
-/// `None` when their denominator is zero; durations are in seconds
-/// (nearest-rank quantiles, see [`Durations`]).
+/// `None` when their denominator is zero or a stage they involve is not in
+/// the lifecycle measured ([`has`](Kpis::has)): a KPI of a stage the data
+/// does not have is absent, not zero. Durations are in seconds (nearest-rank
+/// quantiles, see [`Durations`]).
 ///
 /// # Example
 ///
@@ -54,6 +57,10 @@ pub struct Kpis {
     pub sql: SqlKpis,
     /// Across stages.
     pub across: AcrossKpis,
+    /// The stages of the lifecycle measured
+    /// ([`FunnelMetrics::lifecycle_stages`]); `None` when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_stages: Option<StageSet>,
 }
 
 /// MAL KPIs.
@@ -154,8 +161,8 @@ pub struct SqlKpis {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct AcrossKpis {
-    /// Conversion between each [`CONSECUTIVE`] pair (pairs nobody entered
-    /// are left out).
+    /// Conversion between each [`CONSECUTIVE`] pair (pairs nobody entered,
+    /// and pairs with a stage not in the lifecycle measured, are left out).
     pub conversions: Vec<Conversion>,
     /// Time in stage per stage with closed stays.
     pub time_in_stage: Vec<StageTime>,
@@ -217,9 +224,32 @@ fn quantiles(d: &Durations) -> (Option<i64>, Option<i64>) {
     (d.median(), d.p90())
 }
 
+impl FunnelMetrics {
+    /// The named stage KPIs.
+    pub fn kpis(&self) -> Kpis {
+        Kpis::from_metrics(self)
+    }
+}
+
 impl Kpis {
+    /// True when `stage` is in the lifecycle measured (or that is unknown):
+    /// its counts and rates say something. For other stages they are zero
+    /// or `None` because the data cannot have them; say so rather than print
+    /// a zero.
+    pub fn has(&self, stage: Stage) -> bool {
+        self.lifecycle_stages.is_none_or(|s| s.contains(stage))
+    }
+
     /// The KPIs of a segment's metrics.
     pub fn from_metrics(m: &FunnelMetrics) -> Kpis {
+        let has = |s: Stage| m.lifecycle_stages.is_none_or(|set| set.contains(s));
+        let conversion = |from: Stage, to: Stage| {
+            if has(from) && has(to) {
+                m.conversion(from, to)
+            } else {
+                None
+            }
+        };
         let mal = m.stage(Stage::Mal);
         let mql = m.stage(Stage::Mql);
         let sgl = m.stage(Stage::Sgl);
@@ -246,7 +276,7 @@ impl Kpis {
             },
             mql: MqlKpis {
                 mqls: mql.leads,
-                promotion_rate: m.conversion(Stage::Mal, Stage::Mql),
+                promotion_rate: conversion(Stage::Mal, Stage::Mql),
                 avg_engagement: mql.engagement.value(),
                 downloads: mql.downloads,
                 webinars: mql.webinars,
@@ -264,7 +294,7 @@ impl Kpis {
                 acceptance_rate: ratio(accepted, accepted.saturating_add(rejected)),
                 follow_up_median_secs: fu_med,
                 follow_up_p90_secs: fu_p90,
-                to_sql_rate: m.conversion(Stage::Sal, Stage::Sql),
+                to_sql_rate: conversion(Stage::Sal, Stage::Sql),
                 sla_breaches: sal.sla_breaches,
                 sla_open: sal.sla_open,
             },
@@ -273,7 +303,7 @@ impl Kpis {
                 won,
                 lost,
                 win_rate: ratio(won, won.saturating_add(lost)),
-                to_customer_rate: m.conversion(Stage::Sql, Stage::Customer),
+                to_customer_rate: conversion(Stage::Sql, Stage::Customer),
                 avg_deal_value: m
                     .won_value
                     .iter()
@@ -283,6 +313,7 @@ impl Kpis {
             across: AcrossKpis {
                 conversions: CONSECUTIVE
                     .iter()
+                    .filter(|&&(from, to)| has(from) && has(to))
                     .filter_map(|&(from, to)| {
                         let s = m.stage(from);
                         Some(Conversion {
@@ -306,9 +337,9 @@ impl Kpis {
                         })
                     })
                     .collect(),
-                mql_to_sql: m.conversion(Stage::Mql, Stage::Sql),
-                sql_to_csql: m.conversion(Stage::Sql, Stage::Csql),
-                mql_to_csql: m.conversion(Stage::Mql, Stage::Csql),
+                mql_to_sql: conversion(Stage::Mql, Stage::Sql),
+                sql_to_csql: conversion(Stage::Sql, Stage::Csql),
+                mql_to_csql: conversion(Stage::Mql, Stage::Csql),
                 time_to_deal_median_secs: td_med,
                 time_to_deal_p90_secs: td_p90,
                 recycled: count_kind(TransitionKind::Recycle),
@@ -322,6 +353,7 @@ impl Kpis {
                     .filter(|(_, n)| *n > 0)
                     .collect(),
             },
+            lifecycle_stages: m.lifecycle_stages,
         }
     }
 }

@@ -1,4 +1,7 @@
-//! Funnel analytics, the account view and CSQL criteria.
+//! Funnel analytics: the KPIs a marketer reads per stage, per segment and
+//! across shards. (The account view is [`account`](crate::account); CSQL
+//! expansion criteria are [`ExpansionCriteria`](crate::lifecycle::ExpansionCriteria)
+//! in the lifecycle.)
 //!
 //! - **Funnel metrics** ([`FunnelAnalyzer`], [`FunnelAnalysis`], [`FunnelMetrics`]):
 //!   per-stage counts, conversion between stages, time in stage, follow-up
@@ -11,13 +14,6 @@
 //!   ([`Durations`]); metrics of shards of leads
 //!   [`merge`](FunnelAnalysis::merge) into the metrics of the whole, in any
 //!   order or grouping.
-//! - **Account view** ([`AccountModel`]): leads roll up to their account (an
-//!   account score: sum, max or top-n of its leads), buying-group coverage
-//!   (which roles are present and engaged) and a marketing-qualified-account
-//!   decision with its own explained criteria.
-//! - **CSQL** ([`ExpansionCriteria`]): product-usage and feedback criteria that
-//!   flag customers for expansion, recorded as the Customer → CSQL transition
-//!   with its evidence.
 //!
 //! Nothing here reads a clock: the time of a measurement is an argument.
 //!
@@ -70,25 +66,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod account;
-mod csql;
-mod funnel;
+mod analyzer;
+mod breakdown;
+mod facts;
+mod input;
 mod kpi;
+mod metrics;
 mod stats;
 
 use chrono::{DateTime, Utc};
 
-use crate::criteria::CriteriaError;
-
-pub use account::{AccountModel, AccountRollup, BuyingRole, RoleCoverage, Rollup, account_keys};
-pub use csql::{ExpansionCriteria, csql_evidence};
-pub use funnel::{
-    AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory, MoneySum,
-    NONE_KEY, StageStats,
-};
+pub use analyzer::{FunnelAnalysis, FunnelAnalyzer};
+pub use breakdown::{Breakdown, NONE_KEY};
+pub use input::{AnalysisConfig, LeadHistory};
 pub use kpi::{
     AcrossKpis, CONSECUTIVE, Conversion, Kpis, MalKpis, MqlKpis, SalKpis, SglKpis, SqlKpis, StageTime,
 };
+pub use metrics::{FunnelMetrics, MoneySum, StageStats};
 pub use stats::{Durations, Mean, Period};
 
 /// Why an analytics configuration is invalid.
@@ -103,35 +97,37 @@ pub enum AnalyticsError {
         /// The end.
         to: DateTime<Utc>,
     },
-    /// A top-n roll-up of zero leads.
-    #[error("rollup top_n with n = 0 sums nothing: use n >= 1, or max")]
-    ZeroTopN,
-    /// A buying role with an empty name.
-    #[error("buying role {index} has an empty name: give it a name such as \"decision_maker\"")]
-    EmptyRoleName {
-        /// The role's index.
-        index: usize,
-    },
-    /// Two buying roles with the same name.
-    #[error("buying role {name:?} is defined twice: keep one")]
-    DuplicateRole {
-        /// The name.
-        name: String,
-    },
-    /// An invalid condition in a role, the MQA criterion or the CSQL criteria.
-    #[error("{what}: {source}")]
-    Condition {
-        /// Which condition (e.g. `role "champion" engaged`, `mqa`).
-        what: String,
-        /// The problem.
-        source: CriteriaError,
-    },
-    /// A threshold that is NaN or infinite.
-    #[error("{field} is {value}: give a finite number")]
-    NonFinite {
-        /// Which threshold.
-        field: &'static str,
-        /// The value given.
-        value: f64,
-    },
+}
+
+// The old paths of the account view and the CSQL criteria, which moved out of
+// analytics: deprecated for one release.
+
+/// Moved to [`account::AccountModel`](crate::account::AccountModel).
+#[deprecated(since = "0.2.0", note = "use `leadflow::account::AccountModel`")]
+pub type AccountModel = crate::account::AccountModel;
+/// Moved to [`account::AccountRollup`](crate::account::AccountRollup).
+#[deprecated(since = "0.2.0", note = "use `leadflow::account::AccountRollup`")]
+pub type AccountRollup = crate::account::AccountRollup;
+/// Moved to [`account::BuyingRole`](crate::account::BuyingRole).
+#[deprecated(since = "0.2.0", note = "use `leadflow::account::BuyingRole`")]
+pub type BuyingRole = crate::account::BuyingRole;
+/// Moved to [`account::RoleCoverage`](crate::account::RoleCoverage).
+#[deprecated(since = "0.2.0", note = "use `leadflow::account::RoleCoverage`")]
+pub type RoleCoverage = crate::account::RoleCoverage;
+/// Moved to [`account::Rollup`](crate::account::Rollup).
+#[deprecated(since = "0.2.0", note = "use `leadflow::account::Rollup`")]
+pub type Rollup = crate::account::Rollup;
+/// Moved to [`account::keys`](crate::account::keys).
+#[deprecated(since = "0.2.0", note = "use `leadflow::account::keys`")]
+pub mod account_keys {
+    pub use crate::account::keys::*;
+}
+/// Moved to [`lifecycle::ExpansionCriteria`](crate::lifecycle::ExpansionCriteria).
+#[deprecated(since = "0.2.0", note = "use `leadflow::lifecycle::ExpansionCriteria`")]
+pub type ExpansionCriteria = crate::lifecycle::ExpansionCriteria;
+
+/// Moved to [`lifecycle::csql_evidence`](crate::lifecycle::csql_evidence).
+#[deprecated(since = "0.2.0", note = "use `leadflow::lifecycle::csql_evidence`")]
+pub fn csql_evidence(record: &crate::lifecycle::TransitionRecord) -> Option<&crate::criteria::Verdict> {
+    crate::lifecycle::csql_evidence(record)
 }

@@ -48,10 +48,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::Event;
 use crate::lead::Lead;
-use crate::lifecycle::Stage;
 use crate::matcher::MatcherError;
 use crate::scores::Scores;
 use crate::span::Span;
+use crate::stage::Stage;
 
 pub use checklist::{Checklist, ChecklistItem, Framework};
 pub(crate) use condition::Probe;

@@ -21,7 +21,7 @@ use super::late::{Held, HeldEvent};
 use super::lead::{Change, Cold};
 use super::line::{cache_fit, entry_rules};
 use super::output::{IngestReport, Output};
-use super::plan::{DUE, LAST, META, TOUCH};
+use super::plan::{DUE, LAST, META, Plan, TOUCH};
 use super::recent::{Entry, Slot};
 use super::view::{LeadEvents, Source, scores, time};
 use super::{Engine, LeadRef, UnknownLeads};
@@ -107,7 +107,12 @@ impl Engine {
     /// The time (ns) from which recent entries must be kept: the retention
     /// behind the watermark.
     pub(super) fn keep_from(&self) -> i64 {
-        match (self.plan.retention, self.watermark.and_then(nanos)) {
+        self.keep_from_under(&self.plan)
+    }
+
+    /// The time (ns) from which recent entries must be kept under `plan`.
+    pub(super) fn keep_from_under(&self, plan: &Plan) -> i64 {
+        match (plan.retention, self.watermark.and_then(nanos)) {
             (Some(r), Some(w)) => w.saturating_sub(r.as_seconds().saturating_mul(1_000_000_000)),
             _ => i64::MIN,
         }
@@ -251,7 +256,11 @@ impl Engine {
                     report.rejected.push(reject(error));
                     continue;
                 }
-                None => match self.auto_create(event) {
+                // A refused event creates no lead: check its time first.
+                None => match self
+                    .check_time(event.at, now)
+                    .and_then(|()| self.auto_create(event))
+                {
                     Ok(i) => i,
                     Err(error) => {
                         report.rejected.push(reject(error));
@@ -355,7 +364,6 @@ impl Engine {
                     message: e.to_string(),
                 })?;
         }
-        nanos(event.at).ok_or(IngestError::OutOfRange { at: event.at })?;
         let i = self
             .insert_lead(lead)
             .map_err(|_| IngestError::Full { what: "lead".into() })?;
@@ -388,25 +396,43 @@ impl Engine {
                 key: e.shape.0,
             });
         }
-        let skew = self.config.clock_skew;
-        if skew.after(now).is_some_and(|latest| e.at > latest) {
-            return Err(IngestError::TooFarInFuture { at: e.at, now, skew });
-        }
-        nanos(e.at).ok_or(IngestError::OutOfRange { at: e.at })?;
-        if let (Some(earliest), Some(watermark)) = (self.earliest(), self.watermark) {
-            if e.at < earliest {
-                return Err(IngestError::TooLate {
-                    at: e.at,
-                    watermark,
-                    allowed: self.config.allowed_lateness,
-                });
-            }
+        self.check_time(e.at, now)?;
+        // Held events are applied before the watermark moves past them:
+        // they were accepted against the watermark they came with.
+        if self.watermark.is_some_and(|w| e.at > w)
+            && self
+                .config
+                .earliest(e.at)
+                .and_then(nanos)
+                .is_some_and(|t| held.any_before(t))
+        {
+            self.release_all(held, report, touched);
         }
         if !self.hold_if_late(e, arrival, report, held)? {
             self.release(e.lead.index(), held, report, touched);
             self.apply_checked(e, report, touched)?;
         }
         self.watermark = Some(self.watermark.map_or(e.at, |w| w.max(e.at)));
+        Ok(())
+    }
+
+    /// Refuses an event dated too far after `now`, outside the engine's
+    /// time range, or too late.
+    fn check_time(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), IngestError> {
+        let skew = self.config.clock_skew;
+        if skew.after(now).is_some_and(|latest| at > latest) {
+            return Err(IngestError::TooFarInFuture { at, now, skew });
+        }
+        nanos(at).ok_or(IngestError::OutOfRange { at })?;
+        if let (Some(earliest), Some(watermark)) = (self.earliest(), self.watermark) {
+            if at < earliest {
+                return Err(IngestError::TooLate {
+                    at,
+                    watermark,
+                    allowed: self.config.allowed_lateness,
+                });
+            }
+        }
         Ok(())
     }
 
@@ -752,6 +778,31 @@ impl Engine {
         stats.transitions += fired.len() as u64;
         settle_line(line, life, machine);
         outputs.extend(fired.into_iter().map(|record| Output::Transition { record }));
+    }
+
+    /// Re-evaluates lead `i` from the earliest of `entries` with them added.
+    pub(super) fn rerun_entries(
+        &mut self,
+        i: usize,
+        entries: &[Entry],
+        report: &mut IngestReport,
+    ) -> Result<(), IngestError> {
+        let Some(first) = entries.iter().min_by_key(|e| self.order(e)) else {
+            return Ok(());
+        };
+        let from = self.order(first);
+        self.rerun(
+            i,
+            time(first.at),
+            from,
+            Cause::Entries(entries),
+            &mut report.outputs,
+        )
+        .map_err(|c| IngestError::ConflictsWithCommand {
+            command: c.transition.kind(),
+            command_at: c.at,
+            message: c.error.to_string(),
+        })
     }
 
     /// Re-evaluates lead `i` from `from` (canonical position `from_order`)
@@ -1252,12 +1303,12 @@ fn settle_line(
 }
 
 /// The stage a line mirrors.
-fn stage_of(line: &[u64]) -> crate::lifecycle::Stage {
+fn stage_of(line: &[u64]) -> crate::stage::Stage {
     let i = line.get(META).map_or(0, |m| (*m & 0xff) as usize);
-    crate::lifecycle::Stage::ALL
+    crate::stage::Stage::ALL
         .get(i)
         .copied()
-        .unwrap_or(crate::lifecycle::Stage::Lead)
+        .unwrap_or(crate::stage::Stage::Lead)
 }
 
 fn set(line: &mut [u64], word: usize, v: u64) {

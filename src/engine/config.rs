@@ -107,6 +107,11 @@ impl EngineConfig {
     pub(crate) fn earliest(&self, watermark: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.allowed_lateness.before(watermark)
     }
+
+    /// The allowed lateness in nanoseconds (saturating).
+    pub(crate) fn lateness_nanos(&self) -> i64 {
+        self.allowed_lateness.as_seconds().saturating_mul(1_000_000_000)
+    }
 }
 
 impl Default for EngineConfig {

@@ -223,6 +223,18 @@ pub enum EngineError {
         /// How many it matches.
         rules: usize,
     },
+    /// The allowed lateness reaches so far back, in units of the model's
+    /// shortest `once_per` period or decay era, that a lead's line would
+    /// hold more than `max_bytes` for it.
+    #[error(
+        "an allowed lateness of {lateness} would take more than {max_bytes} bytes per lead under this model (a lead keeps a bit per once_per period and a byte per decay era that far back): lower allowed_lateness, or lengthen the model's shortest once_per period"
+    )]
+    LatenessTooLong {
+        /// The configured allowed lateness.
+        lateness: Span,
+        /// The most a lead's line may hold for late events.
+        max_bytes: u64,
+    },
     /// The history passed in names a lead the engine does not know.
     #[error("history names lead key {key:?}, which this engine does not hold")]
     UnknownHistoryLead {

@@ -15,12 +15,13 @@ use chrono::{DateTime, Utc};
 use super::plan::Plan;
 use crate::criteria::{Probe, Window};
 use crate::lead::Lead;
-use crate::lifecycle::{LifecycleStateMachine, Stage};
+use crate::lifecycle::LifecycleStateMachine;
 use crate::matcher::EventMatcher;
 use crate::points::Points;
 use crate::scores::Dimension;
 use crate::scoring::ScoringModel;
 use crate::scoring::tally::Tally;
+use crate::stage::Stage;
 
 /// What the gate reads: a line at a time, and the lead's attributes if at
 /// hand.

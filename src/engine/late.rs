@@ -15,12 +15,10 @@ use std::collections::HashSet;
 use indexmap::IndexMap;
 
 use super::Engine;
-use super::apply::Cause;
-use super::error::{IngestError, Rejected};
+use super::error::Rejected;
 use super::keys::EventKey;
 use super::output::IngestReport;
 use super::recent::Entry;
-use super::view::time;
 use crate::id::EventId;
 
 /// One held event: its entry and what names it in a refusal.
@@ -43,13 +41,21 @@ pub(super) struct Held {
     by_lead: IndexMap<usize, Vec<HeldEvent>>,
     /// Every held event's lead, time and key.
     ids: HashSet<(usize, i64, u64)>,
+    /// No held event is earlier than this (nanoseconds).
+    earliest: Option<i64>,
 }
 
 impl Held {
     /// Holds a late event of lead `i`.
     pub(super) fn hold(&mut self, i: usize, event: HeldEvent) {
         self.ids.insert((i, event.entry.at, event.entry.key));
+        self.earliest = Some(self.earliest.map_or(event.entry.at, |t| t.min(event.entry.at)));
         self.by_lead.entry(i).or_default().push(event);
+    }
+
+    /// Whether a held event is earlier than `t` (nanoseconds).
+    pub(super) fn any_before(&self, t: i64) -> bool {
+        self.earliest.is_some_and(|e| e < t)
     }
 
     /// Lead `i`'s held event at `t` (nanoseconds) with key `key`: a copy
@@ -95,6 +101,9 @@ impl Engine {
         for h in &events {
             held.ids.remove(&(i, h.entry.at, h.entry.key));
         }
+        if held.by_lead.is_empty() {
+            held.earliest = None;
+        }
         let entries: Vec<Entry> = events.iter().map(|h| h.entry).collect();
         if self.rerun_entries(i, &entries, report).is_ok() {
             for h in &events {
@@ -126,31 +135,6 @@ impl Engine {
         while let Some(&i) = held.by_lead.keys().next() {
             self.release(i, held, report, touched);
         }
-    }
-
-    /// Re-evaluates lead `i` from the earliest of `entries` with them added.
-    fn rerun_entries(
-        &mut self,
-        i: usize,
-        entries: &[Entry],
-        report: &mut IngestReport,
-    ) -> Result<(), IngestError> {
-        let Some(first) = entries.iter().min_by_key(|e| self.order(e)) else {
-            return Ok(());
-        };
-        let from = self.order(first);
-        self.rerun(
-            i,
-            time(first.at),
-            from,
-            Cause::Entries(entries),
-            &mut report.outputs,
-        )
-        .map_err(|c| IngestError::ConflictsWithCommand {
-            command: c.transition.kind(),
-            command_at: c.at,
-            message: c.error.to_string(),
-        })
     }
 
     /// Counts an applied late entry and writes it to the history.

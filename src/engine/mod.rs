@@ -58,7 +58,7 @@
 //!     Condition::did(EventMatcher::download(AssetType::PricingSheet)),
 //! ]);
 //! let machine = LifecycleDefinition::standard_b2b(mql).build()?;
-//! let mut engine = Engine::new(ScoringModel::b2b_default()?, machine, EngineConfig::default());
+//! let mut engine = Engine::new(ScoringModel::b2b_default()?, machine, EngineConfig::default())?;
 //!
 //! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
 //! let mut lead = Lead::new(LeadId::new("lead-1")?, t0);
@@ -154,7 +154,7 @@ pub struct Engine {
 ///
 /// let engine = Engine::builder(scoring_model()?, lifecycle()?)
 ///     .config(EngineConfig::default().history(History::Off))
-///     .build();
+///     .build()?;
 /// assert!(engine.is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -174,7 +174,11 @@ impl EngineBuilder {
     }
 
     /// The empty engine.
-    pub fn build(self) -> Engine {
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::new`].
+    pub fn build(self) -> Result<Engine, EngineError> {
         Engine::new(self.model, self.machine, self.config)
     }
 }
@@ -290,11 +294,21 @@ impl Engine {
     }
 
     /// An empty engine.
-    pub fn new(model: ScoringModel, machine: LifecycleStateMachine, config: EngineConfig) -> Engine {
-        let plan = Plan::new(&model, &machine, config.allowed_lateness);
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::LatenessTooLong`] when the allowed lateness reaches
+    /// so many of the model's `once_per` periods or decay eras back that a
+    /// lead's line would take more than 8 KiB for it.
+    pub fn new(
+        model: ScoringModel,
+        machine: LifecycleStateMachine,
+        config: EngineConfig,
+    ) -> Result<Engine, EngineError> {
+        let plan = Plan::new(&model, &machine, config.allowed_lateness)?;
         let log = (config.history == History::Keep).then(Log::default);
-        let recent = Recent::new(config.allowed_lateness.as_seconds().saturating_mul(1_000_000_000));
-        Engine {
+        let recent = Recent::new(config.lateness_nanos());
+        Ok(Engine {
             model,
             machine,
             config,
@@ -309,7 +323,7 @@ impl Engine {
             now: None,
             stats: EngineStats::default(),
             crossing: Vec::new(),
-        }
+        })
     }
 
     /// The scoring model in force.
@@ -404,7 +418,7 @@ impl Engine {
     /// use leadflow::synthetic::{lifecycle, scoring_model};
     /// use leadflow::{Event, EventId, EventKind, Lead, LeadId};
     ///
-    /// let mut engine = Engine::new(scoring_model()?, lifecycle()?, EngineConfig::default());
+    /// let mut engine = Engine::new(scoring_model()?, lifecycle()?, EngineConfig::default())?;
     /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
     /// engine.upsert_lead(Lead::new(LeadId::new("l1")?, t0), t0)?;
     /// let event = Event::new(EventId::new("e1")?, LeadId::new("l1")?, t0, EventKind::DemoRequest);

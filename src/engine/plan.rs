@@ -2,12 +2,15 @@
 //! the layout of a lead's line, the lifecycle's event signals, and how long
 //! recent events must be kept.
 
+use super::error::EngineError;
 use crate::criteria::{Condition, Criterion, EventHorizon};
 use crate::event::EventShape;
-use crate::lifecycle::{LifecycleStateMachine, StageSet, Trigger};
+use crate::lifecycle::{EdgeTrigger, LifecycleStateMachine};
 use crate::matcher::EventMatcher;
-use crate::scoring::{ScoringModel, row::Layout};
+use crate::scoring::ScoringModel;
+use crate::scoring::row::{Layout, MAX_REACH_BITS, TooFarBack};
 use crate::span::Span;
+use crate::stage::StageSet;
 
 /// The event matchers the lifecycle's conditions count (`did`, `count`),
 /// each one signal; those used without a window keep a count per lead.
@@ -67,8 +70,8 @@ fn conditions(machine: &LifecycleStateMachine) -> impl Iterator<Item = &Conditio
         .edges
         .iter()
         .filter_map(|e| match &e.trigger {
-            Trigger::Automatic { criterion, .. } => Some(criterion),
-            Trigger::Command { guard } => guard.as_ref(),
+            EdgeTrigger::Automatic { criterion, .. } => Some(criterion),
+            EdgeTrigger::Command { guard } => guard.as_ref(),
         })
 }
 
@@ -109,8 +112,17 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    pub(crate) fn new(model: &ScoringModel, machine: &LifecycleStateMachine, lateness: Span) -> Plan {
-        let row = Layout::new(model, lateness);
+    pub(crate) fn new(
+        model: &ScoringModel,
+        machine: &LifecycleStateMachine,
+        lateness: Span,
+    ) -> Result<Plan, EngineError> {
+        let row = model
+            .layout_for(lateness)
+            .map_err(|TooFarBack| EngineError::LatenessTooLong {
+                lateness,
+                max_bytes: MAX_REACH_BITS / 8,
+            })?;
         let signals = Signals::of_machine(machine);
         let mut width = HEADER + row.width();
         let mut counts = vec![None; signals.list.len()];
@@ -164,11 +176,11 @@ impl Plan {
         let retention = reach.map(|r| Span::seconds(r.as_seconds().saturating_add(lateness.as_seconds())));
         let mut automatic = StageSet::EMPTY;
         for e in &machine.definition().edges {
-            if matches!(e.trigger, Trigger::Automatic { .. }) {
+            if matches!(e.trigger, EdgeTrigger::Automatic { .. }) {
                 automatic.insert(e.from);
             }
         }
-        Plan {
+        Ok(Plan {
             row,
             width,
             counts,
@@ -178,7 +190,7 @@ impl Plan {
             fit_groups,
             fit_word,
             windowed_word,
-        }
+        })
     }
 
     /// Where the row starts in a line.

@@ -28,7 +28,7 @@ impl Engine {
     /// use leadflow::synthetic::{lifecycle, scoring_model};
     /// use leadflow::{Event, EventId, EventKind, Lead, LeadId};
     ///
-    /// let mut engine = Engine::new(scoring_model()?, lifecycle()?, EngineConfig::default());
+    /// let mut engine = Engine::new(scoring_model()?, lifecycle()?, EngineConfig::default())?;
     /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
     /// engine.upsert_lead(Lead::new(LeadId::new("l1")?, t0), t0)?;
     /// let mut batch = Vec::new();

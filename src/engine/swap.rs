@@ -10,12 +10,12 @@ use super::line::cache_fit;
 use super::log::Grouped;
 use super::output::{ModelChange, Output};
 use super::plan::{DUE, LAST, META, Plan, TOUCH};
-use super::recent::{Entry, Slot};
+use super::recent::{Entry, Recent, Slot};
 use super::shapes::{ShapeError, Shapes};
 use super::view::{LeadEvents, Source, scores, time};
 use crate::criteria::{Criterion, Events, LeadView, Outcome};
-use crate::lifecycle::Stage;
 use crate::scoring::ScoringModel;
+use crate::stage::Stage;
 
 impl Engine {
     /// Replaces the scoring model and rescores every lead from the
@@ -32,7 +32,10 @@ impl Engine {
     /// [`EngineError::NoHistory`] when the history is off (use
     /// [`swap_model_with_history`](Self::swap_model_with_history));
     /// [`EngineError::ShapeTooBroad`] when an event shape on record matches
-    /// more than 64 rules of the new model. Nothing changes then.
+    /// more than 64 rules of the new model;
+    /// [`EngineError::LatenessTooLong`] when the allowed lateness reaches
+    /// too far back for the new model (as in [`Engine::new`]). Nothing
+    /// changes then.
     ///
     /// # Example
     ///
@@ -43,7 +46,7 @@ impl Engine {
     /// use leadflow::synthetic::lifecycle;
     /// use leadflow::{Event, EventId, EventKind, EventType, Lead, LeadId, Points};
     ///
-    /// let mut engine = Engine::new(ScoringModel::b2b_default()?, lifecycle()?, EngineConfig::default());
+    /// let mut engine = Engine::new(ScoringModel::b2b_default()?, lifecycle()?, EngineConfig::default())?;
     /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
     /// let mut lead = Lead::new(LeadId::new("l1")?, t0);
     /// lead.person.set_email("ada@acme.io");
@@ -107,7 +110,7 @@ impl Engine {
         now: DateTime<Utc>,
         fire: bool,
     ) -> Result<ModelChange, EngineError> {
-        let plan = Plan::new(&model, &self.machine, self.config.allowed_lateness);
+        let plan = Plan::new(&model, &self.machine, self.config.allowed_lateness)?;
         let shapes = self
             .shapes
             .recompiled(&model, &plan.signals)
@@ -117,6 +120,13 @@ impl Engine {
             })?;
         let before: Vec<Option<bool>> = (0..self.cold.len()).map(|i| self.qualifies(i, now)).collect();
         let keep_from = self.keep_from();
+        // A model whose windows reach further back needs the events from
+        // there on as recent entries again: they come from the history
+        // (without their ids, which only events within the allowed
+        // lateness, so after `keep_from`, are checked against), and every
+        // lead's entries are written anew, oldest first.
+        let reach_from = self.keep_from_under(&plan).min(keep_from);
+        let mut rebuilt = (reach_from < keep_from).then(|| Recent::new(self.config.lateness_nanos()));
         let w = plan.width;
         let mut lines = Vec::with_capacity(self.cold.len() * w);
         let mut masks: Vec<(u64, Slot, u64)> = Vec::new();
@@ -138,15 +148,29 @@ impl Engine {
                 .filter(|(at, _)| *at < keep_from)
                 .collect();
             settled.sort_by_key(|&(at, s)| (at, fp(s)));
-            for (at, s) in settled {
-                apply(&plan, &shapes, &mut line, &Entry::new(at, 0, s));
-            }
-            let meta = old.get(META).copied().unwrap_or(0);
             let by_order = |e: &Entry| (e.at, fp(e.shape), e.key);
+            let meta = old.get(META).copied().unwrap_or(0);
             let (before, recent) = self.recent.split(meta, keep_from, (i64::MIN, 0, 0), &by_order);
             debug_assert!(before.is_empty());
-            for (slot, e) in recent {
-                masks.push((meta, slot, apply(&plan, &shapes, &mut line, &e)));
+            if let Some(rebuilt) = rebuilt.as_mut() {
+                let mut meta = 0;
+                let entries = settled.into_iter().map(|(at, s)| Entry::new(at, 0, s));
+                for mut e in entries.chain(recent.into_iter().map(|(_, e)| e)) {
+                    e.counted = apply(&plan, &shapes, &mut line, &e);
+                    if e.at >= reach_from {
+                        meta = rebuilt.add(meta, e, reach_from, &by_order);
+                    }
+                }
+                if let Some(m) = line.get_mut(META) {
+                    *m = meta;
+                }
+            } else {
+                for (at, s) in settled {
+                    apply(&plan, &shapes, &mut line, &Entry::new(at, 0, s));
+                }
+                for (slot, e) in recent {
+                    masks.push((meta, slot, apply(&plan, &shapes, &mut line, &e)));
+                }
             }
             // The fit of the lead's current attributes under the new model.
             if let Some(cold) = self.cold.get(i) {
@@ -168,6 +192,9 @@ impl Engine {
         self.plan = plan;
         self.shapes = shapes;
         self.lines = lines;
+        if let Some(rebuilt) = rebuilt {
+            self.recent = rebuilt;
+        }
         for (meta, slot, counted) in masks {
             self.recent.set_counted(meta, slot, counted);
         }

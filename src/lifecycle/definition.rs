@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Reason, Sla, Stage, StageSet, TransitionKind, TriggerKind};
+use super::{Reason, Sla, TransitionKind, TriggerKind};
 use crate::criteria::{Condition, CriteriaError, Framework};
 use crate::event::EventType;
 use crate::matcher::{EventMatcher, Predicate};
 use crate::span::Span;
+use crate::stage::{Stage, StageSet};
 
 /// Which stages a company uses, which transitions are allowed from where,
 /// which fire automatically and which are commands, and the SLAs. Plain data:
@@ -59,7 +60,7 @@ pub struct Edge {
     pub transition: TransitionKind,
     /// Whether it fires by itself or on a command.
     #[serde(default)]
-    pub trigger: Trigger,
+    pub trigger: EdgeTrigger,
 }
 
 impl Edge {
@@ -77,7 +78,7 @@ impl Edge {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", try_from = "TriggerData")]
 #[non_exhaustive]
-pub enum Trigger {
+pub enum EdgeTrigger {
     /// A command from the host (a sales rep accepts, rejects...). An optional
     /// guard must be met for the command to be applied; for
     /// qualify-for-sales, the guard sees the checklist evidence the command
@@ -100,13 +101,13 @@ pub enum Trigger {
     },
 }
 
-impl Default for Trigger {
-    fn default() -> Trigger {
-        Trigger::Command { guard: None }
+impl Default for EdgeTrigger {
+    fn default() -> EdgeTrigger {
+        EdgeTrigger::Command { guard: None }
     }
 }
 
-/// A [`Trigger`] as read: one map for both types, so that its conditions are
+/// A [`EdgeTrigger`] as read: one map for both types, so that its conditions are
 /// read as they come (a derived tagged enum would buffer the whole trigger,
 /// however deep its condition, before reading it), then checked against its
 /// type.
@@ -125,12 +126,12 @@ struct TriggerData {
     reason: Option<Reason>,
 }
 
-impl TryFrom<TriggerData> for Trigger {
+impl TryFrom<TriggerData> for EdgeTrigger {
     type Error = String;
 
     /// The trigger, or serde's message for a missing field or one its type
     /// does not take.
-    fn try_from(d: TriggerData) -> Result<Trigger, String> {
+    fn try_from(d: TriggerData) -> Result<EdgeTrigger, String> {
         let unknown = |field: &str, expected: &str| format!("unknown field `{field}`, expected {expected}");
         match d.kind {
             TriggerKind::Command => {
@@ -141,14 +142,14 @@ impl TryFrom<TriggerData> for Trigger {
                 ];
                 match set.into_iter().find_map(|(field, set)| set.then_some(field)) {
                     Some(field) => Err(unknown(field, "`guard`")),
-                    None => Ok(Trigger::Command { guard: d.guard }),
+                    None => Ok(EdgeTrigger::Command { guard: d.guard }),
                 }
             }
             TriggerKind::Automatic => {
                 if d.guard.is_some() {
                     return Err(unknown("guard", "one of `name`, `criterion`, `reason`"));
                 }
-                Ok(Trigger::Automatic {
+                Ok(EdgeTrigger::Automatic {
                     name: d.name.ok_or("missing field `name`")?,
                     criterion: d.criterion.ok_or("missing field `criterion`")?,
                     reason: d.reason,
@@ -265,7 +266,12 @@ impl LifecycleDefinition {
 
     /// Adds an edge, or replaces the trigger of the existing edge of the same
     /// kind from the same stage (keeping its position).
-    pub fn edge(mut self, from: Stage, transition: TransitionKind, trigger: Trigger) -> LifecycleDefinition {
+    pub fn edge(
+        mut self,
+        from: Stage,
+        transition: TransitionKind,
+        trigger: EdgeTrigger,
+    ) -> LifecycleDefinition {
         match self
             .edges
             .iter_mut()
@@ -283,12 +289,12 @@ impl LifecycleDefinition {
 
     /// Adds (or makes) a command edge.
     pub fn command(self, from: Stage, transition: TransitionKind) -> LifecycleDefinition {
-        self.edge(from, transition, Trigger::Command { guard: None })
+        self.edge(from, transition, EdgeTrigger::Command { guard: None })
     }
 
     /// Adds (or makes) a command edge with a guard condition.
     pub fn guarded(self, from: Stage, transition: TransitionKind, guard: Condition) -> LifecycleDefinition {
-        self.edge(from, transition, Trigger::Command { guard: Some(guard) })
+        self.edge(from, transition, EdgeTrigger::Command { guard: Some(guard) })
     }
 
     /// Adds (or makes) an automatic edge.
@@ -299,7 +305,7 @@ impl LifecycleDefinition {
         name: impl Into<String>,
         criterion: Condition,
     ) -> LifecycleDefinition {
-        let trigger = Trigger::Automatic {
+        let trigger = EdgeTrigger::Automatic {
             name: name.into(),
             criterion,
             reason: None,
@@ -316,7 +322,7 @@ impl LifecycleDefinition {
         criterion: Condition,
         reason: Reason,
     ) -> LifecycleDefinition {
-        let trigger = Trigger::Automatic {
+        let trigger = EdgeTrigger::Automatic {
             name: name.into(),
             criterion,
             reason: Some(reason),
@@ -334,7 +340,7 @@ impl LifecycleDefinition {
         criterion: &Condition,
     ) -> LifecycleDefinition {
         for e in self.edges.iter_mut().filter(|e| e.transition == transition) {
-            e.trigger = Trigger::Automatic {
+            e.trigger = EdgeTrigger::Automatic {
                 name: name.to_owned(),
                 criterion: criterion.clone(),
                 reason: None,
@@ -465,12 +471,12 @@ impl LifecycleDefinition {
                 source,
             };
             match &e.trigger {
-                Trigger::Command { guard } => {
+                EdgeTrigger::Command { guard } => {
                     if let Some(g) = guard {
                         g.validate().map_err(criteria_error)?;
                     }
                 }
-                Trigger::Automatic {
+                EdgeTrigger::Automatic {
                     criterion, reason, ..
                 } => {
                     if !e.transition.can_be_automatic() {

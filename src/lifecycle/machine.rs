@@ -5,13 +5,14 @@ use std::cell::OnceCell;
 use chrono::{DateTime, Utc};
 
 use super::{
-    DefinitionError, Edge, LeadLifecycle, LifecycleDefinition, QualifiedBy, Stage, StageSet, Transition,
-    TransitionKind, TransitionRecord, Trigger, TriggerKind,
+    DefinitionError, Edge, EdgeTrigger, LeadLifecycle, LifecycleDefinition, QualifiedBy, Transition,
+    TransitionKind, TransitionRecord, TriggerKind,
 };
 use crate::criteria::{Condition, CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
 use crate::id::ModelVersion;
 use crate::lead::Lead;
 use crate::scores::Scores;
+use crate::stage::{Stage, StageSet};
 
 /// The lifecycle rules, validated: which transitions are legal from each
 /// stage, which fire automatically, and the SLAs. Immutable and shared by all
@@ -128,7 +129,7 @@ impl LifecycleDefinition {
         }
         let mut scored = StageSet::EMPTY;
         for e in &self.edges {
-            if let Trigger::Automatic { criterion, .. } = &e.trigger {
+            if let EdgeTrigger::Automatic { criterion, .. } = &e.trigger {
                 if criterion.reads_scores() {
                     scored.insert(e.from);
                 }
@@ -136,7 +137,7 @@ impl LifecycleDefinition {
         }
         let mut automatic = vec![Vec::new(); Stage::ALL.len()];
         for (i, e) in self.edges.iter().enumerate() {
-            if let (Trigger::Automatic { .. }, Some(list), Ok(i)) =
+            if let (EdgeTrigger::Automatic { .. }, Some(list), Ok(i)) =
                 (&e.trigger, automatic.get_mut(e.from.index()), u16::try_from(i))
             {
                 list.push(i);
@@ -162,8 +163,8 @@ impl LifecycleDefinition {
     ) -> Result<LifecycleStateMachine, DefinitionError> {
         for (index, e) in self.edges.iter_mut().enumerate() {
             let condition = match &mut e.trigger {
-                Trigger::Automatic { criterion, .. } => Some(criterion),
-                Trigger::Command { guard } => guard.as_mut(),
+                EdgeTrigger::Automatic { criterion, .. } => Some(criterion),
+                EdgeTrigger::Command { guard } => guard.as_mut(),
             };
             if let Some(c) = condition {
                 c.bind(registry).map_err(|source| DefinitionError::Criteria {
@@ -285,7 +286,7 @@ impl LifecycleStateMachine {
                 });
             }
         }
-        if let Trigger::Command { guard: Some(guard) } = &edge.trigger {
+        if let EdgeTrigger::Command { guard: Some(guard) } = &edge.trigger {
             let mut checklist = life.checklist().clone();
             if let Some(evidence) = transition.evidence() {
                 checklist.merge(evidence);
@@ -382,7 +383,7 @@ impl LifecycleStateMachine {
             };
             visited.insert(stage);
             let transition = match &edge.trigger {
-                Trigger::Automatic { name, reason, .. } => {
+                EdgeTrigger::Automatic { name, reason, .. } => {
                     let by = QualifiedBy::Criterion {
                         name: name.clone(),
                         verdict,
@@ -399,7 +400,7 @@ impl LifecycleStateMachine {
                         _ => break,
                     }
                 }
-                Trigger::Command { .. } => break,
+                EdgeTrigger::Command { .. } => break,
             };
             let record = TransitionRecord {
                 lead: life.lead().clone(),
@@ -437,8 +438,8 @@ impl LifecycleStateMachine {
             .filter_map(|&i| {
                 let e = self.definition.edges.get(usize::from(i))?;
                 match &e.trigger {
-                    Trigger::Automatic { criterion, .. } => Some((e, criterion)),
-                    Trigger::Command { .. } => None,
+                    EdgeTrigger::Automatic { criterion, .. } => Some((e, criterion)),
+                    EdgeTrigger::Command { .. } => None,
                 }
             })
     }
@@ -446,8 +447,8 @@ impl LifecycleStateMachine {
     /// The automatic edges with their criteria, in definition order.
     pub(crate) fn automatic_edges(&self) -> impl Iterator<Item = (&Edge, &Condition)> {
         self.definition.edges.iter().filter_map(|e| match &e.trigger {
-            Trigger::Automatic { criterion, .. } => Some((e, criterion)),
-            Trigger::Command { .. } => None,
+            EdgeTrigger::Automatic { criterion, .. } => Some((e, criterion)),
+            EdgeTrigger::Command { .. } => None,
         })
     }
 

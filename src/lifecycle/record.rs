@@ -5,9 +5,10 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{LifecycleStateMachine, SlaBreach, SlaKind, Stage, Transition};
+use super::{LifecycleStateMachine, SlaBreach, SlaKind, Transition};
 use crate::criteria::Checklist;
 use crate::id::{LeadId, ModelVersion, OwnerId};
+use crate::stage::Stage;
 
 /// One applied transition: the audit trail of a lead's lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::Stage;
 use crate::span::Span;
+use crate::stage::Stage;
 
 /// A service-level agreement on a stage: something must happen within a span
 /// of entering it. There are no timers: ask the lifecycle what is overdue at a

@@ -4,9 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::Stage;
 use crate::criteria::{Checklist, Verdict};
 use crate::id::OwnerId;
+use crate::stage::Stage;
 
 /// A move from one stage to another, carrying what justifies it.
 ///

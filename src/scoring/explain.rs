@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::fold::{self, HitRef};
 use super::model::ScoringModel;
 use super::tally::{Totals, clamp, fit_contributions};
+use crate::event::Event;
 use crate::id::{EventId, ModelVersion};
 use crate::lead::Lead;
 use crate::points::Points;
@@ -310,7 +311,12 @@ pub(crate) fn settle<'a>(
                 // Outside its window: counted under the limit, worth nothing.
                 continue;
             }
-            Points::from_milli(layout.windowed(model, h.rule, h.at, now))
+            Points::from_milli(
+                model
+                    .compiled
+                    .get(h.rule)
+                    .map_or(0, |c| layout.windowed(c, h.at, now)),
+            )
         } else {
             if let Some(slot) = layout.slot_of(h.rule).and_then(|s| slots.get_mut(s)) {
                 slot.0.push(lines.len());
@@ -473,6 +479,29 @@ impl Settled<'_> {
             engagement_floor: clamp(self.floors[1]),
             named,
         }
+    }
+}
+
+/// Scoring and explaining a lead from its events: the pure computation every
+/// other path (incremental state, the engine) is checked against.
+impl ScoringModel {
+    /// The lead's scores from its attributes and events at `now`: the pure
+    /// oracle. Events after `now` are ignored, an event (id and time) given
+    /// twice counts once (of copies with other payloads, the one with the
+    /// lowest shape fingerprint), and the order of `events` does not matter.
+    pub fn score(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Scores {
+        let hits = fold::hits(self, events, now);
+        fold::fold(self, &hits)
+            .tally(self, lead, &hits, now)
+            .settle(self)
+            .scores
+    }
+
+    /// The lead's scores at `now` with every contribution explained; see
+    /// [`Explanation`].
+    pub fn explain(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Explanation {
+        let hits = fold::hits(self, events, now);
+        settle(self, lead, &hits, now).explain(self, now)
     }
 }
 

@@ -135,7 +135,10 @@ pub(crate) fn add_windowed(
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) {
-    let v = layout.windowed(model, rule, at, now);
+    let v = model
+        .compiled
+        .get(rule)
+        .map_or(0, |c| layout.windowed(c, at, now));
     if let Some(c) = model.compiled.get(rule) {
         tally.add(c.group, Dimension::Engagement, i128::from(v));
     }

@@ -116,21 +116,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod compiled;
 mod decay;
 mod dispatch;
 mod era;
+mod error;
 pub(crate) mod explain;
 pub(crate) mod fold;
 mod model;
 mod preset;
 pub(crate) mod row;
 mod rule;
+mod spec;
 mod state;
 pub(crate) mod tally;
+mod validate;
 
 pub use decay::Decay;
+pub use error::ModelError;
 pub use explain::{Cap, Contribution, Explanation, NamedExplanation};
-pub use model::{MAX_RULES, ModelError, ScoringModel, ScoringModelBuilder};
+pub use model::ScoringModel;
 pub use preset::{B2B_DEFAULT_VERSION, b2b_default_builder};
 pub use rule::{AttributeTest, Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
+pub use spec::ScoringModelBuilder;
 pub use state::{Hit, ScoreState};
+pub use validate::MAX_RULES;

@@ -1,8 +1,10 @@
 //! The default B2B model, built from the domain facts.
 
 use super::decay::Decay;
-use super::model::{ModelError, ScoringModel, ScoringModelBuilder};
+use super::error::ModelError;
+use super::model::ScoringModel;
 use super::rule::{GradeBand, Group, LevelBand, Rule};
+use super::spec::ScoringModelBuilder;
 use crate::event::{AssetType, EventType, PageCategory};
 use crate::id::ModelVersion;
 use crate::matcher::{EventMatcher, Predicate};

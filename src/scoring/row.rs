@@ -19,9 +19,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::compiled::CRule;
 use super::decay::Decay;
 use super::era::Era;
-use super::model::ScoringModel;
 use super::rule::Limit;
 use crate::points::Points;
 use crate::scores::Dimension;
@@ -99,6 +99,15 @@ struct Slot {
     rems: Vec<Field>,
 }
 
+/// The most bits a row may hold beyond those of a row for hits in order
+/// (era remainders and calendar buckets further back): 8 KiB.
+pub(crate) const MAX_REACH_BITS: u64 = 64 * 1024;
+
+/// Why a row cannot be laid out: reaching that far back would take more
+/// than [`MAX_REACH_BITS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooFarBack;
+
 /// Why a hit could not be added or taken back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OutOfReach;
@@ -174,16 +183,36 @@ fn bits_for(n: u32) -> u8 {
 
 impl Layout {
     /// The row of `model` for hits up to `reach` before the latest one.
-    pub(crate) fn new(model: &ScoringModel, reach: Span) -> Layout {
-        let offset = model.calendar_offset().as_seconds();
+    ///
+    /// # Errors
+    ///
+    /// [`TooFarBack`] when the cells for hits that late would take more
+    /// than [`MAX_REACH_BITS`] (never for a `reach` of zero).
+    pub(crate) fn new(
+        compiled: &[CRule],
+        n_groups: usize,
+        calendar_offset: Span,
+        reach: Span,
+    ) -> Result<Layout, TooFarBack> {
+        // Bits beyond a row for hits in order, checked before they are
+        // handed out.
+        let mut further = 0u64;
+        let mut reach_further = |bits: u64| {
+            further = further.saturating_add(bits);
+            if further > MAX_REACH_BITS {
+                Err(TooFarBack)
+            } else {
+                Ok(())
+            }
+        };
+        let offset = calendar_offset.as_seconds();
         let mut alloc = Alloc { words: 2, open: None };
-        let n_groups = model.groups.len();
         // Which groups have flat rules, and of which signs.
         let mut flat = vec![(false, false); n_groups];
-        let mut sinks = Vec::with_capacity(model.compiled.len());
+        let mut sinks = Vec::with_capacity(compiled.len());
         let mut eras: Vec<(usize, Era)> = Vec::new();
-        for (i, c) in model.compiled.iter().enumerate() {
-            let dimension = model.rules().get(i).map_or(Dimension::Fit, |r| r.dimension());
+        for c in compiled {
+            let dimension = c.dimension;
             let milli = c.points.as_milli();
             let sink = if dimension == Dimension::Fit || milli == 0 {
                 None
@@ -199,7 +228,7 @@ impl Layout {
                 }
                 Some(Ok(None))
             } else {
-                match Era::of(c.decay, model.calendar_offset()) {
+                match Era::of(c.decay, calendar_offset) {
                     Some(era) => {
                         let slot = eras
                             .iter()
@@ -231,14 +260,16 @@ impl Layout {
         for (i, (group, era)) in eras.into_iter().enumerate() {
             let acc = alloc.word();
             alloc.word();
-            let rems = (0..era.reach(reach)).map(|_| alloc.field(8)).collect();
+            let n = era.reach(reach);
+            reach_further((n as u64).saturating_sub(1).saturating_mul(8))?;
+            let rems = (0..n).map(|_| alloc.field(8)).collect();
             slots.push(Slot { acc, era, rems });
             if let Some(g) = groups.get_mut(group) {
                 g.slots.push(i as u32);
             }
         }
-        let mut rules = Vec::with_capacity(model.compiled.len());
-        for (c, sink) in model.compiled.iter().zip(sinks) {
+        let mut rules = Vec::with_capacity(compiled.len());
+        for (c, sink) in compiled.iter().zip(sinks) {
             let sink = match sink {
                 None => Sink::Fit,
                 Some(Err(())) => Sink::Windowed,
@@ -260,6 +291,7 @@ impl Layout {
                 (_, Limit::OncePer { period }) => {
                     let period = period.as_seconds().max(1);
                     let len = u32::try_from(reach.as_seconds() / period + 2).unwrap_or(u32::MAX);
+                    reach_further(u64::from(len).saturating_sub(2))?;
                     LimitCells::Buckets {
                         bits: alloc.bits(len),
                         len,
@@ -280,14 +312,14 @@ impl Layout {
         }));
         periods.sort_unstable();
         periods.dedup();
-        Layout {
+        Ok(Layout {
             words: alloc.words as usize,
             groups,
             slots,
             rules,
             offset,
             periods,
-        }
+        })
     }
 
     /// The row's length in words.
@@ -576,18 +608,9 @@ impl Layout {
         s.era.read(acc, en, now)
     }
 
-    /// What a windowed hit of `rule` at `at` is worth at `now`, in
+    /// What a windowed hit of rule `c` at `at` is worth at `now`, in
     /// milli-points: nothing outside the rule's window or after `now`.
-    pub(crate) fn windowed(
-        &self,
-        model: &ScoringModel,
-        rule: usize,
-        at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> i64 {
-        let Some(c) = model.compiled.get(rule) else {
-            return 0;
-        };
+    pub(crate) fn windowed(&self, c: &CRule, at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
         if at > now || c.within.is_some_and(|w| now.signed_duration_since(at) > w) {
             return 0;
         }
@@ -708,7 +731,7 @@ mod tests {
     use super::*;
     use crate::event::EventType;
     use crate::id::ModelVersion;
-    use crate::scoring::{Group, Rule};
+    use crate::scoring::{Group, Rule, ScoringModel};
     use chrono::{Duration, TimeZone};
 
     fn at(hours: i64) -> DateTime<Utc> {
@@ -755,7 +778,7 @@ mod tests {
     #[test]
     fn a_late_hit_inserted_equals_the_in_order_row() {
         let m = model();
-        let layout = Layout::new(&m, Span::days(20));
+        let layout = m.layout_for(Span::days(20)).unwrap();
         // (rule, hour) in canonical order.
         let hits = [
             (0, 1),
@@ -801,7 +824,7 @@ mod tests {
     #[test]
     fn reading_before_the_anchor_unfolds_exactly() {
         let m = model();
-        let layout = Layout::new(&m, Span::days(30));
+        let layout = m.layout_for(Span::days(30)).unwrap();
         let mut row = layout.empty();
         layout.apply(&mut row, 0, at(1)).unwrap();
         layout.apply(&mut row, 4, at(2)).unwrap();
@@ -816,7 +839,7 @@ mod tests {
     #[test]
     fn hits_beyond_the_reach_are_refused() {
         let m = model();
-        let layout = Layout::new(&m, Span::hours(3));
+        let layout = m.layout_for(Span::hours(3)).unwrap();
         let mut row = layout.empty();
         layout.apply(&mut row, 1, at(100)).unwrap();
         assert_eq!(layout.apply(&mut row, 1, at(10)), Err(OutOfReach));

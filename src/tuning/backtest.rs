@@ -6,7 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Dataset, Metrics};
-use crate::{Event, Lead, LeadId, Points};
+use crate::event::Event;
+use crate::id::LeadId;
+use crate::lead::Lead;
+use crate::points::Points;
 
 /// A model a backtest can replay: scores a lead from its attributes and the
 /// events known at `now`.

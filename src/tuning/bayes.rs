@@ -10,7 +10,9 @@ use super::linalg::sigmoid;
 use super::logistic::check_rows;
 use super::scorecard::lead_bins;
 use super::{BinPoints, Dataset, FeatureCard, PdoScaling, TuningError};
-use crate::{Event, Lead, Points};
+use crate::event::Event;
+use crate::lead::Lead;
+use crate::points::Points;
 
 /// How to fit a [`NaiveBayes`] scorer: features, binning and smoothing.
 ///
@@ -23,6 +25,7 @@ use crate::{Event, Lead, Points};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NaiveBayesConfig {
     /// The attributes to fit on.
     pub features: Vec<Feature>,
@@ -129,9 +132,10 @@ impl NaiveBayesConfig {
     }
 }
 
-/// One factor's share of a naive Bayes score.
+/// One attribute's Bayes factor in a naive Bayes score: the log-odds its bin
+/// adds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Contribution {
+pub struct BayesFactor {
     /// The attribute.
     pub attribute: String,
     /// The bin the lead falls in.
@@ -179,9 +183,9 @@ pub struct NaiveBayes {
 
 impl NaiveBayes {
     /// Each feature's contribution for a lead, in feature order.
-    pub fn explain(&self, lead: &Lead, events: &[Event]) -> Vec<Contribution> {
+    pub fn explain(&self, lead: &Lead, events: &[Event]) -> Vec<BayesFactor> {
         lead_bins(&self.features, lead, events)
-            .map(|(f, b)| Contribution {
+            .map(|(f, b)| BayesFactor {
                 attribute: f.feature.name.clone(),
                 bin: b.bin.clone(),
                 log_odds: b.weight,

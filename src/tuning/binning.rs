@@ -6,7 +6,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{AttrRef, AttrValue, Event, EventKind, Lead, Predicate};
+use crate::event::{Event, EventKind};
+use crate::lead::Lead;
+use crate::matcher::Predicate;
+use crate::value::{AttrRef, AttrValue};
 
 /// How an attribute is treated when fitting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -178,7 +181,7 @@ pub(crate) fn read_attribute<'a>(
             return Some(v.as_ref());
         }
     }
-    if crate::keys::ALL.contains(&key) {
+    if crate::lead::keys::ALL.contains(&key) {
         return lead.attribute(key);
     }
     // Small maps: a scan comparing lengths first beats hashing the name.
@@ -650,7 +653,7 @@ fn extract<'a>(rows: &[&'a super::LabeledLead], features: &[Feature]) -> Vec<Vec
     let well_known: Vec<(usize, &str)> = features
         .iter()
         .enumerate()
-        .filter(|(_, f)| crate::keys::ALL.contains(&f.name.as_str()))
+        .filter(|(_, f)| crate::lead::keys::ALL.contains(&f.name.as_str()))
         .map(|(i, f)| (i, f.name.as_str()))
         .collect();
     let mut guess = 0usize;
@@ -884,10 +887,10 @@ mod tests {
     fn attribute_changes_override_the_lead() {
         use chrono::TimeZone;
         let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let mut lead = Lead::new(crate::LeadId::new("l").unwrap(), t);
+        let mut lead = Lead::new(crate::id::LeadId::new("l").unwrap(), t);
         lead.set_attribute("plan", "free").unwrap();
         let change = Event::new(
-            crate::EventId::new("e").unwrap(),
+            crate::id::EventId::new("e").unwrap(),
             lead.id.clone(),
             t + chrono::Duration::days(1),
             EventKind::AttributeChange {

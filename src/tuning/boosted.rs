@@ -5,11 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::binning::{Encoded, Feature, FeatureBins};
+use super::binning::{Encoded, Feature};
 use super::linalg::{fast_sigmoid, row_loss};
 use super::logistic::{check_features, check_rows, labels_of};
-use super::pairs::{Coarse, PairTable, centre, pair_step, screen};
+use super::pairs::{Coarse, PairTable, Rows, Step, centre, pair_step, screen};
 use super::scorecard::Fitted;
+use super::table::Table;
 use super::{Bounds, Dataset, PdoScaling, Scorecard, SplitMix64, TuningError};
 
 /// How to fit a boosted additive [`Scorecard`]: the features, binning,
@@ -31,6 +32,7 @@ use super::{Bounds, Dataset, PdoScaling, Scorecard, SplitMix64, TuningError};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BoostedConfig {
     /// The attributes to fit on.
     pub features: Vec<Feature>,
@@ -88,6 +90,15 @@ pub struct BoostedConfig {
 }
 
 impl BoostedConfig {
+    /// What one boosting step may do.
+    pub(super) fn step(&self) -> Step {
+        Step {
+            learning_rate: self.learning_rate,
+            l2: self.step_l2,
+            min_leaf_rows: self.min_leaf_rows,
+        }
+    }
+
     /// The default configuration for these features.
     pub fn new(features: impl IntoIterator<Item = Feature>) -> BoostedConfig {
         BoostedConfig {
@@ -296,7 +307,10 @@ impl BoostedConfig {
         let mut gains: Vec<(f64, usize, usize)> = Vec::new();
         for bag in &mut bags {
             bag.boost_shapes(self);
-            for (k, found) in screen(self, bag, &coarse).into_iter().enumerate() {
+            for (k, found) in screen(self.pairs, &self.step(), &bag.rows(), &coarse)
+                .into_iter()
+                .enumerate()
+            {
                 match gains.get_mut(k) {
                     Some(g) => g.0 += found.0,
                     None => gains.push(found),
@@ -353,51 +367,7 @@ impl BoostedConfig {
     }
 }
 
-/// The training rows as bin codes, feature by feature.
-pub(super) struct Table {
-    /// Rows.
-    pub(super) n: usize,
-    /// Bins per feature.
-    sizes: Vec<usize>,
-    /// `codes[f * n + i]`: the bin of row `i` in feature `f`.
-    codes: Vec<u16>,
-    /// 1.0 for converted rows, else 0.0.
-    pub(super) y: Vec<f64>,
-    /// Training rows per bin, per feature.
-    bin_rows: Vec<Vec<usize>>,
-}
-
 impl Table {
-    fn new(enc: &Encoded, labels: &[bool]) -> Table {
-        let n = labels.len();
-        let width = enc.bins.len().max(1);
-        let sizes: Vec<usize> = enc.bins.iter().map(FeatureBins::len).collect();
-        let mut codes = vec![0u16; n * enc.bins.len()];
-        let mut bin_rows: Vec<Vec<usize>> = sizes.iter().map(|&s| vec![0; s]).collect();
-        for (i, cols) in enc.rows.chunks_exact(width).enumerate() {
-            for (f, (&c, &offset)) in cols.iter().zip(&enc.offsets).enumerate() {
-                let local = (c as usize).saturating_sub(offset);
-                if let Some(slot) = codes.get_mut(f * n + i) {
-                    *slot = local as u16;
-                }
-                if let Some(k) = bin_rows.get_mut(f).and_then(|b| b.get_mut(local)) {
-                    *k += 1;
-                }
-            }
-        }
-        Table {
-            n,
-            sizes,
-            codes,
-            y: labels.iter().map(|&y| f64::from(u8::from(y))).collect(),
-            bin_rows,
-        }
-    }
-
-    pub(super) fn column(&self, f: usize) -> &[u16] {
-        self.codes.get(f * self.n..(f + 1) * self.n).unwrap_or(&[])
-    }
-
     /// The fitted log-odds of every training row.
     fn logits(
         &self,
@@ -431,22 +401,32 @@ impl Table {
 
 /// One bag: the training rows in a seeded order, the fitting part first
 /// and the held-out rest last, with the terms and scores fitted so far.
-pub(super) struct Bag {
+struct Bag {
     /// Fitting rows.
-    pub(super) m: usize,
+    m: usize,
     /// 1.0 for converted rows, in the bag's order.
-    pub(super) y: Vec<f64>,
+    y: Vec<f64>,
     /// The prior log-odds of the fitting rows.
     intercept: f64,
     /// One term per feature, codes in the bag's order.
-    pub(super) terms: Vec<Term>,
+    terms: Vec<Term>,
     /// The fitted shapes, once boosted.
     shapes: Vec<Vec<f64>>,
     /// Every row's log-odds so far.
-    pub(super) score: Vec<f64>,
+    score: Vec<f64>,
 }
 
 impl Bag {
+    /// The rows as the pair screen reads them.
+    fn rows(&self) -> Rows<'_> {
+        Rows {
+            m: self.m,
+            y: &self.y,
+            score: &self.score,
+            codes: self.terms.iter().map(|t| t.codes.as_slice()).collect(),
+        }
+    }
+
     /// The bag that holds out the `index`-th slice (wrapping around) of
     /// `shuffled`, a share `share` of the rows.
     fn new(table: &Table, share: f64, shuffled: &[usize], index: usize, coarse: &[Coarse]) -> Bag {
@@ -550,8 +530,8 @@ enum TermKind {
 
 /// One additive term being boosted: a code per row (bag order) and the
 /// number of codes.
-pub(super) struct Term {
-    pub(super) codes: Vec<u16>,
+struct Term {
+    codes: Vec<u16>,
     size: usize,
     kind: TermKind,
 }
@@ -739,7 +719,7 @@ fn fit_step(cfg: &BoostedConfig, kind: TermKind, hist: &[(f64, f64)], counts: &[
         levels,
     } = kind
     {
-        return pair_step(cfg, hist, counts, (rows, columns), levels);
+        return pair_step(&cfg.step(), hist, counts, (rows, columns), levels);
     }
     // Missing values (code 0) move on their own.
     if let (Some(s), Some(&(g, h)), Some(&k)) = (step.first_mut(), hist.first(), counts.first()) {

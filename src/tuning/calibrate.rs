@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::Points;
+use crate::points::Points;
 use crate::tuning::metrics::monday;
 
 /// One scored lead for calibration: its score, the week it would be handed

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Event, Lead};
+use crate::event::Event;
+use crate::lead::Lead;
 
 /// What became of a lead: converted or not, and when.
 ///

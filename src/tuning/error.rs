@@ -1,5 +1,9 @@
 //! Errors of the tuning namespace.
 
+use super::Bin;
+use crate::points::Points;
+use crate::scoring::ModelError;
+
 /// Why a fit, split or calibration could not be done.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -91,11 +95,34 @@ pub enum TuningError {
         /// The bound it exceeds.
         bound: f64,
     },
-    /// The fitted scorecard cannot be written as a scoring model.
-    #[error("cannot convert the scorecard into a scoring model: {message}")]
-    Conversion {
-        /// What went wrong (a bin without an equivalent rule, or the model's
-        /// own validation).
-        message: String,
+    /// A bin with points has no equivalent scoring rule (an `Other` bin,
+    /// which fitted scorecards never give points), so the scorecard cannot
+    /// be written as a scoring model.
+    #[error(
+        "cannot convert the scorecard into a scoring model: {what} ({bin}) has {points} points but no rule form; give such bins no points"
+    )]
+    NoRuleForm {
+        /// Where the bin is (`"bin 3 of employees"`, `"a cell of origin × visits"`).
+        what: String,
+        /// The bin.
+        bin: Bin,
+        /// Its points.
+        points: Points,
+    },
+    /// A pair cell lies outside its pair's bins, so the scorecard cannot be
+    /// written as a scoring model.
+    #[error("cannot convert the scorecard into a scoring model: cell {cell:?} of {pair} is outside its bins")]
+    CellOutsideBins {
+        /// The pair's name.
+        pair: String,
+        /// The cell's bin indices.
+        cell: [usize; 2],
+    },
+    /// The scoring model written from the scorecard fails the model's own
+    /// validation.
+    #[error("cannot convert the scorecard into a scoring model: {source}")]
+    InvalidModel {
+        /// The model's error.
+        source: ModelError,
     },
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::binning::{Feature, FeatureBins, FeatureKind, read_attribute};
 use super::{Dataset, metrics};
-use crate::AttrRef;
+use crate::value::AttrRef;
 
 /// A warning that a feature may leak the outcome or identify leads. A model
 /// that learns from such a feature is measured on information it will not

@@ -27,6 +27,7 @@ use super::{Bounds, Dataset, PdoScaling, Scorecard, TuningError, metrics};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ScorecardConfig {
     /// The attributes to fit on.
     pub features: Vec<Feature>,

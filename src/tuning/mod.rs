@@ -84,11 +84,13 @@ mod linalg;
 mod logistic;
 pub mod metrics;
 mod pairs;
-mod rng;
 mod scorecard;
+mod split;
+mod table;
 
+pub use crate::rng::SplitMix64;
 pub use backtest::{Backtest, Comparison, MissedBuyer, Replay, Scorer, compare, missed_buyers};
-pub use bayes::{Contribution, NaiveBayes, NaiveBayesConfig};
+pub use bayes::{BayesFactor, NaiveBayes, NaiveBayesConfig};
 pub use binning::{Bin, Feature, FeatureKind};
 pub use boosted::BoostedConfig;
 pub use calibrate::{Calibration, Candidate, CurvePoint, WeeklyGate, calibrate, tradeoff_curve};
@@ -97,7 +99,12 @@ pub use error::TuningError;
 pub use leakage::{Leak, RANKS_ALONE, check_leakage};
 pub use logistic::{ScorecardConfig, Search, Trial, Tuned};
 pub use metrics::Metrics;
-pub use rng::{SplitMix64, folds, index_split};
 pub use scorecard::{
     BinPoints, Bounds, FeatureCard, FitWarning, PairCard, PairCell, Part, PdoScaling, Scorecard,
 };
+pub use split::{folds, index_split};
+
+/// The old name of [`BayesFactor`] (`Contribution` also names a line of a
+/// score's explanation, [`scoring::Contribution`](crate::scoring::Contribution)).
+#[deprecated(since = "0.2.0", note = "use `leadflow::tuning::BayesFactor`")]
+pub type Contribution = BayesFactor;

@@ -3,10 +3,10 @@
 //! leaves a table only the interaction.
 
 use super::binning::{Bin, Encoded, FeatureBins, FeatureKind};
-use super::boosted::{Bag, BoostedConfig, Table};
 use super::linalg::sigmoid;
+use super::table::Table;
 use super::{PairCard, PairCell};
-use crate::Points;
+use crate::points::Points;
 
 /// A feature's coarse bins for pair tables: each fine bin's coarse bin, and
 /// the coarse bins themselves.
@@ -82,6 +82,27 @@ impl Coarse {
     }
 }
 
+/// What a boosting step may do: its learning rate, its L2 penalty and the
+/// fewest fitting rows a piece needs.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Step {
+    pub(super) learning_rate: f64,
+    pub(super) l2: f64,
+    pub(super) min_leaf_rows: usize,
+}
+
+/// A bag's rows as the pair screen reads them: the first `m` are the
+/// fitting rows, the rest held out.
+pub(super) struct Rows<'a> {
+    pub(super) m: usize,
+    /// 1.0 for converted rows.
+    pub(super) y: &'a [f64],
+    /// Every row's log-odds so far.
+    pub(super) score: &'a [f64],
+    /// Per feature, every row's bin.
+    pub(super) codes: Vec<&'a [u16]>,
+}
+
 /// A pair table: `values[a * len(g) + b]` for coarse bins `a` of feature
 /// `f` and `b` of feature `g`.
 pub(super) struct PairTable {
@@ -113,13 +134,13 @@ impl PairTable {
 /// four pieces), the attribute cut first being whichever fits the errors
 /// better. Levels are ordered by their errors first.
 pub(super) fn pair_step(
-    cfg: &BoostedConfig,
+    cfg: &Step,
     hist: &[(f64, f64)],
     counts: &[usize],
     (rows, columns): (usize, usize),
     levels: (bool, bool),
 ) -> Vec<f64> {
-    let lambda = cfg.step_l2;
+    let lambda = cfg.l2;
     let gain = |s: Sums| s.0 * s.0 / (s.1 + lambda).max(1e-12);
     let enough = |s: Sums| s.2 >= cfg.min_leaf_rows;
     let at = |i: usize, j: usize| -> Sums {
@@ -258,31 +279,36 @@ fn minus(a: Sums, b: Sums) -> Sums {
 /// second order). Pairs that lower it are kept, the `cfg.pairs` largest
 /// gains, largest first. Judging on rows the step was not fitted to keeps
 /// pairs that only fit noise out.
-pub(super) fn screen(cfg: &BoostedConfig, bag: &Bag, coarse: &[Coarse]) -> Vec<(f64, usize, usize)> {
+pub(super) fn screen(
+    pairs: usize,
+    cfg: &Step,
+    bag: &Rows<'_>,
+    coarse: &[Coarse],
+) -> Vec<(f64, usize, usize)> {
     let mut found: Vec<(f64, usize, usize)> = Vec::new();
-    if cfg.pairs == 0 {
+    if pairs == 0 {
         return found;
     }
     let grad: Vec<(f64, f64)> = bag
         .score
         .iter()
-        .zip(&bag.y)
+        .zip(bag.y)
         .map(|(&z, &y)| {
             let p = sigmoid(z);
             (p - y, p * (1.0 - p))
         })
         .collect();
-    let full = BoostedConfig {
+    let full = Step {
         learning_rate: 1.0,
-        ..cfg.clone()
+        ..*cfg
     };
     let coarse_codes: Vec<Vec<u8>> = bag
-        .terms
+        .codes
         .iter()
         .zip(coarse)
-        .map(|(t, cf)| t.codes.iter().map(|&c| cf.of(c) as u8).collect())
+        .map(|(codes, cf)| codes.iter().map(|&c| cf.of(c) as u8).collect())
         .collect();
-    let features = bag.terms.len().min(coarse.len());
+    let features = bag.codes.len().min(coarse.len());
     for f in 0..features {
         for g in f + 1..features {
             let (Some(cf), Some(cg)) = (coarse.get(f), coarse.get(g)) else {
@@ -470,7 +496,7 @@ fn clear(values: &mut [f64], (rows, columns): (usize, usize), line: Line, moves:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tuning::Feature;
+    use crate::tuning::{BoostedConfig, Feature};
 
     #[test]
     fn centring_moves_means_out_and_keeps_every_cell() {
@@ -508,7 +534,7 @@ mod tests {
         let mut hist = vec![(0.0, 10.0); 9];
         hist[2] = (8.0, 10.0);
         let counts = vec![40; 9];
-        let cfg = BoostedConfig::new([Feature::numeric("x")]);
+        let cfg = BoostedConfig::new([Feature::numeric("x")]).step();
         let step = pair_step(&cfg, &hist, &counts, (3, 3), (false, false));
         let mut distinct: Vec<f64> = step.clone();
         distinct.sort_by(f64::total_cmp);

@@ -10,8 +10,13 @@ use super::TuningError;
 use super::backtest::Scorer;
 use super::binning::{Bin, Encoded, Feature, FeatureKind, read_attribute};
 use super::linalg::sigmoid;
+use crate::event::Event;
+use crate::id::ModelVersion;
+use crate::lead::{Lead, keys};
+use crate::matcher::Predicate;
+use crate::points::Points;
 use crate::scoring::{AttributeTest, Floor, Rule, ScoringModel};
-use crate::{AttrRef, Event, Lead, ModelVersion, Points, Predicate, keys};
+use crate::value::AttrRef;
 
 /// Points-to-double-the-odds scaling, as in credit scorecards: a lead with
 /// `score` points has odds `odds : 1` of converting, and every `pdo` more
@@ -627,9 +632,10 @@ impl Scorecard {
     ///
     /// # Errors
     ///
-    /// [`TuningError::Conversion`] when a bin or cell with points has no
+    /// [`TuningError::NoRuleForm`] when a bin or cell with points has no
     /// equivalent rule (an `Other` bin, which fitted scorecards never give
-    /// points) or the model fails validation.
+    /// points), [`TuningError::CellOutsideBins`] for a pair cell outside its
+    /// bins, [`TuningError::InvalidModel`] when the model fails validation.
     pub fn to_scoring_model(&self, version: ModelVersion) -> Result<ScoringModel, TuningError> {
         let mut builder = ScoringModel::builder(version)
             .describe(format!(
@@ -643,8 +649,10 @@ impl Scorecard {
                     .describe("base points: every lead has a source"),
             );
         }
-        let no_rule = |what: String, bin: &Bin, points: Points| TuningError::Conversion {
-            message: format!("{what} ({bin}) has {points} points but no rule form"),
+        let no_rule = |what: String, bin: &Bin, points: Points| TuningError::NoRuleForm {
+            what,
+            bin: bin.clone(),
+            points,
         };
         for card in &self.features {
             let name = &card.feature.name;
@@ -666,8 +674,9 @@ impl Scorecard {
             let [f0, f1] = &pair.features;
             for cell in pair.cells.iter().filter(|c| c.points != Points::ZERO) {
                 let [i, j] = cell.at;
-                let (b0, b1) = pair.cell_bins(cell).ok_or_else(|| TuningError::Conversion {
-                    message: format!("cell ({i}, {j}) of {} is outside its bins", pair.name()),
+                let (b0, b1) = pair.cell_bins(cell).ok_or_else(|| TuningError::CellOutsideBins {
+                    pair: pair.name(),
+                    cell: [i, j],
                 })?;
                 let test = |f: &Feature, b: &Bin| {
                     b.to_predicate()
@@ -681,9 +690,9 @@ impl Scorecard {
                 );
             }
         }
-        builder.build().map_err(|e| TuningError::Conversion {
-            message: e.to_string(),
-        })
+        builder
+            .build()
+            .map_err(|source| TuningError::InvalidModel { source })
     }
 }
 
@@ -894,7 +903,7 @@ fn whole_points(x: f64) -> Result<Points, TuningError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AttrValue;
+    use crate::value::AttrValue;
 
     fn bp(bin: Bin, points: i64, weight: f64, rows: usize) -> BinPoints {
         BinPoints {

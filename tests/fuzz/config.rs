@@ -11,7 +11,7 @@ use std::fmt::Debug;
 use leadflow::criteria::{Condition, Criterion, LeadView, MAX_CONDITION_DEPTH};
 use leadflow::engine::{Engine, EngineConfig, IngestError, Threshold, UnknownLeads};
 use leadflow::scoring::{ScoringModel, ScoringModelBuilder};
-use leadflow::synthetic::SplitMix64;
+use leadflow::tuning::SplitMix64;
 use leadflow::{Dimension, LifecycleDefinition, LifecycleStateMachine, Span};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -129,7 +129,7 @@ fn use_definition(rng: &mut SplitMix64, def: &LifecycleDefinition) -> Result<(),
 fn machine_agrees(rng: &mut SplitMix64, machine: LifecycleStateMachine) -> Result<(), Finding> {
     let model = ScoringModel::b2b_default().unwrap();
     let config = EngineConfig::default().allowed_lateness(Span::days(60));
-    let mut e = Engine::new(model.clone(), machine.clone(), config);
+    let mut e = Engine::new(model.clone(), machine.clone(), config).unwrap();
     let mut o = Oracle::new(model, machine);
     for i in 0..2 {
         e.upsert_lead(lead(i), at(0)).map_err(|e| e.to_string())?;
@@ -199,9 +199,6 @@ fn use_condition(rng: &mut SplitMix64, c: &Condition) -> Result<(), Finding> {
 }
 
 fn engine_config(rng: &mut SplitMix64) -> EngineConfig {
-    // At most 400 days: beyond, the engine's memory grows without bound
-    // (finding `a_lead_line_stays_small_whatever_the_allowed_lateness`, in
-    // tests/integration/findings.rs, open in src/engine).
     let mut c = EngineConfig::default()
         .allowed_lateness(Span::seconds(rng.below(400 * 86_400) as i64))
         .clock_skew(Span::seconds(rng.below(100_000) as i64));
@@ -219,16 +216,15 @@ fn engine_config(rng: &mut SplitMix64) -> EngineConfig {
 }
 
 fn use_engine_config(rng: &mut SplitMix64, config: &EngineConfig) -> Result<(), Finding> {
-    if config.allowed_lateness > Span::days(400) {
-        // The open finding above: Engine::new would try to allocate
-        // without bound (and abort).
-        return Ok(());
-    }
-    let mut e = Engine::new(
+    // A lateness beyond what a line holds is refused (it was allocated:
+    // finding `a_lateness_beyond_what_a_line_holds_is_refused_not_allocated`).
+    let Ok(mut e) = Engine::new(
         ScoringModel::b2b_default().unwrap(),
         crate::support::standard(),
         config.clone(),
-    );
+    ) else {
+        return Ok(());
+    };
     let n = rng.below(8);
     let events = events(rng, n, 3, 300);
     e.ingest(&events, at(300));

@@ -5,7 +5,7 @@
 //! rows kept add up to the table, converted rows are among the kept, dates
 //! (with `--date`) one per kept row, the split covers every row once.
 
-use leadflow::synthetic::SplitMix64;
+use leadflow::tuning::SplitMix64;
 
 use crate::Finding;
 use crate::mutate::mutate;

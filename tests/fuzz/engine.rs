@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use leadflow::engine::{CommandError, Engine, EngineConfig, IngestError, Output, Threshold, UnknownLeads};
 use leadflow::scoring::{ScoreState, ScoringModel};
-use leadflow::synthetic::SplitMix64;
+use leadflow::tuning::SplitMix64;
 use leadflow::{
     AssetType, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Reason,
     ReasonCode, Span, Transition,
@@ -300,7 +300,7 @@ fn shrink(model: &ScoringModel, config: &EngineConfig, mut ops: Vec<Op>, finding
 impl Run {
     fn new(model: ScoringModel, config: EngineConfig, rng: SplitMix64) -> Run {
         Run {
-            engine: Engine::new(model.clone(), standard(), config.clone()),
+            engine: Engine::new(model.clone(), standard(), config.clone()).unwrap(),
             oracle: Oracle::new(model.clone(), standard()),
             model,
             config,

@@ -2,7 +2,7 @@
 //! have (a flipped bit, a cut, a repeated or misplaced piece, a typo'd
 //! field, a number at an edge).
 
-use leadflow::synthetic::SplitMix64;
+use leadflow::tuning::SplitMix64;
 
 /// Tokens worth inserting: syntax, edge numbers and times, near-miss names.
 const TOKENS: &[&str] = &[

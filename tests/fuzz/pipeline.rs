@@ -9,7 +9,7 @@ use std::io::BufReader;
 use leadflow::Engine;
 use leadflow::engine::EngineConfig;
 use leadflow::scoring::ScoringModel;
-use leadflow::synthetic::SplitMix64;
+use leadflow::tuning::SplitMix64;
 use serde_json::Value;
 
 use crate::Finding;
@@ -61,7 +61,8 @@ pub(crate) fn case(seed: u64) -> Result<(), Finding> {
         ScoringModel::b2b_default().unwrap(),
         crate::support::standard(),
         config,
-    );
+    )
+    .unwrap();
     let mut pipeline = Pipeline::new(engine, None, Vec::new());
     pipeline
         .read_all(BufReader::new(&input[..]))

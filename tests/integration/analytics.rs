@@ -5,15 +5,16 @@
 //! present: the test fails, naming what is missing, when it is not).
 
 #[allow(dead_code)]
-#[path = "../../examples/funnel/synth.rs"]
+#[path = "../../examples/kpi_report/synth.rs"]
 mod synth;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use leadflow::account::{AccountError, AccountModel, BuyingRole, Rollup};
 use leadflow::analytics::{
-    AccountModel, AnalysisConfig, AnalyticsError, Breakdown, BuyingRole, ExpansionCriteria, FunnelAnalysis,
-    FunnelAnalyzer, LeadHistory, NONE_KEY, Period, Rollup, csql_evidence,
+    AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, LeadHistory, NONE_KEY, Period,
 };
 use leadflow::criteria::{Checklist, Condition, LeadView};
+use leadflow::lifecycle::{ExpansionCriteria, ExpansionError, csql_evidence};
 use leadflow::{
     AccountId, AssetType, AttrValue, CampaignId, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId,
     LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, OwnerId, Points, Predicate,
@@ -680,13 +681,13 @@ fn account_rollup_and_buying_group_coverage() {
 fn account_model_validation() {
     let mut m = AccountModel::standard();
     m.rollup = Rollup::TopN { n: 0 };
-    assert_eq!(m.validate(), Err(AnalyticsError::ZeroTopN));
+    assert_eq!(m.validate(), Err(AccountError::ZeroTopN));
     let mut m = AccountModel::standard();
     m.roles.push(BuyingRole::by_seniority("user", &["intern"]));
-    assert!(matches!(m.validate(), Err(AnalyticsError::DuplicateRole { name }) if name == "user"));
+    assert!(matches!(m.validate(), Err(AccountError::DuplicateRole { name }) if name == "user"));
     let mut m = AccountModel::standard();
     m.roles.push(BuyingRole::new("", Condition::all([])));
-    assert_eq!(m.validate(), Err(AnalyticsError::EmptyRoleName { index: 3 }));
+    assert_eq!(m.validate(), Err(AccountError::EmptyRoleName { index: 3 }));
     let mut m = AccountModel::standard();
     m.mqa = Condition::any([]);
     let err = m.validate().unwrap_err();
@@ -815,14 +816,14 @@ fn csql_criteria_validation() {
     c.seat_utilisation_at_least = f64::NAN;
     assert!(matches!(
         c.to_condition(),
-        Err(AnalyticsError::NonFinite {
+        Err(ExpansionError::NonFinite {
             field: "seat_utilisation_at_least",
             ..
         })
     ));
     let mut c = ExpansionCriteria::standard();
     c.usage_window = leadflow::Span::ZERO;
-    assert!(matches!(c.to_condition(), Err(AnalyticsError::Condition { .. })));
+    assert!(matches!(c.to_condition(), Err(ExpansionError::Condition { .. })));
     let json = serde_json::to_string(&ExpansionCriteria::standard()).unwrap();
     assert_eq!(
         serde_json::from_str::<ExpansionCriteria>(&json).unwrap(),
@@ -833,7 +834,7 @@ fn csql_criteria_validation() {
 // ---- Olist (the shared data must be present) ----
 
 #[allow(dead_code)]
-#[path = "../../examples/funnel/olist.rs"]
+#[path = "../../examples/kpi_report/olist.rs"]
 mod olist;
 
 #[test]
@@ -856,6 +857,14 @@ fn olist_figures() {
     assert_eq!(s.by_origin.values().map(|g| g.won).sum::<u64>(), 842);
     assert_eq!(s.by_origin["organic_search"].mqls, 2_296);
     assert_eq!(s.by_origin["(none)"].mqls, 60);
+    // The README quotes this run: keep it true.
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .unwrap_or_else(|e| panic!("reading README.md: {e}"));
+    let quoted = format!("({},{:03} MQLs, {} won)", s.mqls / 1000, s.mqls % 1000, s.won);
+    assert!(
+        readme.contains(&quoted),
+        "README.md should quote the Olist run as {quoted}"
+    );
 }
 
 #[test]
@@ -864,6 +873,6 @@ fn analytics_types_are_send_and_sync() {
     check::<FunnelAnalysis>();
     check::<FunnelAnalyzer<'static>>();
     check::<AccountModel>();
-    check::<leadflow::analytics::AccountRollup>();
+    check::<leadflow::account::AccountRollup>();
     check::<ExpansionCriteria>();
 }

@@ -5,11 +5,10 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use indexmap::IndexMap;
-use leadflow::analytics::{
-    AccountModel, AnalysisConfig, Breakdown, BuyingRole, ExpansionCriteria, Period, Rollup,
-};
+use leadflow::account::{AccountModel, BuyingRole, Rollup};
+use leadflow::analytics::{AnalysisConfig, Breakdown, Period};
 use leadflow::criteria::{Checklist, Condition, Framework, MAX_CONDITION_DEPTH, Outcome, Verdict};
-use leadflow::lifecycle::{Edge, Trigger as EdgeTrigger};
+use leadflow::lifecycle::{Edge, EdgeTrigger, ExpansionCriteria};
 use leadflow::scoring::{
     Decay, Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, ScoringModelBuilder, Trigger,
 };

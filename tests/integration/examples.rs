@@ -28,7 +28,7 @@ fn assert_no_debug_text(what: &str, s: &str) {
 
 #[test]
 fn help_prints_the_usage_and_exits_0() {
-    for name in ["quickstart", "explain", "funnel", "pipeline"] {
+    for name in ["quickstart", "explain", "kpi_report", "pipeline"] {
         for flag in ["--help", "-h"] {
             let out = example(name, &[flag]);
             let stdout = text(&out.stdout);
@@ -51,8 +51,8 @@ fn a_bad_argument_prints_the_usage_and_exits_2() {
     for (name, args) in [
         ("quickstart", &["--bogus"][..]),
         ("explain", &["extra"][..]),
-        ("funnel", &["--leads", "many"][..]),
-        ("funnel", &["--out"][..]),
+        ("kpi_report", &["--leads", "many"][..]),
+        ("kpi_report", &["--out"][..]),
         ("pipeline", &[][..]),
         ("pipeline", &["config.json", "--now", "yesterday"][..]),
     ] {
@@ -73,8 +73,8 @@ fn an_error_is_printed_as_text_with_exit_status_1() {
     // `main` returning `Box<dyn Error>` printed `Error: Os { code: 2, kind:
     // NotFound, ... }`.
     let out = example(
-        "funnel",
-        &["--olist", "/nonexistent/olist", "--out", "target/funnel-test"],
+        "kpi_report",
+        &["--olist", "/nonexistent/olist", "--out", "target/kpi_report-test"],
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -107,7 +107,10 @@ fn what_the_examples_print_holds_no_debug_text() {
     assert!(explain.status.success());
     assert_no_debug_text("explain", &text(&explain.stdout));
 
-    let funnel = example("funnel", &["--leads", "300", "--out", "target/funnel-test"]);
+    let funnel = example(
+        "kpi_report",
+        &["--leads", "300", "--out", "target/kpi_report-test"],
+    );
     assert!(funnel.status.success(), "{}", text(&funnel.stderr));
     let stdout = text(&funnel.stdout);
     assert!(
@@ -116,5 +119,5 @@ fn what_the_examples_print_holds_no_debug_text() {
     );
     // The last line is the summary as JSON, meant for programs.
     let (people, _json) = stdout.trim_end().rsplit_once('\n').unwrap();
-    assert_no_debug_text("funnel", people);
+    assert_no_debug_text("kpi_report", people);
 }

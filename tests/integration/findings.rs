@@ -1,41 +1,58 @@
 //! What the fuzz harness (`tests/fuzz/`) found, one test each, named for the
-//! behaviour that must hold. A finding in code outside the fuzzing change is
-//! `#[ignore]`d with the reason until its owner fixes it.
+//! behaviour that must hold.
 
 use leadflow::Span;
 use leadflow::engine::{Engine, EngineConfig};
 use leadflow::scoring::ScoringModel;
 
-use crate::support::{at, identified_lead, standard};
+use crate::support::{at, standard};
 
 /// Fuzz target `config`, seed 4: an `EngineConfig` read from data with a
 /// huge `allowed_lateness` (such as `"100000000w"`) made `Engine::new` ask
-/// for 61,775,893,952 bytes and abort the process. The lead's line grows
-/// with the allowed lateness divided by the shortest `once_per` period or
-/// decay step of the model (`scoring::row::Layout::new`): 200 bytes per
-/// lead at 7 days, 23,800 at 100 years, unbounded above, and nothing
-/// refuses the config. The crate docs' "Limits" do not bound it.
+/// for 61,775,893,952 bytes and abort the process: a lead's line keeps a
+/// bit per `once_per` period and a byte per decay era as far back as an
+/// event may be late. Now the line is bounded (8 KiB for late events) and
+/// a lateness beyond it is a typed error, at build and at a model swap.
 #[test]
-#[ignore = "finding in src/engine + src/scoring (outside the fuzzing change): the line grows with allowed_lateness without bound; reported"]
-fn a_lead_line_stays_small_whatever_the_allowed_lateness() {
-    let mut small = Engine::new(
+fn a_lateness_beyond_what_a_line_holds_is_refused_not_allocated() {
+    use leadflow::engine::EngineError;
+    use leadflow::scoring::Rule;
+    use leadflow::{EventType, ModelVersion};
+    let year = Engine::new(
         ScoringModel::b2b_default().unwrap(),
         standard(),
-        EngineConfig::default(),
+        EngineConfig::default().allowed_lateness(Span::days(365)),
     );
-    let lateness = Span::days(36_500);
-    let mut large = Engine::new(
+    assert!(year.is_ok(), "a year of lateness fits: {year:?}");
+    for lateness in [Span::days(36_500), Span::weeks(100_000_000)] {
+        let refused = Engine::new(
+            ScoringModel::b2b_default().unwrap(),
+            standard(),
+            EngineConfig::default().allowed_lateness(lateness),
+        );
+        assert!(
+            matches!(refused, Err(EngineError::LatenessTooLong { lateness: l, max_bytes: 8192 }) if l == lateness),
+            "{lateness}: {refused:?}"
+        );
+    }
+    // The same bound holds for a model swapped in: a bucket a minute for a
+    // year is 525,600 bits.
+    let mut e = Engine::new(
         ScoringModel::b2b_default().unwrap(),
         standard(),
-        EngineConfig::default().allowed_lateness(lateness),
-    );
-    small.upsert_lead(identified_lead("x"), at(0)).unwrap();
-    large.upsert_lead(identified_lead("x"), at(0)).unwrap();
-    let (s, l) = (small.memory().lines, large.memory().lines);
-    assert!(
-        l <= 4 * s,
-        "a lead's line: {s} bytes at 7 days, {l} at {lateness}"
-    );
+        EngineConfig::default().allowed_lateness(Span::days(365)),
+    )
+    .unwrap();
+    let by_minute = ScoringModel::builder(ModelVersion::new("by-minute").unwrap())
+        .rule(Rule::event("demo", EventType::DemoRequest, 40).once_per(Span::seconds(60)))
+        .build()
+        .unwrap();
+    let before = e.model().version().clone();
+    assert!(matches!(
+        e.swap_model(by_minute, at(0), false),
+        Err(EngineError::LatenessTooLong { .. })
+    ));
+    assert_eq!(e.model().version(), &before);
 }
 
 /// Fuzz target `engine`, seed 9: an event of an unknown lead refused as too
@@ -44,7 +61,6 @@ fn a_lead_line_stays_small_whatever_the_allowed_lateness() {
 /// created after them. Nothing of a refused event may be applied. (In
 /// `Engine::ingest`, `auto_create` runs before `ingest_one`'s time checks.)
 #[test]
-#[ignore = "finding in src/engine (outside the fuzzing change): a refused event of an unknown lead creates the lead; reported"]
 fn a_refused_event_creates_no_lead() {
     use leadflow::engine::IngestError;
     use leadflow::{Event, EventId, EventKind, LeadId};
@@ -52,7 +68,8 @@ fn a_refused_event_creates_no_lead() {
         ScoringModel::b2b_default().unwrap(),
         standard(),
         EngineConfig::default(),
-    );
+    )
+    .unwrap();
     let lead = LeadId::new("new").unwrap();
     let future = Event::new(
         EventId::new("f").unwrap(),
@@ -84,7 +101,6 @@ fn a_refused_event_creates_no_lead() {
 /// same with 60 days of lateness (29.101 against 30.053): a swap to a model
 /// with other windows or decay.
 #[test]
-#[ignore = "finding in src/engine (outside the fuzzing change): swap_model with a short allowed lateness differs from a fresh engine; reported"]
 fn a_swap_with_a_short_lateness_equals_a_fresh_engine() {
     use leadflow::{Event, EventId, EventKind, Lead, LeadId};
     let id = LeadId::new("lead-0").unwrap();
@@ -105,7 +121,7 @@ fn a_swap_with_a_short_lateness_equals_a_fresh_engine() {
     let synthetic = leadflow::synthetic::scoring_model().unwrap();
     let config = EngineConfig::default().allowed_lateness(Span::hours(2));
     let run = |first: ScoringModel, swap: bool| {
-        let mut e = Engine::new(first, standard(), config.clone());
+        let mut e = Engine::new(first, standard(), config.clone()).unwrap();
         let mut lead = Lead::new(id.clone(), at(0));
         lead.person.set_email("ada@acme.io");
         e.upsert_lead(lead, at(0)).unwrap();
@@ -127,11 +143,10 @@ fn a_swap_with_a_short_lateness_equals_a_fresh_engine() {
 /// 08:00. Without the other lead's event the MAL is at 08:00, as the oracle
 /// says.
 #[test]
-#[ignore = "finding in src/engine (outside the fuzzing change): a held late event re-evaluated after another lead moved the watermark sees later events; reported"]
 fn a_late_event_held_while_another_lead_moves_the_watermark_is_evaluated_at_its_time() {
     use leadflow::{AssetType, Event, EventId, EventKind, Lead, LeadId, Stage};
     let config = EngineConfig::default().allowed_lateness(Span::days(1));
-    let mut e = Engine::new(ScoringModel::b2b_default().unwrap(), standard(), config);
+    let mut e = Engine::new(ScoringModel::b2b_default().unwrap(), standard(), config).unwrap();
     let (a, b) = (LeadId::new("lead-0").unwrap(), LeadId::new("lead-1").unwrap());
     let mut identified = Lead::new(a.clone(), at(0));
     identified.person.set_email("ada@acme.io");

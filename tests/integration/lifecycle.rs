@@ -437,7 +437,7 @@ fn builder_replaces_an_existing_edge_instead_of_duplicating_it() {
         machine
             .edge(Stage::Mal, TransitionKind::Qualify)
             .map(|e| &e.trigger),
-        Some(leadflow::lifecycle::Trigger::Command { guard: None })
+        Some(leadflow::lifecycle::EdgeTrigger::Command { guard: None })
     ));
 }
 

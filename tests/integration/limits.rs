@@ -4,7 +4,7 @@
 //! on the stack of an ordinary thread.
 
 use chrono::{TimeZone, Utc};
-use leadflow::analytics::AccountModel;
+use leadflow::account::AccountModel;
 use leadflow::criteria::{
     Condition, CriteriaError, CriteriaRegistry, Criterion, LeadView, MAX_CONDITION_DEPTH, Outcome,
 };

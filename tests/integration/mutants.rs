@@ -115,7 +115,8 @@ fn a_swap_reports_the_leads_that_newly_qualify() {
         ScoringModel::b2b_default().unwrap(),
         standard(),
         EngineConfig::default(),
-    );
+    )
+    .unwrap();
     let lead = identified_lead("l1");
     engine.upsert_lead(lead.clone(), at(0)).unwrap();
     engine.ingest([event(&lead, "d", 1, EventKind::DemoRequest)], at(1));

@@ -146,7 +146,7 @@ impl Oracle {
             .definition()
             .edges
             .iter()
-            .filter(|e| matches!(e.trigger, leadflow::lifecycle::Trigger::Automatic { .. }))
+            .filter(|e| matches!(e.trigger, leadflow::lifecycle::EdgeTrigger::Automatic { .. }))
             .map(|e| e.from)
             .collect();
         for tau in times {

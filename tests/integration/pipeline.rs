@@ -24,7 +24,8 @@ fn run_counting(input: &[u8]) -> (Vec<Value>, u64) {
         ScoringModel::b2b_default().unwrap(),
         standard(),
         EngineConfig::default().allowed_lateness(Span::days(2)),
-    );
+    )
+    .unwrap();
     let mut pipeline = Pipeline::new(engine, None, Vec::new());
     pipeline.read_all(BufReader::new(input)).unwrap();
     let applied = pipeline.engine.stats().events_applied;
@@ -167,7 +168,8 @@ fn reading_stops_at_an_io_error_after_writing_what_was_read() {
         ScoringModel::b2b_default().unwrap(),
         standard(),
         EngineConfig::default(),
-    );
+    )
+    .unwrap();
     let text = event("a", "2026-03-02T10:00:00Z") + "\n";
     let mut pipeline = Pipeline::new(engine, None, Vec::new());
     let result = pipeline.read_all(BufReader::new(Failing(text.as_bytes())));

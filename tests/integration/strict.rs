@@ -4,8 +4,10 @@
 //! and a float that cannot be written back.
 
 use chrono::{TimeZone, Utc};
-use leadflow::analytics::{AccountModel, AnalysisConfig, ExpansionCriteria, Rollup};
+use leadflow::account::{AccountModel, Rollup};
+use leadflow::analytics::AnalysisConfig;
 use leadflow::criteria::Condition;
+use leadflow::lifecycle::ExpansionCriteria;
 use leadflow::scoring::{Floor, Limit, ScoringModel, ScoringModelBuilder};
 use leadflow::{AttrValue, Company, Lead, LeadId, LifecycleDefinition, Predicate, Scores, Transition};
 use proptest::prelude::*;

@@ -1,4 +1,4 @@
-use chrono::{Duration, TimeZone};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::*;
 use crate::criteria::Checklist;

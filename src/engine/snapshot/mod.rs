@@ -42,7 +42,7 @@ pub const SNAPSHOT_FORMAT: u32 = 1;
 /// use leadflow::synthetic::{lifecycle, scoring_model};
 /// use leadflow::{Event, EventId, EventKind, Lead, LeadId};
 ///
-/// let mut engine = Engine::new(scoring_model()?, lifecycle()?, EngineConfig::default());
+/// let mut engine = Engine::new(scoring_model()?, lifecycle()?, EngineConfig::default())?;
 /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
 /// engine.upsert_lead(Lead::new(LeadId::new("l1")?, t0), t0)?;
 /// engine.ingest([Event::new(EventId::new("e1")?, LeadId::new("l1")?, t0, EventKind::DemoRequest)], t0);
@@ -210,7 +210,7 @@ impl Engine {
                 engine: model.version().clone(),
             });
         }
-        let mut engine = Engine::new(model, machine, config);
+        let mut engine = Engine::new(model, machine, config)?;
         for (i, shape) in snapshot.shapes.iter().enumerate() {
             let key = engine
                 .shape(shape)

@@ -5,13 +5,13 @@
 //! decisions are commands through `apply`. Deterministic: a SplitMix64 PRNG
 //! seeded by the caller, no `rand`.
 //!
-//! Shared by the `funnel` example, the analytics tests and bench.
+//! Shared by the `kpi_report` example, the analytics tests and bench.
 
 use std::error::Error;
 
 use chrono::{DateTime, Duration, Utc};
-use leadflow::analytics::ExpansionCriteria;
 use leadflow::criteria::{Checklist, Condition, LeadView};
+use leadflow::lifecycle::ExpansionCriteria;
 use leadflow::{
     AccountId, AssetType, AttrValue, CampaignId, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId,
     LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, OwnerId, Points, Reason, ReasonCode,
@@ -21,12 +21,12 @@ use leadflow::{
 /// The crate's deterministic generator with the few helpers this history
 /// needs.
 #[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(leadflow::synthetic::SplitMix64);
+pub(crate) struct SplitMix64(leadflow::tuning::SplitMix64);
 
 impl SplitMix64 {
     /// A generator from a seed.
     pub(crate) fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(leadflow::synthetic::SplitMix64::new(seed))
+        SplitMix64(leadflow::tuning::SplitMix64::new(seed))
     }
 
     /// A number in `0..n` (0 when `n` is 0).

@@ -1,9 +1,8 @@
-//! Seeded randomness and reproducible splits.
+//! Reproducible splits and folds.
 
 use super::TuningError;
 
-/// The crate's one deterministic generator, re-exported for splits and folds.
-pub use crate::synthetic::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// The fixed index split: data row `i` is test iff `i % modulus == test_rem`.
 /// Returns `(train, test)` row indices in order. `index_split(n, 5, 4)` is the

@@ -1,21 +1,21 @@
-//! Funnel analytics end to end: stage KPIs, conversion, time in stage and to
+//! A funnel KPI report end to end: stage KPIs, conversion, time in stage and to
 //! deal, breakdowns, the account view and CSQL, with a funnel chart and a
 //! conversion-by-source chart written as SVG.
 //!
-//! - `cargo run --release --example funnel` runs a seeded synthetic history
+//! - `cargo run --release --example kpi_report` runs a seeded synthetic history
 //!   that goes through every stage (`--leads N`, `--seed S`).
-//! - `cargo run --release --example funnel -- --olist ../shared/data/olist-marketing-funnel`
+//! - `cargo run --release --example kpi_report -- --olist ../shared/data/olist-marketing-funnel`
 //!   runs the Olist marketing funnel: MQLs by origin and month, MQL → won
 //!   conversion, time to deal. Its last line is one JSON object.
 //!
-//! Charts go to `--out DIR` (default `target/funnel`). `--help` prints the
+//! Charts go to `--out DIR` (default `target/kpi_report`). `--help` prints the
 //! usage; errors are printed as text, with a non-zero exit status.
 
-#[path = "funnel/olist.rs"]
+#[path = "kpi_report/olist.rs"]
 mod olist;
-#[path = "funnel/svg.rs"]
+#[path = "kpi_report/svg.rs"]
 mod svg;
-#[path = "funnel/synth.rs"]
+#[path = "kpi_report/synth.rs"]
 mod synth;
 
 use std::collections::BTreeMap;
@@ -25,16 +25,17 @@ use std::process::ExitCode;
 
 use chrono::{TimeZone, Utc};
 use indexmap::IndexMap;
+use leadflow::account::AccountModel;
 use leadflow::analytics::{
-    AccountModel, AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory,
-    csql_evidence,
+    AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory,
 };
 use leadflow::criteria::LeadView;
+use leadflow::lifecycle::csql_evidence;
 use leadflow::{Stage, TransitionKind};
 use svg::{Bar, bar_chart};
 
 const USAGE: &str = "\
-Usage: funnel [--olist DIR] [--out DIR] [--leads N] [--seed S]
+Usage: kpi_report [--olist DIR] [--out DIR] [--leads N] [--seed S]
 
 Funnel analytics end to end: stage KPIs, conversion, time in stage and to
 deal, breakdowns, the account view and CSQL, with SVG charts.
@@ -43,7 +44,7 @@ Options:
   --olist DIR  analyse the Olist marketing funnel in DIR (the folder holding
                olist_marketing_qualified_leads_dataset.csv and
                olist_closed_deals_dataset.csv) instead of a synthetic history
-  --out DIR    where to write the charts (default target/funnel)
+  --out DIR    where to write the charts (default target/kpi_report)
   --leads N    leads in the synthetic history (default 5000)
   --seed S     the synthetic history's seed (default 42)
   -h, --help   print this text";
@@ -64,7 +65,7 @@ enum Command {
 fn args(mut it: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut a = Args {
         olist: None,
-        out: PathBuf::from("target/funnel"),
+        out: PathBuf::from("target/kpi_report"),
         leads: 5_000,
         seed: 42,
     };
@@ -158,57 +159,83 @@ fn write(out: &Path, name: &str, svg: String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// A stage the lifecycle measured does not have: its KPIs are not zero, they
+/// do not exist in this data.
+fn absent(label: &str) {
+    println!("{label}  not in this data (its lifecycle has no {label} stage)");
+}
+
 fn print_kpis(m: &FunnelMetrics) {
     let k = m.kpis();
     println!("\n== Stage KPIs ==");
-    println!(
-        "MAL  leads generated {:>6}  MALs {:>6}  avg fit {:>6}  form completion {:>6}",
-        k.mal.leads_generated,
-        k.mal.mals,
-        pts(k.mal.avg_fit),
-        pct(k.mal.form_completion_rate)
-    );
-    println!(
-        "MQL  MQLs {:>6}  MAL→MQL {:>6}  avg engagement {:>6}  downloads {:>5}  webinars {:>5}  content/MQL {:.2}",
-        k.mql.mqls,
-        pct(k.mql.promotion_rate),
-        pts(k.mql.avg_engagement),
-        k.mql.downloads,
-        k.mql.webinars,
-        k.mql.content_per_mql.unwrap_or(0.0)
-    );
-    println!(
-        "SGL  SGLs {:>6}  avg fit {:>6}  reaching a deal {:>6}",
-        k.sgl.sgls,
-        pts(k.sgl.avg_fit),
-        pct(k.sgl.deal_rate)
-    );
-    println!(
-        "SAL  SALs {:>6}  accepted {:>5}  rejected {:>5}  acceptance {:>6}  follow-up median {:>6} p90 {:>6}  →SQL {:>6}  SLA breaches {} (open {})",
-        k.sal.sals,
-        k.sal.accepted,
-        k.sal.rejected,
-        pct(k.sal.acceptance_rate),
-        dur(k.sal.follow_up_median_secs),
-        dur(k.sal.follow_up_p90_secs),
-        pct(k.sal.to_sql_rate),
-        k.sal.sla_breaches,
-        k.sal.sla_open
-    );
+    println!("leads generated {}", k.mal.leads_generated);
+    if !k.has(Stage::Mal) {
+        absent("MAL");
+    } else {
+        println!(
+            "MAL  MALs {:>6}  avg fit {:>6}  form completion {:>6}",
+            k.mal.mals,
+            pts(k.mal.avg_fit),
+            pct(k.mal.form_completion_rate)
+        );
+    }
+    if !k.has(Stage::Mql) {
+        absent("MQL");
+    } else {
+        println!(
+            "MQL  MQLs {:>6}  MAL→MQL {:>6}  avg engagement {:>6}  downloads {:>5}  webinars {:>5}  content/MQL {:.2}",
+            k.mql.mqls,
+            pct(k.mql.promotion_rate),
+            pts(k.mql.avg_engagement),
+            k.mql.downloads,
+            k.mql.webinars,
+            k.mql.content_per_mql.unwrap_or(0.0)
+        );
+    }
+    if !k.has(Stage::Sgl) {
+        absent("SGL");
+    } else {
+        println!(
+            "SGL  SGLs {:>6}  avg fit {:>6}  reaching a deal {:>6}",
+            k.sgl.sgls,
+            pts(k.sgl.avg_fit),
+            pct(k.sgl.deal_rate)
+        );
+    }
+    if !k.has(Stage::Sal) {
+        absent("SAL");
+    } else {
+        println!(
+            "SAL  SALs {:>6}  accepted {:>5}  rejected {:>5}  acceptance {:>6}  follow-up median {:>6} p90 {:>6}  →SQL {:>6}  SLA breaches {} (open {})",
+            k.sal.sals,
+            k.sal.accepted,
+            k.sal.rejected,
+            pct(k.sal.acceptance_rate),
+            dur(k.sal.follow_up_median_secs),
+            dur(k.sal.follow_up_p90_secs),
+            pct(k.sal.to_sql_rate),
+            k.sal.sla_breaches,
+            k.sal.sla_open
+        );
+    }
     let deal: Vec<String> = k.sql.avg_deal_value.values().map(ToString::to_string).collect();
-    println!(
-        "SQL  SQLs {:>6}  won {:>5}  lost {:>5}  win rate {:>6}  →customer {:>6}  avg deal {}",
-        k.sql.sqls,
-        k.sql.won,
-        k.sql.lost,
-        pct(k.sql.win_rate),
-        pct(k.sql.to_customer_rate),
-        if deal.is_empty() {
-            "-".to_owned()
-        } else {
-            deal.join(", ")
-        }
-    );
+    if !k.has(Stage::Sql) {
+        absent("SQL");
+    } else {
+        println!(
+            "SQL  SQLs {:>6}  won {:>5}  lost {:>5}  win rate {:>6}  →customer {:>6}  avg deal {}",
+            k.sql.sqls,
+            k.sql.won,
+            k.sql.lost,
+            pct(k.sql.win_rate),
+            pct(k.sql.to_customer_rate),
+            if deal.is_empty() {
+                "-".to_owned()
+            } else {
+                deal.join(", ")
+            }
+        );
+    }
     println!("\n== Across stages ==");
     println!(
         "MQL→SQL {}  SQL→CSQL {}  MQL→CSQL {}  time to deal median {} p90 {}",
@@ -218,10 +245,16 @@ fn print_kpis(m: &FunnelMetrics) {
         dur(k.across.time_to_deal_median_secs),
         dur(k.across.time_to_deal_p90_secs)
     );
-    println!(
-        "{:<26} {:>7} {:>9} {:>7}",
-        "conversion", "leads", "converted", "rate"
-    );
+    if k.across.conversions.is_empty() {
+        println!(
+            "conversion between consecutive stages: none (no lead entered two consecutive stages of this lifecycle)"
+        );
+    } else {
+        println!(
+            "{:<26} {:>7} {:>9} {:>7}",
+            "conversion", "leads", "converted", "rate"
+        );
+    }
     for c in &k.across.conversions {
         println!(
             "{:<26} {:>7} {:>9} {:>6.1}%",

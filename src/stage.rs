@@ -114,8 +114,12 @@ impl fmt::Display for Stage {
 /// let set: StageSet = [Stage::Mql, Stage::Sal].into_iter().collect();
 /// assert!(set.contains(Stage::Sal));
 /// assert_eq!(set.to_string(), "MQL, SAL");
+/// // Written as the list of its stages.
+/// assert_eq!(serde_json::to_string(&set)?, r#"["mql","sal"]"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "Vec<Stage>", from = "Vec<Stage>")]
 pub struct StageSet(u16);
 
 impl StageSet {
@@ -155,6 +159,18 @@ impl FromIterator<Stage> for StageSet {
             s.insert(stage);
         }
         s
+    }
+}
+
+impl From<StageSet> for Vec<Stage> {
+    fn from(set: StageSet) -> Vec<Stage> {
+        set.iter().collect()
+    }
+}
+
+impl From<Vec<Stage>> for StageSet {
+    fn from(stages: Vec<Stage>) -> StageSet {
+        stages.into_iter().collect()
     }
 }
 

@@ -2,12 +2,31 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AnalyticsError;
-use crate::criteria::{Condition, Verdict};
+use super::{LifecycleDefinition, QualifiedBy, Transition, TransitionKind, TransitionRecord};
+use crate::criteria::{Condition, CriteriaError, Verdict};
 use crate::event::EventType;
-use crate::lifecycle::{LifecycleDefinition, QualifiedBy, Transition, TransitionKind, TransitionRecord};
 use crate::matcher::{EventMatcher, Predicate};
 use crate::span::Span;
+
+/// Why [`ExpansionCriteria`] cannot become a condition.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExpansionError {
+    /// A threshold that is NaN or infinite.
+    #[error("{field} is {value}: give a finite number")]
+    NonFinite {
+        /// Which threshold.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// The criteria make an invalid condition (a zero window).
+    #[error("csql: {source}")]
+    Condition {
+        /// The problem.
+        source: CriteriaError,
+    },
+}
 
 /// When a customer becomes a CSQL (Customer Success Qualified Lead): an
 /// expansion candidate for customer success, judged from product-usage and
@@ -33,7 +52,7 @@ use crate::span::Span;
 ///
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
-/// use leadflow::analytics::{ExpansionCriteria, csql_evidence};
+/// use leadflow::lifecycle::{ExpansionCriteria, csql_evidence};
 /// use leadflow::criteria::LeadView;
 /// use leadflow::{
 ///     AttrValue, Event, EventId, EventKind, Lead, LeadId, LifecycleDefinition, Stage, Transition,
@@ -107,15 +126,15 @@ impl ExpansionCriteria {
     ///
     /// # Errors
     ///
-    /// [`AnalyticsError::NonFinite`] for a NaN or infinite threshold;
-    /// [`AnalyticsError::Condition`] for a zero window.
-    pub fn to_condition(&self) -> Result<Condition, AnalyticsError> {
+    /// [`ExpansionError::NonFinite`] for a NaN or infinite threshold;
+    /// [`ExpansionError::Condition`] for a zero window.
+    pub fn to_condition(&self) -> Result<Condition, ExpansionError> {
         for (field, value) in [
             ("seat_utilisation_at_least", self.seat_utilisation_at_least),
             ("feature_adoption_at_least", self.feature_adoption_at_least),
         ] {
             if !value.is_finite() {
-                return Err(AnalyticsError::NonFinite { field, value });
+                return Err(ExpansionError::NonFinite { field, value });
             }
         }
         let usage = |key: &str, min: f64| {
@@ -142,10 +161,9 @@ impl ExpansionCriteria {
             })));
         }
         let condition = Condition::all(parts);
-        condition.validate().map_err(|source| AnalyticsError::Condition {
-            what: "csql".to_owned(),
-            source,
-        })?;
+        condition
+            .validate()
+            .map_err(|source| ExpansionError::Condition { source })?;
         Ok(condition)
     }
 
@@ -156,7 +174,7 @@ impl ExpansionCriteria {
     /// # Errors
     ///
     /// As [`to_condition`](Self::to_condition).
-    pub fn apply_to(&self, definition: LifecycleDefinition) -> Result<LifecycleDefinition, AnalyticsError> {
+    pub fn apply_to(&self, definition: LifecycleDefinition) -> Result<LifecycleDefinition, ExpansionError> {
         let condition = self.to_condition()?;
         Ok(definition.set_automatic(TransitionKind::FlagForExpansion, CSQL_CRITERION, &condition))
     }

@@ -1,5 +1,32 @@
 //! The account view: lead scores rolled up to accounts, buying-group
 //! coverage and the marketing-qualified-account (MQA) decision.
+//!
+//! [`AccountModel`] is data (serde), checked by
+//! [`validate`](AccountModel::validate); [`roll_up`](AccountModel::roll_up)
+//! turns one account's leads and their scores into an [`AccountRollup`].
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use leadflow::account::AccountModel;
+//! use leadflow::criteria::LeadView;
+//! use leadflow::{AccountId, Lead, LeadId, Points, Scores, Seniority};
+//!
+//! let model = AccountModel::standard();
+//! model.validate()?;
+//! let now = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let acme = AccountId::new("acme")?;
+//! let mut vp = Lead::new(LeadId::new("vp")?, now).with_account(acme.clone());
+//! vp.person.seniority = Some(Seniority::Vp);
+//! let scores = Scores { combined: Points::new(70), ..Scores::default() };
+//!
+//! let rollup = model.roll_up(&acme, &[LeadView::new(&vp).with_scores(&scores)], now);
+//! assert_eq!(rollup.scores.combined, Points::new(70));
+//! assert!(rollup.coverage["decision_maker"].is_present());
+//! assert!(!rollup.is_mqa()); // one lead of 70 points: short of the standard 150
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 
@@ -7,8 +34,7 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::AnalyticsError;
-use crate::criteria::{Condition, Criterion, LeadView, Outcome, Verdict};
+use crate::criteria::{Condition, CriteriaError, Criterion, LeadView, Outcome, Verdict};
 use crate::event::EventType;
 use crate::id::{AccountId, LeadId};
 use crate::lead::Lead;
@@ -18,13 +44,42 @@ use crate::scores::{Dimension, Scores};
 use crate::span::Span;
 use crate::value::AttrValue;
 
+/// Why an [`AccountModel`] is invalid.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// A top-n roll-up of zero leads.
+    #[error("rollup top_n with n = 0 sums nothing: use n >= 1, or max")]
+    ZeroTopN,
+    /// A buying role with an empty name.
+    #[error("buying role {index} has an empty name: give it a name such as \"decision_maker\"")]
+    EmptyRoleName {
+        /// The role's index.
+        index: usize,
+    },
+    /// Two buying roles with the same name.
+    #[error("buying role {name:?} is defined twice: keep one")]
+    DuplicateRole {
+        /// The name.
+        name: String,
+    },
+    /// An invalid condition in a role or the MQA criterion.
+    #[error("{what}: {source}")]
+    Condition {
+        /// Which condition (e.g. `role "champion"`, `mqa`).
+        what: String,
+        /// The problem.
+        source: CriteriaError,
+    },
+}
+
 /// The attributes an account aggregate exposes to the MQA condition.
 ///
 /// The MQA criterion is an ordinary [`Condition`] evaluated on a synthetic
 /// lead standing for the account: its [`Scores`] are the rolled-up scores
 /// (so `score_at_least` works on the account score), and these attributes
 /// carry the buying-group figures (so `attribute` predicates work on them).
-pub mod account_keys {
+pub mod keys {
     /// The number of leads in the account (a whole number).
     pub const LEADS: &str = "leads";
     /// The number of engaged leads.
@@ -67,7 +122,7 @@ impl Rollup {
     ///
     /// ```
     /// use leadflow::Points;
-    /// use leadflow::analytics::Rollup;
+    /// use leadflow::account::Rollup;
     ///
     /// let scores = [Points::new(10), Points::new(40), Points::new(25)];
     /// assert_eq!(Rollup::Sum.combine(scores), Points::new(75));
@@ -93,7 +148,7 @@ impl fmt::Display for Rollup {
     /// lead`, `sum of the best 3 leads`.
     ///
     /// ```
-    /// use leadflow::analytics::Rollup;
+    /// use leadflow::account::Rollup;
     /// assert_eq!(Rollup::TopN { n: 3 }.to_string(), "sum of the best 3 leads");
     /// assert_eq!(Rollup::Max.to_string(), "best lead");
     /// ```
@@ -112,6 +167,7 @@ impl fmt::Display for Rollup {
 /// custom `buying_role` attribute...). A lead may play several roles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct BuyingRole {
     /// The role's name, e.g. `decision_maker`.
     pub name: String,
@@ -152,7 +208,7 @@ impl BuyingRole {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::analytics::AccountModel;
+/// use leadflow::account::AccountModel;
 /// use leadflow::criteria::LeadView;
 /// use leadflow::{AccountId, Lead, LeadId, Points, Scores, Seniority};
 ///
@@ -186,7 +242,7 @@ pub struct AccountModel {
     /// When a lead counts as engaged.
     pub engaged: Condition,
     /// When the account is marketing qualified, on the account aggregate
-    /// (see [`account_keys`]).
+    /// (see [`keys`]).
     pub mqa: Condition,
 }
 
@@ -220,7 +276,7 @@ impl AccountModel {
             ]),
             mqa: Condition::all([
                 Condition::score_at_least(Dimension::Combined, 150),
-                Condition::attribute(account_keys::ROLES_ENGAGED, Predicate::at_least(2.0)),
+                Condition::attribute(keys::ROLES_ENGAGED, Predicate::at_least(2.0)),
                 Condition::attribute("engaged:decision_maker", Predicate::equals(true)),
             ]),
         }
@@ -230,22 +286,22 @@ impl AccountModel {
     ///
     /// # Errors
     ///
-    /// [`AnalyticsError`]: top-n of 0, an empty or duplicate role name, or an
+    /// [`AccountError`]: top-n of 0, an empty or duplicate role name, or an
     /// invalid condition (named).
-    pub fn validate(&self) -> Result<(), AnalyticsError> {
+    pub fn validate(&self) -> Result<(), AccountError> {
         if self.rollup == (Rollup::TopN { n: 0 }) {
-            return Err(AnalyticsError::ZeroTopN);
+            return Err(AccountError::ZeroTopN);
         }
         let check = |what: String, c: &Condition| {
             c.validate()
-                .map_err(|source| AnalyticsError::Condition { what, source })
+                .map_err(|source| AccountError::Condition { what, source })
         };
         for (index, role) in self.roles.iter().enumerate() {
             if role.name.is_empty() {
-                return Err(AnalyticsError::EmptyRoleName { index });
+                return Err(AccountError::EmptyRoleName { index });
             }
             if self.roles.iter().take(index).any(|r| r.name == role.name) {
-                return Err(AnalyticsError::DuplicateRole {
+                return Err(AccountError::DuplicateRole {
                     name: role.name.clone(),
                 });
             }
@@ -396,24 +452,24 @@ impl AccountRollup {
             .collect()
     }
 
-    /// The synthetic lead standing for the account (see [`account_keys`]).
+    /// The synthetic lead standing for the account (see [`keys`]).
     fn as_lead(&self, members: &[LeadView<'_>], now: DateTime<Utc>) -> Option<Lead> {
         let created = members.iter().map(|v| v.lead.created_at).min().unwrap_or(now);
         let mut lead =
             Lead::new(LeadId::new(self.account.as_str()).ok()?, created).with_account(self.account.clone());
         let int = |n: u64| AttrValue::Int(i64::try_from(n).unwrap_or(i64::MAX));
         let custom = &mut lead.custom;
-        custom.insert(account_keys::LEADS.to_owned(), int(self.leads));
-        custom.insert(account_keys::ENGAGED_LEADS.to_owned(), int(self.engaged_leads));
-        custom.insert(account_keys::ROLES_PRESENT.to_owned(), int(self.roles_present));
-        custom.insert(account_keys::ROLES_ENGAGED.to_owned(), int(self.roles_engaged));
+        custom.insert(keys::LEADS.to_owned(), int(self.leads));
+        custom.insert(keys::ENGAGED_LEADS.to_owned(), int(self.engaged_leads));
+        custom.insert(keys::ROLES_PRESENT.to_owned(), int(self.roles_present));
+        custom.insert(keys::ROLES_ENGAGED.to_owned(), int(self.roles_engaged));
         for (role, c) in &self.coverage {
             custom.insert(
-                format!("{}{role}", account_keys::ENGAGED_PREFIX),
+                format!("{}{role}", keys::ENGAGED_PREFIX),
                 AttrValue::Bool(c.is_engaged()),
             );
             custom.insert(
-                format!("{}{role}", account_keys::PRESENT_PREFIX),
+                format!("{}{role}", keys::PRESENT_PREFIX),
                 AttrValue::Bool(c.is_present()),
             );
         }
