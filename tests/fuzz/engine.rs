@@ -363,18 +363,19 @@ impl Run {
         let n = 1 + self.rng.below(6);
         let mut batch = Vec::new();
         // One lead per call: a lead's late event held while another lead's
-        // event moves the watermark is evaluated wrongly (finding
+        // event moved the watermark was evaluated wrongly (finding
         // `a_late_event_held_while_another_lead_moves_the_watermark_is_evaluated_at_its_time`,
-        // tests/integration/findings.rs, open in src/engine; seed 801
-        // before this guard).
+        // tests/integration/findings.rs, seed 801; fixed in the engine since,
+        // the guard stays until a long run without it is clean).
         let l = self.rng.below(3);
         for _ in 0..n {
             let h = hour + self.rng.below(8) as i64 - (self.rng.below(60) as i64);
             let mut e = event(&mut self.rng, l, h.max(0));
             if !self.known.contains(&e.lead) {
                 // Not refused for its time: a refused event of an unknown
-                // lead creates the lead (finding `a_refused_event_creates_no_lead`,
-                // tests/integration/findings.rs, open in src/engine).
+                // lead created the lead (finding `a_refused_event_creates_no_lead`,
+                // tests/integration/findings.rs; fixed in the engine since,
+                // the guard stays until a long run without it is clean).
                 e.at = now.max(self.watermark.unwrap_or(now));
             }
             batch.push(e);
@@ -502,10 +503,11 @@ impl Run {
 
     fn swap(&mut self, now: DateTime<Utc>) -> Result<(), Finding> {
         // To the same model: a swap to a model with other windows or decay
-        // scores differently from a fresh engine (finding
-        // `a_swap_with_a_short_lateness_equals_a_fresh_engine`,
-        // tests/integration/findings.rs, open in src/engine; seeds 367 and
-        // 557 before this guard).
+        // scored differently from a fresh engine (finding
+        // `a_swap_with_a_short_lateness_equals_a_fresh_engine`, seeds 367
+        // and 557; fixed in the engine since). Lifted, the guard found
+        // `a_restore_after_swaps_is_the_engine_it_was` (seed 151, open):
+        // both in tests/integration/findings.rs.
         let new = self.model.clone();
         self.ops.push(Op::Swap(now));
         self.engine
