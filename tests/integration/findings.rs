@@ -237,3 +237,33 @@ fn a_restore_after_swaps_is_the_engine_it_was() {
         "the restored engine's snapshot differs"
     );
 }
+
+/// Fuzz target `engine`, seed 1000237602 (the long run, shrunk by the
+/// harness): the engine and the oracle disagree on a lead first created by
+/// its event (at 06:00, within the clock skew) and then upserted with an
+/// earlier `created_at` (00:00) at 03:00. The engine keeps 06:00 as the
+/// lead's creation; the oracle folds from the earliest version, 00:00.
+/// Which one is right is the engine's call; until then the harness reports
+/// this seed.
+#[test]
+#[ignore = "disagreement between src/engine and the oracle (outside the fuzzing change): an upsert dated before the event that created the lead; reported"]
+fn an_upsert_before_the_event_that_created_the_lead_sets_its_creation() {
+    use leadflow::{Channel, Event, EventId, EventKind, Lead, LeadId};
+    let config = EngineConfig::default()
+        .allowed_lateness(Span::days(1))
+        .clock_skew(Span::hours(3));
+    let mut e = Engine::new(ScoringModel::b2b_default().unwrap(), standard(), config).unwrap();
+    let id = LeadId::new("lead-2").unwrap();
+    let unsubscribe = Event::new(
+        EventId::new("e5").unwrap(),
+        id.clone(),
+        at(30),
+        EventKind::EmailUnsubscribe,
+    )
+    .with_channel(Channel::Email);
+    e.ingest([unsubscribe], at(27));
+    let mut lead = Lead::new(id.clone(), at(0));
+    lead.person.set_email("ada@acme.io");
+    e.upsert_lead(lead, at(27)).unwrap();
+    assert_eq!(e.lead(&id).unwrap().lifecycle.created_at(), at(0));
+}
