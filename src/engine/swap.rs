@@ -154,7 +154,9 @@ impl Engine {
             debug_assert!(before.is_empty());
             if let Some(rebuilt) = rebuilt.as_mut() {
                 let mut meta = 0;
-                let entries = settled.into_iter().map(|(at, s)| Entry::new(at, 0, s));
+                // Entries from the history have no ids: a number each keeps
+                // copies of one shape at one time apart, in a stable order.
+                let entries = (1u64..).zip(settled).map(|(n, (at, s))| Entry::new(at, n, s));
                 for mut e in entries.chain(recent.into_iter().map(|(_, e)| e)) {
                     e.counted = apply(&plan, &shapes, &mut line, &e);
                     if e.at >= reach_from {

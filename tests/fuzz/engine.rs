@@ -506,8 +506,8 @@ impl Run {
         // scored differently from a fresh engine (finding
         // `a_swap_with_a_short_lateness_equals_a_fresh_engine`, seeds 367
         // and 557; fixed in the engine since). Lifted, the guard found
-        // `a_restore_after_swaps_is_the_engine_it_was` (seed 151, open):
-        // both in tests/integration/findings.rs.
+        // `a_restore_after_swaps_is_the_engine_it_was` (seed 151, fixed
+        // since): both in tests/integration/findings.rs.
         let new = self.model.clone();
         self.ops.push(Op::Swap(now));
         self.engine
