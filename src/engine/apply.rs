@@ -399,14 +399,16 @@ impl Engine {
         self.check_time(e.at, now)?;
         // Held events are applied before the watermark moves past them:
         // they were accepted against the watermark they came with.
-        if self.watermark.is_some_and(|w| e.at > w)
-            && self
-                .config
-                .earliest(e.at)
-                .and_then(nanos)
-                .is_some_and(|t| held.any_before(t))
-        {
-            self.release_all(held, report, touched);
+        if let Some(first) = held.earliest() {
+            if self.watermark.is_some_and(|w| e.at > w)
+                && self
+                    .config
+                    .earliest(e.at)
+                    .and_then(nanos)
+                    .is_some_and(|t| first < t)
+            {
+                self.release_all(held, report, touched);
+            }
         }
         if !self.hold_if_late(e, arrival, report, held)? {
             self.release(e.lead.index(), held, report, touched);

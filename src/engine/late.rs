@@ -53,9 +53,10 @@ impl Held {
         self.by_lead.entry(i).or_default().push(event);
     }
 
-    /// Whether a held event is earlier than `t` (nanoseconds).
-    pub(super) fn any_before(&self, t: i64) -> bool {
-        self.earliest.is_some_and(|e| e < t)
+    /// No held event is earlier than this (nanoseconds); `None` when none
+    /// is held.
+    pub(super) fn earliest(&self) -> Option<i64> {
+        self.earliest
     }
 
     /// Lead `i`'s held event at `t` (nanoseconds) with key `key`: a copy
