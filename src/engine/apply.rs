@@ -18,7 +18,7 @@ use super::error::{CommandError, IngestError, Rejected};
 use super::gate::may_fire;
 use super::keys::{EventKey, KeyedEvent, LeadKey, ShapeKey};
 use super::late::{Held, HeldEvent};
-use super::lead::{Change, Cold};
+use super::lead::{Change, Cold, lead_at};
 use super::line::{cache_fit, entry_rules};
 use super::output::{IngestReport, Output};
 use super::plan::{DUE, LAST, META, Plan, TOUCH};
@@ -128,7 +128,8 @@ impl Engine {
     /// attributes it had). A new lead is evaluated at its creation time and
     /// an updated one at `now`; what fires (transitions, retractions and
     /// threshold crossings the new attributes cause) is returned with the
-    /// lead's key.
+    /// lead's key. The first record of a lead its events created (see
+    /// [`UnknownLeads::Create`]) is taken as if it had come first.
     ///
     /// # Errors
     ///
@@ -154,10 +155,21 @@ impl Engine {
             Some(i) => {
                 let t = nanos(now).ok_or(CommandError::OutOfRange { at: now })?;
                 self.check_not_too_late(now)?;
+                let earliest = self.earliest();
+                let placeholder = self
+                    .cold
+                    .get(i)
+                    .filter(|c| c.by_events)
+                    .and_then(|c| c.versions.first())
+                    .map(|(t0, _)| *t0);
+                if let Some(t0) = placeholder.filter(|t0| earliest.is_none_or(|e| *t0 >= e)) {
+                    return self.redate(i, lead, t0, now);
+                }
                 let Some(cold) = self.cold.get_mut(i) else {
                     return Err(CommandError::UnknownLead { lead: lead.id });
                 };
                 cold.upsert(lead, now);
+                let by_events = std::mem::take(&mut cold.by_events);
                 let w = self.plan.width;
                 if let Some(line) = self.lines.get_mut(i * w..(i + 1) * w) {
                     set(line, self.plan.fit_word, i64::MAX as u64);
@@ -171,6 +183,7 @@ impl Engine {
                         if pos > 0 {
                             cold.versions.remove(pos - 1);
                         }
+                        cold.by_events = by_events;
                     }
                     return Err(CommandError::Transition(c.error));
                 }
@@ -178,6 +191,41 @@ impl Engine {
                 Ok((LeadKey(i as u32), outputs))
             }
         }
+    }
+
+    /// The host's first record of lead `i`, created by its events at `t0`
+    /// (all of them still re-evaluable): the lead is created again from the
+    /// record, with its events, as if the record had come first.
+    fn redate(
+        &mut self,
+        i: usize,
+        lead: Lead,
+        t0: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(LeadKey, Vec<Output>), CommandError> {
+        let created = lead.created_at;
+        nanos(created).ok_or(CommandError::OutOfRange { at: created })?;
+        let from = created.min(t0);
+        let Some(cold) = self.cold.get_mut(i) else {
+            return Err(CommandError::UnknownLead { lead: lead.id });
+        };
+        let placeholder = std::mem::replace(&mut cold.versions, vec![(created, lead)]);
+        cold.by_events = false;
+        let w = self.plan.width;
+        if let Some(line) = self.lines.get_mut(i * w..(i + 1) * w) {
+            set(line, self.plan.fit_word, i64::MAX as u64);
+        }
+        let mut outputs = Vec::new();
+        let order = (nanos(from).unwrap_or(i64::MIN), 0, 0);
+        if let Err(c) = self.rerun(i, from, order, Cause::Upsert, &mut outputs) {
+            if let Some(cold) = self.cold.get_mut(i) {
+                cold.versions = placeholder;
+                cold.by_events = true;
+            }
+            return Err(CommandError::Transition(c.error));
+        }
+        self.report_crossings(i, now, &mut outputs);
+        Ok((LeadKey(i as u32), outputs))
     }
 
     fn check_not_too_late(&self, at: DateTime<Utc>) -> Result<(), CommandError> {
@@ -259,7 +307,7 @@ impl Engine {
                 // A refused event creates no lead: check its time first.
                 None => match self
                     .check_time(event.at, now)
-                    .and_then(|()| self.auto_create(event))
+                    .and_then(|()| self.auto_create(event, &mut report.outputs))
                 {
                     Ok(i) => i,
                     Err(error) => {
@@ -354,8 +402,9 @@ impl Engine {
     }
 
     /// The lead an event of an unknown lead creates under
-    /// [`UnknownLeads::Create`]: its id, created at the event's time.
-    fn auto_create(&mut self, event: &Event) -> Result<usize, IngestError> {
+    /// [`UnknownLeads::Create`]: its id, created at the event's time (an
+    /// earlier event or the host's first record re-dates it).
+    fn auto_create(&mut self, event: &Event, outputs: &mut Vec<Output>) -> Result<usize, IngestError> {
         let lead = Lead::new(event.lead.clone(), event.at);
         if let EventKind::AttributeChange { key, value } = &event.shape.kind {
             lead.clone()
@@ -367,8 +416,10 @@ impl Engine {
         let i = self
             .insert_lead(lead)
             .map_err(|_| IngestError::Full { what: "lead".into() })?;
-        let mut outputs = Vec::new();
-        self.evaluate_in_order(i, event.at, &mut outputs);
+        if let Some(cold) = self.cold.get_mut(i) {
+            cold.by_events = true;
+        }
+        self.evaluate_in_order(i, event.at, outputs);
         Ok(i)
     }
 
@@ -749,6 +800,7 @@ impl Engine {
             versions,
             changes,
             life,
+            ..
         } = cold;
         let lead = lead_at(versions, changes, at);
         let Some(lead) = lead else { return };
@@ -817,6 +869,7 @@ impl Engine {
         cause: Cause<'_>,
         outputs: &mut Vec<Output>,
     ) -> Result<(), Box<Conflict>> {
+        let events = matches!(cause, Cause::Entries(_));
         let (new, replaced, command): (&[Entry], Option<Entry>, _) = match cause {
             Cause::Upsert => (&[], None, None),
             Cause::Entries(new) => (new, None, None),
@@ -895,7 +948,22 @@ impl Engine {
                 life.record_follow_up(time(e.at), by);
             }
         }
-        let removed = life.rewind(from);
+        // A lead created by its events is created at the earliest.
+        let mut versions = Cow::Borrowed(cold.versions.as_slice());
+        if events && cold.by_events && versions.first().is_some_and(|(t, _)| from < *t) {
+            versions = Cow::Owned(vec![(from, Lead::new(life.lead().clone(), from))]);
+            set(&mut line, self.plan.fit_word, i64::MAX as u64);
+        }
+        // The lifecycle starts at the first version: a re-dated creation
+        // starts it again.
+        let removed = match versions.first() {
+            Some((t, first))
+                if (*t, self.machine.initial_stage(first)) != (life.created_at(), life.initial_stage()) =>
+            {
+                life.restart(self.machine.initial_stage(first), *t)
+            }
+            _ => life.rewind(from),
+        };
         let keep = life.history().len();
         let mut commands: Vec<(Transition, DateTime<Utc>)> = removed
             .iter()
@@ -909,7 +977,7 @@ impl Engine {
         // upserts'.
         let mut times: Vec<i64> = redo.iter().map(|(_, e)| e.at).collect();
         times.extend(
-            cold.versions
+            versions
                 .iter()
                 .filter(|(at, _)| *at >= from)
                 .filter_map(|(at, _)| nanos(*at)),
@@ -920,7 +988,7 @@ impl Engine {
         let mut masks: Vec<(Option<Slot>, Entry)> = Vec::with_capacity(redo.len());
         let ctx = Replay {
             engine: self,
-            versions: &cold.versions,
+            versions: &versions,
             changes: &changes,
         };
         for &tau in &times {
@@ -957,6 +1025,10 @@ impl Engine {
             )?;
         }
         drop(settled);
+        let redated = match versions {
+            Cow::Owned(v) => Some(v),
+            Cow::Borrowed(_) => None,
+        };
         // Every command applied again: commit.
         let added: Vec<TransitionRecord> = life.history().get(keep..).unwrap_or(&[]).to_vec();
         // Masks first (the new entry's insertion may move the others).
@@ -999,6 +1071,9 @@ impl Engine {
         if let Some(cold) = self.cold.get_mut(i) {
             cold.life = life;
             cold.changes = changes;
+            if let Some(versions) = redated {
+                cold.versions = versions;
+            }
         }
         let (retracted, fired) = diff(removed, added);
         self.stats.retractions += retracted.len() as u64;
@@ -1265,27 +1340,6 @@ impl Replay<'_> {
             || scores(&e.model, &e.plan, &e.shapes, line, &lead, source, at),
         );
     }
-}
-
-/// The lead at `t` from its versions and attribute changes.
-fn lead_at<'a>(
-    versions: &'a [(DateTime<Utc>, Lead)],
-    changes: &[Change],
-    t: DateTime<Utc>,
-) -> Option<Cow<'a, Lead>> {
-    let i = versions.partition_point(|(at, _)| *at <= t).saturating_sub(1);
-    let (since, lead) = versions.get(i)?;
-    let mut pending = changes.iter().filter(|c| c.at > *since && c.at <= t).peekable();
-    if pending.peek().is_none() {
-        return Some(Cow::Borrowed(lead));
-    }
-    let mut lead = lead.clone();
-    for c in pending {
-        if let EventKind::AttributeChange { key, value } = &c.kind {
-            let _ = lead.set_attribute(key, value.clone());
-        }
-    }
-    Some(Cow::Owned(lead))
 }
 
 /// Mirrors the lifecycle's stage and next due time into the line.

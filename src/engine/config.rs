@@ -133,8 +133,16 @@ impl Default for EngineConfig {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum UnknownLeads {
-    /// Create the lead from the event: created at the event's time, default
-    /// (unknown) source and no attributes. The default.
+    /// Create the lead from the event: default (unknown) source and no
+    /// attributes, created at its earliest accepted event (an earlier one
+    /// arriving later re-dates it). The host's first
+    /// [`upsert_lead`](super::Engine::upsert_lead) of such a lead replaces
+    /// it, as if the record had come first: created at the record's
+    /// `created_at`, with its events, as long as its first event is within
+    /// the allowed lateness; after that the record counts from its `now`,
+    /// like any update. Within the allowed lateness, the result does not
+    /// depend on the order the events and the record arrive in. The
+    /// default.
     #[default]
     Create,
     /// Refuse the event with

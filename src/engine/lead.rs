@@ -20,6 +20,10 @@ pub(crate) struct Cold {
     pub(crate) changes: Vec<Change>,
     /// Its lifecycle: stage, history, follow-ups, evidence.
     pub(crate) life: LeadLifecycle,
+    /// Created by its events and never upserted: its one version is a
+    /// bare lead dated at its earliest event, which an earlier event or
+    /// the host's first record re-dates.
+    pub(crate) by_events: bool,
 }
 
 /// An attribute change made by an event.
@@ -38,34 +42,13 @@ impl Cold {
             versions: vec![(lead.created_at, lead)],
             changes: Vec::new(),
             life,
+            by_events: false,
         }
     }
 
-    /// The lead as it was at `t`: the latest version upserted at or before
-    /// `t` (the first if none), with the attribute changes of events after
-    /// that version and up to `t` applied in order.
+    /// The lead as it was at `t`; see [`lead_at`].
     pub(crate) fn lead_at(&self, t: DateTime<Utc>) -> Option<Cow<'_, Lead>> {
-        let i = self
-            .versions
-            .partition_point(|(at, _)| *at <= t)
-            .saturating_sub(1);
-        let (since, lead) = self.versions.get(i)?;
-        let mut changes = self
-            .changes
-            .iter()
-            .filter(|c| c.at > *since && c.at <= t)
-            .peekable();
-        if changes.peek().is_none() {
-            return Some(Cow::Borrowed(lead));
-        }
-        let mut lead = lead.clone();
-        for c in changes {
-            if let EventKind::AttributeChange { key, value } = &c.kind {
-                // Refused values never enter `changes`.
-                let _ = lead.set_attribute(key, value.clone());
-            }
-        }
-        Some(Cow::Owned(lead))
+        lead_at(&self.versions, &self.changes, t)
     }
 
     /// The latest version's attributes (with every change after it).
@@ -94,4 +77,31 @@ impl Cold {
         let pos = self.changes.partition_point(|c| c.order < change.order);
         self.changes.insert(pos, change);
     }
+}
+
+/// The lead as it was at `t`: the latest version upserted at or before `t`
+/// (the first if none), with the attribute changes of events after that
+/// version and up to `t` applied in order. The first version also takes
+/// the changes of events at its own time: an event at a lead's creation is
+/// part of it.
+pub(crate) fn lead_at<'a>(
+    versions: &'a [(DateTime<Utc>, Lead)],
+    changes: &[Change],
+    t: DateTime<Utc>,
+) -> Option<Cow<'a, Lead>> {
+    let i = versions.partition_point(|(at, _)| *at <= t).saturating_sub(1);
+    let (since, lead) = versions.get(i)?;
+    let after = |at: DateTime<Utc>| at > *since || (i == 0 && at == *since);
+    let mut pending = changes.iter().filter(|c| after(c.at) && c.at <= t).peekable();
+    if pending.peek().is_none() {
+        return Some(Cow::Borrowed(lead));
+    }
+    let mut lead = lead.clone();
+    for c in pending {
+        if let EventKind::AttributeChange { key, value } = &c.kind {
+            // Refused values never enter `changes`.
+            let _ = lead.set_attribute(key, value.clone());
+        }
+    }
+    Some(Cow::Owned(lead))
 }

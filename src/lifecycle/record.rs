@@ -213,6 +213,16 @@ impl LeadLifecycle {
         removed
     }
 
+    /// Starts the lifecycle again in `initial` at `created_at`, as
+    /// [`rewind`](Self::rewind) to before every record; returns them all.
+    /// Used when a lead's creation is re-dated.
+    pub(crate) fn restart(&mut self, initial: Stage, created_at: DateTime<Utc>) -> Vec<TransitionRecord> {
+        self.initial = initial;
+        self.created_at = created_at;
+        self.stage = initial;
+        std::mem::take(&mut self.history)
+    }
+
     /// The lead.
     pub fn lead(&self) -> &LeadId {
         &self.lead

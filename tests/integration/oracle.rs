@@ -18,6 +18,9 @@ struct Timeline {
     versions: Vec<(DateTime<Utc>, Lead)>,
     events: Vec<Event>,
     commands: Vec<(Transition, DateTime<Utc>)>,
+    /// Created by its events and never upserted: its one version is a bare
+    /// lead at its earliest event.
+    by_events: bool,
 }
 
 /// Leads, their timelines, and the pure model and machine to fold them.
@@ -37,27 +40,38 @@ impl Oracle {
         }
     }
 
-    /// Adds a lead, or a version of its attributes at `at`.
+    /// Adds a lead, or a version of its attributes at `at`. The first
+    /// record of a lead its events created replaces the bare lead: the lead
+    /// is as if the record had come first.
     pub(crate) fn upsert(&mut self, lead: Lead, at: DateTime<Utc>) {
+        self.upsert_within(lead, at, None);
+    }
+
+    /// [`upsert`](Self::upsert) when events before `earliest` can no longer
+    /// be re-evaluated: a lead its events created before then keeps its
+    /// creation, and the record is a version at `at`.
+    pub(crate) fn upsert_within(&mut self, lead: Lead, at: DateTime<Utc>, earliest: Option<DateTime<Utc>>) {
         let t = self.leads.entry(lead.id.clone()).or_default();
-        let at = if t.versions.is_empty() {
-            lead.created_at
-        } else {
-            at
-        };
+        let placeholder = t.by_events && earliest.is_none_or(|e| t.versions[0].0 >= e);
+        t.by_events = false;
+        if t.versions.is_empty() || placeholder {
+            t.versions = vec![(lead.created_at, lead)];
+            return;
+        }
         let pos = t.versions.partition_point(|(x, _)| *x <= at);
         t.versions.insert(pos, (at, lead));
     }
 
-    /// Adds an event (creating its lead at the event's time if unknown);
-    /// false for a copy of one it has (same lead, id and time) that does not
-    /// replace it: of copies with other payloads, the one with the lowest
-    /// shape fingerprint is kept.
+    /// Adds an event (a lead unknown until then is created at its earliest
+    /// event); false for a copy of one it has (same lead, id and time) that
+    /// does not replace it: of copies with other payloads, the one with the
+    /// lowest shape fingerprint is kept.
     pub(crate) fn event(&mut self, e: Event) -> bool {
-        if !self.leads.contains_key(&e.lead) {
-            self.upsert(Lead::new(e.lead.clone(), e.at), e.at);
-        }
         let t = self.leads.entry(e.lead.clone()).or_default();
+        if t.versions.is_empty() || t.by_events && e.at < t.versions[0].0 {
+            t.versions = vec![(e.at, Lead::new(e.lead.clone(), e.at))];
+            t.by_events = true;
+        }
         if let Some(x) = t.events.iter_mut().find(|x| x.id == e.id && x.at == e.at) {
             if e.shape.fingerprint() < x.shape.fingerprint() {
                 *x = e;
@@ -109,8 +123,9 @@ impl Oracle {
         let i = tl.versions.partition_point(|(at, _)| *at <= t).saturating_sub(1);
         let (since, base) = &tl.versions[i];
         let mut out = base.clone();
+        // The first version also takes the changes at its own time.
         for e in self.sorted(lead) {
-            if e.at > *since && e.at <= t {
+            if (e.at > *since || (i == 0 && e.at == *since)) && e.at <= t {
                 if let EventKind::AttributeChange { key, value } = &e.shape.kind {
                     out.set_attribute(key, value.clone()).unwrap();
                 }

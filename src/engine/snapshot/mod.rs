@@ -85,6 +85,8 @@ struct LeadState {
     line: Vec<u64>,
     /// Recent entries, oldest arrival first: (time ns, key, shape, counted).
     recent: Vec<(i64, u64, u32, u64)>,
+    /// Created by its events and never upserted.
+    by_events: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +159,7 @@ impl Engine {
                         .map(|c| (c.order.0, c.order.2, c.shape))
                         .collect(),
                     life: cold.life.clone(),
+                    by_events: cold.by_events,
                     line,
                     recent,
                 }
@@ -287,6 +290,7 @@ impl Engine {
                 versions: state.versions,
                 changes,
                 life: state.life,
+                by_events: state.by_events,
             });
         }
         engine.crossing = snapshot.crossing.into_iter().map(Points::from_milli).collect();
