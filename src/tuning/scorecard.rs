@@ -448,7 +448,7 @@ fn lead_cells<'a, 'l>(
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::tuning::{Dataset, Feature, Outcome, ScorecardConfig, Scorer};
+/// use leadflow::tuning::{Dataset, Feature, Label, ScorecardConfig, Scorer};
 /// use leadflow::{Lead, LeadId};
 ///
 /// let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
@@ -456,7 +456,7 @@ fn lead_cells<'a, 'l>(
 /// for i in 0..100_i64 {
 ///     let mut lead = Lead::new(LeadId::new(format!("l{i}"))?, t0);
 ///     lead.set_attribute("plan", if i % 2 == 0 { "pro" } else { "free" })?;
-///     data.push(lead, vec![], Outcome::new(i % 2 == 0 && i % 3 != 0, None));
+///     data.push(lead, vec![], Label::new(i % 2 == 0 && i % 3 != 0, None));
 /// }
 /// let card = ScorecardConfig::new([Feature::categorical("plan")]).fit(&data, &data.all_rows())?;
 /// let pro = &data.rows()[0];
