@@ -153,7 +153,7 @@ pub struct BayesFactor {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::tuning::{Dataset, Feature, NaiveBayesConfig, Label};
+/// use leadflow::tuning::{Dataset, Feature, Label, NaiveBayesConfig};
 /// use leadflow::{Lead, LeadId};
 ///
 /// let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();

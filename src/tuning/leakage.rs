@@ -150,7 +150,7 @@ impl fmt::Display for Leak {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::tuning::{Dataset, Feature, Leak, Label, check_leakage};
+/// use leadflow::tuning::{Dataset, Feature, Label, Leak, check_leakage};
 /// use leadflow::{Lead, LeadId};
 ///
 /// let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();

@@ -48,7 +48,7 @@
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use leadflow::tuning::{Dataset, Feature, Metrics, Label, ScorecardConfig, Scorer};
+//! use leadflow::tuning::{Dataset, Feature, Label, Metrics, ScorecardConfig, Scorer};
 //! use leadflow::{Lead, LeadId};
 //!
 //! let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
@@ -86,6 +86,7 @@ pub mod metrics;
 mod pairs;
 mod scorecard;
 mod split;
+mod summary;
 mod table;
 
 pub use crate::rng::SplitMix64;
@@ -98,11 +99,11 @@ pub use dataset::{Dataset, Label, LabeledLead};
 pub use error::TuningError;
 pub use leakage::{Leak, RANKS_ALONE, check_leakage};
 pub use logistic::{ScorecardConfig, Search, Trial, Tuned};
-pub use metrics::Metrics;
 pub use scorecard::{
     BinPoints, Bounds, FeatureCard, FitWarning, PairCard, PairCell, Part, PdoScaling, Scorecard,
 };
 pub use split::{folds, index_split};
+pub use summary::Metrics;
 
 /// The old name of [`BayesFactor`] (`Contribution` also names a line of a
 /// score's explanation, [`scoring::Contribution`](crate::scoring::Contribution)).

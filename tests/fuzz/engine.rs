@@ -6,11 +6,11 @@
 
 use chrono::{DateTime, Utc};
 use leadflow::engine::{CommandError, Engine, EngineConfig, IngestError, Output, Threshold, UnknownLeads};
+use leadflow::lifecycle::{Reason, ReasonCode, Transition};
 use leadflow::scoring::{ScoreState, ScoringModel};
 use leadflow::tuning::SplitMix64;
 use leadflow::{
-    AssetType, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Reason,
-    ReasonCode, Span, Transition,
+    AssetType, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Span,
 };
 
 use crate::Finding;

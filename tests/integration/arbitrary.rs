@@ -8,15 +8,17 @@ use indexmap::IndexMap;
 use leadflow::account::{AccountModel, BuyingRole, Rollup};
 use leadflow::analytics::{AnalysisConfig, Breakdown, Period};
 use leadflow::criteria::{Checklist, Condition, Framework, MAX_CONDITION_DEPTH, Outcome, Verdict};
-use leadflow::lifecycle::{Edge, EdgeTrigger, ExpansionCriteria};
+use leadflow::lifecycle::{
+    Edge, EdgeTrigger, ExpansionCriteria, LifecycleDefinition, Money, QualifiedBy, Reason, ReasonCode, Sla,
+    SlaKind, Transition, TransitionKind,
+};
 use leadflow::scoring::{
     Decay, Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, ScoringModelBuilder, Trigger,
 };
 use leadflow::{
     AccountId, AssetType, AttrValue, CampaignId, Channel, Company, Dimension, EngagementLevel, EventMatcher,
-    EventType, Grade, JobFunction, Lead, LeadId, LifecycleDefinition, ModelVersion, Money, OwnerId,
-    PageCategory, Person, Points, Predicate, QualifiedBy, Reason, ReasonCode, Scores, Seniority, SizeBand,
-    Sla, SlaKind, Source, Span, Stage, Transition, TransitionKind,
+    EventType, Grade, JobFunction, Lead, LeadId, ModelVersion, OwnerId, PageCategory, Person, Points,
+    Predicate, Scores, Seniority, SizeBand, Source, Span, Stage,
 };
 use proptest::collection::vec;
 use proptest::option::of as maybe;

@@ -3,7 +3,8 @@
 //! other test checked.
 
 use leadflow::criteria::{CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
-use leadflow::{LifecycleDefinition, Stage, StageSet, Transition, TransitionKind};
+use leadflow::lifecycle::{LifecycleDefinition, Transition, TransitionKind};
+use leadflow::{Stage, StageSet};
 
 use crate::support::*;
 

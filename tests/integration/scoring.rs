@@ -7,12 +7,13 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::criteria::{Condition, LeadView};
+use leadflow::lifecycle::LifecycleDefinition;
 use leadflow::scoring::{
     Decay, Floor, Group, Limit, ModelError, NamedScore, Rule, ScoreState, ScoringModel, Trigger,
 };
 use leadflow::{
     AssetType, Dimension, EngagementLevel, Event, EventId, EventKind, EventMatcher, EventType, Grade, Lead,
-    LeadId, LifecycleDefinition, ModelVersion, PageCategory, Points, Predicate, Seniority, Span, Stage,
+    LeadId, ModelVersion, PageCategory, Points, Predicate, Seniority, Span, Stage,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -136,7 +137,7 @@ fn fixtures_match_their_hand_computed_scores() {
 
 // ---------------------------------------------------------------- validation
 
-fn err(b: leadflow::ScoringModelBuilder) -> String {
+fn err(b: leadflow::scoring::ScoringModelBuilder) -> String {
     b.build().unwrap_err().to_string()
 }
 
@@ -662,5 +663,5 @@ fn autotraits() {
     fn is<T: Send + Sync + Clone>() {}
     is::<ScoringModel>();
     is::<ScoreState>();
-    is::<leadflow::Explanation>();
+    is::<leadflow::scoring::Explanation>();
 }
