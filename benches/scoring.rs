@@ -26,27 +26,31 @@ use leadflow::{
 fn model() -> ScoringModel {
     let mut b = b2b_default_builder(ModelVersion::new("bench@1").unwrap());
     let extra = [
-        Rule::event("ad_click", EventType::AdClick, 2)
-            .group("web")
+        Rule::event("ad_click".parse().unwrap(), EventType::AdClick, 2)
+            .group("web".parse().unwrap())
             .once_per(Span::days(1)),
         Rule::event(
-            "docs",
+            "docs".parse().unwrap(),
             EventMatcher::of(EventType::PageView).with_path_prefix("/docs"),
             2,
         )
-        .group("web")
+        .group("web".parse().unwrap())
         .once_per(Span::days(1)),
-        Rule::event("ebook", EventMatcher::download(AssetType::Ebook), 4)
-            .group("content")
-            .times(3),
         Rule::event(
-            "big_deal",
+            "ebook".parse().unwrap(),
+            EventMatcher::download(AssetType::Ebook),
+            4,
+        )
+        .group("content".parse().unwrap())
+        .times(3),
+        Rule::event(
+            "big_deal".parse().unwrap(),
             EventMatcher::of(EventType::FormSubmit).with_property("seats", Predicate::at_least(50.0)),
             20,
         )
-        .group("intent"),
-        Rule::event("social", EventType::SocialEngagement, 1)
-            .group("web")
+        .group("intent".parse().unwrap()),
+        Rule::event("social".parse().unwrap(), EventType::SocialEngagement, 1)
+            .group("web".parse().unwrap())
             .unlimited()
             .within(Span::days(30)),
     ];

@@ -122,7 +122,8 @@
 //! ## Concepts
 //!
 //! - **Ids** ([`LeadId`], [`EventId`], [`AccountId`], [`OwnerId`],
-//!   [`CampaignId`], [`ModelVersion`]) are validated newtypes.
+//!   [`CampaignId`], [`ModelVersion`], and a scoring model's [`RuleId`] and
+//!   [`GroupId`]) are validated newtypes.
 //! - **[`Points`]** are exact fixed-point numbers (thousandths), saturating,
 //!   `Eq + Ord + Hash`: scores never drift between batch and incremental
 //!   computation.
@@ -279,7 +280,8 @@
 //!
 //! What one input can make leadflow hold or do is bounded:
 //!
-//! - ids ([`LeadId`] and the others): at most [`MAX_ID_LEN`] bytes;
+//! - ids ([`LeadId`] and the others, rule ids and group names included): at
+//!   most [`MAX_ID_LEN`] bytes;
 //! - a scoring model: at most [`MAX_RULES`](scoring::MAX_RULES) rules;
 //! - a condition: at most [`MAX_CONDITION_DEPTH`](criteria::MAX_CONDITION_DEPTH)
 //!   levels deep (any number of parts per level), checked when it is
@@ -311,9 +313,9 @@
 //! explaining a score allocates in proportion to the condition or model
 //! plus the lead's events; and no count read from data (a rule's `times n`,
 //! a roll-up's top `n`, a checklist's `at_least`) reserves memory by
-//! itself. Text fields (rule ids, names, descriptions, attribute values)
-//! have no length limit of their own: bound what you accept at your
-//! input's edge.
+//! itself. Other text fields (names of named scores and thresholds,
+//! descriptions, attribute values) have no length limit of their own: bound
+//! what you accept at your input's edge.
 //!
 //! ## Determinism
 //!
@@ -357,7 +359,9 @@ pub mod tuning;
 mod value;
 
 pub use event::{AssetType, Event, EventKind, EventShape, EventType, PageCategory};
-pub use id::{AccountId, CampaignId, EventId, IdError, LeadId, MAX_ID_LEN, ModelVersion, OwnerId};
+pub use id::{
+    AccountId, CampaignId, EventId, GroupId, IdError, LeadId, MAX_ID_LEN, ModelVersion, OwnerId, RuleId,
+};
 pub use lead::{
     AttributeError, Channel, Company, JobFunction, Lead, Person, Seniority, SizeBand, Source,
     is_free_mail_domain, keys,

@@ -9,12 +9,6 @@ use crate::points::Points;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
-    /// A rule has an empty id.
-    #[error("rule #{index} has an empty id: give every rule a unique, non-empty id")]
-    EmptyRuleId {
-        /// The rule's position (0-based).
-        index: usize,
-    },
     /// Two rules share an id.
     #[error("rule id {rule:?} is used by rules #{first} and #{second}: rule ids must be unique")]
     DuplicateRule {

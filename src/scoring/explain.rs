@@ -113,8 +113,8 @@ pub struct NamedExplanation {
 /// use leadflow::{Dimension, Event, EventId, EventKind, EventType, Lead, LeadId, Points, Span};
 ///
 /// let model = ScoringModel::builder("m@1".parse()?)
-///     .rule(Rule::event("demo", EventType::DemoRequest, 40).group("intent"))
-///     .group("intent", Group::new().cap(30).decay(Decay::half_life(Span::days(10))))
+///     .rule(Rule::event("demo".parse()?, EventType::DemoRequest, 40).group("intent".parse()?))
+///     .group("intent".parse()?, Group::new().cap(30).decay(Decay::half_life(Span::days(10))))
 ///     .build()?;
 /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
 /// let lead = Lead::new(LeadId::new("l1")?, t0);
@@ -434,7 +434,7 @@ impl Settled<'_> {
                     rule: model
                         .rules()
                         .get(l.rule)
-                        .map(|r| r.id.clone())
+                        .map(|r| r.id.to_string())
                         .unwrap_or_default(),
                     group: group_name(l.group),
                     dimension: l.dimension,

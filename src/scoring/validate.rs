@@ -13,7 +13,7 @@ use crate::span::Span;
 /// The most rules a model can have.
 pub const MAX_RULES: usize = u16::MAX as usize;
 
-/// Checks the rules (ids unique and non-empty, each rule's own settings),
+/// Checks the rules (ids unique, each rule's own settings),
 /// caps, group decays and bands of a definition.
 pub(super) fn validate(spec: &ScoringModelBuilder) -> Result<(), ModelError> {
     if spec.rules.len() > MAX_RULES {
@@ -24,17 +24,14 @@ pub(super) fn validate(spec: &ScoringModelBuilder) -> Result<(), ModelError> {
     }
     let mut ids: IndexMap<&str, usize> = IndexMap::new();
     for (index, rule) in spec.rules.iter().enumerate() {
-        if rule.id.is_empty() {
-            return Err(ModelError::EmptyRuleId { index });
-        }
         if let Some(&first) = ids.get(rule.id.as_str()) {
             return Err(ModelError::DuplicateRule {
-                rule: rule.id.clone(),
+                rule: rule.id.to_string(),
                 first,
                 second: index,
             });
         }
-        ids.insert(&rule.id, index);
+        ids.insert(rule.id.as_str(), index);
         check_rule(rule)?;
     }
     check_cap(|| "fit_cap".to_owned(), spec.fit_cap)?;
@@ -90,7 +87,7 @@ fn check_rule(rule: &Rule) -> Result<(), ModelError> {
     let path = |field: &str| format!("rules[{}].{field}", rule.id);
     if matches!(&rule.when, Trigger::AllAttributes { all } if all.is_empty()) {
         return Err(ModelError::NoTests {
-            rule: rule.id.clone(),
+            rule: rule.id.to_string(),
         });
     }
     match &rule.when {
@@ -99,7 +96,7 @@ fn check_rule(rule: &Rule) -> Result<(), ModelError> {
         Trigger::AllAttributes { all } => all.iter().try_for_each(|t| t.predicate.validate()),
     }
     .map_err(|source| ModelError::InvalidMatcher {
-        rule: rule.id.clone(),
+        rule: rule.id.to_string(),
         source,
     })?;
     if rule.dimension() == Dimension::Fit {
@@ -114,7 +111,7 @@ fn check_rule(rule: &Rule) -> Result<(), ModelError> {
         };
         if let Some(field) = field {
             return Err(ModelError::NotForAttributes {
-                rule: rule.id.clone(),
+                rule: rule.id.to_string(),
                 field,
             });
         }

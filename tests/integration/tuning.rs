@@ -18,7 +18,7 @@ use leadflow::tuning::metrics::{
 };
 use leadflow::tuning::{
     Backtest, Bin, Candidate, Dataset, Feature, Label, Metrics, NaiveBayesConfig, Scorecard, ScorecardConfig,
-    Scorer, SplitMix64, calibrate, compare, folds, index_split, missed_buyers,
+    Scorer, SplitMix64, TuningError, calibrate, compare, folds, index_split, missed_buyers,
 };
 use leadflow::{AttrValue, Event, EventId, EventKind, Lead, LeadId, Points};
 use proptest::prelude::*;
@@ -370,6 +370,23 @@ fn scorecard_converts_to_an_equivalent_scoring_model() {
     assert_eq!(
         explanation.total(leadflow::Dimension::Fit),
         model.score(lead, &[], now).fit
+    );
+    // A feature whose name cannot make a rule id is refused, naming the bin.
+    let mut renamed = card.clone();
+    let bad = renamed
+        .features
+        .iter_mut()
+        .find(|f| f.bins.iter().any(|b| b.points != Points::ZERO))
+        .unwrap();
+    bad.feature.name = "visits\nlast week".to_owned();
+    let refused = renamed.to_scoring_model(leadflow::ModelVersion::new("fitted@2").unwrap());
+    assert!(
+        matches!(
+            &refused,
+            Err(TuningError::InvalidRuleId { what, source: leadflow::IdError::ControlCharacter { .. } })
+                if what.ends_with("of visits\nlast week")
+        ),
+        "{refused:?}"
     );
 }
 
