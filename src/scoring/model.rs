@@ -19,7 +19,7 @@ use crate::span::Span;
 /// A compiled group.
 #[derive(Debug, Clone)]
 pub(crate) struct CGroup {
-    pub(crate) name: String,
+    pub(crate) name: GroupId,
     pub(crate) cap: Option<Points>,
 }
 
@@ -122,19 +122,17 @@ impl ScoringModel {
         validate(&spec)?;
 
         // Groups: declared ones first, then in order of first use.
-        let mut groups: IndexMap<String, (Group, Option<Dimension>)> = spec
+        let mut groups: IndexMap<GroupId, (Group, Option<Dimension>)> = spec
             .groups
             .iter()
-            .map(|(n, g)| (n.to_string(), (g.clone(), None)))
+            .map(|(n, g)| (n.clone(), (g.clone(), None)))
             .collect();
         let mut compiled = Vec::with_capacity(spec.rules.len());
         let mut by_type = DispatchTable::new();
         let mut fit_rules = Vec::new();
         for (index, rule) in spec.rules.iter().enumerate() {
             let dimension = rule.dimension();
-            let entry = groups
-                .entry(rule.group_name().to_owned())
-                .or_insert((Group::new(), None));
+            let entry = groups.entry(rule.group_id()).or_insert((Group::new(), None));
             match entry.1 {
                 None => entry.1 = Some(dimension),
                 Some(d) if d != dimension => {
@@ -167,7 +165,7 @@ impl ScoringModel {
             if used.is_none() {
                 return Err(ModelError::EmptyGroup {
                     path: format!("groups.{name}"),
-                    group: name.clone(),
+                    group: name.to_string(),
                 });
             }
         }

@@ -303,6 +303,15 @@ impl Rule {
         }
     }
 
+    /// The rule's group as an id: its own, or the default of its dimension.
+    pub(crate) fn group_id(&self) -> GroupId {
+        match (&self.group, &self.when) {
+            (Some(group), _) => group.clone(),
+            (None, Trigger::Event { .. }) => GroupId::known(ENGAGEMENT_GROUP),
+            (None, Trigger::Attribute { .. } | Trigger::AllAttributes { .. }) => GroupId::known(FIT_GROUP),
+        }
+    }
+
     /// The dimension the rule scores: fit for attribute rules, engagement
     /// for event rules.
     pub fn dimension(&self) -> Dimension {

@@ -110,7 +110,7 @@ fn fixtures_match_their_hand_computed_scores() {
             .contributions
             .iter()
             .map(|c| ExpectedContribution {
-                rule: c.rule.clone(),
+                rule: c.rule.to_string(),
                 event: c.event.as_ref().map(|e| e.to_string()),
                 raw: c.raw,
                 decayed: c.decayed,
