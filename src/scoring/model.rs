@@ -137,8 +137,8 @@ impl ScoringModel {
                 None => entry.1 = Some(dimension),
                 Some(d) if d != dimension => {
                     return Err(ModelError::MixedGroup {
-                        group: rule.group_name().to_owned(),
-                        rule: rule.id.to_string(),
+                        group: rule.group_id(),
+                        rule: rule.id.clone(),
                     });
                 }
                 Some(_) => {}
@@ -165,7 +165,7 @@ impl ScoringModel {
             if used.is_none() {
                 return Err(ModelError::EmptyGroup {
                     path: format!("groups.{name}"),
-                    group: name.to_string(),
+                    group: name.clone(),
                 });
             }
         }
@@ -179,7 +179,7 @@ impl ScoringModel {
                         .get_index_of(g.as_str())
                         .ok_or_else(|| ModelError::EmptyGroup {
                             path: format!("named.{name}.groups"),
-                            group: g.to_string(),
+                            group: g.clone(),
                         })?,
                 );
             }

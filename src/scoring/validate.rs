@@ -26,7 +26,7 @@ pub(super) fn validate(spec: &ScoringModelBuilder) -> Result<(), ModelError> {
     for (index, rule) in spec.rules.iter().enumerate() {
         if let Some(&first) = ids.get(rule.id.as_str()) {
             return Err(ModelError::DuplicateRule {
-                rule: rule.id.to_string(),
+                rule: rule.id.clone(),
                 first,
                 second: index,
             });
@@ -87,7 +87,7 @@ fn check_rule(rule: &Rule) -> Result<(), ModelError> {
     let path = |field: &str| format!("rules[{}].{field}", rule.id);
     if matches!(&rule.when, Trigger::AllAttributes { all } if all.is_empty()) {
         return Err(ModelError::NoTests {
-            rule: rule.id.to_string(),
+            rule: rule.id.clone(),
         });
     }
     match &rule.when {
@@ -96,7 +96,7 @@ fn check_rule(rule: &Rule) -> Result<(), ModelError> {
         Trigger::AllAttributes { all } => all.iter().try_for_each(|t| t.predicate.validate()),
     }
     .map_err(|source| ModelError::InvalidMatcher {
-        rule: rule.id.to_string(),
+        rule: rule.id.clone(),
         source,
     })?;
     if rule.dimension() == Dimension::Fit {
@@ -111,7 +111,7 @@ fn check_rule(rule: &Rule) -> Result<(), ModelError> {
         };
         if let Some(field) = field {
             return Err(ModelError::NotForAttributes {
-                rule: rule.id.to_string(),
+                rule: rule.id.clone(),
                 field,
             });
         }
