@@ -296,19 +296,20 @@ impl Rule {
 
     /// The rule's group: its own, or the default of its dimension.
     pub fn group_name(&self) -> &str {
-        match (&self.group, &self.when) {
-            (Some(group), _) => group.as_str(),
-            (None, Trigger::Event { .. }) => ENGAGEMENT_GROUP,
-            (None, Trigger::Attribute { .. } | Trigger::AllAttributes { .. }) => FIT_GROUP,
-        }
+        self.group.as_ref().map_or(self.default_group(), GroupId::as_str)
     }
 
     /// The rule's group as an id: its own, or the default of its dimension.
     pub(crate) fn group_id(&self) -> GroupId {
-        match (&self.group, &self.when) {
-            (Some(group), _) => group.clone(),
-            (None, Trigger::Event { .. }) => GroupId::known(ENGAGEMENT_GROUP),
-            (None, Trigger::Attribute { .. } | Trigger::AllAttributes { .. }) => GroupId::known(FIT_GROUP),
+        self.group
+            .clone()
+            .unwrap_or_else(|| GroupId::known(self.default_group()))
+    }
+
+    fn default_group(&self) -> &'static str {
+        match self.when {
+            Trigger::Event { .. } => ENGAGEMENT_GROUP,
+            Trigger::Attribute { .. } | Trigger::AllAttributes { .. } => FIT_GROUP,
         }
     }
 
