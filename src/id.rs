@@ -177,17 +177,14 @@ id_type!(
     /// Names a group of scoring rules (which share a cap and a decay).
     GroupId, "group", "web"
 );
+id_type!(
+    /// Names a score threshold of an engine; every crossing it reports
+    /// carries the name.
+    ThresholdId, "threshold", "hot"
+);
 
 macro_rules! name_impls {
     ($($name:ident),*) => {$(
-        impl $name {
-            /// An id from a literal the crate knows is valid (presets,
-            /// defaults): no check, no error to handle.
-            pub(crate) fn known(id: &'static str) -> Self {
-                Self(Arc::from(id))
-            }
-        }
-
         // Hash, Eq and Ord are the text's, so maps keyed by these ids can be
         // read with a `&str`.
         impl std::borrow::Borrow<str> for $name {
@@ -209,7 +206,20 @@ macro_rules! name_impls {
         }
     )*};
 }
-name_impls!(RuleId, GroupId);
+name_impls!(RuleId, GroupId, ThresholdId);
+
+macro_rules! known {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// An id from a literal the crate knows is valid (presets,
+            /// defaults): no check, no error to handle.
+            pub(crate) fn known(id: &'static str) -> Self {
+                Self(Arc::from(id))
+            }
+        }
+    )*};
+}
+known!(RuleId, GroupId);
 
 #[cfg(test)]
 mod tests {

@@ -55,7 +55,7 @@
 //! ]);
 //! let machine = LifecycleDefinition::standard_b2b(mql.clone()).build()?;
 //! let config = EngineConfig::default()
-//!     .threshold(Threshold::new("hot", Dimension::Engagement, 30))
+//!     .threshold(Threshold::new("hot".parse()?, Dimension::Engagement, 30))
 //!     .unknown_leads(UnknownLeads::Reject);
 //! let mut engine = Engine::new(ScoringModel::b2b_default()?, machine, config.clone())?;
 //!
@@ -122,8 +122,8 @@
 //! ## Concepts
 //!
 //! - **Ids** ([`LeadId`], [`EventId`], [`AccountId`], [`OwnerId`],
-//!   [`CampaignId`], [`ModelVersion`], and a scoring model's [`RuleId`] and
-//!   [`GroupId`]) are validated newtypes.
+//!   [`CampaignId`], [`ModelVersion`], a scoring model's [`RuleId`] and
+//!   [`GroupId`], an engine's [`ThresholdId`]) are validated newtypes.
 //! - **[`Points`]** are exact fixed-point numbers (thousandths), saturating,
 //!   `Eq + Ord + Hash`: scores never drift between batch and incremental
 //!   computation.
@@ -280,8 +280,8 @@
 //!
 //! What one input can make leadflow hold or do is bounded:
 //!
-//! - ids ([`LeadId`] and the others, rule ids and group names included): at
-//!   most [`MAX_ID_LEN`] bytes;
+//! - ids ([`LeadId`] and the others, rule ids, group and threshold names
+//!   included): at most [`MAX_ID_LEN`] bytes;
 //! - a scoring model: at most [`MAX_RULES`](scoring::MAX_RULES) rules;
 //! - a condition: at most [`MAX_CONDITION_DEPTH`](criteria::MAX_CONDITION_DEPTH)
 //!   levels deep (any number of parts per level), checked when it is
@@ -313,8 +313,8 @@
 //! explaining a score allocates in proportion to the condition or model
 //! plus the lead's events; and no count read from data (a rule's `times n`,
 //! a roll-up's top `n`, a checklist's `at_least`) reserves memory by
-//! itself. Other text fields (names of named scores and thresholds,
-//! descriptions, attribute values) have no length limit of their own: bound
+//! itself. Other text fields (names of named scores, descriptions,
+//! attribute values) have no length limit of their own: bound
 //! what you accept at your input's edge.
 //!
 //! ## Determinism
@@ -361,6 +361,7 @@ mod value;
 pub use event::{AssetType, Event, EventKind, EventShape, EventType, PageCategory};
 pub use id::{
     AccountId, CampaignId, EventId, GroupId, IdError, LeadId, MAX_ID_LEN, ModelVersion, OwnerId, RuleId,
+    ThresholdId,
 };
 pub use lead::{
     AttributeError, Channel, Company, JobFunction, Lead, Person, Seniority, SizeBand, Source,

@@ -208,7 +208,7 @@ fn engine_config(rng: &mut SplitMix64) -> EngineConfig {
     }
     for i in 0..rng.below(3) {
         c = c.threshold(Threshold::new(
-            format!("t{i}"),
+            format!("t{i}").parse().unwrap(),
             Dimension::Combined,
             rng.below(100) as i32,
         ));

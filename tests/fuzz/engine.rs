@@ -186,7 +186,7 @@ pub(crate) fn case(seed: u64) -> Result<(), Finding> {
         config = config.unknown_leads(UnknownLeads::Reject);
     }
     if rng.below(2) == 0 {
-        config = config.threshold(Threshold::new("hot", Dimension::Combined, 40));
+        config = config.threshold(Threshold::new("hot".parse().unwrap(), Dimension::Combined, 40));
     }
     let mut run = Run::new(model.clone(), config.clone(), rng);
     let result = generate(&mut run);

@@ -14,6 +14,7 @@ use leadflow::scoring::{
 use leadflow::{
     AssetType, Dimension, EngagementLevel, Event, EventId, EventKind, EventMatcher, EventType, Grade,
     GroupId, Lead, LeadId, ModelVersion, PageCategory, Points, Predicate, RuleId, Seniority, Span, Stage,
+    ThresholdId,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -248,7 +249,7 @@ fn icp_lead() -> Lead {
 }
 
 #[test]
-fn rule_and_group_ids_are_plain_strings_and_are_checked_when_read() {
+fn rule_group_and_threshold_names_are_plain_strings_and_are_checked_when_read() {
     let intent = GroupId::new("intent").unwrap();
     let model = ScoringModel::builder(version("ids@1"))
         .rule(Rule::event(RuleId::new("demo").unwrap(), EventType::DemoRequest, 40).group(intent.clone()))
@@ -275,6 +276,21 @@ fn rule_and_group_ids_are_plain_strings_and_are_checked_when_read() {
     assert!(refused(&empty_group).contains("group id is empty"));
     let long_rule = stored.replace(r#""id": "demo""#, &format!(r#""id": "{}""#, "d".repeat(300)));
     assert!(refused(&long_rule).contains("rule id is 300 bytes long"));
+    // An engine's threshold names are ids too.
+    use leadflow::engine::{EngineConfig, Threshold};
+    let config = EngineConfig::default().threshold(Threshold::new(
+        ThresholdId::new("hot").unwrap(),
+        Dimension::Combined,
+        40,
+    ));
+    let json = serde_json::to_value(&config).unwrap();
+    assert_eq!(json["thresholds"][0]["name"], "hot");
+    assert_eq!(serde_json::from_value::<EngineConfig>(json).unwrap(), config);
+    let unnamed = r#"{"thresholds": [{"name": "", "dimension": "combined", "at_least": 40}]}"#;
+    let refused = serde_json::from_str::<EngineConfig>(unnamed)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("threshold id is empty"), "{refused}");
 }
 
 #[test]
