@@ -11,9 +11,9 @@ use std::hint::black_box;
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use leadflow::criteria::{Condition, LeadView};
+use leadflow::lifecycle::{LifecycleDefinition, Transition};
 use leadflow::{
-    AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId, LifecycleDefinition,
-    OwnerId, Points, Scores, Transition,
+    AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId, OwnerId, Points, Scores,
 };
 
 fn bench(c: &mut Criterion) {

@@ -17,36 +17,40 @@ use std::hint::black_box;
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use leadflow::scoring::{ScoreState, ScoringModel, b2b_default_builder};
+use leadflow::scoring::{Rule, ScoreState, ScoringModel, b2b_default_builder};
 use leadflow::{
     AssetType, Event, EventId, EventKind, EventMatcher, EventType, JobFunction, Lead, LeadId, ModelVersion,
-    Predicate, Rule, Seniority, Span,
+    Predicate, Seniority, Span,
 };
 
 fn model() -> ScoringModel {
     let mut b = b2b_default_builder(ModelVersion::new("bench@1").unwrap());
     let extra = [
-        Rule::event("ad_click", EventType::AdClick, 2)
-            .group("web")
+        Rule::event("ad_click".parse().unwrap(), EventType::AdClick, 2)
+            .group("web".parse().unwrap())
             .once_per(Span::days(1)),
         Rule::event(
-            "docs",
+            "docs".parse().unwrap(),
             EventMatcher::of(EventType::PageView).with_path_prefix("/docs"),
             2,
         )
-        .group("web")
+        .group("web".parse().unwrap())
         .once_per(Span::days(1)),
-        Rule::event("ebook", EventMatcher::download(AssetType::Ebook), 4)
-            .group("content")
-            .times(3),
         Rule::event(
-            "big_deal",
+            "ebook".parse().unwrap(),
+            EventMatcher::download(AssetType::Ebook),
+            4,
+        )
+        .group("content".parse().unwrap())
+        .times(3),
+        Rule::event(
+            "big_deal".parse().unwrap(),
             EventMatcher::of(EventType::FormSubmit).with_property("seats", Predicate::at_least(50.0)),
             20,
         )
-        .group("intent"),
-        Rule::event("social", EventType::SocialEngagement, 1)
-            .group("web")
+        .group("intent".parse().unwrap()),
+        Rule::event("social".parse().unwrap(), EventType::SocialEngagement, 1)
+            .group("web".parse().unwrap())
             .unlimited()
             .within(Span::days(30)),
     ];

@@ -26,7 +26,7 @@ use std::hint::black_box;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use leadflow::tuning::{
-    Backtest, BoostedConfig, Candidate, Dataset, Feature, NaiveBayesConfig, Outcome, ScorecardConfig, Scorer,
+    Backtest, BoostedConfig, Candidate, Dataset, Feature, Label, NaiveBayesConfig, ScorecardConfig, Scorer,
     SplitMix64, calibrate,
 };
 use leadflow::{AttrValue, Event, EventId, EventKind, Lead, LeadId, Points};
@@ -70,7 +70,7 @@ fn leads(n: usize, seed: u64) -> (Dataset, Vec<Feature>) {
             }
         }
         let converted = rng.next_f64() < 1.0 / (1.0 + (-z).exp());
-        data.push(lead, Vec::new(), Outcome::new(converted, None));
+        data.push(lead, Vec::new(), Label::new(converted, None));
     }
     (data, features)
 }
@@ -101,7 +101,7 @@ fn history(leads: usize, per_lead: usize, seed: u64) -> Dataset {
             .collect();
         let converted = rng.below(10) == 0;
         let at = converted.then(|| t0() + Duration::days(60));
-        data.push(Lead::new(lead_id, t0()), events, Outcome::new(converted, at));
+        data.push(Lead::new(lead_id, t0()), events, Label::new(converted, at));
     }
     data
 }

@@ -206,7 +206,7 @@ fn explain_lines(model: &ScoringModel, lead: &Lead, now: DateTime<Utc>) -> Vec<S
     why.contributions
         .iter()
         .map(|c| {
-            let matched = match model.rule(&c.rule).map(|r| &r.when) {
+            let matched = match model.rule(c.rule.as_str()).map(|r| &r.when) {
                 Some(Trigger::Attribute { key, .. }) if key.as_str() == leadflow::keys::SOURCE => {
                     "every lead".to_string()
                 }
@@ -219,9 +219,9 @@ fn explain_lines(model: &ScoringModel, lead: &Lead, now: DateTime<Utc>) -> Vec<S
                 _ => "an event".to_string(),
             };
             let rule = model
-                .rule(&c.rule)
+                .rule(c.rule.as_str())
                 .and_then(|r| r.description.as_deref())
-                .filter(|d| *d != c.rule);
+                .filter(|d| *d != c.rule.as_str());
             match rule {
                 Some(d) if !d.starts_with("base points") => {
                     format!("{:>6} {}: {matched}  (rule: {d})", signed(c.points), c.rule)

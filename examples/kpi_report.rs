@@ -25,13 +25,13 @@ use std::process::ExitCode;
 
 use chrono::{TimeZone, Utc};
 use indexmap::IndexMap;
+use leadflow::Stage;
 use leadflow::account::AccountModel;
 use leadflow::analytics::{
     AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory,
 };
 use leadflow::criteria::LeadView;
-use leadflow::lifecycle::csql_evidence;
-use leadflow::{Stage, TransitionKind};
+use leadflow::lifecycle::{TransitionKind, csql_evidence};
 use svg::{Bar, bar_chart};
 
 const USAGE: &str = "\

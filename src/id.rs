@@ -168,6 +168,58 @@ id_type!(
     /// It is stamped on every score and transition the model causes.
     ModelVersion, "model version", "b2b-default@1"
 );
+id_type!(
+    /// Identifies a scoring rule, unique within its model; explanations and
+    /// errors name rules by it.
+    RuleId, "rule", "pricing_visit"
+);
+id_type!(
+    /// Names a group of scoring rules (which share a cap and a decay).
+    GroupId, "group", "web"
+);
+id_type!(
+    /// Names a score threshold of an engine; every crossing it reports
+    /// carries the name.
+    ThresholdId, "threshold", "hot"
+);
+
+macro_rules! name_impls {
+    ($($name:ident),*) => {$(
+        // Hash, Eq and Ord are the text's, so maps keyed by these ids can be
+        // read with a `&str`.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                &*self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                &*self.0 == *other
+            }
+        }
+    )*};
+}
+name_impls!(RuleId, GroupId, ThresholdId);
+
+macro_rules! known {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// An id from a literal the crate knows is valid (presets,
+            /// defaults): no check, no error to handle.
+            pub(crate) fn known(id: &'static str) -> Self {
+                Self(Arc::from(id))
+            }
+        }
+    )*};
+}
+known!(RuleId, GroupId);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 //! ([`Lead`]) and what it does ([`Event`]), decide when it qualifies
 //! ([`criteria`]), and move it through the lifecycle stages your company uses
 //! (MAL → MQL → SAL → SQL → Customer → CSQL) with typed, explained, recorded
-//! transitions ([`LifecycleStateMachine`]).
+//! transitions ([`LifecycleStateMachine`](lifecycle::LifecycleStateMachine)).
 //!
 //! leadflow does no I/O and reads no clock: the host feeds it data and the
 //! current time and acts on what it returns, so every result can be replayed
@@ -14,7 +14,7 @@
 //!
 //! | your job | start with | its docs open with |
 //! |---|---|---|
-//! | embed qualification in an app or service | [`Engine`] ([`engine`]) | many leads, events, a duplicate |
+//! | embed qualification in an app or service | [`Engine`](engine::Engine) ([`engine`]) | many leads, events, a duplicate |
 //! | run a pipeline: events in, outputs out | [`engine`] and `examples/pipeline.rs` | (the host loop below) |
 //! | score a lead and explain its score | [`scoring`] | a director who asked for a demo |
 //! | decide when a lead qualifies | [`criteria`] | an MQL condition in code and as data |
@@ -26,23 +26,25 @@
 //!
 //! The vocabulary every module shares sits at the root: ids ([`LeadId`] and
 //! the others), [`Points`], [`Span`], [`Stage`], [`Lead`], [`Event`],
-//! [`Scores`].
+//! [`Scores`]. Every other item has one path, in the module of its job:
+//! `leadflow::engine::Engine`, `leadflow::scoring::ScoringModel`,
+//! `leadflow::lifecycle::Transition`.
 //!
 //! ## The host loop, end to end
 //!
-//! A host keeps one [`Engine`]: it feeds it leads, events and sales'
-//! commands with the current time, acts on every [`Output`](engine::Output)
-//! it returns, asks it for overdue SLAs, and snapshots it to survive a
-//! restart. Nothing else is needed.
+//! A host keeps one [`Engine`](engine::Engine): it feeds it leads, events
+//! and sales' commands with the current time, acts on every
+//! [`Output`](engine::Output) it returns, asks it for overdue SLAs, and
+//! snapshots it to survive a restart. Nothing else is needed.
 //!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
 //! use leadflow::criteria::Condition;
-//! use leadflow::engine::{EngineConfig, Output, Snapshot, Threshold, UnknownLeads};
+//! use leadflow::engine::{Engine, EngineConfig, Output, Snapshot, Threshold, UnknownLeads};
+//! use leadflow::lifecycle::{LifecycleDefinition, Transition};
 //! use leadflow::scoring::ScoringModel;
 //! use leadflow::{
-//!     AssetType, Dimension, Engine, Event, EventId, EventKind, EventMatcher, Lead, LeadId,
-//!     LifecycleDefinition, OwnerId, Stage, Transition,
+//!     AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId, OwnerId, Stage,
 //! };
 //!
 //! // Configuration: what qualifies, the stages and moves, a score alert,
@@ -53,7 +55,7 @@
 //! ]);
 //! let machine = LifecycleDefinition::standard_b2b(mql.clone()).build()?;
 //! let config = EngineConfig::default()
-//!     .threshold(Threshold::new("hot", Dimension::Engagement, 30))
+//!     .threshold(Threshold::new("hot".parse()?, Dimension::Engagement, 30))
 //!     .unknown_leads(UnknownLeads::Reject);
 //! let mut engine = Engine::new(ScoringModel::b2b_default()?, machine, config.clone())?;
 //!
@@ -120,7 +122,8 @@
 //! ## Concepts
 //!
 //! - **Ids** ([`LeadId`], [`EventId`], [`AccountId`], [`OwnerId`],
-//!   [`CampaignId`], [`ModelVersion`]) are validated newtypes.
+//!   [`CampaignId`], [`ModelVersion`], a scoring model's [`RuleId`] and
+//!   [`GroupId`], an engine's [`ThresholdId`]) are validated newtypes.
 //! - **[`Points`]** are exact fixed-point numbers (thousandths), saturating,
 //!   `Eq + Ord + Hash`: scores never drift between batch and incremental
 //!   computation.
@@ -139,13 +142,15 @@
 //!   three-valued [`Verdict`](criteria::Verdict)s.
 //! - **[`lifecycle`]**: stages, typed transitions, the definition, the
 //!   machine, per-lead records, SLAs and the CSQL expansion criteria.
-//! - **[`scoring`]**: the [`ScoringModel`] that produces [`Scores`] from
-//!   attributes and events (rules, limits, windows, decay, caps, floor,
-//!   grades), explained contribution by contribution ([`Explanation`]);
-//!   [`ScoringModel::b2b_default`] is a documented starting point.
-//! - **[`engine`]**: the [`Engine`] holds many leads, one scoring model and
-//!   one lifecycle; it ingests events (duplicates ignored, late events
-//!   giving exactly the in-order result) and commands, returns the
+//! - **[`scoring`]**: the [`ScoringModel`](scoring::ScoringModel) that
+//!   produces [`Scores`] from attributes and events (rules, limits, windows,
+//!   decay, caps, floor, grades), explained contribution by contribution
+//!   ([`Explanation`](scoring::Explanation));
+//!   [`ScoringModel::b2b_default`](scoring::ScoringModel::b2b_default) is a
+//!   documented starting point.
+//! - **[`engine`]**: the [`Engine`](engine::Engine) holds many leads, one
+//!   scoring model and one lifecycle; it ingests events (duplicates ignored,
+//!   late events giving exactly the in-order result) and commands, returns the
 //!   transitions and score crossings to act on, swaps models, explains
 //!   scores, snapshots and restores, and partitions by lead. This is what a
 //!   host embeds; the modules above are its parts, usable on their own.
@@ -168,8 +173,8 @@
 //! built; errors name the offending rule or edge.
 //!
 //! ```
-//! use leadflow::LifecycleDefinition;
 //! use leadflow::criteria::Condition;
+//! use leadflow::lifecycle::LifecycleDefinition;
 //!
 //! let mql: Condition = serde_json::from_str(r#"{"type": "any", "of": [
 //!     {"type": "all", "of": [
@@ -275,7 +280,8 @@
 //!
 //! What one input can make leadflow hold or do is bounded:
 //!
-//! - ids ([`LeadId`] and the others): at most [`MAX_ID_LEN`] bytes;
+//! - ids ([`LeadId`] and the others, rule ids, group and threshold names
+//!   included): at most [`MAX_ID_LEN`] bytes;
 //! - a scoring model: at most [`MAX_RULES`](scoring::MAX_RULES) rules;
 //! - a condition: at most [`MAX_CONDITION_DEPTH`](criteria::MAX_CONDITION_DEPTH)
 //!   levels deep (any number of parts per level), checked when it is
@@ -289,8 +295,8 @@
 //!   past it is still answered (such a window holds every earlier event,
 //!   such an SLA is never due).
 //!
-//! - an [`Engine`]: at most 2³² − 1 leads and 2³² − 1 distinct event
-//!   shapes ([`IngestError::Full`](engine::IngestError::Full)), and at
+//! - an [`Engine`](engine::Engine): at most 2³² − 1 leads and 2³² − 1
+//!   distinct event shapes ([`IngestError::Full`](engine::IngestError::Full)), and at
 //!   most 64 scoring rules matching one event
 //!   ([`IngestError::TooManyRules`](engine::IngestError::TooManyRules)).
 //!   Per lead it holds one line of machine words, its attribute versions
@@ -307,9 +313,9 @@
 //! explaining a score allocates in proportion to the condition or model
 //! plus the lead's events; and no count read from data (a rule's `times n`,
 //! a roll-up's top `n`, a checklist's `at_least`) reserves memory by
-//! itself. Text fields (rule ids, names, descriptions, attribute values)
-//! have no length limit of their own: bound what you accept at your
-//! input's edge.
+//! itself. Other text fields (names of named scores, descriptions,
+//! attribute values) have no length limit of their own: bound
+//! what you accept at your input's edge.
 //!
 //! ## Determinism
 //!
@@ -352,21 +358,18 @@ pub mod synthetic;
 pub mod tuning;
 mod value;
 
-pub use engine::Engine;
 pub use event::{AssetType, Event, EventKind, EventShape, EventType, PageCategory};
-pub use id::{AccountId, CampaignId, EventId, IdError, LeadId, MAX_ID_LEN, ModelVersion, OwnerId};
+pub use id::{
+    AccountId, CampaignId, EventId, GroupId, IdError, LeadId, MAX_ID_LEN, ModelVersion, OwnerId, RuleId,
+    ThresholdId,
+};
 pub use lead::{
     AttributeError, Channel, Company, JobFunction, Lead, Person, Seniority, SizeBand, Source,
     is_free_mail_domain, keys,
 };
-pub use lifecycle::{
-    DefinitionError, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, QualifiedBy, Reason,
-    ReasonCode, Sla, SlaBreach, SlaKind, Transition, TransitionError, TransitionKind, TransitionRecord,
-};
 pub use matcher::{EventMatcher, MatcherError, Predicate};
 pub use points::{Points, PointsError};
 pub use scores::{Dimension, EngagementLevel, Grade, GradeError, MatrixCell, Scores};
-pub use scoring::{Explanation, ModelError, Rule, ScoringModel, ScoringModelBuilder};
 pub use span::{Span, SpanError};
 pub use stage::{Stage, StageSet};
 pub use value::{AttrRef, AttrValue, NonFiniteError};

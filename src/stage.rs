@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A lifecycle stage. Which stages a company uses is configuration (see
-/// [`LifecycleDefinition`](crate::LifecycleDefinition)); none is mandatory.
+/// [`LifecycleDefinition`](crate::lifecycle::LifecycleDefinition)); none is mandatory.
 ///
 /// The main path, in order: Lead → MAL → MQL (or SGL) → SAL → SQL →
 /// Opportunity → Customer → CSQL. Nurture, Disqualified and Lost are side

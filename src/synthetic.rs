@@ -24,7 +24,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::criteria::Condition;
 use crate::event::{AssetType, Event, EventKind, EventType, PageCategory};
-use crate::id::{AccountId, EventId, LeadId, ModelVersion};
+use crate::id::{AccountId, EventId, GroupId, LeadId, ModelVersion, RuleId};
 use crate::lead::{Channel, JobFunction, Lead, Seniority, Source};
 use crate::lifecycle::{DefinitionError, LifecycleDefinition, LifecycleStateMachine};
 use crate::matcher::EventMatcher;
@@ -278,24 +278,28 @@ pub fn scoring_model() -> Result<ScoringModel, ModelError> {
     let version = ModelVersion::new("synthetic@1").map_err(|source| ModelError::InvalidVersion { source })?;
     let days = Span::days;
     let extra = [
-        Rule::event("ad_click", EventType::AdClick, 2)
-            .group("web")
+        Rule::event(RuleId::known("ad_click"), EventType::AdClick, 2)
+            .group(GroupId::known("web"))
             .once_per(days(1)),
         Rule::event(
-            "docs",
+            RuleId::known("docs"),
             EventMatcher::of(EventType::PageView).with_path_prefix("/docs"),
             2,
         )
-        .group("web")
+        .group(GroupId::known("web"))
         .once_per(days(1)),
-        Rule::event("ebook", EventMatcher::download(AssetType::Ebook), 4)
-            .group("content")
-            .times(3),
-        Rule::event("cart_add", EventType::CartAdd, 5)
-            .group("product")
+        Rule::event(
+            RuleId::known("ebook"),
+            EventMatcher::download(AssetType::Ebook),
+            4,
+        )
+        .group(GroupId::known("content"))
+        .times(3),
+        Rule::event(RuleId::known("cart_add"), EventType::CartAdd, 5)
+            .group(GroupId::known("product"))
             .once_per(days(7)),
-        Rule::event("social", EventType::SocialEngagement, 1)
-            .group("web")
+        Rule::event(RuleId::known("social"), EventType::SocialEngagement, 1)
+            .group(GroupId::known("web"))
             .unlimited()
             .within(days(30)),
     ];

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::error::Error;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use leadflow::tuning::{Dataset, Feature, FeatureKind, Outcome};
+use leadflow::tuning::{Dataset, Feature, FeatureKind, Label};
 use leadflow::{AttrValue, Lead, LeadId, keys};
 
 use crate::args::Args;
@@ -108,7 +108,7 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
         .transpose()?;
     excluded.extend(id_col);
 
-    // Outcome.
+    // Labels: converted or not, and when.
     let mut converted = vec![false; n];
     let mut converted_at: Vec<Option<DateTime<Utc>>> = vec![None; n];
     // Rows whose target (or key to the outcomes) is missing: not known to
@@ -365,7 +365,7 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
             lead.set_attribute(wd, t.weekday().to_string())?;
             lead.set_attribute(days, (t.date_naive() - origin).num_days())?;
         }
-        let outcome = Outcome::new(
+        let outcome = Label::new(
             converted.get(i).copied().unwrap_or(false),
             converted_at.get(i).copied().flatten(),
         );

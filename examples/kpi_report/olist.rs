@@ -21,10 +21,10 @@ use leadflow::analytics::{
     AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory,
 };
 use leadflow::criteria::LeadView;
-use leadflow::{
-    Channel, Lead, LeadId, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, OwnerId, Source, Stage,
-    Transition, TransitionKind,
+use leadflow::lifecycle::{
+    LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Transition, TransitionKind,
 };
+use leadflow::{Channel, Lead, LeadId, OwnerId, Source, Stage};
 use serde::Serialize;
 
 /// The two CSV files' names.

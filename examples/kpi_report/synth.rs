@@ -11,11 +11,13 @@ use std::error::Error;
 
 use chrono::{DateTime, Duration, Utc};
 use leadflow::criteria::{Checklist, Condition, LeadView};
-use leadflow::lifecycle::ExpansionCriteria;
+use leadflow::lifecycle::{
+    ExpansionCriteria, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, Reason, ReasonCode,
+    Transition,
+};
 use leadflow::{
     AccountId, AssetType, AttrValue, CampaignId, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId,
-    LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, OwnerId, Points, Reason, ReasonCode,
-    Scores, Seniority, Source, Transition,
+    OwnerId, Points, Scores, Seniority, Source,
 };
 
 /// The crate's deterministic generator with the few helpers this history

@@ -79,12 +79,13 @@ impl FunnelAnalysis {
 ///
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
-/// use leadflow::analytics::{FunnelAnalyzer, AnalysisConfig, LeadHistory};
+/// use leadflow::analytics::{AnalysisConfig, FunnelAnalyzer, LeadHistory};
 /// use leadflow::criteria::LeadView;
-/// use leadflow::{Lead, LeadId, LifecycleDefinition, OwnerId, Stage, Transition};
+/// use leadflow::lifecycle::{LifecycleDefinition, Transition, TransitionKind};
+/// use leadflow::{Lead, LeadId, OwnerId, Stage};
 ///
 /// let machine = LifecycleDefinition::new(Stage::Mql)
-///     .command(Stage::Mql, leadflow::TransitionKind::Accept)
+///     .command(Stage::Mql, TransitionKind::Accept)
 ///     .build()?;
 /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
 /// let a = Lead::new(LeadId::new("a")?, t0);

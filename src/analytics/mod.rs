@@ -21,12 +21,10 @@
 //!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
-//! use leadflow::analytics::{Breakdown, FunnelAnalyzer, AnalysisConfig, LeadHistory};
+//! use leadflow::analytics::{AnalysisConfig, Breakdown, FunnelAnalyzer, LeadHistory};
 //! use leadflow::criteria::{Condition, LeadView};
-//! use leadflow::{
-//!     Channel, Dimension, Lead, LeadId, LifecycleDefinition, OwnerId, Points, Scores, Source,
-//!     Stage, Transition,
-//! };
+//! use leadflow::lifecycle::{LifecycleDefinition, QualifiedBy, Transition};
+//! use leadflow::{Channel, Dimension, Lead, LeadId, OwnerId, Points, Scores, Source, Stage};
 //!
 //! let machine = LifecycleDefinition::standard_b2b(
 //!     Condition::score_at_least(Dimension::Combined, 60)).build()?;
@@ -43,7 +41,7 @@
 //! for lead in &leads {
 //!     let mut life = machine.start(lead);
 //!     // MAL by hand, then the score makes it an MQL.
-//!     machine.apply(&mut life, Transition::MarketingAccept { by: leadflow::QualifiedBy::Manual {
+//!     machine.apply(&mut life, Transition::MarketingAccept { by: QualifiedBy::Manual {
 //!         by: OwnerId::new("marketing")?, note: None } }, &LeadView::new(lead), t0)?;
 //!     machine.advance(&mut life, &LeadView::new(lead).with_scores(&scores), t0 + Duration::hours(1));
 //!     lives.push(life);

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::id::ThresholdId;
 use crate::points::Points;
 use crate::scores::Dimension;
 use crate::span::Span;
@@ -18,7 +19,7 @@ use crate::span::Span;
 /// let config = EngineConfig::default()
 ///     .unknown_leads(UnknownLeads::Reject)
 ///     .allowed_lateness(Span::days(2))
-///     .threshold(Threshold::new("hot", Dimension::Combined, 60));
+///     .threshold(Threshold::new("hot".parse()?, Dimension::Combined, 60));
 /// let json = serde_json::to_string(&config)?;
 /// assert_eq!(serde_json::from_str::<EngineConfig>(&json)?, config);
 /// assert!(serde_json::from_str::<EngineConfig>(r#"{"allowed_latenes": "2d"}"#).is_err());
@@ -156,7 +157,7 @@ pub enum UnknownLeads {
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
     /// A name, repeated in the output.
-    pub name: String,
+    pub name: ThresholdId,
     /// Which score.
     pub dimension: Dimension,
     /// The level, inclusive: a score at or above it is above.
@@ -165,9 +166,9 @@ pub struct Threshold {
 
 impl Threshold {
     /// A threshold.
-    pub fn new(name: impl Into<String>, dimension: Dimension, at_least: impl Into<Points>) -> Threshold {
+    pub fn new(name: ThresholdId, dimension: Dimension, at_least: impl Into<Points>) -> Threshold {
         Threshold {
-            name: name.into(),
+            name,
             dimension,
             at_least: at_least.into(),
         }

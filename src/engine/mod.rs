@@ -49,9 +49,9 @@
 //! use chrono::{Duration, TimeZone, Utc};
 //! use leadflow::criteria::Condition;
 //! use leadflow::engine::{Engine, EngineConfig, Output};
+//! use leadflow::lifecycle::LifecycleDefinition;
 //! use leadflow::scoring::ScoringModel;
-//! use leadflow::{AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId,
-//!                LifecycleDefinition, Stage};
+//! use leadflow::{AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId, Stage};
 //!
 //! let mql = Condition::any([
 //!     Condition::score_at_least(Dimension::Combined, 60),

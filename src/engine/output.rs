@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::Rejected;
-use crate::id::{LeadId, ModelVersion};
+use crate::id::{LeadId, ModelVersion, ThresholdId};
 use crate::lifecycle::TransitionRecord;
 use crate::points::Points;
 use crate::scores::Dimension;
@@ -33,7 +33,7 @@ pub enum Output {
         /// The lead.
         lead: LeadId,
         /// The threshold's name.
-        threshold: String,
+        threshold: ThresholdId,
         /// Which score.
         dimension: Dimension,
         /// The score at the lead's previous touch.

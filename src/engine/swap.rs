@@ -55,7 +55,7 @@ impl Engine {
     ///
     /// // A model that values demo requests at 70: the lead now qualifies.
     /// let generous = ScoringModel::builder("generous@1".parse()?)
-    ///     .rule(Rule::event("demo", EventType::DemoRequest, 70))
+    ///     .rule(Rule::event("demo".parse()?, EventType::DemoRequest, 70))
     ///     .build()?;
     /// let change = engine.swap_model(generous, t0, false)?;
     /// assert_eq!(change.newly_qualified, [LeadId::new("l1")?]);

@@ -52,15 +52,15 @@ pub enum ExpansionError {
 ///
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
-/// use leadflow::lifecycle::{ExpansionCriteria, csql_evidence};
 /// use leadflow::criteria::LeadView;
-/// use leadflow::{
-///     AttrValue, Event, EventId, EventKind, Lead, LeadId, LifecycleDefinition, Stage, Transition,
+/// use leadflow::lifecycle::{
+///     ExpansionCriteria, LifecycleDefinition, Transition, TransitionKind, csql_evidence,
 /// };
+/// use leadflow::{AttrValue, Event, EventId, EventKind, Lead, LeadId, Stage};
 ///
 /// let csql = ExpansionCriteria::standard();
 /// let def = csql.apply_to(LifecycleDefinition::new(Stage::Customer)
-///     .command(Stage::Customer, leadflow::TransitionKind::FlagForExpansion))?;
+///     .command(Stage::Customer, TransitionKind::FlagForExpansion))?;
 /// let machine = def.build()?;
 ///
 /// let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();

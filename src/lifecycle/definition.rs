@@ -12,7 +12,7 @@ use crate::stage::{Stage, StageSet};
 /// Which stages a company uses, which transitions are allowed from where,
 /// which fire automatically and which are commands, and the SLAs. Plain data:
 /// it round-trips through serde, and [`LifecycleDefinition::build`] validates
-/// it into a [`LifecycleStateMachine`](crate::LifecycleStateMachine).
+/// it into a [`LifecycleStateMachine`](crate::lifecycle::LifecycleStateMachine).
 ///
 /// Start from [`LifecycleDefinition::standard_b2b`] or build your own.
 ///
@@ -20,7 +20,8 @@ use crate::stage::{Stage, StageSet};
 ///
 /// ```
 /// use leadflow::criteria::Condition;
-/// use leadflow::{Dimension, LifecycleDefinition, Stage, TransitionKind};
+/// use leadflow::lifecycle::{LifecycleDefinition, TransitionKind};
+/// use leadflow::{Dimension, Stage};
 ///
 /// // A small company: leads go straight to MQL, then to sales.
 /// let machine = LifecycleDefinition::new(Stage::Lead)

@@ -28,7 +28,8 @@ use crate::stage::{Stage, StageSet};
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
 /// use leadflow::criteria::{Condition, LeadView};
-/// use leadflow::{Dimension, Lead, LeadId, LifecycleDefinition, OwnerId, Points, Scores, Stage, Transition};
+/// use leadflow::lifecycle::{LifecycleDefinition, Transition};
+/// use leadflow::{Dimension, Lead, LeadId, OwnerId, Points, Scores, Stage};
 ///
 /// let machine = LifecycleDefinition::standard_b2b(
 ///     Condition::score_at_least(Dimension::Combined, 60)).build()?;

@@ -8,9 +8,9 @@
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
 //! use leadflow::criteria::{Checklist, Condition, LeadView};
+//! use leadflow::lifecycle::{LifecycleDefinition, Transition};
 //! use leadflow::{
-//!     AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId,
-//!     LifecycleDefinition, OwnerId, Stage, Transition,
+//!     AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId, OwnerId, Stage,
 //! };
 //!
 //! // MQL when the combined score reaches 60, or on a pricing-sheet download.

@@ -389,9 +389,9 @@ impl LeadLifecycle {
     ///
     /// ```
     /// use chrono::{Duration, TimeZone, Utc};
-    /// use leadflow::criteria::Condition;
-    /// use leadflow::{AssetType, EventMatcher, Lead, LeadId, LifecycleDefinition, OwnerId, Transition};
-    /// use leadflow::criteria::LeadView;
+    /// use leadflow::criteria::{Condition, LeadView};
+    /// use leadflow::lifecycle::{LifecycleDefinition, QualifiedBy, Transition};
+    /// use leadflow::{AssetType, EventMatcher, Lead, LeadId, OwnerId};
     ///
     /// let machine = LifecycleDefinition::standard_b2b(
     ///     Condition::did(EventMatcher::download(AssetType::PricingSheet))).build()?;
@@ -400,7 +400,7 @@ impl LeadLifecycle {
     /// let mut life = machine.start(&lead);
     /// assert_eq!(life.next_due(&machine), None);
     /// // The standard lifecycle: an MQL must be accepted or rejected within 24 h.
-    /// let by = leadflow::QualifiedBy::Manual { by: OwnerId::new("marketer")?, note: None };
+    /// let by = QualifiedBy::Manual { by: OwnerId::new("marketer")?, note: None };
     /// machine.apply(&mut life, Transition::MarketingAccept { by: by.clone() }, &LeadView::new(&lead), t0)?;
     /// machine.apply(&mut life, Transition::Qualify { by }, &LeadView::new(&lead), t0)?;
     /// assert_eq!(life.next_due(&machine), Some(t0 + Duration::hours(24)));

@@ -8,12 +8,13 @@ use crate::stage::Stage;
 
 /// A service-level agreement on a stage: something must happen within a span
 /// of entering it. There are no timers: ask the lifecycle what is overdue at a
-/// time (see [`LeadLifecycle::sla_breaches`](crate::LeadLifecycle::sla_breaches)).
+/// time (see [`LeadLifecycle::sla_breaches`](crate::lifecycle::LeadLifecycle::sla_breaches)).
 ///
 /// # Example
 ///
 /// ```
-/// use leadflow::{Sla, SlaKind, Span, Stage};
+/// use leadflow::lifecycle::{Sla, SlaKind};
+/// use leadflow::{Span, Stage};
 ///
 /// // An MQL must be accepted or rejected within 24 hours.
 /// let handoff = Sla::exit_within(Stage::Mql, Span::hours(24));
@@ -60,7 +61,7 @@ pub enum SlaKind {
     /// Leave the stage (e.g. an MQL accepted or rejected).
     Exit,
     /// A first follow-up recorded (see
-    /// [`LeadLifecycle::record_follow_up`](crate::LeadLifecycle::record_follow_up)).
+    /// [`LeadLifecycle::record_follow_up`](crate::lifecycle::LeadLifecycle::record_follow_up)).
     FirstFollowUp,
 }
 

@@ -12,13 +12,14 @@ use crate::stage::Stage;
 ///
 /// Each kind of transition has a fixed target stage (see
 /// [`TransitionKind::target`]); the
-/// [`LifecycleDefinition`](crate::LifecycleDefinition) says from which stages
+/// [`LifecycleDefinition`](crate::lifecycle::LifecycleDefinition) says from which stages
 /// each kind is allowed. Serialized internally tagged by `"type"`.
 ///
 /// # Example
 ///
 /// ```
-/// use leadflow::{OwnerId, Reason, ReasonCode, Stage, Transition, TransitionKind};
+/// use leadflow::lifecycle::{Reason, ReasonCode, Transition, TransitionKind};
+/// use leadflow::{OwnerId, Stage};
 ///
 /// let accept = Transition::Accept { owner: OwnerId::new("rep-jane")? };
 /// assert_eq!(accept.kind(), TransitionKind::Accept);
@@ -344,7 +345,7 @@ pub enum QualifiedBy {
 /// Why a lead was rejected, recycled, disqualified or lost.
 ///
 /// ```
-/// use leadflow::{Reason, ReasonCode};
+/// use leadflow::lifecycle::{Reason, ReasonCode};
 /// let r = Reason::new(ReasonCode::NoBudget).with_note("frozen until Q4");
 /// assert_eq!(r.to_string(), "no_budget (frozen until Q4)");
 /// ```
@@ -442,7 +443,7 @@ reason_codes!(
 /// An amount of money in minor units (cents), with an ISO currency code.
 ///
 /// ```
-/// use leadflow::Money;
+/// use leadflow::lifecycle::Money;
 /// let deal = Money::new(4_200_000, "EUR");
 /// assert_eq!(deal.to_string(), "42000.00 EUR");
 /// ```

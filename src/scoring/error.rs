@@ -1,6 +1,6 @@
 //! Why a scoring model was refused.
 
-use crate::id::IdError;
+use crate::id::{GroupId, IdError, RuleId};
 use crate::matcher::MatcherError;
 use crate::points::Points;
 
@@ -9,17 +9,11 @@ use crate::points::Points;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
-    /// A rule has an empty id.
-    #[error("rule #{index} has an empty id: give every rule a unique, non-empty id")]
-    EmptyRuleId {
-        /// The rule's position (0-based).
-        index: usize,
-    },
     /// Two rules share an id.
-    #[error("rule id {rule:?} is used by rules #{first} and #{second}: rule ids must be unique")]
+    #[error("rule id \"{rule}\" is used by rules #{first} and #{second}: rule ids must be unique")]
     DuplicateRule {
         /// The id.
-        rule: String,
+        rule: RuleId,
         /// The first rule's position.
         first: usize,
         /// The second rule's position.
@@ -59,33 +53,35 @@ pub enum ModelError {
     #[error("rules[{rule}].when: {source}")]
     InvalidMatcher {
         /// The rule id.
-        rule: String,
+        rule: RuleId,
         /// The problem.
         source: MatcherError,
     },
     /// A group is declared or referenced but has no rules.
-    #[error("{path} refers to group {group:?}, which has no rules: add a rule to it or remove the reference")]
+    #[error(
+        "{path} refers to group \"{group}\", which has no rules: add a rule to it or remove the reference"
+    )]
     EmptyGroup {
         /// Where: `groups.x` or `named.y.groups`.
         path: String,
         /// The group.
-        group: String,
+        group: GroupId,
     },
     /// A group mixes attribute (fit) and event (engagement) rules.
     #[error(
-        "group {group:?} mixes fit (attribute) and engagement (event) rules, first at rule {rule:?}: put them in separate groups"
+        "group \"{group}\" mixes fit (attribute) and engagement (event) rules, first at rule \"{rule}\": put them in separate groups"
     )]
     MixedGroup {
         /// The group.
-        group: String,
+        group: GroupId,
         /// The first rule of the other dimension.
-        rule: String,
+        rule: RuleId,
     },
     /// A time setting on an attribute rule, which has no time.
     #[error("rules[{rule}].{field}: attribute rules have no time, so {field} does not apply: remove it")]
     NotForAttributes {
         /// The rule id.
-        rule: String,
+        rule: RuleId,
         /// The setting: `limit`, `within` or `decay`.
         field: &'static str,
     },
@@ -109,7 +105,7 @@ pub enum ModelError {
     )]
     NoTests {
         /// The rule id.
-        rule: String,
+        rule: RuleId,
     },
     /// More rules than [`MAX_RULES`](super::MAX_RULES).
     #[error("the model has {count} rules: the maximum is {max}")]

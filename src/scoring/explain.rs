@@ -10,7 +10,7 @@ use super::fold::{self, HitRef};
 use super::model::ScoringModel;
 use super::tally::{Totals, clamp, fit_contributions};
 use crate::event::Event;
-use crate::id::{EventId, ModelVersion};
+use crate::id::{EventId, GroupId, ModelVersion, RuleId};
 use crate::lead::Lead;
 use crate::points::Points;
 use crate::scores::{Dimension, Scores};
@@ -38,7 +38,7 @@ pub enum Cap {
     /// The cap of a rule group.
     Group {
         /// The group.
-        group: String,
+        group: GroupId,
     },
     /// The model's fit cap.
     Fit,
@@ -61,9 +61,9 @@ impl fmt::Display for Cap {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contribution {
     /// The rule id.
-    pub rule: String,
+    pub rule: RuleId,
     /// The rule's group.
-    pub group: String,
+    pub group: GroupId,
     /// Fit or engagement.
     pub dimension: Dimension,
     /// The event that triggered it (engagement rules).
@@ -87,7 +87,7 @@ pub struct Contribution {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NamedExplanation {
     /// Each group's points after its cap.
-    pub groups: IndexMap<String, Points>,
+    pub groups: IndexMap<GroupId, Points>,
     /// What the named score's cap removed (zero or negative).
     pub capped: Points,
     /// What the floor added (zero or positive).
@@ -113,8 +113,8 @@ pub struct NamedExplanation {
 /// use leadflow::{Dimension, Event, EventId, EventKind, EventType, Lead, LeadId, Points, Span};
 ///
 /// let model = ScoringModel::builder("m@1".parse()?)
-///     .rule(Rule::event("demo", EventType::DemoRequest, 40).group("intent"))
-///     .group("intent", Group::new().cap(30).decay(Decay::half_life(Span::days(10))))
+///     .rule(Rule::event("demo".parse()?, EventType::DemoRequest, 40).group("intent".parse()?))
+///     .group("intent".parse()?, Group::new().cap(30).decay(Decay::half_life(Span::days(10))))
 ///     .build()?;
 /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
 /// let lead = Lead::new(LeadId::new("l1")?, t0);
@@ -413,16 +413,17 @@ fn apportion(lines: &mut [Line<'_>], members: &[usize], total: i64) {
 impl Settled<'_> {
     /// Attaches names: the full explanation.
     pub(crate) fn explain(self, model: &ScoringModel, now: DateTime<Utc>) -> Explanation {
-        let group_name = |g: usize| model.groups.get(g).map(|g| g.name.clone()).unwrap_or_default();
+        let group_name = |g: usize| model.groups.get(g).map(|g| g.name.clone());
+        // Every line's rule and group exist: the lines were made from the model.
         let contributions = self
             .lines
             .into_iter()
-            .map(|l| {
+            .filter_map(|l| {
+                let rule = model.rules().get(l.rule)?.id.clone();
+                let group = group_name(l.group)?;
                 let mut clipped_by = Vec::new();
                 if l.group_clipped {
-                    clipped_by.push(Cap::Group {
-                        group: group_name(l.group),
-                    });
+                    clipped_by.push(Cap::Group { group: group.clone() });
                 }
                 if l.total_clipped {
                     clipped_by.push(match l.dimension {
@@ -430,13 +431,9 @@ impl Settled<'_> {
                         _ => Cap::Engagement,
                     });
                 }
-                Contribution {
-                    rule: model
-                        .rules()
-                        .get(l.rule)
-                        .map(|r| r.id.clone())
-                        .unwrap_or_default(),
-                    group: group_name(l.group),
+                Some(Contribution {
+                    rule,
+                    group,
                     dimension: l.dimension,
                     event: l.event.cloned(),
                     at: l.at,
@@ -444,7 +441,7 @@ impl Settled<'_> {
                     decayed: l.decayed,
                     points: clamp(l.points),
                     clipped_by,
-                }
+                })
             })
             .collect();
         let named = model
@@ -456,7 +453,7 @@ impl Settled<'_> {
                     .groups
                     .iter()
                     .zip(parts)
-                    .map(|(&g, p)| (group_name(g), clamp(p)))
+                    .filter_map(|(&g, p)| Some((group_name(g)?, clamp(p))))
                     .collect();
                 let score = self.scores.named.get(&n.name).copied().unwrap_or_default();
                 (

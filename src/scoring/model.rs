@@ -11,7 +11,7 @@ use super::rule::{Floor, GradeBand, Group, LevelBand, Rule, Trigger};
 use super::spec::ScoringModelBuilder;
 use super::validate::{check_cap, validate};
 use crate::event::EventShape;
-use crate::id::ModelVersion;
+use crate::id::{GroupId, ModelVersion};
 use crate::points::Points;
 use crate::scores::Dimension;
 use crate::span::Span;
@@ -19,7 +19,7 @@ use crate::span::Span;
 /// A compiled group.
 #[derive(Debug, Clone)]
 pub(crate) struct CGroup {
-    pub(crate) name: String,
+    pub(crate) name: GroupId,
     pub(crate) cap: Option<Points>,
 }
 
@@ -53,7 +53,7 @@ pub(crate) struct CNamed {
 /// use leadflow::{Event, EventId, EventKind, EventType, Lead, LeadId, Points};
 ///
 /// let model = ScoringModel::builder("m@1".parse()?)
-///     .rule(Rule::event("demo", EventType::DemoRequest, 40))
+///     .rule(Rule::event("demo".parse()?, EventType::DemoRequest, 40))
 ///     .build()?;
 /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
 /// let lead = Lead::new(LeadId::new("l1")?, t0);
@@ -122,7 +122,7 @@ impl ScoringModel {
         validate(&spec)?;
 
         // Groups: declared ones first, then in order of first use.
-        let mut groups: IndexMap<String, (Group, Option<Dimension>)> = spec
+        let mut groups: IndexMap<GroupId, (Group, Option<Dimension>)> = spec
             .groups
             .iter()
             .map(|(n, g)| (n.clone(), (g.clone(), None)))
@@ -132,14 +132,12 @@ impl ScoringModel {
         let mut fit_rules = Vec::new();
         for (index, rule) in spec.rules.iter().enumerate() {
             let dimension = rule.dimension();
-            let entry = groups
-                .entry(rule.group_name().to_owned())
-                .or_insert((Group::new(), None));
+            let entry = groups.entry(rule.group_id()).or_insert((Group::new(), None));
             match entry.1 {
                 None => entry.1 = Some(dimension),
                 Some(d) if d != dimension => {
                     return Err(ModelError::MixedGroup {
-                        group: rule.group_name().to_owned(),
+                        group: rule.group_id(),
                         rule: rule.id.clone(),
                     });
                 }
@@ -237,7 +235,7 @@ impl ScoringModel {
     }
 
     /// The declared groups.
-    pub fn groups(&self) -> &IndexMap<String, Group> {
+    pub fn groups(&self) -> &IndexMap<GroupId, Group> {
         &self.spec.groups
     }
 
@@ -339,10 +337,17 @@ mod tests {
     #[test]
     fn groups_compile_in_declaration_then_use_order() {
         let model = ScoringModel::builder(ModelVersion::new("v@1").unwrap())
-            .rule(Rule::event("a", EventType::DemoRequest, 1).group("late"))
-            .rule(Rule::attribute("b", "industry", Predicate::Exists, 1))
-            .rule(Rule::event("c", EventType::EmailOpen, 1).group("declared"))
-            .group("declared", Group::new().cap(5))
+            .rule(Rule::event("a".parse().unwrap(), EventType::DemoRequest, 1).group("late".parse().unwrap()))
+            .rule(Rule::attribute(
+                "b".parse().unwrap(),
+                "industry",
+                Predicate::Exists,
+                1,
+            ))
+            .rule(
+                Rule::event("c".parse().unwrap(), EventType::EmailOpen, 1).group("declared".parse().unwrap()),
+            )
+            .group("declared".parse().unwrap(), Group::new().cap(5))
             .build()
             .unwrap();
         let names: Vec<&str> = model.groups.iter().map(|g| g.name.as_str()).collect();

@@ -6,7 +6,7 @@ use super::model::ScoringModel;
 use super::rule::{GradeBand, Group, LevelBand, Rule};
 use super::spec::ScoringModelBuilder;
 use crate::event::{AssetType, EventType, PageCategory};
-use crate::id::ModelVersion;
+use crate::id::{GroupId, ModelVersion, RuleId};
 use crate::matcher::{EventMatcher, Predicate};
 use crate::points::Points;
 use crate::scores::{EngagementLevel, Grade};
@@ -99,83 +99,123 @@ pub fn b2b_default_builder(version: ModelVersion) -> ScoringModelBuilder {
     let days = Span::days;
     let page = |c| EventMatcher::visit(c);
     let fit = [
-        Rule::attribute("size_icp", "employees", Predicate::between(200.0, 5000.0), 15),
-        Rule::attribute("size_mid", "employees", Predicate::between(50.0, 200.0), 8),
         Rule::attribute(
-            "industry_icp",
+            RuleId::known("size_icp"),
+            "employees",
+            Predicate::between(200.0, 5000.0),
+            15,
+        ),
+        Rule::attribute(
+            RuleId::known("size_mid"),
+            "employees",
+            Predicate::between(50.0, 200.0),
+            8,
+        ),
+        Rule::attribute(
+            RuleId::known("industry_icp"),
             "industry",
             Predicate::one_of(["software", "internet", "financial services", "manufacturing"]),
             10,
         ),
         Rule::attribute(
-            "decision_maker",
+            RuleId::known("decision_maker"),
             "seniority",
             Predicate::one_of(["director", "vp", "c_level", "owner"]),
             15,
         ),
-        Rule::attribute("manager", "seniority", Predicate::equals("manager"), 8),
         Rule::attribute(
-            "buying_function",
+            RuleId::known("manager"),
+            "seniority",
+            Predicate::equals("manager"),
+            8,
+        ),
+        Rule::attribute(
+            RuleId::known("buying_function"),
             "function",
             Predicate::one_of(["it", "engineering", "operations", "executive"]),
             5,
         ),
-        Rule::attribute("free_mail", "free_mail", Predicate::equals(true), -10),
-        Rule::attribute("student", "function", Predicate::equals("education"), -25),
-        Rule::attribute("competitor", "competitor", Predicate::equals(true), -50),
+        Rule::attribute(
+            RuleId::known("free_mail"),
+            "free_mail",
+            Predicate::equals(true),
+            -10,
+        ),
+        Rule::attribute(
+            RuleId::known("student"),
+            "function",
+            Predicate::equals("education"),
+            -25,
+        ),
+        Rule::attribute(
+            RuleId::known("competitor"),
+            "competitor",
+            Predicate::equals(true),
+            -50,
+        ),
     ];
     let engagement = [
-        Rule::event("demo_request", T::DemoRequest, 40).group("intent"),
-        Rule::event("contact_request", T::ContactRequest, 30).group("intent"),
+        Rule::event(RuleId::known("demo_request"), T::DemoRequest, 40).group(GroupId::known("intent")),
+        Rule::event(RuleId::known("contact_request"), T::ContactRequest, 30).group(GroupId::known("intent")),
         Rule::event(
-            "pricing_sheet",
+            RuleId::known("pricing_sheet"),
             EventMatcher::download(AssetType::PricingSheet),
             15,
         )
-        .group("intent"),
-        Rule::event("pricing_page", page(PageCategory::Pricing), 10)
-            .group("web")
+        .group(GroupId::known("intent")),
+        Rule::event(RuleId::known("pricing_page"), page(PageCategory::Pricing), 10)
+            .group(GroupId::known("web"))
             .once_per(days(1)),
-        Rule::event("product_page", page(PageCategory::Product), 5)
-            .group("web")
+        Rule::event(RuleId::known("product_page"), page(PageCategory::Product), 5)
+            .group(GroupId::known("web"))
             .once_per(days(1)),
-        Rule::event("whitepaper", EventMatcher::download(AssetType::Whitepaper), 5)
-            .group("content")
-            .times(3),
-        Rule::event("case_study", EventMatcher::download(AssetType::CaseStudy), 8)
-            .group("content")
-            .times(2),
-        Rule::event("webinar_register", T::WebinarRegister, 5).group("content"),
-        Rule::event("webinar_attend", T::WebinarAttend, 15)
-            .group("content")
-            .once_per(days(30)),
-        Rule::event("email_open", T::EmailOpen, 1)
-            .group("email")
-            .once_per(days(1)),
-        Rule::event("email_click", T::EmailClick, 3)
-            .group("email")
-            .once_per(days(1)),
-        Rule::event("trial_start", T::TrialStart, 25).group("product"),
-        Rule::event("trial_activity", T::TrialActivity, 2)
-            .group("product")
-            .once_per(days(1)),
-        Rule::event("careers_page", page(PageCategory::Careers), -10).group("negative"),
-        Rule::event("unsubscribe", T::EmailUnsubscribe, -20).group("negative"),
         Rule::event(
-            "hard_bounce",
+            RuleId::known("whitepaper"),
+            EventMatcher::download(AssetType::Whitepaper),
+            5,
+        )
+        .group(GroupId::known("content"))
+        .times(3),
+        Rule::event(
+            RuleId::known("case_study"),
+            EventMatcher::download(AssetType::CaseStudy),
+            8,
+        )
+        .group(GroupId::known("content"))
+        .times(2),
+        Rule::event(RuleId::known("webinar_register"), T::WebinarRegister, 5)
+            .group(GroupId::known("content")),
+        Rule::event(RuleId::known("webinar_attend"), T::WebinarAttend, 15)
+            .group(GroupId::known("content"))
+            .once_per(days(30)),
+        Rule::event(RuleId::known("email_open"), T::EmailOpen, 1)
+            .group(GroupId::known("email"))
+            .once_per(days(1)),
+        Rule::event(RuleId::known("email_click"), T::EmailClick, 3)
+            .group(GroupId::known("email"))
+            .once_per(days(1)),
+        Rule::event(RuleId::known("trial_start"), T::TrialStart, 25).group(GroupId::known("product")),
+        Rule::event(RuleId::known("trial_activity"), T::TrialActivity, 2)
+            .group(GroupId::known("product"))
+            .once_per(days(1)),
+        Rule::event(RuleId::known("careers_page"), page(PageCategory::Careers), -10)
+            .group(GroupId::known("negative")),
+        Rule::event(RuleId::known("unsubscribe"), T::EmailUnsubscribe, -20).group(GroupId::known("negative")),
+        Rule::event(
+            RuleId::known("hard_bounce"),
             EventMatcher::of(T::EmailBounce).with_property("hard", Predicate::equals(true)),
             -30,
         )
-        .group("negative"),
+        .group(GroupId::known("negative")),
     ];
     let half = |d| Decay::half_life(days(d));
     let mut b = ScoringModel::builder(version)
         .describe("default B2B model: ICP fit by size, industry, seniority and function; intent, web, content, email and product engagement")
-        .group("intent", Group::new().decay(half(90)))
-        .group("web", Group::new().cap(30).decay(half(30)))
-        .group("content", Group::new().cap(30).decay(half(45)))
-        .group("email", Group::new().cap(15).decay(half(30)))
-        .group("product", Group::new().cap(40).decay(half(30)))
+        .group(GroupId::known("intent"), Group::new().decay(half(90)))
+        .group(GroupId::known("web"), Group::new().cap(30).decay(half(30)))
+        .group(GroupId::known("content"), Group::new().cap(30).decay(half(45)))
+        .group(GroupId::known("email"), Group::new().cap(15).decay(half(30)))
+        .group(GroupId::known("product"), Group::new().cap(40).decay(half(30)))
         .fit_grades([grade('A', 35), grade('B', 20), grade('C', 10), grade('D', 0)].into_iter().flatten())
         .engagement_levels([level(1, 60), level(2, 35), level(3, 15), level(4, 0)].into_iter().flatten());
     for rule in fit.into_iter().chain(engagement) {

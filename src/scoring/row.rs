@@ -740,28 +740,34 @@ mod tests {
 
     fn model() -> ScoringModel {
         ScoringModel::builder(ModelVersion::new("t@1").unwrap())
-            .rule(Rule::event("demo", EventType::DemoRequest, 40).group("intent"))
             .rule(
-                Rule::event("page", EventType::PageView, 5)
-                    .group("web")
+                Rule::event("demo".parse().unwrap(), EventType::DemoRequest, 40)
+                    .group("intent".parse().unwrap()),
+            )
+            .rule(
+                Rule::event("page".parse().unwrap(), EventType::PageView, 5)
+                    .group("web".parse().unwrap())
                     .once_per(Span::hours(1)),
             )
             .rule(
-                Rule::event("ebook", EventType::FormSubmit, 3)
-                    .group("web")
+                Rule::event("ebook".parse().unwrap(), EventType::FormSubmit, 3)
+                    .group("web".parse().unwrap())
                     .times(2),
             )
             .rule(
-                Rule::event("unsub", EventType::EmailUnsubscribe, -20)
-                    .group("web")
+                Rule::event("unsub".parse().unwrap(), EventType::EmailUnsubscribe, -20)
+                    .group("web".parse().unwrap())
                     .unlimited(),
             )
             .rule(
-                Rule::event("trial", EventType::TrialActivity, 7)
-                    .group("intent")
+                Rule::event("trial".parse().unwrap(), EventType::TrialActivity, 7)
+                    .group("intent".parse().unwrap())
                     .unlimited(),
             )
-            .group("intent", Group::new().decay(Decay::half_life(Span::days(2))))
+            .group(
+                "intent".parse().unwrap(),
+                Group::new().decay(Decay::half_life(Span::days(2))),
+            )
             .build()
             .unwrap()
     }

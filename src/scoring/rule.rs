@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decay::Decay;
 use crate::event::EventShape;
+use crate::id::{GroupId, RuleId};
 use crate::lead::Lead;
 use crate::matcher::{EventMatcher, Predicate};
 use crate::points::Points;
@@ -32,13 +33,14 @@ pub(crate) const ENGAGEMENT_GROUP: &str = "engagement";
 ///
 /// ```
 /// use leadflow::scoring::{Limit, Rule};
-/// use leadflow::{EventMatcher, EventType, Predicate, Span};
+/// use leadflow::{EventMatcher, EventType, GroupId, Predicate, RuleId, Span};
 ///
-/// let pricing = Rule::event("pricing_visit", EventMatcher::of(EventType::PageView).with_path_prefix("/pricing"), 10)
-///     .group("web")
+/// let pricing_page = EventMatcher::of(EventType::PageView).with_path_prefix("/pricing");
+/// let pricing = Rule::event(RuleId::new("pricing_visit")?, pricing_page, 10)
+///     .group(GroupId::new("web")?)
 ///     .limit(Limit::OncePer { period: Span::days(1) })
 ///     .within(Span::days(90));
-/// let big = Rule::attribute("big_company", "employees", Predicate::at_least(200.0), 15);
+/// let big = Rule::attribute(RuleId::new("big_company")?, "employees", Predicate::at_least(200.0), 15);
 /// assert_eq!(pricing.group_name(), "web");
 /// assert_eq!(big.group_name(), "fit");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -47,11 +49,11 @@ pub(crate) const ENGAGEMENT_GROUP: &str = "engagement";
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// The rule's id, unique within the model; named in explanations.
-    pub id: String,
+    pub id: RuleId,
     /// The group the rule belongs to; `"fit"` for attribute rules and
     /// `"engagement"` for event rules when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub group: Option<GroupId>,
     /// What the rule matches.
     pub when: Trigger,
     /// The points it gives each time it counts (negative to subtract).
@@ -110,11 +112,11 @@ pub enum Trigger {
 ///
 /// ```
 /// use leadflow::scoring::{AttributeTest, Rule};
-/// use leadflow::{Lead, LeadId, Predicate};
+/// use leadflow::{Lead, LeadId, Predicate, RuleId};
 /// use chrono::{TimeZone, Utc};
 ///
 /// let rule = Rule::all_attributes(
-///     "big_software",
+///     RuleId::new("big_software")?,
 ///     vec![
 ///         AttributeTest::new("employees", Predicate::at_least(200.0)),
 ///         AttributeTest::new("industry", Predicate::equals("software")),
@@ -201,7 +203,7 @@ impl Limit {
 
 impl Rule {
     /// An event (engagement) rule, counting once per lead by default.
-    pub fn event(id: impl Into<String>, action: impl Into<EventMatcher>, points: impl Into<Points>) -> Rule {
+    pub fn event(id: RuleId, action: impl Into<EventMatcher>, points: impl Into<Points>) -> Rule {
         Rule::new(
             id,
             Trigger::Event {
@@ -213,7 +215,7 @@ impl Rule {
 
     /// An attribute (fit) rule.
     pub fn attribute(
-        id: impl Into<String>,
+        id: RuleId,
         key: impl Into<String>,
         predicate: Predicate,
         points: impl Into<Points>,
@@ -230,13 +232,13 @@ impl Rule {
 
     /// A fit rule on a combination of attributes: it gives its points when
     /// every test holds (see [`Trigger::AllAttributes`]).
-    pub fn all_attributes(id: impl Into<String>, all: Vec<AttributeTest>, points: impl Into<Points>) -> Rule {
+    pub fn all_attributes(id: RuleId, all: Vec<AttributeTest>, points: impl Into<Points>) -> Rule {
         Rule::new(id, Trigger::AllAttributes { all }, points)
     }
 
-    fn new(id: impl Into<String>, when: Trigger, points: impl Into<Points>) -> Rule {
+    fn new(id: RuleId, when: Trigger, points: impl Into<Points>) -> Rule {
         Rule {
-            id: id.into(),
+            id,
             group: None,
             when,
             points: points.into(),
@@ -248,8 +250,8 @@ impl Rule {
     }
 
     /// Puts the rule in a group.
-    pub fn group(mut self, group: impl Into<String>) -> Rule {
-        self.group = Some(group.into());
+    pub fn group(mut self, group: GroupId) -> Rule {
+        self.group = Some(group);
         self
     }
 
@@ -294,10 +296,21 @@ impl Rule {
 
     /// The rule's group: its own, or the default of its dimension.
     pub fn group_name(&self) -> &str {
-        self.group.as_deref().unwrap_or(match self.when {
+        self.group.as_ref().map_or(self.default_group(), GroupId::as_str)
+    }
+
+    /// The rule's group as an id: its own, or the default of its dimension.
+    pub(crate) fn group_id(&self) -> GroupId {
+        self.group
+            .clone()
+            .unwrap_or_else(|| GroupId::known(self.default_group()))
+    }
+
+    fn default_group(&self) -> &'static str {
+        match self.when {
             Trigger::Event { .. } => ENGAGEMENT_GROUP,
             Trigger::Attribute { .. } | Trigger::AllAttributes { .. } => FIT_GROUP,
-        })
+        }
     }
 
     /// The dimension the rule scores: fit for attribute rules, engagement
@@ -433,7 +446,7 @@ pub struct LevelBand {
 #[serde(deny_unknown_fields)]
 pub struct NamedScore {
     /// The groups summed.
-    pub groups: Vec<String>,
+    pub groups: Vec<GroupId>,
     /// The most this score can be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap: Option<Points>,
@@ -441,9 +454,9 @@ pub struct NamedScore {
 
 impl NamedScore {
     /// A named score over groups, without cap.
-    pub fn over<S: Into<String>>(groups: impl IntoIterator<Item = S>) -> NamedScore {
+    pub fn over(groups: impl IntoIterator<Item = GroupId>) -> NamedScore {
         NamedScore {
-            groups: groups.into_iter().map(Into::into).collect(),
+            groups: groups.into_iter().collect(),
             cap: None,
         }
     }
@@ -462,7 +475,8 @@ mod tests {
 
     #[test]
     fn serde_shape_omits_defaults() {
-        let r = Rule::event("demo", EventType::DemoRequest, 40).group("intent");
+        let r =
+            Rule::event("demo".parse().unwrap(), EventType::DemoRequest, 40).group("intent".parse().unwrap());
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(
             json,
@@ -480,7 +494,7 @@ mod tests {
     #[test]
     fn all_attributes_rules_are_fit_rules_and_serialize_tagged() {
         let r = Rule::all_attributes(
-            "pair",
+            "pair".parse().unwrap(),
             vec![
                 AttributeTest::new("employees", Predicate::at_least(200.0)),
                 AttributeTest::new("industry", Predicate::Missing),
@@ -516,7 +530,7 @@ mod tests {
         use crate::scoring::{ModelError, ScoringModel};
         let version = || crate::ModelVersion::new("m@1").unwrap();
         let empty = ScoringModel::builder(version())
-            .rule(Rule::all_attributes("none", vec![], 5))
+            .rule(Rule::all_attributes("none".parse().unwrap(), vec![], 5))
             .build();
         assert!(
             matches!(empty, Err(ModelError::NoTests { ref rule }) if rule == "none"),
@@ -524,7 +538,7 @@ mod tests {
         );
         let bad = ScoringModel::builder(version())
             .rule(Rule::all_attributes(
-                "bad",
+                "bad".parse().unwrap(),
                 vec![AttributeTest::new(
                     "x",
                     Predicate::Range {
@@ -537,7 +551,14 @@ mod tests {
             .build();
         assert!(matches!(bad, Err(ModelError::InvalidMatcher { .. })), "{bad:?}");
         let timed = ScoringModel::builder(version())
-            .rule(Rule::all_attributes("timed", vec![AttributeTest::new("x", Predicate::Exists)], 5).times(2))
+            .rule(
+                Rule::all_attributes(
+                    "timed".parse().unwrap(),
+                    vec![AttributeTest::new("x", Predicate::Exists)],
+                    5,
+                )
+                .times(2),
+            )
             .build();
         assert!(
             matches!(timed, Err(ModelError::NotForAttributes { field: "limit", .. })),
@@ -545,7 +566,7 @@ mod tests {
         );
         let model = ScoringModel::builder(version())
             .rule(Rule::all_attributes(
-                "pair",
+                "pair".parse().unwrap(),
                 vec![
                     AttributeTest::new("employees", Predicate::at_least(200.0)),
                     AttributeTest::new("plan", Predicate::equals("pro")),
@@ -569,8 +590,8 @@ mod tests {
 
     #[test]
     fn default_groups_and_dimensions() {
-        let e = Rule::event("e", EventType::EmailOpen, 1);
-        let a = Rule::attribute("a", "industry", Predicate::Exists, 1);
+        let e = Rule::event("e".parse().unwrap(), EventType::EmailOpen, 1);
+        let a = Rule::attribute("a".parse().unwrap(), "industry", Predicate::Exists, 1);
         assert_eq!(
             (e.group_name(), e.dimension()),
             (ENGAGEMENT_GROUP, Dimension::Engagement)

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::rule::{Floor, GradeBand, Group, LevelBand, NamedScore, Rule};
-use crate::id::ModelVersion;
+use crate::id::{GroupId, ModelVersion};
 use crate::points::Points;
 use crate::span::Span;
 
@@ -22,16 +22,16 @@ use crate::span::Span;
 /// use leadflow::{EventType, Predicate, Span};
 ///
 /// let model = ScoringModel::builder("demo@1".parse()?)
-///     .rule(Rule::event("demo", EventType::DemoRequest, 40).group("intent"))
-///     .rule(Rule::event("pricing", EventType::PageView, 10).group("web").unlimited())
-///     .rule(Rule::attribute("big", "employees", Predicate::at_least(200.0), 15))
-///     .group("web", Group::new().cap(30).decay(Decay::half_life(Span::days(30))))
+///     .rule(Rule::event("demo".parse()?, EventType::DemoRequest, 40).group("intent".parse()?))
+///     .rule(Rule::event("pricing".parse()?, EventType::PageView, 10).group("web".parse()?).unlimited())
+///     .rule(Rule::attribute("big".parse()?, "employees", Predicate::at_least(200.0), 15))
+///     .group("web".parse()?, Group::new().cap(30).decay(Decay::half_life(Span::days(30))))
 ///     .build()?;
 /// assert_eq!(model.rules().len(), 3);
 ///
 /// let dup = ScoringModel::builder("demo@2".parse()?)
-///     .rule(Rule::event("demo", EventType::DemoRequest, 40))
-///     .rule(Rule::event("demo", EventType::ContactRequest, 30))
+///     .rule(Rule::event("demo".parse()?, EventType::DemoRequest, 40))
+///     .rule(Rule::event("demo".parse()?, EventType::ContactRequest, 30))
 ///     .build();
 /// assert!(dup.unwrap_err().to_string().contains("\"demo\""));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -59,7 +59,7 @@ pub struct ScoringModelBuilder {
         skip_serializing_if = "IndexMap::is_empty",
         deserialize_with = "crate::strict::unique_keys"
     )]
-    pub(super) groups: IndexMap<String, Group>,
+    pub(super) groups: IndexMap<GroupId, Group>,
     #[serde(
         default,
         skip_serializing_if = "IndexMap::is_empty",
@@ -113,7 +113,7 @@ impl ScoringModelBuilder {
     ///
     /// let model = ScoringModel::builder("m@1".parse()?)
     ///     .calendar_offset(Span::hours(5))
-    ///     .rule(Rule::event("open", EventType::EmailOpen, 1).once_per(Span::days(1)))
+    ///     .rule(Rule::event("open".parse()?, EventType::EmailOpen, 1).once_per(Span::days(1)))
     ///     .build()?;
     /// assert_eq!(model.calendar_offset(), Span::hours(5));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -130,8 +130,8 @@ impl ScoringModelBuilder {
     }
 
     /// Declares (or replaces) a group's settings.
-    pub fn group(mut self, name: impl Into<String>, group: Group) -> Self {
-        self.groups.insert(name.into(), group);
+    pub fn group(mut self, name: GroupId, group: Group) -> Self {
+        self.groups.insert(name, group);
         self
     }
 

@@ -228,7 +228,7 @@ mod tests {
 
     fn model() -> ScoringModel {
         ScoringModel::builder(crate::ModelVersion::new("t@1").unwrap())
-            .rule(Rule::event("twice", EventType::DemoRequest, 10).times(2))
+            .rule(Rule::event("twice".parse().unwrap(), EventType::DemoRequest, 10).times(2))
             .build()
             .unwrap()
     }

@@ -13,7 +13,7 @@ use crate::span::Span;
 /// The most rules a model can have.
 pub const MAX_RULES: usize = u16::MAX as usize;
 
-/// Checks the rules (ids unique and non-empty, each rule's own settings),
+/// Checks the rules (ids unique, each rule's own settings),
 /// caps, group decays and bands of a definition.
 pub(super) fn validate(spec: &ScoringModelBuilder) -> Result<(), ModelError> {
     if spec.rules.len() > MAX_RULES {
@@ -24,9 +24,6 @@ pub(super) fn validate(spec: &ScoringModelBuilder) -> Result<(), ModelError> {
     }
     let mut ids: IndexMap<&str, usize> = IndexMap::new();
     for (index, rule) in spec.rules.iter().enumerate() {
-        if rule.id.is_empty() {
-            return Err(ModelError::EmptyRuleId { index });
-        }
         if let Some(&first) = ids.get(rule.id.as_str()) {
             return Err(ModelError::DuplicateRule {
                 rule: rule.id.clone(),
@@ -34,7 +31,7 @@ pub(super) fn validate(spec: &ScoringModelBuilder) -> Result<(), ModelError> {
                 second: index,
             });
         }
-        ids.insert(&rule.id, index);
+        ids.insert(rule.id.as_str(), index);
         check_rule(rule)?;
     }
     check_cap(|| "fit_cap".to_owned(), spec.fit_cap)?;

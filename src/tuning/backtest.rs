@@ -110,7 +110,7 @@ pub struct MissedBuyer {
 ///
 /// ```
 /// use chrono::{DateTime, Duration, TimeZone, Utc};
-/// use leadflow::tuning::{Backtest, Dataset, Outcome, Scorer};
+/// use leadflow::tuning::{Backtest, Dataset, Label, Scorer};
 /// use leadflow::{Event, EventId, EventKind, Lead, LeadId, Points};
 ///
 /// struct PerEvent;
@@ -126,7 +126,7 @@ pub struct MissedBuyer {
 ///                         t0 + Duration::days(i), EventKind::DemoRequest))
 ///     .collect();
 /// let mut data = Dataset::new();
-/// data.push(Lead::new(id, t0), events, Outcome::not_converted());
+/// data.push(Lead::new(id, t0), events, Label::not_converted());
 ///
 /// let bt = Backtest::new(&PerEvent);
 /// // At the cutoff only the first two events are known.
@@ -280,7 +280,7 @@ pub struct Comparison {
 ///
 /// ```
 /// use chrono::{DateTime, TimeZone, Utc};
-/// use leadflow::tuning::{Dataset, Outcome, Scorer, compare};
+/// use leadflow::tuning::{Dataset, Label, Scorer, compare};
 /// use leadflow::{Event, Lead, LeadId, Points};
 ///
 /// struct Attr(&'static str);
@@ -295,7 +295,7 @@ pub struct Comparison {
 ///     let mut lead = Lead::new(LeadId::new(format!("l{i}"))?, t0);
 ///     lead.set_attribute("x", x as i64)?;
 ///     lead.set_attribute("y", y as i64)?;
-///     data.push(lead, vec![], Outcome::new(won, None));
+///     data.push(lead, vec![], Label::new(won, None));
 /// }
 /// let c = compare(&Attr("x"), &Attr("y"), &data, t0, Points::new(5), Points::new(5));
 /// assert_eq!(c.only_a, vec![LeadId::new("l0")?]);

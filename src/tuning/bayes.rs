@@ -153,7 +153,7 @@ pub struct BayesFactor {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::tuning::{Dataset, Feature, NaiveBayesConfig, Outcome};
+/// use leadflow::tuning::{Dataset, Feature, Label, NaiveBayesConfig};
 /// use leadflow::{Lead, LeadId};
 ///
 /// let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
@@ -161,7 +161,7 @@ pub struct BayesFactor {
 /// for i in 0..40_i64 {
 ///     let mut lead = Lead::new(LeadId::new(format!("l{i}"))?, t0);
 ///     lead.set_attribute("origin", if i % 2 == 0 { "referral" } else { "ads" })?;
-///     data.push(lead, vec![], Outcome::new(i % 4 == 0, None));
+///     data.push(lead, vec![], Label::new(i % 4 == 0, None));
 /// }
 /// let nb = NaiveBayesConfig::new([Feature::categorical("origin")]).fit(&data, &data.all_rows())?;
 /// let why = nb.explain(&data.rows()[0].lead, &[]);

@@ -245,7 +245,7 @@ impl BoostedConfig {
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
-    /// use leadflow::tuning::{BoostedConfig, Dataset, Feature, Outcome};
+    /// use leadflow::tuning::{BoostedConfig, Dataset, Feature, Label};
     /// use leadflow::{Lead, LeadId};
     ///
     /// let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
@@ -257,7 +257,7 @@ impl BoostedConfig {
     ///     lead.set_attribute("plan", plan)?;
     ///     // Visits only matter on the pro plan: an interaction.
     ///     let converted = (plan == "pro" && visits > 4) || i % 11 == 0;
-    ///     data.push(lead, vec![], Outcome::new(converted, None));
+    ///     data.push(lead, vec![], Label::new(converted, None));
     /// }
     /// let features = [Feature::numeric("visits"), Feature::categorical("plan")];
     /// let card = BoostedConfig::new(features).fit(&data, &data.all_rows())?;

@@ -6,21 +6,22 @@ use serde::{Deserialize, Serialize};
 use crate::event::Event;
 use crate::lead::Lead;
 
-/// What became of a lead: converted or not, and when.
+/// The label of a row of history: what became of the lead, converted or
+/// not, and when.
 ///
 /// # Example
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::tuning::Outcome;
+/// use leadflow::tuning::Label;
 ///
-/// let won = Outcome::new(true, Some(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap()));
+/// let won = Label::new(true, Some(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap()));
 /// assert!(won.converted);
-/// assert!(!Outcome::not_converted().converted);
+/// assert!(!Label::not_converted().converted);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
+pub struct Label {
     /// Whether the lead converted (became a customer, a won deal, an SQL:
     /// whatever the host measures).
     pub converted: bool,
@@ -29,22 +30,22 @@ pub struct Outcome {
     pub at: Option<DateTime<Utc>>,
 }
 
-impl Outcome {
-    /// An outcome.
-    pub const fn new(converted: bool, at: Option<DateTime<Utc>>) -> Outcome {
-        Outcome { converted, at }
+impl Label {
+    /// A label: converted or not, and when, if known.
+    pub const fn new(converted: bool, at: Option<DateTime<Utc>>) -> Label {
+        Label { converted, at }
     }
 
     /// A lead that did not convert.
-    pub const fn not_converted() -> Outcome {
-        Outcome {
+    pub const fn not_converted() -> Label {
+        Label {
             converted: false,
             at: None,
         }
     }
 }
 
-/// One row of a [`Dataset`]: a lead, its events in time order, its outcome.
+/// One row of a [`Dataset`]: a lead, its events in time order, its [`Label`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabeledLead {
     /// The lead, with the attributes known about it.
@@ -52,8 +53,8 @@ pub struct LabeledLead {
     /// Its events, sorted by time (stable: equal times keep their order).
     #[serde(default)]
     pub events: Vec<Event>,
-    /// What became of it.
-    pub outcome: Outcome,
+    /// Its label: what became of it.
+    pub outcome: Label,
 }
 
 impl LabeledLead {
@@ -73,13 +74,13 @@ impl LabeledLead {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::tuning::{Dataset, Outcome};
+/// use leadflow::tuning::{Dataset, Label};
 /// use leadflow::{Lead, LeadId};
 ///
 /// let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
 /// let mut data = Dataset::new();
-/// data.push(Lead::new(LeadId::new("a")?, t0), vec![], Outcome::new(true, Some(t0)));
-/// data.push(Lead::new(LeadId::new("b")?, t0), vec![], Outcome::not_converted());
+/// data.push(Lead::new(LeadId::new("a")?, t0), vec![], Label::new(true, Some(t0)));
+/// data.push(Lead::new(LeadId::new("b")?, t0), vec![], Label::not_converted());
 /// assert_eq!(data.labels(), vec![true, false]);
 /// assert_eq!(data.positives(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -97,12 +98,12 @@ impl Dataset {
 
     /// Adds a row; the events are sorted by time (stable). Returns the row
     /// index.
-    pub fn push(&mut self, lead: Lead, mut events: Vec<Event>, outcome: Outcome) -> usize {
+    pub fn push(&mut self, lead: Lead, mut events: Vec<Event>, label: Label) -> usize {
         events.sort_by_key(|e| e.at);
         self.rows.push(LabeledLead {
             lead,
             events,
-            outcome,
+            outcome: label,
         });
         self.rows.len() - 1
     }

@@ -1,6 +1,7 @@
 //! Errors of the tuning namespace.
 
 use super::Bin;
+use crate::id::IdError;
 use crate::points::Points;
 use crate::scoring::ModelError;
 
@@ -117,6 +118,18 @@ pub enum TuningError {
         pair: String,
         /// The cell's bin indices.
         cell: [usize; 2],
+    },
+    /// A bin's or cell's rule id, made from its feature's name, is not a
+    /// valid id (a name longer than an id may be, or with a control
+    /// character).
+    #[error(
+        "cannot convert the scorecard into a scoring model: rule id for {what}: {source}; rename the feature"
+    )]
+    InvalidRuleId {
+        /// Where the bin is (`"bin 3 of employees"`, `"a cell of origin × visits"`).
+        what: String,
+        /// Why the id was refused.
+        source: IdError,
     },
     /// The scoring model written from the scorecard fails the model's own
     /// validation.

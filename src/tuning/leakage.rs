@@ -150,7 +150,7 @@ impl fmt::Display for Leak {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::tuning::{Dataset, Feature, Leak, Outcome, check_leakage};
+/// use leadflow::tuning::{Dataset, Feature, Label, Leak, check_leakage};
 /// use leadflow::{Lead, LeadId};
 ///
 /// let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
@@ -161,7 +161,7 @@ impl fmt::Display for Leak {
 ///     lead.set_attribute("record", 10_000 + i)?;
 ///     lead.set_attribute("visits", i % 7)?;
 ///     lead.set_attribute("deal status", if won { "closed won" } else { "open" })?;
-///     data.push(lead, vec![], Outcome::new(won, None));
+///     data.push(lead, vec![], Label::new(won, None));
 /// }
 /// let features = [
 ///     Feature::numeric("record"),

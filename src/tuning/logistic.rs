@@ -223,7 +223,7 @@ impl ScorecardConfig {
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
-    /// use leadflow::tuning::{Dataset, Feature, Outcome, ScorecardConfig, Search};
+    /// use leadflow::tuning::{Dataset, Feature, Label, ScorecardConfig, Search};
     /// use leadflow::{Lead, LeadId};
     ///
     /// let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
@@ -231,7 +231,7 @@ impl ScorecardConfig {
     /// for i in 0..300_i64 {
     ///     let mut lead = Lead::new(LeadId::new(format!("l{i}"))?, t0);
     ///     lead.set_attribute("visits", i % 17)?;
-    ///     data.push(lead, vec![], Outcome::new((i % 17) + (i % 5) > 12, None));
+    ///     data.push(lead, vec![], Label::new((i % 17) + (i % 5) > 12, None));
     /// }
     /// let tuned = ScorecardConfig::new([Feature::numeric("visits")])
     ///     .tune(&data, &data.all_rows(), &Search::default())?;

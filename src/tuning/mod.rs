@@ -3,8 +3,8 @@
 //!
 //! Before switching a model, see what it would have done:
 //!
-//! - a [`Dataset`] holds leads, their events and their [`Outcome`]s, built in
-//!   code by the host;
+//! - a [`Dataset`] holds leads, their events and their [`Label`]s
+//!   (converted or not, and when), built in code by the host;
 //! - the [`Scorer`] trait is what a backtest replays through: a fitted
 //!   [`Scorecard`], a [`NaiveBayes`] model, or any model of your own (the
 //!   crate's `ScoringModel` is designed to implement it as well);
@@ -48,7 +48,7 @@
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use leadflow::tuning::{Dataset, Feature, Metrics, Outcome, ScorecardConfig, Scorer};
+//! use leadflow::tuning::{Dataset, Feature, Label, Metrics, ScorecardConfig, Scorer};
 //! use leadflow::{Lead, LeadId};
 //!
 //! let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
@@ -60,7 +60,7 @@
 //!     lead.set_attribute("origin", if i % 3 == 0 { "referral" } else { "ads" })?;
 //!     // Buyers visit more and come from referrals more often.
 //!     let converted = visits + if i % 3 == 0 { 4 } else { 0 } + (i % 7) > 11;
-//!     data.push(lead, Vec::new(), Outcome::new(converted, None));
+//!     data.push(lead, Vec::new(), Label::new(converted, None));
 //! }
 //! let features = [Feature::numeric("visits"), Feature::categorical("origin")];
 //! let card = ScorecardConfig::new(features).fit(&data, &data.all_rows())?;
@@ -86,6 +86,7 @@ pub mod metrics;
 mod pairs;
 mod scorecard;
 mod split;
+mod summary;
 mod table;
 
 pub use crate::rng::SplitMix64;
@@ -94,17 +95,22 @@ pub use bayes::{BayesFactor, NaiveBayes, NaiveBayesConfig};
 pub use binning::{Bin, Feature, FeatureKind};
 pub use boosted::BoostedConfig;
 pub use calibrate::{Calibration, Candidate, CurvePoint, WeeklyGate, calibrate, tradeoff_curve};
-pub use dataset::{Dataset, LabeledLead, Outcome};
+pub use dataset::{Dataset, Label, LabeledLead};
 pub use error::TuningError;
 pub use leakage::{Leak, RANKS_ALONE, check_leakage};
 pub use logistic::{ScorecardConfig, Search, Trial, Tuned};
-pub use metrics::Metrics;
 pub use scorecard::{
     BinPoints, Bounds, FeatureCard, FitWarning, PairCard, PairCell, Part, PdoScaling, Scorecard,
 };
 pub use split::{folds, index_split};
+pub use summary::Metrics;
 
 /// The old name of [`BayesFactor`] (`Contribution` also names a line of a
 /// score's explanation, [`scoring::Contribution`](crate::scoring::Contribution)).
 #[deprecated(since = "0.2.0", note = "use `leadflow::tuning::BayesFactor`")]
 pub type Contribution = BayesFactor;
+
+/// The old name of [`Label`] (`Outcome` also names a criterion's
+/// three-valued result, [`criteria::Outcome`](crate::criteria::Outcome)).
+#[deprecated(since = "0.2.0", note = "use `leadflow::tuning::Label`")]
+pub type Outcome = Label;

@@ -11,7 +11,7 @@ use super::backtest::Scorer;
 use super::binning::{Bin, Encoded, Feature, FeatureKind, read_attribute};
 use super::linalg::sigmoid;
 use crate::event::Event;
-use crate::id::ModelVersion;
+use crate::id::{ModelVersion, RuleId};
 use crate::lead::{Lead, keys};
 use crate::matcher::Predicate;
 use crate::points::Points;
@@ -448,7 +448,7 @@ fn lead_cells<'a, 'l>(
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::tuning::{Dataset, Feature, Outcome, ScorecardConfig, Scorer};
+/// use leadflow::tuning::{Dataset, Feature, Label, ScorecardConfig, Scorer};
 /// use leadflow::{Lead, LeadId};
 ///
 /// let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
@@ -456,7 +456,7 @@ fn lead_cells<'a, 'l>(
 /// for i in 0..100_i64 {
 ///     let mut lead = Lead::new(LeadId::new(format!("l{i}"))?, t0);
 ///     lead.set_attribute("plan", if i % 2 == 0 { "pro" } else { "free" })?;
-///     data.push(lead, vec![], Outcome::new(i % 2 == 0 && i % 3 != 0, None));
+///     data.push(lead, vec![], Label::new(i % 2 == 0 && i % 3 != 0, None));
 /// }
 /// let card = ScorecardConfig::new([Feature::categorical("plan")]).fit(&data, &data.all_rows())?;
 /// let pro = &data.rows()[0];
@@ -635,7 +635,9 @@ impl Scorecard {
     /// [`TuningError::NoRuleForm`] when a bin or cell with points has no
     /// equivalent rule (an `Other` bin, which fitted scorecards never give
     /// points), [`TuningError::CellOutsideBins`] for a pair cell outside its
-    /// bins, [`TuningError::InvalidModel`] when the model fails validation.
+    /// bins, [`TuningError::InvalidRuleId`] when a feature's name cannot make
+    /// a rule id (too long, or a control character), and
+    /// [`TuningError::InvalidModel`] when the model fails validation.
     pub fn to_scoring_model(&self, version: ModelVersion) -> Result<ScoringModel, TuningError> {
         let mut builder = ScoringModel::builder(version)
             .describe(format!(
@@ -645,7 +647,7 @@ impl Scorecard {
             .floor(Floor::Unbounded);
         if self.base != Points::ZERO {
             builder = builder.rule(
-                Rule::attribute("base", keys::SOURCE, Predicate::Exists, self.base)
+                Rule::attribute(RuleId::known("base"), keys::SOURCE, Predicate::Exists, self.base)
                     .describe("base points: every lead has a source"),
             );
         }
@@ -664,8 +666,12 @@ impl Scorecard {
                     .bin
                     .to_predicate()
                     .ok_or_else(|| no_rule(format!("bin {i} of {name}"), &bp.bin, bp.points))?;
+                let id = RuleId::new(format!("{name}#{i}")).map_err(|source| TuningError::InvalidRuleId {
+                    what: format!("bin {i} of {name}"),
+                    source,
+                })?;
                 builder = builder.rule(
-                    Rule::attribute(format!("{name}#{i}"), name.clone(), predicate, bp.points)
+                    Rule::attribute(id, name.clone(), predicate, bp.points)
                         .describe(format!("{name} {}", bp.bin)),
                 );
             }
@@ -684,10 +690,14 @@ impl Scorecard {
                         .ok_or_else(|| no_rule(format!("a cell of {}", pair.name()), b, cell.points))
                 };
                 let tests = vec![test(f0, b0)?, test(f1, b1)?];
-                builder = builder.rule(
-                    Rule::all_attributes(format!("{}#{i}.{j}", pair.name()), tests, cell.points)
-                        .describe(pair.describe(cell)),
-                );
+                let id = RuleId::new(format!("{}#{i}.{j}", pair.name())).map_err(|source| {
+                    TuningError::InvalidRuleId {
+                        what: format!("a cell of {}", pair.name()),
+                        source,
+                    }
+                })?;
+                builder =
+                    builder.rule(Rule::all_attributes(id, tests, cell.points).describe(pair.describe(cell)));
             }
         }
         builder

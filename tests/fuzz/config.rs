@@ -10,9 +10,10 @@ use std::fmt::Debug;
 
 use leadflow::criteria::{Condition, Criterion, LeadView, MAX_CONDITION_DEPTH};
 use leadflow::engine::{Engine, EngineConfig, IngestError, Threshold, UnknownLeads};
+use leadflow::lifecycle::{LifecycleDefinition, LifecycleStateMachine};
 use leadflow::scoring::{ScoringModel, ScoringModelBuilder};
 use leadflow::tuning::SplitMix64;
-use leadflow::{Dimension, LifecycleDefinition, LifecycleStateMachine, Span};
+use leadflow::{Dimension, Span};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::Serialize;
@@ -207,7 +208,7 @@ fn engine_config(rng: &mut SplitMix64) -> EngineConfig {
     }
     for i in 0..rng.below(3) {
         c = c.threshold(Threshold::new(
-            format!("t{i}"),
+            format!("t{i}").parse().unwrap(),
             Dimension::Combined,
             rng.below(100) as i32,
         ));

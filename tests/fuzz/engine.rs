@@ -6,11 +6,11 @@
 
 use chrono::{DateTime, Utc};
 use leadflow::engine::{CommandError, Engine, EngineConfig, IngestError, Output, Threshold, UnknownLeads};
+use leadflow::lifecycle::{Reason, ReasonCode, Transition};
 use leadflow::scoring::{ScoreState, ScoringModel};
 use leadflow::tuning::SplitMix64;
 use leadflow::{
-    AssetType, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Reason,
-    ReasonCode, Span, Transition,
+    AssetType, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Span,
 };
 
 use crate::Finding;
@@ -186,7 +186,7 @@ pub(crate) fn case(seed: u64) -> Result<(), Finding> {
         config = config.unknown_leads(UnknownLeads::Reject);
     }
     if rng.below(2) == 0 {
-        config = config.threshold(Threshold::new("hot", Dimension::Combined, 40));
+        config = config.threshold(Threshold::new("hot".parse().unwrap(), Dimension::Combined, 40));
     }
     let mut run = Run::new(model.clone(), config.clone(), rng);
     let result = generate(&mut run);

@@ -6,8 +6,7 @@
 
 use std::io::BufReader;
 
-use leadflow::Engine;
-use leadflow::engine::EngineConfig;
+use leadflow::engine::{Engine, EngineConfig};
 use leadflow::scoring::ScoringModel;
 use leadflow::tuning::SplitMix64;
 use serde_json::Value;

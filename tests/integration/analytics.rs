@@ -14,11 +14,13 @@ use leadflow::analytics::{
     AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, LeadHistory, NONE_KEY, Period,
 };
 use leadflow::criteria::{Checklist, Condition, LeadView};
-use leadflow::lifecycle::{ExpansionCriteria, ExpansionError, csql_evidence};
+use leadflow::lifecycle::{
+    ExpansionCriteria, ExpansionError, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money,
+    QualifiedBy, Reason, ReasonCode, Transition, TransitionKind, csql_evidence,
+};
 use leadflow::{
     AccountId, AssetType, AttrValue, CampaignId, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId,
-    LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, OwnerId, Points, Predicate,
-    QualifiedBy, Reason, ReasonCode, Scores, Seniority, Source, Stage, Transition, TransitionKind,
+    OwnerId, Points, Predicate, Scores, Seniority, Source, Stage,
 };
 use proptest::prelude::*;
 

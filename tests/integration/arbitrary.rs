@@ -8,15 +8,17 @@ use indexmap::IndexMap;
 use leadflow::account::{AccountModel, BuyingRole, Rollup};
 use leadflow::analytics::{AnalysisConfig, Breakdown, Period};
 use leadflow::criteria::{Checklist, Condition, Framework, MAX_CONDITION_DEPTH, Outcome, Verdict};
-use leadflow::lifecycle::{Edge, EdgeTrigger, ExpansionCriteria};
+use leadflow::lifecycle::{
+    Edge, EdgeTrigger, ExpansionCriteria, LifecycleDefinition, Money, QualifiedBy, Reason, ReasonCode, Sla,
+    SlaKind, Transition, TransitionKind,
+};
 use leadflow::scoring::{
     Decay, Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, ScoringModelBuilder, Trigger,
 };
 use leadflow::{
     AccountId, AssetType, AttrValue, CampaignId, Channel, Company, Dimension, EngagementLevel, EventMatcher,
-    EventType, Grade, JobFunction, Lead, LeadId, LifecycleDefinition, ModelVersion, Money, OwnerId,
-    PageCategory, Person, Points, Predicate, QualifiedBy, Reason, ReasonCode, Scores, Seniority, SizeBand,
-    Sla, SlaKind, Source, Span, Stage, Transition, TransitionKind,
+    EventType, Grade, GroupId, JobFunction, Lead, LeadId, ModelVersion, OwnerId, PageCategory, Person,
+    Points, Predicate, RuleId, Scores, Seniority, SizeBand, Source, Span, Stage,
 };
 use proptest::collection::vec;
 use proptest::option::of as maybe;
@@ -36,6 +38,14 @@ pub(crate) fn text() -> impl Strategy<Value = String> {
 /// Text valid as an id: 1 to 24 characters, no control characters.
 fn id_text() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9 _@.:/é-]{1,24}"
+}
+
+fn rule_id() -> impl Strategy<Value = RuleId> {
+    id_text().prop_map(|s| RuleId::new(s).unwrap())
+}
+
+fn group_id() -> impl Strategy<Value = GroupId> {
+    prop_oneof![name(), id_text()].prop_map(|s| GroupId::new(s).unwrap())
 }
 
 pub(crate) fn lead_id() -> impl Strategy<Value = LeadId> {
@@ -279,7 +289,7 @@ pub(crate) fn rule() -> BoxedStrategy<Rule> {
         (text(), predicate()).prop_map(|(key, predicate)| Trigger::Attribute { key, predicate }),
     ];
     (
-        (text(), maybe(text()), when, points()),
+        (rule_id(), maybe(group_id()), when, points()),
         (limit(), maybe(span()), maybe(decay()), maybe(text())),
     )
         .prop_map(
@@ -321,8 +331,8 @@ pub(crate) fn model() -> BoxedStrategy<ScoringModelBuilder> {
         ),
         vec((grade(), points()), 0..3),
         vec((level(), points()), 0..3),
-        vec((name(), group()), 0..3),
-        vec((name(), vec(name(), 0..3), maybe(points())), 0..3),
+        vec((group_id(), group()), 0..3),
+        vec((name(), vec(group_id(), 0..3), maybe(points())), 0..3),
         vec(rule(), 0..4),
     )
         .prop_map(

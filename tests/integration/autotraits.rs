@@ -1,10 +1,10 @@
 //! The core types can be shared across threads.
 
 use leadflow::criteria::{Condition, CriteriaRegistry, Verdict};
-use leadflow::{
-    Event, Lead, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Points, Scores, Transition,
-    TransitionRecord,
+use leadflow::lifecycle::{
+    LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Transition, TransitionRecord,
 };
+use leadflow::{Event, Lead, Points, Scores};
 
 fn send_sync<T: Send + Sync>() {}
 

@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use leadflow::engine::{Engine, EngineConfig, IngestError, Output};
+use leadflow::lifecycle::Transition;
 use leadflow::scoring::ScoringModel;
 use leadflow::synthetic::scoring_model;
 use leadflow::{
     AssetType, Channel, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Span, Stage,
-    Transition,
 };
 use proptest::prelude::*;
 
@@ -339,11 +339,11 @@ fn agree_with_commands(
                 },
                 1 => Transition::Disqualify {
                     by: None,
-                    reason: leadflow::Reason::new(leadflow::ReasonCode::NoBudget),
+                    reason: leadflow::lifecycle::Reason::new(leadflow::lifecycle::ReasonCode::NoBudget),
                 },
                 _ => Transition::Reject {
                     by: OwnerId::new("rep").unwrap(),
-                    reason: leadflow::Reason::new(leadflow::ReasonCode::BadTiming),
+                    reason: leadflow::lifecycle::Reason::new(leadflow::lifecycle::ReasonCode::BadTiming),
                 },
             };
             let got = e.command(&id, transition.clone(), at(hour));
@@ -669,7 +669,11 @@ fn state_of(
     e: &Engine,
     id: &LeadId,
     now: DateTime<Utc>,
-) -> (leadflow::Scores, Stage, Vec<leadflow::TransitionRecord>) {
+) -> (
+    leadflow::Scores,
+    Stage,
+    Vec<leadflow::lifecycle::TransitionRecord>,
+) {
     let record = e.lead(id).expect("the lead is held");
     (
         e.scores_at(id, now).expect("the lead is held"),

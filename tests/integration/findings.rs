@@ -44,7 +44,7 @@ fn a_lateness_beyond_what_a_line_holds_is_refused_not_allocated() {
     )
     .unwrap();
     let by_minute = ScoringModel::builder(ModelVersion::new("by-minute").unwrap())
-        .rule(Rule::event("demo", EventType::DemoRequest, 40).once_per(Span::seconds(60)))
+        .rule(Rule::event("demo".parse().unwrap(), EventType::DemoRequest, 40).once_per(Span::seconds(60)))
         .build()
         .unwrap();
     let before = e.model().version().clone();

@@ -2,11 +2,11 @@
 //! nothing, automatic edges, guards, SLAs, validation and replay.
 
 use leadflow::criteria::{Checklist, Condition, CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
-use leadflow::{
-    DefinitionError, Lead, LifecycleDefinition, ModelVersion, OwnerId, Points, Predicate, QualifiedBy,
-    Reason, ReasonCode, Scores, Sla, SlaKind, Source, Span, Stage, Transition, TransitionError,
-    TransitionKind,
+use leadflow::lifecycle::{
+    DefinitionError, LifecycleDefinition, QualifiedBy, Reason, ReasonCode, Sla, SlaKind, Transition,
+    TransitionError, TransitionKind,
 };
+use leadflow::{Lead, ModelVersion, OwnerId, Points, Predicate, Scores, Source, Span, Stage};
 
 use crate::support::*;
 
@@ -346,7 +346,7 @@ fn sla_overdue_is_answered_from_the_records() {
     let machine = standard();
     let lead = identified_lead("l1");
     let view = LeadView::new(&lead);
-    let mql_at = |life: &mut leadflow::LeadLifecycle| {
+    let mql_at = |life: &mut leadflow::lifecycle::LeadLifecycle| {
         machine
             .apply(life, sample(TransitionKind::MarketingAccept), &view, at(0))
             .unwrap();

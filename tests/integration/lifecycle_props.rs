@@ -3,7 +3,8 @@
 //! replay to the same state.
 
 use leadflow::criteria::LeadView;
-use leadflow::{Points, Scores, Stage, TransitionKind};
+use leadflow::lifecycle::TransitionKind;
+use leadflow::{Points, Scores, Stage};
 use proptest::prelude::*;
 
 use crate::lifecycle::sample;

@@ -8,9 +8,8 @@ use leadflow::account::AccountModel;
 use leadflow::criteria::{
     Condition, CriteriaError, CriteriaRegistry, Criterion, LeadView, MAX_CONDITION_DEPTH, Outcome,
 };
-use leadflow::{
-    DefinitionError, Dimension, Lead, LeadId, LifecycleDefinition, Predicate, Stage, TransitionKind,
-};
+use leadflow::lifecycle::{DefinitionError, LifecycleDefinition, TransitionKind};
+use leadflow::{Dimension, Lead, LeadId, Predicate, Stage};
 
 /// The default stack of a spawned thread (and of a test's thread).
 const THREAD_STACK: usize = 2 * 1024 * 1024;

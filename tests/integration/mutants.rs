@@ -3,7 +3,8 @@
 //! other test checked.
 
 use leadflow::criteria::{CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
-use leadflow::{LifecycleDefinition, Stage, StageSet, Transition, TransitionKind};
+use leadflow::lifecycle::{LifecycleDefinition, Transition, TransitionKind};
+use leadflow::{Stage, StageSet};
 
 use crate::support::*;
 
@@ -122,7 +123,7 @@ fn a_swap_reports_the_leads_that_newly_qualify() {
     engine.ingest([event(&lead, "d", 1, EventKind::DemoRequest)], at(1));
     assert_eq!(engine.lead(&lead.id).unwrap().lifecycle.stage(), Stage::Mal);
     let generous = ScoringModel::builder("generous@1".parse().unwrap())
-        .rule(Rule::event("demo", EventType::DemoRequest, 70))
+        .rule(Rule::event("demo".parse().unwrap(), EventType::DemoRequest, 70))
         .build()
         .unwrap();
     let change = engine.swap_model(generous, at(1), false).unwrap();
@@ -134,13 +135,16 @@ fn every_group_counts_however_many_groups_a_model_has() {
     // Mutant: `Tally::groups` reading the inline groups only below a
     // threshold (`len > INLINE` turned into `len == INLINE`).
     use leadflow::scoring::{Rule, ScoringModel};
-    use leadflow::{EventKind, EventType, Points};
+    use leadflow::{EventKind, EventType, GroupId, Points, RuleId};
     let lead = identified_lead("l1");
     let demo = [event(&lead, "d", 1, EventKind::DemoRequest)];
     for n in 1..=20 {
         let model = (0..n)
             .fold(ScoringModel::builder("groups@1".parse().unwrap()), |b, g| {
-                b.rule(Rule::event(format!("r{g}"), EventType::DemoRequest, 1).group(format!("g{g}")))
+                b.rule(
+                    Rule::event(RuleId::new(format!("r{g}")).unwrap(), EventType::DemoRequest, 1)
+                        .group(GroupId::new(format!("g{g}")).unwrap()),
+                )
             })
             .build()
             .unwrap();
@@ -159,12 +163,14 @@ fn a_named_score_sums_its_groups_after_their_caps() {
     use leadflow::scoring::{Group, NamedScore, Rule, ScoringModel};
     use leadflow::{EventKind, EventType, Points};
     let model = ScoringModel::builder("named@1".parse().unwrap())
-        .rule(Rule::event("demo", EventType::DemoRequest, 50).group("intent"))
-        .group("intent", Group::new().cap(10))
+        .rule(
+            Rule::event("demo".parse().unwrap(), EventType::DemoRequest, 50).group("intent".parse().unwrap()),
+        )
+        .group("intent".parse().unwrap(), Group::new().cap(10))
         .named(
             "intent_only",
             NamedScore {
-                groups: vec!["intent".into()],
+                groups: vec!["intent".parse().unwrap()],
                 cap: None,
             },
         )

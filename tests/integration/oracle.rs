@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use leadflow::criteria::LeadView;
 use leadflow::engine::EventKey;
-use leadflow::lifecycle::TransitionError;
+use leadflow::lifecycle::{LeadLifecycle, LifecycleStateMachine, Transition, TransitionError};
 use leadflow::scoring::ScoringModel;
-use leadflow::{Event, EventKind, Lead, LeadId, LeadLifecycle, LifecycleStateMachine, Scores, Transition};
+use leadflow::{Event, EventKind, Lead, LeadId, Scores};
 
 #[derive(Debug, Clone, Default)]
 struct Timeline {

@@ -4,9 +4,9 @@
 
 use std::io::{BufReader, Read};
 
-use leadflow::engine::EngineConfig;
+use leadflow::Span;
+use leadflow::engine::{Engine, EngineConfig};
 use leadflow::scoring::ScoringModel;
-use leadflow::{Engine, Span};
 use serde_json::Value;
 
 use crate::pipeline_stream::{BATCH, Pipeline};

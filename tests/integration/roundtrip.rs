@@ -6,9 +6,10 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use leadflow::criteria::{Checklist, Condition, Framework, LeadView, MAX_CONDITION_DEPTH};
+use leadflow::lifecycle::{LifecycleDefinition, Transition};
 use leadflow::{
-    AssetType, Dimension, EngagementLevel, Event, EventMatcher, EventType, Grade, Lead, LifecycleDefinition,
-    PageCategory, Predicate, Scores, Span, Stage, Transition,
+    AssetType, Dimension, EngagementLevel, Event, EventMatcher, EventType, Grade, Lead, PageCategory,
+    Predicate, Scores, Span, Stage,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -92,7 +93,7 @@ fn lifecycles_round_trip_with_their_records() {
     life.record_follow_up(at(3), None);
     life.update_checklist(&Checklist::new().met("budget", "yes"));
     let json = serde_json::to_string(&life).unwrap();
-    let back: leadflow::LeadLifecycle = serde_json::from_str(&json).unwrap();
+    let back: leadflow::lifecycle::LeadLifecycle = serde_json::from_str(&json).unwrap();
     assert_eq!(back, life);
 }
 

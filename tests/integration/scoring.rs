@@ -7,12 +7,14 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::criteria::{Condition, LeadView};
+use leadflow::lifecycle::LifecycleDefinition;
 use leadflow::scoring::{
     Decay, Floor, Group, Limit, ModelError, NamedScore, Rule, ScoreState, ScoringModel, Trigger,
 };
 use leadflow::{
-    AssetType, Dimension, EngagementLevel, Event, EventId, EventKind, EventMatcher, EventType, Grade, Lead,
-    LeadId, LifecycleDefinition, ModelVersion, PageCategory, Points, Predicate, Seniority, Span, Stage,
+    AssetType, Dimension, EngagementLevel, Event, EventId, EventKind, EventMatcher, EventType, Grade,
+    GroupId, Lead, LeadId, ModelVersion, PageCategory, Points, Predicate, RuleId, Seniority, Span, Stage,
+    ThresholdId,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -109,7 +111,7 @@ fn fixtures_match_their_hand_computed_scores() {
             .contributions
             .iter()
             .map(|c| ExpectedContribution {
-                rule: c.rule.clone(),
+                rule: c.rule.to_string(),
                 event: c.event.as_ref().map(|e| e.to_string()),
                 raw: c.raw,
                 decayed: c.decayed,
@@ -136,18 +138,31 @@ fn fixtures_match_their_hand_computed_scores() {
 
 // ---------------------------------------------------------------- validation
 
-fn err(b: leadflow::ScoringModelBuilder) -> String {
+fn err(b: leadflow::scoring::ScoringModelBuilder) -> String {
     b.build().unwrap_err().to_string()
 }
 
 #[test]
 fn invalid_models_name_the_offending_rule_or_path() {
-    let demo = || Rule::event("demo", EventType::DemoRequest, 40);
+    let demo = || Rule::event("demo".parse().unwrap(), EventType::DemoRequest, 40);
     let b = || ScoringModel::builder(version("v@1"));
     assert!(err(b().rule(demo()).rule(demo())).contains("rule id \"demo\" is used by rules #0 and #1"));
-    assert!(err(b().rule(Rule::event("", EventType::DemoRequest, 1))).contains("rule #0 has an empty id"));
+    // An empty rule id cannot be made, so no model holds one; read from data, it is refused.
+    assert!(matches!(
+        RuleId::new(""),
+        Err(leadflow::IdError::Empty { kind: "rule" })
+    ));
+    let empty_id = r#"{"version": "v@1", "rules": [{"id": "", "points": 1,
+        "when": {"type": "event", "action": {"event": "demo_request"}}}]}"#;
+    let refused = serde_json::from_str::<ScoringModel>(empty_id)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("rule id is empty"), "{refused}");
     assert!(
-        err(b().rule(demo().group("g")).group("g", Group::new().cap(-1))).contains("groups.g.cap: cap -1")
+        err(b()
+            .rule(demo().group("g".parse().unwrap()))
+            .group("g".parse().unwrap(), Group::new().cap(-1)))
+        .contains("groups.g.cap: cap -1")
     );
     assert!(err(b().rule(demo()).engagement_cap(-5)).contains("engagement_cap"));
     assert!(err(b().rule(demo().within(Span::ZERO))).contains("rules[demo].within"));
@@ -155,26 +170,39 @@ fn invalid_models_name_the_offending_rule_or_path() {
     assert!(err(b().rule(demo().once_per(Span::ZERO))).contains("rules[demo].limit"));
     assert!(err(b().rule(demo().decay(Decay::half_life(Span::ZERO)))).contains("rules[demo].decay"));
     assert!(
-        err(b()
-            .rule(demo().group("g"))
-            .group("g", Group::new().decay(Decay::step(Span::days(1), 0))))
+        err(b().rule(demo().group("g".parse().unwrap())).group(
+            "g".parse().unwrap(),
+            Group::new().decay(Decay::step(Span::days(1), 0))
+        ))
         .contains("groups.g.decay")
     );
-    assert!(err(b().rule(demo()).group("empty", Group::new())).contains("groups.empty"));
+    assert!(err(b().rule(demo()).group("empty".parse().unwrap(), Group::new())).contains("groups.empty"));
     assert!(
-        err(b().rule(demo()).named("side", NamedScore::over(["nope"])))
-            .contains("named.side.groups refers to group \"nope\"")
+        err(b()
+            .rule(demo())
+            .named("side", NamedScore::over(["nope".parse().unwrap()])))
+        .contains("named.side.groups refers to group \"nope\"")
     );
-    let attr = Rule::attribute("big", "employees", Predicate::at_least(200.0), 10);
+    let attr = Rule::attribute(
+        "big".parse().unwrap(),
+        "employees",
+        Predicate::at_least(200.0),
+        10,
+    );
     assert!(err(b().rule(attr.clone().within(Span::days(3)))).contains("rules[big].within"));
-    assert!(err(b().rule(attr.clone().group("mixed")).rule(demo().group("mixed"))).contains("rule \"demo\""));
+    assert!(
+        err(b()
+            .rule(attr.clone().group("mixed".parse().unwrap()))
+            .rule(demo().group("mixed".parse().unwrap())))
+        .contains("rule \"demo\"")
+    );
     let bad_matcher = Rule::event(
-        "m",
+        "m".parse().unwrap(),
         EventMatcher::of(EventType::DemoRequest).with_asset(AssetType::Ebook),
         1,
     );
     assert!(err(b().rule(bad_matcher)).contains("rules[m].when"));
-    let bad_range = Rule::attribute("r", "employees", Predicate::between(5.0, 5.0), 1);
+    let bad_range = Rule::attribute("r".parse().unwrap(), "employees", Predicate::between(5.0, 5.0), 1);
     assert!(
         matches!(b().rule(bad_range).build(), Err(ModelError::InvalidMatcher { rule, .. }) if rule == "r")
     );
@@ -218,6 +246,51 @@ fn icp_lead() -> Lead {
     lead.person.seniority = Some(Seniority::Director);
     lead.person.set_email("ada@acme.io");
     lead
+}
+
+#[test]
+fn rule_group_and_threshold_names_are_plain_strings_and_are_checked_when_read() {
+    let intent = GroupId::new("intent").unwrap();
+    let model = ScoringModel::builder(version("ids@1"))
+        .rule(Rule::event(RuleId::new("demo").unwrap(), EventType::DemoRequest, 40).group(intent.clone()))
+        .group(intent, Group::new().cap(30))
+        .build()
+        .unwrap();
+    let json = serde_json::to_value(&model).unwrap();
+    assert_eq!(json["rules"][0]["id"], "demo");
+    assert_eq!(json["rules"][0]["group"], "intent");
+    assert!(json["groups"]["intent"].is_object());
+    // A model stored before the ids were typed reads back the same.
+    let stored = r#"{"version": "ids@1", "groups": {"intent": {"cap": 30}}, "rules": [{"id": "demo",
+        "group": "intent", "points": 40, "when": {"type": "event", "action": {"event": "demo_request"}}}]}"#;
+    assert_eq!(serde_json::from_str::<ScoringModel>(stored).unwrap(), model);
+    // What the id types refuse in code, reading refuses in data.
+    let refused = |json: &str| {
+        serde_json::from_str::<ScoringModel>(json)
+            .unwrap_err()
+            .to_string()
+    };
+    let tab_in_group = stored.replace(r#""group": "intent""#, r#""group": "in\ttent""#);
+    assert!(refused(&tab_in_group).contains(r#"group id "in\ttent" contains a control character"#));
+    let empty_group = stored.replace(r#"{"intent": {"#, r#"{"": {"#);
+    assert!(refused(&empty_group).contains("group id is empty"));
+    let long_rule = stored.replace(r#""id": "demo""#, &format!(r#""id": "{}""#, "d".repeat(300)));
+    assert!(refused(&long_rule).contains("rule id is 300 bytes long"));
+    // An engine's threshold names are ids too.
+    use leadflow::engine::{EngineConfig, Threshold};
+    let config = EngineConfig::default().threshold(Threshold::new(
+        ThresholdId::new("hot").unwrap(),
+        Dimension::Combined,
+        40,
+    ));
+    let json = serde_json::to_value(&config).unwrap();
+    assert_eq!(json["thresholds"][0]["name"], "hot");
+    assert_eq!(serde_json::from_value::<EngineConfig>(json).unwrap(), config);
+    let unnamed = r#"{"thresholds": [{"name": "", "dimension": "combined", "at_least": 40}]}"#;
+    let refused = serde_json::from_str::<EngineConfig>(unnamed)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("threshold id is empty"), "{refused}");
 }
 
 #[test]
@@ -324,16 +397,21 @@ fn named_scores_sum_their_groups_with_their_own_cap() {
     let model = ScoringModel::builder(version("v@1"))
         .rule(
             Rule::event(
-                "api_docs",
+                "api_docs".parse().unwrap(),
                 EventMatcher::of(EventType::PageView).with_path_prefix("/docs/api"),
                 10,
             )
-            .group("api")
+            .group("api".parse().unwrap())
             .unlimited(),
         )
-        .rule(Rule::event("demo", EventType::DemoRequest, 40).group("intent"))
-        .named("api_line", NamedScore::over(["api", "intent"]).cap(45))
-        .named("api_only", NamedScore::over(["api"]))
+        .rule(
+            Rule::event("demo".parse().unwrap(), EventType::DemoRequest, 40).group("intent".parse().unwrap()),
+        )
+        .named(
+            "api_line",
+            NamedScore::over(["api".parse().unwrap(), "intent".parse().unwrap()]).cap(45),
+        )
+        .named("api_only", NamedScore::over(["api".parse().unwrap()]))
         .build()
         .unwrap();
     let events = vec![
@@ -439,9 +517,13 @@ fn build_model(
     let mut b = ScoringModel::builder(version("prop@1")).floor(floor);
     let mut used = [false; 3];
     for (i, (m, p, l, w, d, g)) in rules.into_iter().enumerate() {
-        let mut r = Rule::event(format!("r{i}"), matcher(m), Points::from_milli(p))
-            .group(format!("g{g}"))
-            .limit(l);
+        let mut r = Rule::event(
+            RuleId::new(format!("r{i}")).unwrap(),
+            matcher(m),
+            Points::from_milli(p),
+        )
+        .group(GroupId::new(format!("g{g}")).unwrap())
+        .limit(l);
         if let Some(w) = w {
             r = r.within(Span::days(w));
         }
@@ -453,19 +535,37 @@ fn build_model(
     }
     for (g, cap) in caps.iter().enumerate() {
         if let (true, Some(cap)) = (used[g], cap) {
-            b = b.group(format!("g{g}"), Group::new().cap(Points::new(*cap)));
+            b = b.group(
+                GroupId::new(format!("g{g}")).unwrap(),
+                Group::new().cap(Points::new(*cap)),
+            );
         }
     }
     if used[0] {
-        b = b.named("side", NamedScore::over(["g0"]).cap(25));
+        b = b.named("side", NamedScore::over(["g0".parse().unwrap()]).cap(25));
     }
     if let Some(c) = engagement_cap {
         b = b.engagement_cap(Points::new(c));
     }
     let fits = [
-        Rule::attribute("big", "employees", Predicate::at_least(200.0), 15),
-        Rule::attribute("freemail", "free_mail", Predicate::equals(true), -10),
-        Rule::attribute("soft", "industry", Predicate::equals("software"), 10),
+        Rule::attribute(
+            "big".parse().unwrap(),
+            "employees",
+            Predicate::at_least(200.0),
+            15,
+        ),
+        Rule::attribute(
+            "freemail".parse().unwrap(),
+            "free_mail",
+            Predicate::equals(true),
+            -10,
+        ),
+        Rule::attribute(
+            "soft".parse().unwrap(),
+            "industry",
+            Predicate::equals("software"),
+            10,
+        ),
     ];
     for r in fits.into_iter().take(fit_rules) {
         b = b.rule(r).fit_cap(20);
@@ -563,7 +663,7 @@ proptest! {
         let why = c.model.explain(&c.lead, &c.events, c.now);
         for (name, group) in c.model.groups() {
             if let Some(cap) = group.cap {
-                let sum: Points = why.contributions.iter().filter(|x| &x.group == name).map(|x| x.points).sum();
+                let sum: Points = why.contributions.iter().filter(|x| x.group == name.as_str()).map(|x| x.points).sum();
                 prop_assert!(sum <= cap, "group {} sum {} > cap {}", name, sum, cap);
             }
         }
@@ -608,7 +708,7 @@ proptest! {
         let why = c.model.explain(&c.lead, &c.events, c.now);
         for r in c.model.rules() {
             if matches!(r.when, Trigger::Event { .. }) && r.limit == Limit::Once {
-                prop_assert!(why.for_rule(&r.id).count() <= 1);
+                prop_assert!(why.for_rule(r.id.as_str()).count() <= 1);
             }
         }
         let mut doubled = c.events.clone();
@@ -662,5 +762,5 @@ fn autotraits() {
     fn is<T: Send + Sync + Clone>() {}
     is::<ScoringModel>();
     is::<ScoreState>();
-    is::<leadflow::Explanation>();
+    is::<leadflow::scoring::Explanation>();
 }

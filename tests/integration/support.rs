@@ -2,10 +2,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::criteria::Condition;
-use leadflow::{
-    AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId, LifecycleDefinition,
-    LifecycleStateMachine,
-};
+use leadflow::lifecycle::{LifecycleDefinition, LifecycleStateMachine};
+use leadflow::{AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId};
 
 /// 2026-03-01 00:00 UTC plus `hours`.
 pub(crate) fn at(hours: i64) -> DateTime<Utc> {

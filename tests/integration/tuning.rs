@@ -17,8 +17,8 @@ use leadflow::tuning::metrics::{
     weekly_volume,
 };
 use leadflow::tuning::{
-    Backtest, Bin, Candidate, Dataset, Feature, Metrics, NaiveBayesConfig, Outcome, Scorecard,
-    ScorecardConfig, Scorer, SplitMix64, calibrate, compare, folds, index_split, missed_buyers,
+    Backtest, Bin, Candidate, Dataset, Feature, Label, Metrics, NaiveBayesConfig, Scorecard, ScorecardConfig,
+    Scorer, SplitMix64, TuningError, calibrate, compare, folds, index_split, missed_buyers,
 };
 use leadflow::{AttrValue, Event, EventId, EventKind, Lead, LeadId, Points};
 use proptest::prelude::*;
@@ -57,7 +57,7 @@ fn synthetic(n: usize, seed: u64) -> Dataset {
             .unwrap();
         let p = 1.0 / (1.0 + (-z).exp());
         let converted = rng.next_f64() < p;
-        data.push(lead, Vec::new(), Outcome::new(converted, None));
+        data.push(lead, Vec::new(), Label::new(converted, None));
     }
     data
 }
@@ -371,6 +371,23 @@ fn scorecard_converts_to_an_equivalent_scoring_model() {
         explanation.total(leadflow::Dimension::Fit),
         model.score(lead, &[], now).fit
     );
+    // A feature whose name cannot make a rule id is refused, naming the bin.
+    let mut renamed = card.clone();
+    let bad = renamed
+        .features
+        .iter_mut()
+        .find(|f| f.bins.iter().any(|b| b.points != Points::ZERO))
+        .unwrap();
+    bad.feature.name = "visits\nlast week".to_owned();
+    let refused = renamed.to_scoring_model(leadflow::ModelVersion::new("fitted@2").unwrap());
+    assert!(
+        matches!(
+            &refused,
+            Err(TuningError::InvalidRuleId { what, source: leadflow::IdError::ControlCharacter { .. } })
+                if what.ends_with("of visits\nlast week")
+        ),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -437,7 +454,7 @@ fn rare_and_unseen_levels_share_the_other_bin() {
     for i in 0..2 {
         let mut lead = Lead::new(LeadId::new(format!("rare{i}")).unwrap(), t0());
         lead.set_attribute("industry", "mining").unwrap();
-        data.push(lead, vec![], Outcome::new(true, None));
+        data.push(lead, vec![], Label::new(true, None));
     }
     let card = ScorecardConfig::new(features())
         .fit(&data, &data.all_rows())
@@ -542,9 +559,9 @@ fn backtest_ignores_events_after_the_cutoff() {
         },
     ));
     let mut clean = Dataset::new();
-    clean.push(Lead::new(id.clone(), t0()), known, Outcome::not_converted());
+    clean.push(Lead::new(id.clone(), t0()), known, Label::not_converted());
     let mut dirty = Dataset::new();
-    dirty.push(Lead::new(id.clone(), t0()), planted, Outcome::not_converted());
+    dirty.push(Lead::new(id.clone(), t0()), planted, Label::not_converted());
 
     let bt = Backtest::new(&Engagement);
     assert_eq!(bt.scores_at(&clean, cutoff), vec![Some(Points::new(11))]);
@@ -564,7 +581,7 @@ fn backtest_ignores_events_after_the_cutoff() {
     history.push(
         lead.clone(),
         dirty.rows()[0].events.clone(),
-        Outcome::not_converted(),
+        Label::not_converted(),
     );
     let before = Backtest::new(&card).scores_at(&history, cutoff);
     assert_eq!(before, vec![Some(card.points(&lead, &[]))]);
@@ -592,7 +609,7 @@ fn replay_finds_the_mql_moment_and_the_missed_buyers() {
             event("a1", &a, t0() + Duration::days(1), page("/")),
             event("a2", &a, t0() + Duration::days(2), page("/x")),
         ],
-        Outcome::new(true, Some(t0() + Duration::days(5))),
+        Label::new(true, Some(t0() + Duration::days(5))),
     );
     // b: buys on day 2 after one page view; its demo after the sale does not count.
     data.push(
@@ -601,13 +618,13 @@ fn replay_finds_the_mql_moment_and_the_missed_buyers() {
             event("b1", &b, t0() + Duration::days(1), page("/")),
             event("b2", &b, t0() + Duration::days(4), EventKind::DemoRequest),
         ],
-        Outcome::new(true, Some(t0() + Duration::days(2))),
+        Label::new(true, Some(t0() + Duration::days(2))),
     );
     // c: a demo but never buys.
     data.push(
         Lead::new(c.clone(), t0()),
         vec![event("c1", &c, t0() + Duration::days(1), EventKind::DemoRequest)],
-        Outcome::not_converted(),
+        Label::not_converted(),
     );
     let threshold = Points::new(12);
     let replays = Backtest::new(&Engagement).replay(&data, threshold, None);
@@ -944,11 +961,11 @@ proptest! {
         reversed.reverse();
         let known: Vec<Event> = events.iter().filter(|e| e.at <= t0() + Duration::hours(cutoff)).cloned().collect();
         let mut a = Dataset::new();
-        a.push(Lead::new(id.clone(), t0()), events, Outcome::not_converted());
+        a.push(Lead::new(id.clone(), t0()), events, Label::not_converted());
         let mut b = Dataset::new();
-        b.push(Lead::new(id.clone(), t0()), reversed, Outcome::not_converted());
+        b.push(Lead::new(id.clone(), t0()), reversed, Label::not_converted());
         let mut c = Dataset::new();
-        c.push(Lead::new(id, t0()), known, Outcome::not_converted());
+        c.push(Lead::new(id, t0()), known, Label::not_converted());
         let at = t0() + Duration::hours(cutoff);
         let bt = Backtest::new(&Engagement);
         prop_assert_eq!(bt.scores_at(&a, at), bt.scores_at(&b, at));

@@ -12,7 +12,7 @@ use super::Condition;
 ///
 /// The same limit holds for conditions built in code
 /// ([`Condition::validate`], and
-/// [`LifecycleDefinition::build`](crate::LifecycleDefinition::build) through
+/// [`LifecycleDefinition::build`](crate::lifecycle::LifecycleDefinition::build) through
 /// it) and for conditions read as data (deserializing a deeper one is an
 /// error naming the limit, raised when the reader gets there). Real
 /// criteria nest a handful of levels; 32 leaves room for generated ones

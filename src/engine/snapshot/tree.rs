@@ -452,7 +452,8 @@ impl<'de> de::VariantAccess<'de> for Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Lead, LeadId, Transition};
+    use crate::lifecycle::Transition;
+    use crate::{Lead, LeadId};
     use chrono::TimeZone;
 
     #[derive(Debug, PartialEq, serde::Serialize, Deserialize)]

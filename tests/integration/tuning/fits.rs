@@ -6,7 +6,7 @@
 //! logistic one cannot; leakage is flagged.
 
 use leadflow::tuning::{
-    BoostedConfig, Bounds, Dataset, Feature, FitWarning, Leak, Outcome, Scorecard, ScorecardConfig, Search,
+    BoostedConfig, Bounds, Dataset, Feature, FitWarning, Label, Leak, Scorecard, ScorecardConfig, Search,
     SplitMix64, TuningError, check_leakage, index_split, metrics::roc_auc,
 };
 use leadflow::{AttrRef, AttrValue, Lead, LeadId, ModelVersion, Points};
@@ -58,7 +58,7 @@ fn separable_data_gives_a_sound_card_or_a_typed_error() {
         l.set_attribute("plan", if won { "pro" } else { "free" }).unwrap();
         let x = if won { 50 + rng.below(50) } else { rng.below(50) };
         l.set_attribute("x", x as i64).unwrap();
-        data.push(l, vec![], Outcome::new(won, None));
+        data.push(l, vec![], Label::new(won, None));
     }
     let features = [Feature::categorical("plan"), Feature::numeric("x")];
     for fit in both(&data, &features) {
@@ -138,7 +138,7 @@ fn a_sentinel_value_gets_a_bin_of_its_own() {
         let days = if never { 9999 } else { rng.below(60) as i64 };
         l.set_attribute("days", days).unwrap();
         let p = if never { 0.01 } else { 0.6 - days as f64 / 150.0 };
-        data.push(l, vec![], Outcome::new(rng.next_f64() < p, None));
+        data.push(l, vec![], Label::new(rng.next_f64() < p, None));
     }
     for fit in both(&data, &[Feature::numeric("days")]) {
         let card = fit.unwrap();
@@ -207,7 +207,7 @@ fn a_million_rows_fit() {
         let visits = rng.below(12) as i64;
         l.set_attribute("visits", visits).unwrap();
         let p = 0.05 + 0.05 * visits as f64;
-        data.push(l, vec![], Outcome::new(rng.next_f64() < p, None));
+        data.push(l, vec![], Label::new(rng.next_f64() < p, None));
     }
     let rows = data.all_rows();
     let features = [Feature::numeric("visits")];
@@ -297,7 +297,7 @@ fn interaction(n: usize, seed: u64) -> Dataset {
             (10.0 - visits as f64) / 4.0
         };
         let p = 1.0 / (1.0 + (-z).exp());
-        data.push(l, vec![], Outcome::new(rng.next_f64() < p, None));
+        data.push(l, vec![], Label::new(rng.next_f64() < p, None));
     }
     data
 }
@@ -357,7 +357,7 @@ fn random_leads(n: usize, seed: u64) -> Dataset {
         data.push(
             l,
             vec![],
-            Outcome::new(rng.next_f64() < 1.0 / (1.0 + (-z).exp()), None),
+            Label::new(rng.next_f64() < 1.0 / (1.0 + (-z).exp()), None),
         );
     }
     data
