@@ -42,10 +42,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use leadflow::Event;
-use leadflow::engine::{Engine, KeyedEvent, shard_for};
-use leadflow::scoring::ScoringModel;
+use leadflow::engine::{KeyedEvent, shard_for};
 use leadflow::synthetic::{Workload, scoring_model};
+use leadflow::{Engine, Event, ScoringModel};
 
 use common::{arrival, end, engine, keyed, workload};
 

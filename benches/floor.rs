@@ -33,9 +33,9 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use leadflow::scoring::{Decay, Limit, ScoringModel};
+use leadflow::scoring::{Decay, Limit};
 use leadflow::synthetic::scoring_model;
-use leadflow::{Event, EventShape};
+use leadflow::{Event, EventShape, ScoringModel};
 
 use common::{arrival, engine, keyed, workload};
 

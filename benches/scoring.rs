@@ -17,10 +17,10 @@ use std::hint::black_box;
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use leadflow::scoring::{Rule, ScoreState, ScoringModel, b2b_default_builder};
+use leadflow::scoring::{Rule, ScoreState, b2b_default_builder};
 use leadflow::{
     AssetType, Event, EventId, EventKind, EventMatcher, EventType, JobFunction, Lead, LeadId, ModelVersion,
-    Predicate, Seniority, Span,
+    Predicate, ScoringModel, Seniority, Span,
 };
 
 fn model() -> ScoringModel {

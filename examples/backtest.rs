@@ -41,14 +41,14 @@ use std::error::Error;
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use leadflow::scoring::{ScoringModel, Trigger};
+use leadflow::scoring::Trigger;
 use leadflow::tuning::metrics::{Confusion, top_k_count, weekly_volume};
 use leadflow::tuning::{
     Backtest, BoostedConfig, Bounds, Candidate, Dataset, FeatureKind, Metrics, NaiveBayesConfig, PdoScaling,
     Scorecard, ScorecardConfig, Scorer, Search, calibrate, check_leakage, compare, missed_buyers,
     tradeoff_curve,
 };
-use leadflow::{Lead, ModelVersion, Points};
+use leadflow::{Lead, ModelVersion, Points, ScoringModel};
 use serde_json::json;
 
 use svg::{Chart, Series};

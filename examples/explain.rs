@@ -9,9 +9,10 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use leadflow::scoring::{ScoreState, ScoringModel};
+use leadflow::scoring::ScoreState;
 use leadflow::{
-    AssetType, Channel, Dimension, Event, EventId, EventKind, JobFunction, Lead, LeadId, Seniority, Source,
+    AssetType, Channel, Dimension, Event, EventId, EventKind, JobFunction, Lead, LeadId, ScoringModel,
+    Seniority, Source,
 };
 
 const USAGE: &str = "\

@@ -44,9 +44,9 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use leadflow::criteria::Condition;
-use leadflow::engine::{Engine, EngineConfig};
+use leadflow::engine::EngineConfig;
 use leadflow::lifecycle::LifecycleDefinition;
-use leadflow::scoring::ScoringModel;
+use leadflow::{Engine, ScoringModel};
 use serde::Deserialize;
 
 #[path = "pipeline/stream.rs"]

@@ -11,12 +11,11 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::criteria::{Checklist, Condition};
-use leadflow::engine::{Engine, EngineConfig, Output};
+use leadflow::engine::{EngineConfig, Output};
 use leadflow::lifecycle::{LifecycleDefinition, Money, Transition, TransitionKind};
-use leadflow::scoring::ScoringModel;
 use leadflow::{
-    AssetType, Channel, Dimension, Event, EventId, EventKind, EventMatcher, EventType, Lead, LeadId, OwnerId,
-    Predicate, Seniority, Source,
+    AssetType, Channel, Dimension, Engine, Event, EventId, EventKind, EventMatcher, EventType, Lead, LeadId,
+    OwnerId, Predicate, ScoringModel, Seniority, Source,
 };
 
 const USAGE: &str = "\

@@ -4,7 +4,7 @@
 //! ([`Lead`]) and what it does ([`Event`]), decide when it qualifies
 //! ([`criteria`]), and move it through the lifecycle stages your company uses
 //! (MAL → MQL → SAL → SQL → Customer → CSQL) with typed, explained, recorded
-//! transitions ([`LifecycleStateMachine`](lifecycle::LifecycleStateMachine)).
+//! transitions ([`LifecycleStateMachine`]).
 //!
 //! leadflow does no I/O and reads no clock: the host feeds it data and the
 //! current time and acts on what it returns, so every result can be replayed
@@ -14,37 +14,39 @@
 //!
 //! | your job | start with | its docs open with |
 //! |---|---|---|
-//! | embed qualification in an app or service | [`Engine`](engine::Engine) ([`engine`]) | many leads, events, a duplicate |
+//! | embed qualification in an app or service | [`Engine`] ([`engine`]) | many leads, events, a duplicate |
 //! | run a pipeline: events in, outputs out | [`engine`] and `examples/pipeline.rs` | (the host loop below) |
-//! | score a lead and explain its score | [`scoring`] | a director who asked for a demo |
+//! | score a lead and explain its score | [`ScoringModel`] ([`scoring`]) | a director who asked for a demo |
 //! | decide when a lead qualifies | [`criteria`] | an MQL condition in code and as data |
-//! | the stages and moves your company uses | [`lifecycle`] | one lead from MQL to SQL |
+//! | the stages and moves your company uses | [`LifecycleStateMachine`] ([`lifecycle`]) | one lead from MQL to SQL |
 //! | measure the funnel (KPIs, conversion, SLAs) | [`analytics`] | KPIs by channel |
 //! | roll leads up to accounts (buying groups, MQA) | [`account`] | the standard account model |
 //! | tune a model on history before switching | [`tuning`] | a scorecard fitted and measured |
 //! | generate realistic test data | `synthetic` (cargo feature `synthetic`) | a seeded workload |
 //!
-//! The vocabulary every module shares sits at the root: ids ([`LeadId`] and
-//! the others), [`Points`], [`Span`], [`Stage`], [`Lead`], [`Event`],
-//! [`Scores`]. Every other item has one path, in the module of its job:
-//! `leadflow::engine::Engine`, `leadflow::scoring::ScoringModel`,
+//! The root holds the vocabulary every module shares (ids such as
+//! [`LeadId`], [`Points`], [`Span`], [`Stage`], [`Lead`], [`Event`],
+//! [`Scores`], [`EventMatcher`]...) and the three main types: [`Engine`],
+//! [`ScoringModel`] and [`LifecycleStateMachine`], each only there. Every
+//! other item has one path, in the module of its job:
+//! `leadflow::engine::EngineConfig`, `leadflow::scoring::Rule`,
 //! `leadflow::lifecycle::Transition`.
 //!
 //! ## The host loop, end to end
 //!
-//! A host keeps one [`Engine`](engine::Engine): it feeds it leads, events
-//! and sales' commands with the current time, acts on every
+//! A host keeps one [`Engine`]: it feeds it leads, events and sales'
+//! commands with the current time, acts on every
 //! [`Output`](engine::Output) it returns, asks it for overdue SLAs, and
 //! snapshots it to survive a restart. Nothing else is needed.
 //!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
 //! use leadflow::criteria::Condition;
-//! use leadflow::engine::{Engine, EngineConfig, Output, Snapshot, Threshold, UnknownLeads};
+//! use leadflow::engine::{EngineConfig, Output, Snapshot, Threshold, UnknownLeads};
 //! use leadflow::lifecycle::{LifecycleDefinition, Transition};
-//! use leadflow::scoring::ScoringModel;
 //! use leadflow::{
-//!     AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId, OwnerId, Stage,
+//!     AssetType, Dimension, Engine, Event, EventId, EventKind, EventMatcher, Lead, LeadId,
+//!     OwnerId, ScoringModel, Stage,
 //! };
 //!
 //! // Configuration: what qualifies, the stages and moves, a score alert,
@@ -141,16 +143,16 @@
 //!   serializable built-in [`Condition`](criteria::Condition)s and their
 //!   three-valued [`Verdict`](criteria::Verdict)s.
 //! - **[`lifecycle`]**: stages, typed transitions, the definition, the
-//!   machine, per-lead records, SLAs and the CSQL expansion criteria.
-//! - **[`scoring`]**: the [`ScoringModel`](scoring::ScoringModel) that
-//!   produces [`Scores`] from attributes and events (rules, limits, windows,
-//!   decay, caps, floor, grades), explained contribution by contribution
+//!   machine ([`LifecycleStateMachine`]), per-lead records, SLAs and the
+//!   CSQL expansion criteria.
+//! - **[`scoring`]**: the [`ScoringModel`] that produces [`Scores`] from
+//!   attributes and events (rules, limits, windows, decay, caps, floor,
+//!   grades), explained contribution by contribution
 //!   ([`Explanation`](scoring::Explanation));
-//!   [`ScoringModel::b2b_default`](scoring::ScoringModel::b2b_default) is a
-//!   documented starting point.
-//! - **[`engine`]**: the [`Engine`](engine::Engine) holds many leads, one
-//!   scoring model and one lifecycle; it ingests events (duplicates ignored,
-//!   late events giving exactly the in-order result) and commands, returns the
+//!   [`ScoringModel::b2b_default`] is a documented starting point.
+//! - **[`engine`]**: the [`Engine`] holds many leads, one scoring model and
+//!   one lifecycle; it ingests events (duplicates ignored, late events
+//!   giving exactly the in-order result) and commands, returns the
 //!   transitions and score crossings to act on, swaps models, explains
 //!   scores, snapshots and restores, and partitions by lead. This is what a
 //!   host embeds; the modules above are its parts, usable on their own.
@@ -198,7 +200,7 @@
 //! is:
 //!
 //! ```
-//! use leadflow::scoring::ScoringModel;
+//! use leadflow::ScoringModel;
 //!
 //! let json = r#"{"version": "m@1", "groups": {"web": {"capp": 30}},
 //!     "rules": [{"id": "pricing", "group": "web", "points": 10,
@@ -216,8 +218,7 @@
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use leadflow::scoring::ScoringModel;
-//! use leadflow::{Dimension, Event, EventId, EventKind, Lead, LeadId};
+//! use leadflow::{Dimension, Event, EventId, EventKind, Lead, LeadId, ScoringModel};
 //!
 //! let model = ScoringModel::b2b_default()?;
 //! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
@@ -295,9 +296,9 @@
 //!   past it is still answered (such a window holds every earlier event,
 //!   such an SLA is never due).
 //!
-//! - an [`Engine`](engine::Engine): at most 2³² − 1 leads and 2³² − 1
-//!   distinct event shapes ([`IngestError::Full`](engine::IngestError::Full)), and at
-//!   most 64 scoring rules matching one event
+//! - an [`Engine`]: at most 2³² − 1 leads and 2³² − 1 distinct event
+//!   shapes ([`IngestError::Full`](engine::IngestError::Full)), and at most
+//!   64 scoring rules matching one event
 //!   ([`IngestError::TooManyRules`](engine::IngestError::TooManyRules)).
 //!   Per lead it holds one line of machine words, its attribute versions
 //!   and its recent events within the allowed lateness (or a rule's
@@ -358,6 +359,7 @@ pub mod synthetic;
 pub mod tuning;
 mod value;
 
+pub use engine::store::Engine;
 pub use event::{AssetType, Event, EventKind, EventShape, EventType, PageCategory};
 pub use id::{
     AccountId, CampaignId, EventId, GroupId, IdError, LeadId, MAX_ID_LEN, ModelVersion, OwnerId, RuleId,
@@ -367,9 +369,11 @@ pub use lead::{
     AttributeError, Channel, Company, JobFunction, Lead, Person, Seniority, SizeBand, Source,
     is_free_mail_domain, keys,
 };
+pub use lifecycle::machine::LifecycleStateMachine;
 pub use matcher::{EventMatcher, MatcherError, Predicate};
 pub use points::{Points, PointsError};
 pub use scores::{Dimension, EngagementLevel, Grade, GradeError, MatrixCell, Scores};
+pub use scoring::model::ScoringModel;
 pub use span::{Span, SpanError};
 pub use stage::{Stage, StageSet};
 pub use value::{AttrRef, AttrValue, NonFiniteError};

@@ -4,10 +4,10 @@
 #![allow(dead_code)] // each bench uses part of it
 
 use chrono::{DateTime, Duration, Utc};
-use leadflow::Event;
-use leadflow::engine::{Engine, EngineConfig, KeyedEvent};
+use leadflow::engine::{EngineConfig, KeyedEvent};
 use leadflow::synthetic::{Workload, WorkloadConfig, lifecycle, scoring_model};
 use leadflow::tuning::SplitMix64;
+use leadflow::{Engine, Event};
 
 /// The synthetic workload with `leads` and `events` (Zipf-like activity
 /// over 180 days, the domain's event mix). `BENCH_SCALE=n` divides it by

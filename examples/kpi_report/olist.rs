@@ -21,10 +21,8 @@ use leadflow::analytics::{
     AnalysisConfig, Breakdown, FunnelAnalysis, FunnelAnalyzer, FunnelMetrics, LeadHistory,
 };
 use leadflow::criteria::LeadView;
-use leadflow::lifecycle::{
-    LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Transition, TransitionKind,
-};
-use leadflow::{Channel, Lead, LeadId, OwnerId, Source, Stage};
+use leadflow::lifecycle::{LeadLifecycle, LifecycleDefinition, Transition, TransitionKind};
+use leadflow::{Channel, Lead, LeadId, LifecycleStateMachine, OwnerId, Source, Stage};
 use serde::Serialize;
 
 /// The two CSV files' names.

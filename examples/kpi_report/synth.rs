@@ -12,12 +12,11 @@ use std::error::Error;
 use chrono::{DateTime, Duration, Utc};
 use leadflow::criteria::{Checklist, Condition, LeadView};
 use leadflow::lifecycle::{
-    ExpansionCriteria, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money, Reason, ReasonCode,
-    Transition,
+    ExpansionCriteria, LeadLifecycle, LifecycleDefinition, Money, Reason, ReasonCode, Transition,
 };
 use leadflow::{
     AccountId, AssetType, AttrValue, CampaignId, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId,
-    OwnerId, Points, Scores, Seniority, Source,
+    LifecycleStateMachine, OwnerId, Points, Scores, Seniority, Source,
 };
 
 /// The crate's deterministic generator with the few helpers this history

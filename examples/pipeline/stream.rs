@@ -5,8 +5,8 @@
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use leadflow::engine::{Engine, IngestError, Output};
-use leadflow::{Event, EventId, Lead, LeadId};
+use leadflow::engine::{IngestError, Output};
+use leadflow::{Engine, Event, EventId, Lead, LeadId};
 use serde::{Deserialize, Serialize};
 
 /// Input lines per batch at most.

@@ -20,7 +20,7 @@ pub struct EventRef<'a> {
 /// The events of one lead, as a criterion sees them (see
 /// [`LeadView::events`](super::LeadView::events)).
 ///
-/// Built from a slice of [`Event`]s, or by the [`Engine`](crate::engine::Engine)
+/// Built from a slice of [`Event`]s, or by the [`Engine`](crate::Engine)
 /// from what it keeps of a lead: its recent events and, for the built-in
 /// conditions, running counts of older ones. A custom criterion iterating
 /// the events through the engine sees the events within its

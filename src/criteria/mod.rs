@@ -101,7 +101,7 @@ pub trait Criterion: fmt::Debug + Send + Sync {
     }
 
     /// How far back from `now` the criterion reads
-    /// [`LeadView::events`]. The [`Engine`](crate::engine::Engine) keeps each
+    /// [`LeadView::events`]. The [`Engine`](crate::Engine) keeps each
     /// lead's events at least that long, so override it when you can: the
     /// default, [`EventHorizon::All`], makes the engine keep every event of
     /// every lead; a criterion that reads no events should say

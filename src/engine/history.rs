@@ -15,7 +15,7 @@ use crate::scoring::fold::{self, HitRef};
 impl Engine {
     /// A lead's scores at `now` with every contribution explained (see
     /// [`Explanation`]), from the engine's history: equal to
-    /// [`ScoringModel::explain`](crate::scoring::ScoringModel::explain) of
+    /// [`ScoringModel::explain`](crate::ScoringModel::explain) of
     /// the lead's events. Events are named by their time and rule (the
     /// history keeps no ids). It reads the whole history log: for an
     /// occasional question, not for every event.

@@ -1,18 +1,19 @@
 //! The engine: many leads, one scoring model and one lifecycle, fed with
 //! events and commands.
 //!
-//! An [`Engine`] holds every lead's scores, stage and recent events. The
-//! host feeds it events (as [`Event`](crate::Event) values, or as
-//! [`KeyedEvent`]s when it keeps its own keys) and commands (sales
-//! accepts, rejects, wins...) with the current time, and acts on the
+//! An [`Engine`] (at the crate root, `leadflow::Engine`; this module holds
+//! its configuration, outputs and errors) keeps every lead's scores, stage
+//! and recent events. The host feeds it events (as [`Event`](crate::Event)
+//! values, or as [`KeyedEvent`]s when it keeps its own keys) and commands
+//! (sales accepts, rejects, wins...) with the current time, and acts on the
 //! [`Output`]s it returns: transitions, retractions and score crossings.
 //! Nothing is printed, sent or stored by the library.
 //!
 //! # Guarantees
 //!
 //! - **Exact**: a lead's scores, stage and transition records are what the
-//!   pure [`ScoringModel::score`](crate::scoring::ScoringModel::score) and
-//!   the [`LifecycleStateMachine`](crate::lifecycle::LifecycleStateMachine)
+//!   pure [`ScoringModel::score`](crate::ScoringModel::score) and
+//!   the [`LifecycleStateMachine`](crate::LifecycleStateMachine)
 //!   give over its events in time order, bit for bit, whatever order and
 //!   batching the events arrived in, as long as each arrived within the
 //!   [allowed lateness](EngineConfig::allowed_lateness) of the latest
@@ -48,10 +49,12 @@
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
 //! use leadflow::criteria::Condition;
-//! use leadflow::engine::{Engine, EngineConfig, Output};
+//! use leadflow::engine::{EngineConfig, Output};
 //! use leadflow::lifecycle::LifecycleDefinition;
-//! use leadflow::scoring::ScoringModel;
-//! use leadflow::{AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId, Stage};
+//! use leadflow::{
+//!     AssetType, Dimension, Engine, Event, EventId, EventKind, EventMatcher, Lead, LeadId,
+//!     ScoringModel, Stage,
+//! };
 //!
 //! let mql = Condition::any([
 //!     Condition::score_at_least(Dimension::Combined, 60),
@@ -93,7 +96,7 @@ mod replay;
 mod shapes;
 mod snapshot;
 mod stats;
-mod store;
+pub(crate) mod store;
 mod swap;
 mod view;
 
@@ -103,4 +106,5 @@ pub use keys::{EventKey, KeyedEvent, LeadKey, ShapeKey};
 pub use output::{IngestReport, ModelChange, Output};
 pub use snapshot::{SNAPSHOT_FORMAT, Snapshot};
 pub use stats::EngineStats;
-pub use store::{Engine, EngineBuilder, LeadRecord, LeadRef, MemoryUse, shard_for};
+pub(crate) use store::Engine;
+pub use store::{EngineBuilder, LeadRecord, LeadRef, MemoryUse, shard_for};

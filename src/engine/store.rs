@@ -26,7 +26,7 @@ use crate::scores::Scores;
 use crate::scoring::ScoringModel;
 
 /// Many leads, one scoring model, one lifecycle: see the [module
-/// docs](super).
+/// docs](crate::engine).
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub(super) model: ScoringModel,
@@ -52,7 +52,8 @@ pub struct Engine {
 /// config.
 ///
 /// ```
-/// use leadflow::engine::{Engine, EngineConfig, History};
+/// use leadflow::engine::{EngineConfig, History};
+/// use leadflow::Engine;
 /// use leadflow::synthetic::{lifecycle, scoring_model};
 ///
 /// let engine = Engine::builder(scoring_model()?, lifecycle()?)
@@ -317,9 +318,9 @@ impl Engine {
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
-    /// use leadflow::engine::{Engine, EngineConfig};
+    /// use leadflow::engine::EngineConfig;
     /// use leadflow::synthetic::{lifecycle, scoring_model};
-    /// use leadflow::{Event, EventId, EventKind, Lead, LeadId};
+    /// use leadflow::{Engine, Event, EventId, EventKind, Lead, LeadId};
     ///
     /// let mut engine = Engine::new(scoring_model()?, lifecycle()?, EngineConfig::default())?;
     /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();

@@ -41,10 +41,12 @@ impl Engine {
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
-    /// use leadflow::engine::{Engine, EngineConfig};
-    /// use leadflow::scoring::{Rule, ScoringModel};
+    /// use leadflow::engine::EngineConfig;
+    /// use leadflow::scoring::Rule;
     /// use leadflow::synthetic::lifecycle;
-    /// use leadflow::{Event, EventId, EventKind, EventType, Lead, LeadId, Points};
+    /// use leadflow::{
+    ///     Engine, Event, EventId, EventKind, EventType, Lead, LeadId, Points, ScoringModel,
+    /// };
     ///
     /// let mut engine = Engine::new(ScoringModel::b2b_default()?, lifecycle()?, EngineConfig::default())?;
     /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();

@@ -12,7 +12,7 @@ use crate::stage::{Stage, StageSet};
 /// Which stages a company uses, which transitions are allowed from where,
 /// which fire automatically and which are commands, and the SLAs. Plain data:
 /// it round-trips through serde, and [`LifecycleDefinition::build`] validates
-/// it into a [`LifecycleStateMachine`](crate::lifecycle::LifecycleStateMachine).
+/// it into a [`LifecycleStateMachine`](crate::LifecycleStateMachine).
 ///
 /// Start from [`LifecycleDefinition::standard_b2b`] or build your own.
 ///

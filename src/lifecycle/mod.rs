@@ -59,7 +59,8 @@
 //!   edges are automatic (with their criteria) and which are commands (with
 //!   optional guards), and the SLAs. Data; validated by
 //!   [`build`](LifecycleDefinition::build) into a
-//!   [`LifecycleStateMachine`].
+//!   [`LifecycleStateMachine`] (at the crate root,
+//!   `leadflow::LifecycleStateMachine`).
 //! - [`LeadLifecycle`]: one lead's stage and history of
 //!   [`TransitionRecord`]s, follow-ups and evidence.
 //!
@@ -71,14 +72,15 @@
 
 mod csql;
 mod definition;
-mod machine;
+pub(crate) mod machine;
 mod record;
 mod sla;
 mod transition;
 
 pub use csql::{ExpansionCriteria, ExpansionError, csql_evidence};
 pub use definition::{DefinitionError, Edge, EdgeTrigger, LifecycleDefinition};
-pub use machine::{LifecycleStateMachine, TransitionError};
+pub(crate) use machine::LifecycleStateMachine;
+pub use machine::TransitionError;
 pub use record::{FollowUp, LeadLifecycle, StageVisit, TransitionRecord, TriggerKind};
 pub use sla::{Sla, SlaBreach, SlaKind};
 pub use transition::{Money, QualifiedBy, Reason, ReasonCode, Transition, TransitionKind};

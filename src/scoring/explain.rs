@@ -109,8 +109,10 @@ pub struct NamedExplanation {
 ///
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
-/// use leadflow::scoring::{Decay, Group, Rule, ScoringModel};
-/// use leadflow::{Dimension, Event, EventId, EventKind, EventType, Lead, LeadId, Points, Span};
+/// use leadflow::scoring::{Decay, Group, Rule};
+/// use leadflow::{
+///     Dimension, Event, EventId, EventKind, EventType, Lead, LeadId, Points, ScoringModel, Span,
+/// };
 ///
 /// let model = ScoringModel::builder("m@1".parse()?)
 ///     .rule(Rule::event("demo".parse()?, EventType::DemoRequest, 40).group("intent".parse()?))

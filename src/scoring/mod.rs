@@ -1,9 +1,10 @@
 //! Scoring: fit and engagement points from rules, with limits, windows,
 //! decay, caps, a floor, grades and a full explanation.
 //!
-//! A [`ScoringModel`] turns a lead's attributes ([`Lead`](crate::Lead)) and
-//! events ([`Event`](crate::Event)) into [`Scores`](crate::Scores), the seam
-//! the score-based [criteria](crate::criteria) read. Models are data (serde,
+//! A [`ScoringModel`] (at the crate root, `leadflow::ScoringModel`) turns a
+//! lead's attributes ([`Lead`](crate::Lead)) and events
+//! ([`Event`](crate::Event)) into [`Scores`](crate::Scores), the seam the
+//! score-based [criteria](crate::criteria) read. Models are data (serde,
 //! JSON or TOML), validated once by [`ScoringModelBuilder::build`] and
 //! versioned: every score carries the model's [`ModelVersion`](crate::ModelVersion).
 //!
@@ -98,8 +99,7 @@
 //!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
-//! use leadflow::scoring::ScoringModel;
-//! use leadflow::{Event, EventId, EventKind, Lead, LeadId, Seniority};
+//! use leadflow::{Event, EventId, EventKind, Lead, LeadId, ScoringModel, Seniority};
 //!
 //! let model = ScoringModel::b2b_default()?;
 //! let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
@@ -123,7 +123,7 @@ mod era;
 mod error;
 pub(crate) mod explain;
 pub(crate) mod fold;
-mod model;
+pub(crate) mod model;
 mod preset;
 pub(crate) mod row;
 mod rule;
@@ -135,7 +135,7 @@ mod validate;
 pub use decay::Decay;
 pub use error::ModelError;
 pub use explain::{Cap, Contribution, Explanation, NamedExplanation};
-pub use model::ScoringModel;
+pub(crate) use model::ScoringModel;
 pub use preset::{B2B_DEFAULT_VERSION, b2b_default_builder};
 pub use rule::{AttributeTest, Floor, GradeBand, Group, LevelBand, Limit, NamedScore, Rule, Trigger};
 pub use spec::ScoringModelBuilder;

@@ -49,8 +49,8 @@ pub(crate) struct CNamed {
 ///
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
-/// use leadflow::scoring::{Rule, ScoringModel};
-/// use leadflow::{Event, EventId, EventKind, EventType, Lead, LeadId, Points};
+/// use leadflow::scoring::Rule;
+/// use leadflow::{Event, EventId, EventKind, EventType, Lead, LeadId, Points, ScoringModel};
 ///
 /// let model = ScoringModel::builder("m@1".parse()?)
 ///     .rule(Rule::event("demo".parse()?, EventType::DemoRequest, 40))
@@ -276,8 +276,7 @@ impl ScoringModel {
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
-    /// use leadflow::scoring::ScoringModel;
-    /// use leadflow::{Event, EventId, EventKind, LeadId, Points};
+    /// use leadflow::{Event, EventId, EventKind, LeadId, Points, ScoringModel};
     ///
     /// let model = ScoringModel::b2b_default()?;
     /// let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();

@@ -79,7 +79,7 @@ impl ScoringModel {
     /// # Example
     ///
     /// ```
-    /// use leadflow::scoring::ScoringModel;
+    /// use leadflow::ScoringModel;
     ///
     /// let model = ScoringModel::b2b_default()?;
     /// assert_eq!(model.version().as_str(), "b2b-default@1");

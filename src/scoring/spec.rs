@@ -18,8 +18,8 @@ use crate::span::Span;
 /// # Example
 ///
 /// ```
-/// use leadflow::scoring::{Decay, Group, Rule, ScoringModel};
-/// use leadflow::{EventType, Predicate, Span};
+/// use leadflow::scoring::{Decay, Group, Rule};
+/// use leadflow::{EventType, Predicate, ScoringModel, Span};
 ///
 /// let model = ScoringModel::builder("demo@1".parse()?)
 ///     .rule(Rule::event("demo".parse()?, EventType::DemoRequest, 40).group("intent".parse()?))
@@ -108,8 +108,8 @@ impl ScoringModelBuilder {
     /// Monday (UTC).
     ///
     /// ```
-    /// use leadflow::scoring::{Rule, ScoringModel};
-    /// use leadflow::{EventType, Span};
+    /// use leadflow::scoring::Rule;
+    /// use leadflow::{EventType, ScoringModel, Span};
     ///
     /// let model = ScoringModel::builder("m@1".parse()?)
     ///     .calendar_offset(Span::hours(5))

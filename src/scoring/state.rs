@@ -74,8 +74,8 @@ impl Hit {
 ///
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
-/// use leadflow::scoring::{ScoreState, ScoringModel};
-/// use leadflow::{Event, EventId, EventKind, Lead, LeadId};
+/// use leadflow::scoring::ScoreState;
+/// use leadflow::{Event, EventId, EventKind, Lead, LeadId, ScoringModel};
 ///
 /// let model = ScoringModel::b2b_default()?;
 /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();

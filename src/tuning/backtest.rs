@@ -16,7 +16,7 @@ use crate::points::Points;
 ///
 /// Object safe, so backtests take `&dyn Scorer`. Implemented by the fitted
 /// [`Scorecard`](super::Scorecard), [`NaiveBayes`](super::NaiveBayes) and
-/// [`ScoringModel`](crate::scoring::ScoringModel) (by its combined score);
+/// [`ScoringModel`](crate::ScoringModel) (by its combined score);
 /// so can any model of yours.
 ///
 /// The backtest only ever passes events with `at <= now`, sorted by time, so
@@ -55,7 +55,7 @@ pub trait Scorer: Send + Sync {
     }
 }
 
-/// A [`ScoringModel`](crate::scoring::ScoringModel) scores by its combined
+/// A [`ScoringModel`](crate::ScoringModel) scores by its combined
 /// score. It yields no probability.
 impl Scorer for crate::scoring::ScoringModel {
     fn score(&self, lead: &Lead, events: &[Event], now: DateTime<Utc>) -> Points {

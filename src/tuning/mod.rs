@@ -34,7 +34,7 @@
 //!   [`FitWarning`]s say what the fit noticed; [`check_leakage`] flags
 //!   features that look like ids or like fields recorded after the outcome;
 //! - [`Scorecard::to_scoring_model`] exports any card as an ordinary
-//!   [`ScoringModel`](crate::scoring::ScoringModel) that scores exactly as
+//!   [`ScoringModel`](crate::ScoringModel) that scores exactly as
 //!   the card; [`NaiveBayesConfig::fit`] fits a naive Bayes scorer with
 //!   per-factor contributions for comparison; [`folds`] and [`index_split`]
 //!   give reproducible splits.

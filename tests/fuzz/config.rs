@@ -9,11 +9,11 @@
 use std::fmt::Debug;
 
 use leadflow::criteria::{Condition, Criterion, LeadView, MAX_CONDITION_DEPTH};
-use leadflow::engine::{Engine, EngineConfig, IngestError, Threshold, UnknownLeads};
-use leadflow::lifecycle::{LifecycleDefinition, LifecycleStateMachine};
-use leadflow::scoring::{ScoringModel, ScoringModelBuilder};
+use leadflow::engine::{EngineConfig, IngestError, Threshold, UnknownLeads};
+use leadflow::lifecycle::LifecycleDefinition;
+use leadflow::scoring::ScoringModelBuilder;
 use leadflow::tuning::SplitMix64;
-use leadflow::{Dimension, Span};
+use leadflow::{Dimension, Engine, LifecycleStateMachine, ScoringModel, Span};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::Serialize;

@@ -5,12 +5,13 @@
 //! `ScoreState`/`scores_with` for every lead.
 
 use chrono::{DateTime, Utc};
-use leadflow::engine::{CommandError, Engine, EngineConfig, IngestError, Output, Threshold, UnknownLeads};
+use leadflow::engine::{CommandError, EngineConfig, IngestError, Output, Threshold, UnknownLeads};
 use leadflow::lifecycle::{Reason, ReasonCode, Transition};
-use leadflow::scoring::{ScoreState, ScoringModel};
+use leadflow::scoring::ScoreState;
 use leadflow::tuning::SplitMix64;
 use leadflow::{
-    AssetType, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Span,
+    AssetType, Channel, Dimension, Engine, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory,
+    ScoringModel, Span,
 };
 
 use crate::Finding;

@@ -6,9 +6,9 @@
 
 use std::io::BufReader;
 
-use leadflow::engine::{Engine, EngineConfig};
-use leadflow::scoring::ScoringModel;
+use leadflow::engine::EngineConfig;
 use leadflow::tuning::SplitMix64;
+use leadflow::{Engine, ScoringModel};
 use serde_json::Value;
 
 use crate::Finding;

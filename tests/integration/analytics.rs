@@ -15,12 +15,12 @@ use leadflow::analytics::{
 };
 use leadflow::criteria::{Checklist, Condition, LeadView};
 use leadflow::lifecycle::{
-    ExpansionCriteria, ExpansionError, LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Money,
-    QualifiedBy, Reason, ReasonCode, Transition, TransitionKind, csql_evidence,
+    ExpansionCriteria, ExpansionError, LeadLifecycle, LifecycleDefinition, Money, QualifiedBy, Reason,
+    ReasonCode, Transition, TransitionKind, csql_evidence,
 };
 use leadflow::{
     AccountId, AssetType, AttrValue, CampaignId, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId,
-    OwnerId, Points, Predicate, Scores, Seniority, Source, Stage,
+    LifecycleStateMachine, OwnerId, Points, Predicate, Scores, Seniority, Source, Stage,
 };
 use proptest::prelude::*;
 

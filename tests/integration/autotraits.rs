@@ -1,10 +1,8 @@
 //! The core types can be shared across threads.
 
 use leadflow::criteria::{Condition, CriteriaRegistry, Verdict};
-use leadflow::lifecycle::{
-    LeadLifecycle, LifecycleDefinition, LifecycleStateMachine, Transition, TransitionRecord,
-};
-use leadflow::{Event, Lead, Points, Scores};
+use leadflow::lifecycle::{LeadLifecycle, LifecycleDefinition, Transition, TransitionRecord};
+use leadflow::{Event, Lead, LifecycleStateMachine, Points, Scores};
 
 fn send_sync<T: Send + Sync>() {}
 

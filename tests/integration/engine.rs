@@ -2,12 +2,12 @@
 //! duplication and batching of events within the allowed lateness.
 
 use chrono::{DateTime, Utc};
-use leadflow::engine::{Engine, EngineConfig, IngestError, Output};
+use leadflow::engine::{EngineConfig, IngestError, Output};
 use leadflow::lifecycle::Transition;
-use leadflow::scoring::ScoringModel;
 use leadflow::synthetic::scoring_model;
 use leadflow::{
-    AssetType, Channel, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Span, Stage,
+    AssetType, Channel, Engine, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, ScoringModel,
+    Span, Stage,
 };
 use proptest::prelude::*;
 

@@ -1,9 +1,8 @@
 //! What the fuzz harness (`tests/fuzz/`) found, one test each, named for the
 //! behaviour that must hold.
 
-use leadflow::Span;
-use leadflow::engine::{Engine, EngineConfig};
-use leadflow::scoring::ScoringModel;
+use leadflow::engine::EngineConfig;
+use leadflow::{Engine, ScoringModel, Span};
 
 use crate::support::{at, standard};
 

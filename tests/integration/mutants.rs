@@ -109,9 +109,9 @@ fn an_automatic_criterion_sees_the_stage_it_leaves() {
 #[test]
 fn a_swap_reports_the_leads_that_newly_qualify() {
     // Mutant: `automatic_edges` empty (the swap then finds no edge into MQL).
-    use leadflow::engine::{Engine, EngineConfig};
-    use leadflow::scoring::{Rule, ScoringModel};
-    use leadflow::{EventKind, EventType, LeadId};
+    use leadflow::engine::EngineConfig;
+    use leadflow::scoring::Rule;
+    use leadflow::{Engine, EventKind, EventType, LeadId, ScoringModel};
     let mut engine = Engine::new(
         ScoringModel::b2b_default().unwrap(),
         standard(),
@@ -134,8 +134,8 @@ fn a_swap_reports_the_leads_that_newly_qualify() {
 fn every_group_counts_however_many_groups_a_model_has() {
     // Mutant: `Tally::groups` reading the inline groups only below a
     // threshold (`len > INLINE` turned into `len == INLINE`).
-    use leadflow::scoring::{Rule, ScoringModel};
-    use leadflow::{EventKind, EventType, GroupId, Points, RuleId};
+    use leadflow::scoring::Rule;
+    use leadflow::{EventKind, EventType, GroupId, Points, RuleId, ScoringModel};
     let lead = identified_lead("l1");
     let demo = [event(&lead, "d", 1, EventKind::DemoRequest)];
     for n in 1..=20 {
@@ -160,8 +160,8 @@ fn every_group_counts_however_many_groups_a_model_has() {
 fn a_named_score_sums_its_groups_after_their_caps() {
     // Mutant: a group's total for named scores taken as `sum + taken`
     // instead of `sum - taken`.
-    use leadflow::scoring::{Group, NamedScore, Rule, ScoringModel};
-    use leadflow::{EventKind, EventType, Points};
+    use leadflow::scoring::{Group, NamedScore, Rule};
+    use leadflow::{EventKind, EventType, Points, ScoringModel};
     let model = ScoringModel::builder("named@1".parse().unwrap())
         .rule(
             Rule::event("demo".parse().unwrap(), EventType::DemoRequest, 50).group("intent".parse().unwrap()),

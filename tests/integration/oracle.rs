@@ -9,9 +9,8 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use leadflow::criteria::LeadView;
 use leadflow::engine::EventKey;
-use leadflow::lifecycle::{LeadLifecycle, LifecycleStateMachine, Transition, TransitionError};
-use leadflow::scoring::ScoringModel;
-use leadflow::{Event, EventKind, Lead, LeadId, Scores};
+use leadflow::lifecycle::{LeadLifecycle, Transition, TransitionError};
+use leadflow::{Event, EventKind, Lead, LeadId, LifecycleStateMachine, Scores, ScoringModel};
 
 #[derive(Debug, Clone, Default)]
 struct Timeline {

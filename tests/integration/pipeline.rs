@@ -4,9 +4,8 @@
 
 use std::io::{BufReader, Read};
 
-use leadflow::Span;
-use leadflow::engine::{Engine, EngineConfig};
-use leadflow::scoring::ScoringModel;
+use leadflow::engine::EngineConfig;
+use leadflow::{Engine, ScoringModel, Span};
 use serde_json::Value;
 
 use crate::pipeline_stream::{BATCH, Pipeline};

@@ -8,13 +8,11 @@ use std::path::Path;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::criteria::{Condition, LeadView};
 use leadflow::lifecycle::LifecycleDefinition;
-use leadflow::scoring::{
-    Decay, Floor, Group, Limit, ModelError, NamedScore, Rule, ScoreState, ScoringModel, Trigger,
-};
+use leadflow::scoring::{Decay, Floor, Group, Limit, ModelError, NamedScore, Rule, ScoreState, Trigger};
 use leadflow::{
     AssetType, Dimension, EngagementLevel, Event, EventId, EventKind, EventMatcher, EventType, Grade,
-    GroupId, Lead, LeadId, ModelVersion, PageCategory, Points, Predicate, RuleId, Seniority, Span, Stage,
-    ThresholdId,
+    GroupId, Lead, LeadId, ModelVersion, PageCategory, Points, Predicate, RuleId, ScoringModel, Seniority,
+    Span, Stage, ThresholdId,
 };
 use proptest::prelude::*;
 use serde::Deserialize;

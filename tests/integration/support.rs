@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadflow::criteria::Condition;
-use leadflow::lifecycle::{LifecycleDefinition, LifecycleStateMachine};
-use leadflow::{AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId};
+use leadflow::lifecycle::LifecycleDefinition;
+use leadflow::{
+    AssetType, Dimension, Event, EventId, EventKind, EventMatcher, Lead, LeadId, LifecycleStateMachine,
+};
 
 /// 2026-03-01 00:00 UTC plus `hours`.
 pub(crate) fn at(hours: i64) -> DateTime<Utc> {

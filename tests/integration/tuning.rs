@@ -361,7 +361,7 @@ fn scorecard_converts_to_an_equivalent_scoring_model() {
     // Readable, editable data: it round-trips and explains itself.
     let json = serde_json::to_string_pretty(&model).unwrap();
     assert_eq!(
-        serde_json::from_str::<leadflow::scoring::ScoringModel>(&json).unwrap(),
+        serde_json::from_str::<leadflow::ScoringModel>(&json).unwrap(),
         model
     );
     assert!(model.rules().iter().any(|r| r.id == "base"));

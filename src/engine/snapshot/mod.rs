@@ -38,9 +38,9 @@ pub const SNAPSHOT_FORMAT: u32 = 1;
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use leadflow::engine::{Engine, EngineConfig, Snapshot};
+/// use leadflow::engine::{EngineConfig, Snapshot};
 /// use leadflow::synthetic::{lifecycle, scoring_model};
-/// use leadflow::{Event, EventId, EventKind, Lead, LeadId};
+/// use leadflow::{Engine, Event, EventId, EventKind, Lead, LeadId};
 ///
 /// let mut engine = Engine::new(scoring_model()?, lifecycle()?, EngineConfig::default())?;
 /// let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();

@@ -419,7 +419,7 @@ proptest! {
             }
             // And the model survives JSON, scoring the same.
             let json = serde_json::to_string(&model).unwrap();
-            let back: leadflow::scoring::ScoringModel = serde_json::from_str(&json).unwrap();
+            let back: leadflow::ScoringModel = serde_json::from_str(&json).unwrap();
             for l in &leads {
                 prop_assert_eq!(back.score(l, &[], t0()).fit, card.points(l, &[]));
             }
