@@ -2,12 +2,13 @@
 //! cases, capacity calibration, the fitted scorecard against its logistic
 //! model, point-in-time backtests (no look-ahead), and the backtest example's
 //! CSV loading on synthetic files (`;`-separated, outcomes joined from a
-//! second table, codes, clashing names). The shared X Education data
-//! (`../shared/data` beside the crate) checks both cards against the
-//! scikit-learn baselines; without it that test fails, naming the path.
-//! Fits on awkward data and the exported models' exactness are in [`fits`].
+//! second table, codes, clashing names). Fits on awkward data and the
+//! exported models' exactness are in [`fits`]; the README's tuning table,
+//! checked row by row on the shared datasets against the scikit-learn
+//! baselines, is in [`rows`].
 
 mod fits;
+mod rows;
 
 use crate::{args, data};
 
@@ -843,84 +844,6 @@ fn example_loader_reads_codes_as_categories_and_keeps_clashing_columns() {
             .starts_with("unknown flag")
     );
     std::fs::remove_dir_all(&dir).ok();
-}
-
-/// The honest X Education features, fixed split: both cards reach the
-/// scikit-learn figures of `shared/data/BASELINES.md` (the boosted card
-/// gradient boosting's AUC, both logistic regression's log loss). CI has the
-/// data; a checkout without it fails here rather than passing silently.
-#[test]
-fn x_education_cards_reach_the_baselines() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/x-education-leads/Leads.csv");
-    assert!(
-        path.exists(),
-        "{} is missing: this test needs the shared datasets beside the crate (../shared/data)",
-        path.display()
-    );
-    let drop = "Lead Number,Tags,Lead Quality,Lead Profile,Last Activity,Last Notable Activity,Asymmetrique Activity Index,Asymmetrique Profile Index,Asymmetrique Activity Score,Asymmetrique Profile Score";
-    let argv = [
-        "--csv",
-        path.to_str().unwrap(),
-        "--target",
-        "Converted",
-        "--positive",
-        "1",
-        "--id",
-        "Prospect ID",
-        "--drop",
-        drop,
-    ];
-    let args = args::parse(argv.iter().map(|s| s.to_string())).unwrap();
-    let loaded = data::load(&args).unwrap();
-    let (train, test) = data::split(&args, &loaded).unwrap();
-    assert_eq!((train.len(), test.len()), (7392, 1848));
-    assert!(leadflow::tuning::check_leakage(&loaded.data, &train, &loaded.features).is_empty());
-    let rows: Vec<_> = test.iter().map(|&i| &loaded.data.rows()[i]).collect();
-    let labels: Vec<bool> = rows.iter().map(|r| r.outcome.converted).collect();
-    let measure = |card: &Scorecard| {
-        let scores: Vec<f64> = rows
-            .iter()
-            .map(|r| card.points(&r.lead, &r.events).to_f64())
-            .collect();
-        let probs: Vec<f64> = rows
-            .iter()
-            .map(|r| card.probability(card.points(&r.lead, &r.events)))
-            .collect();
-        Metrics::compute(&scores, &labels, Some(&probs))
-    };
-    // The logistic card at the penalty and bins its search picks on this
-    // split (8 bins, l2 = sqrt(10)), to keep the test quick.
-    let card = ScorecardConfig::new(loaded.features.clone())
-        .with_max_bins(8)
-        .with_l2(10f64.sqrt())
-        .fit(&loaded.data, &train)
-        .unwrap();
-    let logistic = measure(&card);
-    let m = logistic;
-    assert!(m.auc.unwrap() >= 0.8615, "logistic card below sklearn lr: {m:?}");
-    assert!(m.log_loss.unwrap() < 0.4535, "{m:?}");
-    let boosted = leadflow::tuning::BoostedConfig::new(loaded.features.clone())
-        .fit(&loaded.data, &train)
-        .unwrap();
-    let m = measure(&boosted);
-    assert!(m.auc.unwrap() >= 0.8721, "boosted card below sklearn hgb: {m:?}");
-    assert!(m.log_loss.unwrap() < 0.4535, "{m:?}");
-    // The README's table quotes both cards on this split: keep it true.
-    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap_or_else(|e| panic!("reading README.md: {e}"));
-    let row = readme
-        .lines()
-        .find(|l| l.starts_with("| X Education / index |"))
-        .expect("README.md should have the X Education row of the tuning table")
-        .replace('*', "");
-    for (name, m) in [("logistic", &logistic), ("boosted", &m)] {
-        let quoted = format!("{:.4} / {:.4}", m.auc.unwrap(), m.log_loss.unwrap());
-        assert!(
-            row.contains(&quoted),
-            "README.md should quote the {name} card as {quoted}: {row}"
-        );
-    }
 }
 
 #[test]
