@@ -303,10 +303,8 @@ fn run() -> Result<(), Box<dyn Error>> {
     // Fits.
     let features = loaded.features.clone();
     let t_tune = Instant::now();
-    let search = Search {
-        seed: args.seed,
-        ..Search::default()
-    };
+    let mut search = Search::default();
+    search.seed = args.seed;
     let tuned = ScorecardConfig::new(features.clone()).tune(data, &train, &search)?;
     let tune_ms = t_tune.elapsed().as_secs_f64() * 1e3;
     let config = tuned.config.clone();

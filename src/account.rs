@@ -234,6 +234,7 @@ impl BuyingRole {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AccountModel {
     /// How lead scores combine into the account score.
     pub rollup: Rollup,

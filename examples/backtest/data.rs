@@ -285,13 +285,7 @@ pub(crate) fn load(args: &Args) -> Res<Loaded> {
                 }
             }
         };
-        features.push((
-            c,
-            Feature {
-                name: name.clone(),
-                kind,
-            },
-        ));
+        features.push((c, Feature::new(name.clone(), kind)));
     }
     // A column named like a built-in attribute (`campaign`, `employees`...)
     // is read as that attribute when every value fits it; otherwise it keeps

@@ -85,6 +85,7 @@ pub enum ExpansionError {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ExpansionCriteria {
     /// Seat utilisation (share of seats in use) at least this.
     #[serde(with = "crate::strict::finite")]

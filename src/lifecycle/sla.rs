@@ -24,6 +24,7 @@ use crate::stage::Stage;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Sla {
     /// The stage it applies to.
     pub stage: Stage,
@@ -34,22 +35,19 @@ pub struct Sla {
 }
 
 impl Sla {
+    /// An SLA of either kind on `stage`.
+    pub fn new(stage: Stage, kind: SlaKind, within: Span) -> Sla {
+        Sla { stage, kind, within }
+    }
+
     /// The lead must leave `stage` within `within`.
     pub fn exit_within(stage: Stage, within: Span) -> Sla {
-        Sla {
-            stage,
-            kind: SlaKind::Exit,
-            within,
-        }
+        Sla::new(stage, SlaKind::Exit, within)
     }
 
     /// The lead must get a first follow-up within `within` of entering `stage`.
     pub fn first_follow_up_within(stage: Stage, within: Span) -> Sla {
-        Sla {
-            stage,
-            kind: SlaKind::FirstFollowUp,
-            within,
-        }
+        Sla::new(stage, SlaKind::FirstFollowUp, within)
     }
 }
 

@@ -47,6 +47,7 @@ pub(crate) const ENGAGEMENT_GROUP: &str = "engagement";
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Rule {
     /// The rule's id, unique within the model; named in explanations.
     pub id: RuleId,
@@ -236,7 +237,9 @@ impl Rule {
         Rule::new(id, Trigger::AllAttributes { all }, points)
     }
 
-    fn new(id: RuleId, when: Trigger, points: impl Into<Points>) -> Rule {
+    /// A rule with any trigger, counting once per lead by default; the
+    /// other constructors are shorthands for it.
+    pub fn new(id: RuleId, when: Trigger, points: impl Into<Points>) -> Rule {
         Rule {
             id,
             group: None,
@@ -355,6 +358,7 @@ impl Rule {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Group {
     /// The most the group's rules can add together (at least 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]

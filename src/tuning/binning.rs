@@ -37,6 +37,7 @@ pub enum FeatureKind {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Feature {
     /// The attribute name.
     pub name: String,
@@ -45,20 +46,22 @@ pub struct Feature {
 }
 
 impl Feature {
-    /// A numeric feature.
-    pub fn numeric(name: impl Into<String>) -> Feature {
+    /// A feature of either kind.
+    pub fn new(name: impl Into<String>, kind: FeatureKind) -> Feature {
         Feature {
             name: name.into(),
-            kind: FeatureKind::Numeric,
+            kind,
         }
+    }
+
+    /// A numeric feature.
+    pub fn numeric(name: impl Into<String>) -> Feature {
+        Feature::new(name, FeatureKind::Numeric)
     }
 
     /// A categorical feature.
     pub fn categorical(name: impl Into<String>) -> Feature {
-        Feature {
-            name: name.into(),
-            kind: FeatureKind::Categorical,
-        }
+        Feature::new(name, FeatureKind::Categorical)
     }
 }
 

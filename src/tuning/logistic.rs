@@ -399,6 +399,7 @@ fn best_trial(trials: &[Trial]) -> Option<&Trial> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Search {
     /// Cross-validation folds. Default 5.
     pub folds: usize,

@@ -630,10 +630,8 @@ fn account_rollup_and_buying_group_coverage() {
         (Rollup::Max, 70),
         (Rollup::TopN { n: 2 }, 70 + 35),
     ] {
-        let model = AccountModel {
-            rollup,
-            ..AccountModel::standard()
-        };
+        let mut model = AccountModel::standard();
+        model.rollup = rollup;
         let accounts = model.roll_up_all(views, now);
         assert_eq!(
             accounts.keys().map(AccountId::as_str).collect::<Vec<_>>(),

@@ -293,22 +293,25 @@ pub(crate) fn rule() -> BoxedStrategy<Rule> {
         (limit(), maybe(span()), maybe(decay()), maybe(text())),
     )
         .prop_map(
-            |((id, group, when, points), (limit, within, decay, description))| Rule {
-                id,
-                group,
-                when,
-                points,
-                limit,
-                within,
-                decay,
-                description,
+            |((id, group, when, points), (limit, within, decay, description))| {
+                let mut rule = Rule::new(id, when, points).limit(limit);
+                rule.group = group;
+                rule.within = within;
+                rule.decay = decay;
+                rule.description = description;
+                rule
             },
         )
         .boxed()
 }
 
 fn group() -> impl Strategy<Value = Group> {
-    (maybe(points()), maybe(decay())).prop_map(|(cap, decay)| Group { cap, decay })
+    (maybe(points()), maybe(decay())).prop_map(|(cap, decay)| {
+        let mut group = Group::new();
+        group.cap = cap;
+        group.decay = decay;
+        group
+    })
 }
 
 fn floor() -> impl Strategy<Value = Floor> {
@@ -403,7 +406,7 @@ fn sla() -> impl Strategy<Value = Sla> {
         select(vec![SlaKind::Exit, SlaKind::FirstFollowUp]),
         span(),
     )
-        .prop_map(|(stage, kind, within)| Sla { stage, kind, within })
+        .prop_map(|(stage, kind, within)| Sla::new(stage, kind, within))
 }
 
 pub(crate) fn definition() -> BoxedStrategy<LifecycleDefinition> {
@@ -589,14 +592,16 @@ pub(crate) fn account_model() -> BoxedStrategy<AccountModel> {
         any::<u32>().prop_map(|n| Rollup::TopN { n })
     ];
     (rollup, vec((text(), condition()), 0..3), condition(), condition())
-        .prop_map(|(rollup, roles, engaged, mqa)| AccountModel {
-            rollup,
-            roles: roles
+        .prop_map(|(rollup, roles, engaged, mqa)| {
+            let mut model = AccountModel::standard();
+            model.rollup = rollup;
+            model.roles = roles
                 .into_iter()
                 .map(|(n, who)| BuyingRole::new(n, who))
-                .collect(),
-            engaged,
-            mqa,
+                .collect();
+            model.engaged = engaged;
+            model.mqa = mqa;
+            model
         })
         .boxed()
 }
@@ -627,13 +632,15 @@ pub(crate) fn expansion() -> BoxedStrategy<ExpansionCriteria> {
         (span(), span()),
     )
         .prop_map(
-            |((seat, feature, satisfaction, detractor), (usage_window, feedback_window))| ExpansionCriteria {
-                seat_utilisation_at_least: seat,
-                feature_adoption_at_least: feature,
-                satisfaction_at_least: satisfaction,
-                detractor_below: detractor,
-                usage_window,
-                feedback_window,
+            |((seat, feature, satisfaction, detractor), (usage_window, feedback_window))| {
+                let mut criteria = ExpansionCriteria::standard();
+                criteria.seat_utilisation_at_least = seat;
+                criteria.feature_adoption_at_least = feature;
+                criteria.satisfaction_at_least = satisfaction;
+                criteria.detractor_below = detractor;
+                criteria.usage_window = usage_window;
+                criteria.feedback_window = feedback_window;
+                criteria
             },
         )
         .boxed()

@@ -214,10 +214,8 @@ fn a_float_that_cannot_be_written_back_is_refused_when_written() {
     };
     assert!(serde_json::to_string(&company).is_err());
     assert!(serde_json::to_string(&AttrValue::Number(f64::NAN)).is_err());
-    let criteria = ExpansionCriteria {
-        seat_utilisation_at_least: f64::NAN,
-        ..ExpansionCriteria::standard()
-    };
+    let mut criteria = ExpansionCriteria::standard();
+    criteria.seat_utilisation_at_least = f64::NAN;
     assert!(serde_json::to_string(&criteria).is_err());
     // TOML can spell them; they are refused when read.
     assert!(toml::from_str::<Company>("annual_revenue = nan").is_err());

@@ -270,11 +270,9 @@ fn the_penalty_search_brackets_its_optimum() {
             .any(|t| t.l2 > best && t.log_loss > chosen.log_loss)
     );
     // A grid that starts far off is extended until it brackets the optimum.
-    let far = Search {
-        l2: vec![3000.0, 10_000.0],
-        bins: vec![16],
-        ..Search::default()
-    };
+    let mut far = Search::default();
+    far.l2 = vec![3000.0, 10_000.0];
+    far.bins = vec![16];
     let extended = ScorecardConfig::new(features()).tune(&data, &rows, &far).unwrap();
     assert!(extended.config.l2 < 3000.0, "{}", extended.config.l2);
     assert!(extended.bracketed);
