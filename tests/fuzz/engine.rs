@@ -13,9 +13,9 @@ use leadflow::{
     ReasonCode, Span, Transition,
 };
 
-use crate::Finding;
 use crate::oracle::Oracle;
 use crate::support::{at, standard};
+use crate::{Finding, fixtures};
 
 /// An event kind from a vocabulary that reaches every kind of rule: limits,
 /// windows, decay, penalties, the MQL signal, follow-ups and attribute
@@ -155,7 +155,6 @@ struct Run {
     rng: SplitMix64,
     /// The steps so far.
     ops: Vec<Op>,
-    model: ScoringModel,
     config: EngineConfig,
     engine: Engine,
     oracle: Oracle,
@@ -172,26 +171,28 @@ struct Run {
 
 pub(crate) fn case(seed: u64) -> Result<(), Finding> {
     let mut rng = SplitMix64::new(seed);
-    let model = if rng.below(2) == 0 {
-        ScoringModel::b2b_default().unwrap()
-    } else {
-        leadflow::synthetic::scoring_model().unwrap()
-    };
-    let lateness = Span::hours([2, 24, 24 * 60][rng.below(3) as usize]);
-    let skew = Span::hours([0, 3][rng.below(2) as usize]);
+    let synthetic = rng.below(2);
+    let model = [fixtures::b2b(), fixtures::synthetic()][synthetic as usize];
+    let lateness = rng.below(3);
+    let skew = rng.below(2);
     let mut config = EngineConfig::default()
-        .allowed_lateness(lateness)
-        .clock_skew(skew);
-    if rng.below(2) == 0 {
+        .allowed_lateness(Span::hours([2, 24, 24 * 60][lateness as usize]))
+        .clock_skew(Span::hours([0, 3][skew as usize]));
+    let reject = rng.below(2);
+    if reject == 0 {
         config = config.unknown_leads(UnknownLeads::Reject);
     }
-    if rng.below(2) == 0 {
+    let threshold = rng.below(2);
+    if threshold == 0 {
         config = config.threshold(Threshold::new("hot", Dimension::Combined, 40));
     }
-    let mut run = Run::new(model.clone(), config.clone(), rng);
+    // One key per model and configuration drawn above.
+    let key = ((synthetic * 3 + lateness) * 2 + skew) * 4 + reject * 2 + threshold;
+    let engine = fixtures::engine(("engine", key), model, &config);
+    let mut run = Run::new(engine, model.clone(), config.clone(), rng);
     let result = generate(&mut run);
     let Err(finding) = result else { return Ok(()) };
-    let ops = shrink(&model, &config, run.ops, &finding);
+    let ops = shrink(model, &config, run.ops, &finding);
     Err(format!(
         "{}\n  shrunk to {} steps (model {}, {config:?}):\n    {}",
         finding.lines().next().unwrap_or(""),
@@ -241,7 +242,8 @@ fn generate(run: &mut Run) -> Result<(), Finding> {
 }
 
 fn replay(model: &ScoringModel, config: &EngineConfig, ops: &[Op]) -> Result<(), Finding> {
-    let mut run = Run::new(model.clone(), config.clone(), SplitMix64::new(0));
+    let engine = Engine::new(model.clone(), standard(), config.clone()).unwrap();
+    let mut run = Run::new(engine, model.clone(), config.clone(), SplitMix64::new(0));
     for op in ops {
         match op.clone() {
             Op::Upsert(l, t) => run.upsert(*l, t)?,
@@ -298,11 +300,11 @@ fn shrink(model: &ScoringModel, config: &EngineConfig, mut ops: Vec<Op>, finding
 }
 
 impl Run {
-    fn new(model: ScoringModel, config: EngineConfig, rng: SplitMix64) -> Run {
+    /// A run of `engine`, fresh for `model` and `config`.
+    fn new(engine: Engine, model: ScoringModel, config: EngineConfig, rng: SplitMix64) -> Run {
         Run {
-            engine: Engine::new(model.clone(), standard(), config.clone()).unwrap(),
-            oracle: Oracle::new(model.clone(), standard()),
-            model,
+            engine,
+            oracle: Oracle::new(model, fixtures::machine().clone()),
             config,
             rng,
             ops: Vec::new(),
@@ -492,8 +494,13 @@ impl Run {
             serde_json::from_str(&serde_json::to_string(&snapshot).unwrap()).map_err(|e| e.to_string())
         };
         let read = read.map_err(|e| self.fail(format!("a snapshot does not read back: {e}")))?;
-        let restored = Engine::restore(read, self.engine.model().clone(), standard(), self.config.clone())
-            .map_err(|e| self.fail(format!("a snapshot does not restore: {e}")))?;
+        let restored = Engine::restore(
+            read,
+            self.engine.model().clone(),
+            fixtures::machine().clone(),
+            self.config.clone(),
+        )
+        .map_err(|e| self.fail(format!("a snapshot does not restore: {e}")))?;
         if restored.snapshot() != snapshot || restored.stats() != self.engine.stats() {
             return Err(self.fail("the restored engine differs".into()));
         }
@@ -508,13 +515,11 @@ impl Run {
         // and 557; fixed in the engine since). Lifted, the guard found
         // `a_restore_after_swaps_is_the_engine_it_was` (seed 151, fixed
         // since): both in tests/integration/findings.rs.
-        let new = self.model.clone();
+        let new = self.oracle.model.clone();
         self.ops.push(Op::Swap(now));
         self.engine
-            .swap_model(new.clone(), now, false)
+            .swap_model(new, now, false)
             .map_err(|e| self.fail(format!("swap refused: {e}")))?;
-        self.oracle.model = new.clone();
-        self.model = new;
         // What a swap does to stages reached (with `fire` false) is not the
         // oracle's fold: from here on only scores compare. (Seeds 12574 and
         // 18144 showed lifecycles other than the fold's after a swap to the
@@ -582,8 +587,7 @@ impl Run {
             }
             let events: Vec<Event> = self.accepted.iter().filter(|e| e.lead == *id).cloned().collect();
             let lead = self.oracle.lead_at(id, now);
-            let model = self.model.clone();
-            scores_agree(&mut self.rng, &model, &lead, &events, now).map_err(|f| self.fail(f))?;
+            scores_agree(&mut self.rng, &self.oracle.model, &lead, &events, now)?;
         }
         Ok(())
     }

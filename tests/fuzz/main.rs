@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 mod config;
 mod csv_loader;
 mod engine;
+mod fixtures;
 mod mutate;
 mod pipeline;
 
