@@ -9,58 +9,19 @@ use leadflow::engine::{CommandError, Engine, EngineConfig, IngestError, Output, 
 use leadflow::scoring::{ScoreState, ScoringModel};
 use leadflow::tuning::SplitMix64;
 use leadflow::{
-    AssetType, Channel, Dimension, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, Reason,
-    ReasonCode, Span, Transition,
+    Channel, Dimension, Event, EventId, EventKind, Lead, LeadId, OwnerId, Reason, ReasonCode, Span,
+    Transition,
 };
 
 use crate::oracle::Oracle;
-use crate::support::{at, standard};
+use crate::support::{EVENT_KINDS, at, event_kind, standard};
 use crate::{Finding, fixtures};
 
-/// An event kind from a vocabulary that reaches every kind of rule: limits,
-/// windows, decay, penalties, the MQL signal, follow-ups and attribute
-/// changes.
+/// An event kind of `support::event_kind`'s vocabulary, its attribute
+/// values drawn too.
 pub(crate) fn kind(rng: &mut SplitMix64) -> EventKind {
-    match rng.below(15) {
-        0 => EventKind::PageView {
-            path: "/pricing".into(),
-            category: None,
-        },
-        1 => EventKind::PageView {
-            path: "/product/tour".into(),
-            category: Some(PageCategory::Product),
-        },
-        2 => EventKind::ContentDownload {
-            asset: AssetType::Whitepaper,
-            asset_id: None,
-        },
-        3 => EventKind::ContentDownload {
-            asset: AssetType::PricingSheet,
-            asset_id: None,
-        },
-        4 => EventKind::FormSubmit { form: None },
-        5 => EventKind::DemoRequest,
-        6 => EventKind::EmailOpen { campaign: None },
-        7 => EventKind::EmailUnsubscribe,
-        8 => EventKind::SocialEngagement,
-        9 => EventKind::AdClick { campaign: None },
-        10 => EventKind::WebinarAttend { webinar: None },
-        11 => EventKind::SalesTouch {
-            by: Some(OwnerId::new("rep").unwrap()),
-        },
-        12 => EventKind::AttributeChange {
-            key: "employees".into(),
-            value: (rng.below(900) as i64).into(),
-        },
-        13 => EventKind::AttributeChange {
-            key: "seniority".into(),
-            value: ["director", "vp", "intern"][rng.below(3) as usize].into(),
-        },
-        _ => EventKind::PageView {
-            path: "/careers".into(),
-            category: Some(PageCategory::Careers),
-        },
-    }
+    let k = rng.below(EVENT_KINDS);
+    event_kind(k, rng.below(900))
 }
 
 /// Lead `i`: even leads have a known email domain.
