@@ -16,8 +16,9 @@
 //! for `--seconds`, whichever ends first (plain `cargo test`: 200 cases
 //! each). Case `i` of a target uses the seed `--seed` + `i`, so a finding is
 //! replayed with `TARGET --seed S --cases 1`. A case that runs longer than
-//! `--case-limit-ms` (default 10 000) or a process whose resident memory
-//! passes `--rss-limit-mb` (default 2 048) is a finding. The binary exits 1
+//! `--case-limit-ms` (default 10 000) or during which the process's
+//! resident memory passes `--rss-limit-mb` (default 2 048) is a finding: a
+//! watchdog thread checks both every 50 ms. The binary exits 1
 //! on the first finding, naming the target and the seed. A case that aborts
 //! the process (an allocation failure, a stack overflow) cannot be caught:
 //! the running case's target and seed are always in
@@ -142,26 +143,33 @@ fn main() {
         .into_iter()
         .filter(|(name, _)| o.filter.is_empty() || o.filter.iter().any(|f| name.contains(f.as_str())))
         .collect();
-    // The watchdog: the running case's start (ms since `origin`, 0 between
-    // cases), its target and seed.
+    // The watchdog, every 50 ms: the running case's time (its start in ms
+    // since `origin`, 0 between cases) and the process's resident memory
+    // (so a runaway case is caught while it runs); its target and seed.
     let origin = Instant::now();
     let started = Arc::new(AtomicU64::new(0));
+    let peak = Arc::new(AtomicU64::new(rss_mb()));
     let current = Arc::new(std::sync::Mutex::new((String::new(), 0u64)));
     {
-        let (started, current, limit) = (started.clone(), current.clone(), o.case_limit);
+        let (started, peak, current) = (started.clone(), peak.clone(), current.clone());
+        let (limit, rss_limit) = (o.case_limit, o.rss_limit_mb);
         std::thread::spawn(move || {
             loop {
                 std::thread::sleep(Duration::from_millis(50));
                 let s = started.load(Ordering::Relaxed);
                 let elapsed = origin.elapsed().as_millis() as u64;
-                if s != 0 && elapsed.saturating_sub(s) > limit.as_millis() as u64 {
-                    let (target, seed) = current.lock().map(|c| c.clone()).unwrap_or_default();
-                    eprintln!(
-                        "fuzz: FINDING in {target}, seed {seed}: the case ran longer than {} ms",
-                        limit.as_millis()
-                    );
-                    std::process::exit(1);
-                }
+                let rss = rss_mb();
+                peak.fetch_max(rss, Ordering::Relaxed);
+                let problem = if s != 0 && elapsed.saturating_sub(s) > limit.as_millis() as u64 {
+                    format!("the case ran longer than {} ms", limit.as_millis())
+                } else if rss > rss_limit {
+                    format!("resident memory {rss} MiB passed {rss_limit} MiB")
+                } else {
+                    continue;
+                };
+                let (target, seed) = current.lock().map(|c| c.clone()).unwrap_or_default();
+                eprintln!("fuzz: FINDING in {target}, seed {seed}: {problem}");
+                std::process::exit(1);
             }
         });
     }
@@ -171,7 +179,6 @@ fn main() {
     for (name, target) in selected {
         let t0 = Instant::now();
         let mut done = 0u64;
-        let mut peak = rss_mb();
         while done < o.cases && per_target.is_none_or(|d| t0.elapsed() < d) {
             let seed = o.seed.wrapping_add(done);
             if let Ok(mut c) = current.lock() {
@@ -201,18 +208,9 @@ fn main() {
                 std::process::exit(1);
             }
             done += 1;
-            if done % 256 == 0 {
-                peak = peak.max(rss_mb());
-                if peak > o.rss_limit_mb {
-                    eprintln!(
-                        "fuzz: FINDING in {name}, near seed {seed}: resident memory {peak} MiB passed {} MiB",
-                        o.rss_limit_mb
-                    );
-                    std::process::exit(1);
-                }
-            }
         }
-        peak = peak.max(rss_mb());
+        let rss = rss_mb();
+        let peak = peak.fetch_max(rss, Ordering::Relaxed).max(rss);
         eprintln!(
             "fuzz: {name}: {done} cases from seed {} in {:.1} s, no finding; peak resident memory {peak} MiB",
             o.seed,
