@@ -47,6 +47,7 @@ pub(crate) fn engine(key: (&'static str, u64), model: &ScoringModel, config: &En
             .clone()
     })
 }
+
 /// How many variants [`variant`] has of each stock model.
 pub(crate) const VARIANTS: u64 = 6;
 
@@ -66,8 +67,8 @@ pub(crate) fn variant(base: u64, i: u64) -> &'static ScoringModel {
     &all[(base * VARIANTS + i) as usize]
 }
 
-/// `model` with each event rule changed in one of its points, limit,
-/// window or decay (some left as they are).
+/// `model` with each rule's points, or an event rule's limit, window or
+/// decay, drawn anew (some rules left as they are).
 fn vary(rng: &mut SplitMix64, model: &ScoringModel, i: u64) -> ScoringModel {
     let version = ModelVersion::new(format!("{}-v{i}", model.version())).unwrap();
     let mut rules = model.rules().to_vec();
