@@ -7,6 +7,7 @@
 //! engine config runs an engine.
 
 use std::fmt::Debug;
+use std::thread::LocalKey;
 
 use leadflow::criteria::{Condition, Criterion, LeadView, MAX_CONDITION_DEPTH};
 use leadflow::engine::{EngineConfig, IngestError, Threshold, UnknownLeads};
@@ -14,16 +15,16 @@ use leadflow::lifecycle::LifecycleDefinition;
 use leadflow::scoring::ScoringModelBuilder;
 use leadflow::tuning::SplitMix64;
 use leadflow::{Dimension, Engine, LifecycleStateMachine, ScoringModel, Span};
-use proptest::strategy::{Strategy, ValueTree};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::Finding;
 use crate::engine::{events, lead, scores_agree};
 use crate::mutate::mutate;
 use crate::oracle::Oracle;
 use crate::support::at;
+use crate::{Finding, fixtures};
 
 /// TOML needs a table at the top.
 #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -31,14 +32,26 @@ struct Wrap<T> {
     value: T,
 }
 
-fn generate<S: Strategy>(strategy: S, seed: u64) -> S::Value {
+thread_local! {
+    // Built once: a strategy is the same at every case (its regexes
+    // compiled once), and proptest's default configuration reads the
+    // environment.
+    static MODEL: BoxedStrategy<ScoringModelBuilder> = crate::arbitrary::model();
+    static DEFINITION: BoxedStrategy<LifecycleDefinition> = crate::arbitrary::definition();
+    static CONDITION: BoxedStrategy<Condition> = crate::arbitrary::condition();
+    static DEEPEST: BoxedStrategy<Condition> = crate::arbitrary::deepest_condition();
+    static CONFIG: Config = Config::default();
+}
+
+/// The value `strategy` draws for `seed`.
+fn generate<T: Debug>(strategy: &'static LocalKey<BoxedStrategy<T>>, seed: u64) -> T {
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(
-        Config::default(),
+        CONFIG.with(Config::clone),
         TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
     );
-    strategy.new_tree(&mut runner).unwrap().current()
+    strategy.with(|s| s.new_tree(&mut runner).unwrap().current())
 }
 
 fn write<T: Serialize>(value: &T, toml: bool) -> Result<String, String> {
@@ -68,9 +81,11 @@ fn check<T>(
 where
     T: Serialize + DeserializeOwned + PartialEq + Debug,
 {
-    for toml in [false, true] {
-        let text = write(&value, toml).map_err(|e| format!("{value:?} does not write (toml {toml}): {e}"))?;
-        let back: T = read(&text, toml).map_err(|e| format!("{text} does not read back: {e}"))?;
+    // The value as JSON and as TOML, each written once.
+    let mut texts = [String::new(), String::new()];
+    for (toml, text) in [false, true].into_iter().zip(&mut texts) {
+        *text = write(&value, toml).map_err(|e| format!("{value:?} does not write (toml {toml}): {e}"))?;
+        let back: T = read(text, toml).map_err(|e| format!("{text} does not read back: {e}"))?;
         if back != value {
             return Err(format!("{text} reads back as {back:?}"));
         }
@@ -78,7 +93,7 @@ where
     using(rng, &value)?;
     for _ in 0..4 {
         let toml = rng.below(2) == 0;
-        let mut bytes = write(&value, toml).unwrap_or_default().into_bytes();
+        let mut bytes = texts[usize::from(toml)].clone().into_bytes();
         mutate(rng, &mut bytes);
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
@@ -128,7 +143,7 @@ fn use_definition(rng: &mut SplitMix64, def: &LifecycleDefinition) -> Result<(),
 }
 
 fn machine_agrees(rng: &mut SplitMix64, machine: LifecycleStateMachine) -> Result<(), Finding> {
-    let model = ScoringModel::b2b_default().unwrap();
+    let model = fixtures::b2b().clone();
     let config = EngineConfig::default().allowed_lateness(Span::days(60));
     let mut e = Engine::new(model.clone(), machine.clone(), config).unwrap();
     let mut o = Oracle::new(model, machine);
@@ -190,7 +205,7 @@ fn use_condition(rng: &mut SplitMix64, c: &Condition) -> Result<(), Finding> {
     let n = rng.below(8);
     let events = events(rng, n, 1, 300);
     let l = lead(0);
-    let scores = ScoringModel::b2b_default().unwrap().score(&l, &events, at(300));
+    let scores = fixtures::b2b().score(&l, &events, at(300));
     let view = LeadView::new(&l).with_events(&events).with_scores(&scores);
     let verdict = c.evaluate(&view, at(300));
     // The verdict is data too.
@@ -220,8 +235,8 @@ fn use_engine_config(rng: &mut SplitMix64, config: &EngineConfig) -> Result<(), 
     // A lateness beyond what a line holds is refused (it was allocated:
     // finding `a_lateness_beyond_what_a_line_holds_is_refused_not_allocated`).
     let Ok(mut e) = Engine::new(
-        ScoringModel::b2b_default().unwrap(),
-        crate::support::standard(),
+        fixtures::b2b().clone(),
+        fixtures::machine().clone(),
         config.clone(),
     ) else {
         return Ok(());
@@ -235,22 +250,10 @@ fn use_engine_config(rng: &mut SplitMix64, config: &EngineConfig) -> Result<(), 
 pub(crate) fn case(seed: u64) -> Result<(), Finding> {
     let mut rng = SplitMix64::new(seed);
     match seed % 5 {
-        0 => check(&mut rng, generate(crate::arbitrary::model(), seed), use_model),
-        1 => check(
-            &mut rng,
-            generate(crate::arbitrary::definition(), seed),
-            use_definition,
-        ),
-        2 => check(
-            &mut rng,
-            generate(crate::arbitrary::condition(), seed),
-            use_condition,
-        ),
-        3 => check(
-            &mut rng,
-            generate(crate::arbitrary::deepest_condition(), seed),
-            use_condition,
-        ),
+        0 => check(&mut rng, generate(&MODEL, seed), use_model),
+        1 => check(&mut rng, generate(&DEFINITION, seed), use_definition),
+        2 => check(&mut rng, generate(&CONDITION, seed), use_condition),
+        3 => check(&mut rng, generate(&DEEPEST, seed), use_condition),
         _ => {
             let config = engine_config(&mut rng);
             check(&mut rng, config, use_engine_config)

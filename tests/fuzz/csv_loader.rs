@@ -32,6 +32,24 @@ fn table(rng: &mut SplitMix64) -> (String, usize) {
     (csv, rows)
 }
 
+/// Where a case's table is written for the loader, which reads a path: in
+/// memory (`/dev/shm`) where there is one. On a disk, rewriting the same
+/// file each case waits for the disk (ext4 writes a truncated and rewritten
+/// file back at its close): ten times the case's own time.
+fn table_path() -> std::path::PathBuf {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let shm = std::path::Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        dir.join(format!("leadflow-fuzz-{}.csv", std::process::id()))
+    })
+    .clone()
+}
+
 pub(crate) fn case(seed: u64) -> Result<(), Finding> {
     let mut rng = SplitMix64::new(seed);
     let (csv, _) = table(&mut rng);
@@ -40,7 +58,7 @@ pub(crate) fn case(seed: u64) -> Result<(), Finding> {
     if mutated {
         mutate(&mut rng, &mut bytes);
     }
-    let path = std::env::temp_dir().join(format!("leadflow-fuzz-{}.csv", std::process::id()));
+    let path = table_path();
     std::fs::write(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let mut argv = vec![
         "--csv".to_owned(),

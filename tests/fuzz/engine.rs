@@ -10,58 +10,18 @@ use leadflow::lifecycle::{Reason, ReasonCode, Transition};
 use leadflow::scoring::ScoreState;
 use leadflow::tuning::SplitMix64;
 use leadflow::{
-    AssetType, Channel, Dimension, Engine, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory,
-    ScoringModel, Span,
+    Channel, Dimension, Engine, Event, EventId, EventKind, Lead, LeadId, OwnerId, ScoringModel, Span,
 };
 
-use crate::Finding;
 use crate::oracle::Oracle;
-use crate::support::{at, standard};
+use crate::support::{EVENT_KINDS, at, event_kind, standard};
+use crate::{Finding, fixtures};
 
-/// An event kind from a vocabulary that reaches every kind of rule: limits,
-/// windows, decay, penalties, the MQL signal, follow-ups and attribute
-/// changes.
+/// An event kind of `support::event_kind`'s vocabulary, its attribute
+/// values drawn too.
 pub(crate) fn kind(rng: &mut SplitMix64) -> EventKind {
-    match rng.below(15) {
-        0 => EventKind::PageView {
-            path: "/pricing".into(),
-            category: None,
-        },
-        1 => EventKind::PageView {
-            path: "/product/tour".into(),
-            category: Some(PageCategory::Product),
-        },
-        2 => EventKind::ContentDownload {
-            asset: AssetType::Whitepaper,
-            asset_id: None,
-        },
-        3 => EventKind::ContentDownload {
-            asset: AssetType::PricingSheet,
-            asset_id: None,
-        },
-        4 => EventKind::FormSubmit { form: None },
-        5 => EventKind::DemoRequest,
-        6 => EventKind::EmailOpen { campaign: None },
-        7 => EventKind::EmailUnsubscribe,
-        8 => EventKind::SocialEngagement,
-        9 => EventKind::AdClick { campaign: None },
-        10 => EventKind::WebinarAttend { webinar: None },
-        11 => EventKind::SalesTouch {
-            by: Some(OwnerId::new("rep").unwrap()),
-        },
-        12 => EventKind::AttributeChange {
-            key: "employees".into(),
-            value: (rng.below(900) as i64).into(),
-        },
-        13 => EventKind::AttributeChange {
-            key: "seniority".into(),
-            value: ["director", "vp", "intern"][rng.below(3) as usize].into(),
-        },
-        _ => EventKind::PageView {
-            path: "/careers".into(),
-            category: Some(PageCategory::Careers),
-        },
-    }
+    let k = rng.below(EVENT_KINDS);
+    event_kind(k, rng.below(900))
 }
 
 /// Lead `i`: even leads have a known email domain.
@@ -149,14 +109,24 @@ enum Op {
     Ingest(Vec<Event>, DateTime<Utc>),
     Command(LeadId, Transition, DateTime<Utc>),
     Restore(bool),
-    Swap(DateTime<Utc>),
+    /// To the model, at the time.
+    Swap(SwapTo, DateTime<Utc>),
+}
+
+/// A model swapped to, shown by its version (each variant has its own).
+#[derive(Clone)]
+struct SwapTo(Box<ScoringModel>);
+
+impl std::fmt::Debug for SwapTo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.version())
+    }
 }
 
 struct Run {
     rng: SplitMix64,
     /// The steps so far.
     ops: Vec<Op>,
-    model: ScoringModel,
     config: EngineConfig,
     engine: Engine,
     oracle: Oracle,
@@ -173,26 +143,28 @@ struct Run {
 
 pub(crate) fn case(seed: u64) -> Result<(), Finding> {
     let mut rng = SplitMix64::new(seed);
-    let model = if rng.below(2) == 0 {
-        ScoringModel::b2b_default().unwrap()
-    } else {
-        leadflow::synthetic::scoring_model().unwrap()
-    };
-    let lateness = Span::hours([2, 24, 24 * 60][rng.below(3) as usize]);
-    let skew = Span::hours([0, 3][rng.below(2) as usize]);
+    let synthetic = rng.below(2);
+    let model = [fixtures::b2b(), fixtures::synthetic()][synthetic as usize];
+    let lateness = rng.below(3);
+    let skew = rng.below(2);
     let mut config = EngineConfig::default()
-        .allowed_lateness(lateness)
-        .clock_skew(skew);
-    if rng.below(2) == 0 {
+        .allowed_lateness(Span::hours([2, 24, 24 * 60][lateness as usize]))
+        .clock_skew(Span::hours([0, 3][skew as usize]));
+    let reject = rng.below(2);
+    if reject == 0 {
         config = config.unknown_leads(UnknownLeads::Reject);
     }
-    if rng.below(2) == 0 {
+    let threshold = rng.below(2);
+    if threshold == 0 {
         config = config.threshold(Threshold::new("hot".parse().unwrap(), Dimension::Combined, 40));
     }
-    let mut run = Run::new(model.clone(), config.clone(), rng);
-    let result = generate(&mut run);
+    // One key per model and configuration drawn above.
+    let key = ((synthetic * 3 + lateness) * 2 + skew) * 4 + reject * 2 + threshold;
+    let engine = fixtures::engine(("engine", key), model, &config);
+    let mut run = Run::new(engine, model.clone(), config.clone(), rng);
+    let result = generate(&mut run, synthetic);
     let Err(finding) = result else { return Ok(()) };
-    let ops = shrink(&model, &config, run.ops, &finding);
+    let ops = shrink(model, &config, run.ops, &finding);
     Err(format!(
         "{}\n  shrunk to {} steps (model {}, {config:?}):\n    {}",
         finding.lines().next().unwrap_or(""),
@@ -205,7 +177,8 @@ pub(crate) fn case(seed: u64) -> Result<(), Finding> {
     ))
 }
 
-fn generate(run: &mut Run) -> Result<(), Finding> {
+/// The steps of a case on stock model `base` (0: b2b, 1: synthetic).
+fn generate(run: &mut Run, base: u64) -> Result<(), Finding> {
     for i in 0..2 {
         run.upsert(lead(i), at(0))?;
     }
@@ -229,7 +202,13 @@ fn generate(run: &mut Run) -> Result<(), Finding> {
             }
             9 => {
                 let now = at(hour).max(run.now.unwrap_or(at(0)));
-                run.swap(now)?;
+                // The stock model or one of its variants: sometimes the
+                // model the engine runs, mostly another.
+                let to = match run.rng.below(fixtures::VARIANTS + 1) {
+                    0 => [fixtures::b2b(), fixtures::synthetic()][base as usize],
+                    i => fixtures::variant(base, i - 1),
+                };
+                run.swap(to.clone(), now)?;
             }
             _ => {
                 let mut v = lead(run.rng.below(3));
@@ -246,14 +225,15 @@ fn generate(run: &mut Run) -> Result<(), Finding> {
 }
 
 fn replay(model: &ScoringModel, config: &EngineConfig, ops: &[Op]) -> Result<(), Finding> {
-    let mut run = Run::new(model.clone(), config.clone(), SplitMix64::new(0));
+    let engine = Engine::new(model.clone(), standard(), config.clone()).unwrap();
+    let mut run = Run::new(engine, model.clone(), config.clone(), SplitMix64::new(0));
     for op in ops {
         match op.clone() {
             Op::Upsert(l, t) => run.upsert(*l, t)?,
             Op::Ingest(b, now) => run.ingest(b, now)?,
             Op::Command(l, t, when) => run.command(l, t, when)?,
             Op::Restore(binary) => run.restore(binary)?,
-            Op::Swap(now) => run.swap(now)?,
+            Op::Swap(to, now) => run.swap(*to.0, now)?,
         }
     }
     run.compare()
@@ -303,11 +283,11 @@ fn shrink(model: &ScoringModel, config: &EngineConfig, mut ops: Vec<Op>, finding
 }
 
 impl Run {
-    fn new(model: ScoringModel, config: EngineConfig, rng: SplitMix64) -> Run {
+    /// A run of `engine`, fresh for `model` and `config`.
+    fn new(engine: Engine, model: ScoringModel, config: EngineConfig, rng: SplitMix64) -> Run {
         Run {
-            engine: Engine::new(model.clone(), standard(), config.clone()).unwrap(),
-            oracle: Oracle::new(model.clone(), standard()),
-            model,
+            engine,
+            oracle: Oracle::new(model, fixtures::machine().clone()),
             config,
             rng,
             ops: Vec::new(),
@@ -337,7 +317,9 @@ impl Run {
                 Ok(())
             }
             Err(CommandError::TooLate { .. }) if known && self.too_late(t) => Ok(()),
-            // The new attributes would make a later command illegal.
+            // The new attributes would make a later command illegal: after
+            // a swap the engine's stages are not the oracle's (see `swap`).
+            Err(CommandError::Transition(_)) if known && self.swapped => Ok(()),
             Err(CommandError::Transition(_)) if known => {
                 let mut o = self.oracle.clone();
                 o.upsert_within(lead.clone(), t, self.earliest());
@@ -374,21 +356,15 @@ impl Run {
         };
         let n = 1 + self.rng.below(6);
         let mut batch = Vec::new();
-        // One lead per call: a lead's late event held while another lead's
-        // event moved the watermark was evaluated wrongly (finding
-        // `a_late_event_held_while_another_lead_moves_the_watermark_is_evaluated_at_its_time`,
-        // tests/integration/findings.rs, seed 801; fixed in the engine since,
-        // the guard stays until a long run without it is clean).
-        let l = self.rng.below(3);
         for _ in 0..n {
             let h = hour + self.rng.below(8) as i64 - (self.rng.below(60) as i64);
+            let l = self.rng.below(3);
             batch.push(event(&mut self.rng, l, h.max(0)));
         }
         // A copy of an accepted event, sometimes with another payload.
-        let mine: Vec<&Event> = self.accepted.iter().filter(|e| e.lead == lead(l).id).collect();
-        if !mine.is_empty() && self.rng.below(2) == 0 {
-            let i = self.rng.below(mine.len() as u64) as usize;
-            let mut copy = mine[i].clone();
+        if !self.accepted.is_empty() && self.rng.below(2) == 0 {
+            let i = self.rng.below(self.accepted.len() as u64) as usize;
+            let mut copy = self.accepted[i].clone();
             if self.rng.below(2) == 0 {
                 copy.shape.kind = kind(&mut self.rng);
             }
@@ -444,6 +420,9 @@ impl Run {
                     conflicting.push(ev.clone());
                     true
                 }
+                // After a swap the engine's stages are not the oracle's (see
+                // `swap`).
+                Some(IngestError::ConflictsWithCommand { .. }) if self.swapped => true,
                 Some(IngestError::ConflictsWithCommand { .. }) => {
                     let mut o = self.oracle.clone();
                     o.event(ev.clone());
@@ -476,6 +455,7 @@ impl Run {
         }
         self.ops.push(Op::Command(id.clone(), t.clone(), when));
         let got = self.engine.command(&id, t.clone(), when);
+        let before = self.swapped.then(|| self.oracle.clone());
         let want = self.oracle.command(&id, t, when);
         match (&got, &want) {
             (Ok(out), Ok(())) => {
@@ -483,9 +463,21 @@ impl Run {
                 Ok(())
             }
             (Err(_), Err(_)) => Ok(()),
-            // After a swap the lifecycle is not the oracle's fold (see
-            // `swap`), so neither is what a command may do.
-            _ if self.swapped => Ok(()),
+            // After a swap only scores compare (see `swap`): even a swap to
+            // the same model changes the stage later events reach (open
+            // finding `a_swap_to_the_same_model_changes_no_later_lifecycle`,
+            // tests/integration/findings_fuzz.rs, seed 108586), so what a
+            // command finds legal; the oracle keeps what the engine took.
+            (Ok(out), Err(_)) if self.swapped => {
+                self.outputs.extend(out.iter().cloned());
+                Ok(())
+            }
+            (Err(_), Ok(())) if self.swapped => {
+                if let Some(before) = before {
+                    self.oracle = before;
+                }
+                Ok(())
+            }
             _ => Err(self.fail(format!("command: engine {got:?}, oracle {want:?}"))),
         }
     }
@@ -499,8 +491,13 @@ impl Run {
             serde_json::from_str(&serde_json::to_string(&snapshot).unwrap()).map_err(|e| e.to_string())
         };
         let read = read.map_err(|e| self.fail(format!("a snapshot does not read back: {e}")))?;
-        let restored = Engine::restore(read, self.engine.model().clone(), standard(), self.config.clone())
-            .map_err(|e| self.fail(format!("a snapshot does not restore: {e}")))?;
+        let restored = Engine::restore(
+            read,
+            self.engine.model().clone(),
+            fixtures::machine().clone(),
+            self.config.clone(),
+        )
+        .map_err(|e| self.fail(format!("a snapshot does not restore: {e}")))?;
         if restored.snapshot() != snapshot || restored.stats() != self.engine.stats() {
             return Err(self.fail("the restored engine differs".into()));
         }
@@ -508,20 +505,18 @@ impl Run {
         Ok(())
     }
 
-    fn swap(&mut self, now: DateTime<Utc>) -> Result<(), Finding> {
-        // To the same model: a swap to a model with other windows or decay
-        // scored differently from a fresh engine (finding
-        // `a_swap_with_a_short_lateness_equals_a_fresh_engine`, seeds 367
-        // and 557; fixed in the engine since). Lifted, the guard found
-        // `a_restore_after_swaps_is_the_engine_it_was` (seed 151, fixed
-        // since): both in tests/integration/findings.rs.
-        let new = self.model.clone();
-        self.ops.push(Op::Swap(now));
+    fn swap(&mut self, to: ScoringModel, now: DateTime<Utc>) -> Result<(), Finding> {
+        // To a model with other points, limits, windows or decay, or to the
+        // same one. (Swaps went to the same model only while a swap to a
+        // model with other windows or decay scored differently from a
+        // fresh engine: finding `a_swap_with_a_short_lateness_equals_a_fresh_engine`,
+        // seeds 367 and 557; then `a_restore_after_swaps_is_the_engine_it_was`,
+        // seed 151; both fixed, in tests/integration/findings.rs.)
+        self.ops.push(Op::Swap(SwapTo(Box::new(to.clone())), now));
         self.engine
-            .swap_model(new.clone(), now, false)
-            .map_err(|e| self.fail(format!("swap refused: {e}")))?;
-        self.oracle.model = new.clone();
-        self.model = new;
+            .swap_model(to.clone(), now, false)
+            .map_err(|e| self.fail(format!("swap to {} refused: {e}", to.version())))?;
+        self.oracle.model = to;
         // What a swap does to stages reached (with `fire` false) is not the
         // oracle's fold: from here on only scores compare. (Seeds 12574 and
         // 18144 showed lifecycles other than the fold's after a swap to the
@@ -589,8 +584,7 @@ impl Run {
             }
             let events: Vec<Event> = self.accepted.iter().filter(|e| e.lead == *id).cloned().collect();
             let lead = self.oracle.lead_at(id, now);
-            let model = self.model.clone();
-            scores_agree(&mut self.rng, &model, &lead, &events, now).map_err(|f| self.fail(f))?;
+            scores_agree(&mut self.rng, &self.oracle.model, &lead, &events, now)?;
         }
         Ok(())
     }

@@ -25,9 +25,10 @@ use proptest::option::of as maybe;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-/// Short names, the kind configurations use.
+/// Short names, the kind configurations use. (The regex compiled here, once
+/// per strategy: a `&str` strategy compiles it at every value drawn.)
 pub(crate) fn name() -> impl Strategy<Value = String> {
-    "[a-z_]{1,10}"
+    proptest::string::string_regex("[a-z_]{1,10}").unwrap()
 }
 
 /// Any text at all (quotes, newlines, non-ASCII).
@@ -37,7 +38,7 @@ pub(crate) fn text() -> impl Strategy<Value = String> {
 
 /// Text valid as an id: 1 to 24 characters, no control characters.
 fn id_text() -> impl Strategy<Value = String> {
-    "[a-zA-Z0-9 _@.:/é-]{1,24}"
+    proptest::string::string_regex("[a-zA-Z0-9 _@.:/é-]{1,24}").unwrap()
 }
 
 fn rule_id() -> impl Strategy<Value = RuleId> {

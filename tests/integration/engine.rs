@@ -6,13 +6,12 @@ use leadflow::engine::{EngineConfig, IngestError, Output};
 use leadflow::lifecycle::Transition;
 use leadflow::synthetic::scoring_model;
 use leadflow::{
-    AssetType, Channel, Engine, Event, EventId, EventKind, Lead, LeadId, OwnerId, PageCategory, ScoringModel,
-    Span, Stage,
+    AssetType, Channel, Engine, Event, EventId, EventKind, Lead, LeadId, OwnerId, ScoringModel, Span, Stage,
 };
 use proptest::prelude::*;
 
 use crate::oracle::Oracle;
-use crate::support::{at, pricing_download, standard};
+use crate::support::{EVENT_KINDS, at, event_kind, pricing_download, standard};
 
 fn config() -> EngineConfig {
     EngineConfig::default().allowed_lateness(Span::days(60))
@@ -22,46 +21,10 @@ fn engine(model: ScoringModel) -> Engine {
     Engine::new(model, standard(), config()).unwrap()
 }
 
-/// An event kind from a small vocabulary that reaches every kind of rule:
-/// limits, windows, decay, penalties, the MQL signal, follow-ups and
-/// attribute changes.
+/// Event kind `k` of the shared vocabulary, 450 employees for a change of
+/// company size.
 fn kind(k: u8) -> EventKind {
-    match k % 14 {
-        0 => EventKind::PageView {
-            path: "/pricing".into(),
-            category: None,
-        },
-        1 => EventKind::PageView {
-            path: "/product/tour".into(),
-            category: None,
-        },
-        2 => EventKind::ContentDownload {
-            asset: AssetType::Whitepaper,
-            asset_id: None,
-        },
-        3 => EventKind::ContentDownload {
-            asset: AssetType::PricingSheet,
-            asset_id: None,
-        },
-        4 => EventKind::FormSubmit { form: None },
-        5 => EventKind::DemoRequest,
-        6 => EventKind::EmailOpen { campaign: None },
-        7 => EventKind::EmailUnsubscribe,
-        8 => EventKind::SocialEngagement,
-        9 => EventKind::AdClick { campaign: None },
-        10 => EventKind::WebinarAttend { webinar: None },
-        11 => EventKind::SalesTouch {
-            by: Some(OwnerId::new("rep").unwrap()),
-        },
-        12 => EventKind::AttributeChange {
-            key: "employees".into(),
-            value: 450.into(),
-        },
-        _ => EventKind::PageView {
-            path: "/careers".into(),
-            category: Some(PageCategory::Careers),
-        },
-    }
+    event_kind(k.into(), 450)
 }
 
 fn lead(i: usize) -> Lead {
@@ -74,7 +37,11 @@ fn lead(i: usize) -> Lead {
 
 /// A history in time order: leads 0..3, ids unique per lead.
 fn history() -> impl Strategy<Value = Vec<Event>> {
-    prop::collection::vec((0usize..3, 0u8..14, 0i64..400, any::<bool>()), 1..50).prop_map(|raw| {
+    prop::collection::vec(
+        (0usize..3, 0u8..EVENT_KINDS as u8, 0i64..400, any::<bool>()),
+        1..50,
+    )
+    .prop_map(|raw| {
         let mut events: Vec<Event> = raw
             .into_iter()
             .enumerate()
@@ -104,7 +71,7 @@ fn arrival(events: &[Event], seed: u64) -> Vec<Vec<Event>> {
         }
         if rng.below(8) == 0 {
             let mut other = e.clone();
-            other.shape.kind = kind(rng.below(14) as u8);
+            other.shape.kind = kind(rng.below(EVENT_KINDS) as u8);
             all.push(other);
         }
     }
@@ -594,7 +561,7 @@ fn explanations_from_the_history_equal_the_pure_ones() {
     let mut e = engine(model.clone());
     let l = lead(0);
     e.upsert_lead(l.clone(), at(0)).unwrap();
-    let events: Vec<Event> = (0..14)
+    let events: Vec<Event> = (0..EVENT_KINDS)
         .map(|n| crate::support::event(&l, &format!("e{n}"), n as i64 * 5, kind(n as u8)))
         .filter(|e| !matches!(e.shape.kind, EventKind::AttributeChange { .. }))
         .collect();

@@ -6,6 +6,7 @@ mod autotraits;
 mod engine;
 mod examples;
 mod findings;
+mod findings_fuzz;
 mod lifecycle;
 mod lifecycle_props;
 mod limits;
