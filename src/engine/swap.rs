@@ -6,13 +6,13 @@ use super::Engine;
 use super::error::EngineError;
 use super::gate::bounded;
 use super::keys::{KeyedEvent, ShapeKey};
-use super::line::cache_fit;
+use super::line::{cache_fit, entry_rules};
 use super::log::Grouped;
 use super::output::{ModelChange, Output};
 use super::plan::{DUE, LAST, META, Plan, TOUCH};
 use super::recent::{Entry, Recent, Slot};
-use super::shapes::{ShapeError, Shapes};
-use super::view::{LeadEvents, Source, scores, time};
+use super::shapes::ShapeError;
+use super::view::{LeadEvents, Source, scores};
 use crate::criteria::{Criterion, Events, LeadView, Outcome};
 use crate::scoring::ScoringModel;
 use crate::stage::Stage;
@@ -155,12 +155,13 @@ impl Engine {
             let (before, recent) = self.recent.split(meta, keep_from, (i64::MIN, 0, 0), &by_order);
             debug_assert!(before.is_empty());
             if let Some(rebuilt) = rebuilt.as_mut() {
-                let mut meta = 0;
+                // The stage the line mirrors stays; where entries are is new.
+                let mut meta = old.get(META).map_or(0, |m| m & 0xff);
                 // Entries from the history have no ids: a number each keeps
                 // copies of one shape at one time apart, in a stable order.
                 let entries = (1u64..).zip(settled).map(|(n, (at, s))| Entry::new(at, n, s));
                 for mut e in entries.chain(recent.into_iter().map(|(_, e)| e)) {
-                    e.counted = apply(&plan, &shapes, &mut line, &e);
+                    e.counted = entry_rules(&model, &plan, &shapes, &mut line, &e, 1);
                     if e.at >= reach_from {
                         meta = rebuilt.add(meta, e, reach_from, &by_order);
                     }
@@ -170,10 +171,10 @@ impl Engine {
                 }
             } else {
                 for (at, s) in settled {
-                    apply(&plan, &shapes, &mut line, &Entry::new(at, 0, s));
+                    entry_rules(&model, &plan, &shapes, &mut line, &Entry::new(at, 0, s), 1);
                 }
                 for (slot, e) in recent {
-                    masks.push((meta, slot, apply(&plan, &shapes, &mut line, &e)));
+                    masks.push((meta, slot, entry_rules(&model, &plan, &shapes, &mut line, &e, 1)));
                 }
             }
             // The fit of the lead's current attributes under the new model.
@@ -309,21 +310,4 @@ impl Engine {
             ) == Outcome::Met
         }))
     }
-}
-
-/// Applies an entry to a line under a plan; returns which rules counted.
-fn apply(plan: &Plan, shapes: &Shapes, line: &mut [u64], e: &Entry) -> u64 {
-    let Some(shape) = shapes.get(ShapeKey(e.shape)) else {
-        return 0;
-    };
-    let mut counted = 0u64;
-    if let Some(row) = line.get_mut(plan.row()) {
-        for (b, &rule) in shapes.rules(shape).iter().enumerate() {
-            if plan.row.apply(row, usize::from(rule), time(e.at)) == Ok(true) {
-                counted |= 1 << b;
-            }
-        }
-    }
-    plan.add_counts(line, shape.signals, 1);
-    counted
 }

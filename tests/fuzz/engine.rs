@@ -463,11 +463,9 @@ impl Run {
                 Ok(())
             }
             (Err(_), Err(_)) => Ok(()),
-            // After a swap only scores compare (see `swap`): even a swap to
-            // the same model changes the stage later events reach (open
-            // finding `a_swap_to_the_same_model_changes_no_later_lifecycle`,
-            // tests/integration/findings_fuzz.rs, seed 108586), so what a
-            // command finds legal; the oracle keeps what the engine took.
+            // After a swap to another model only scores compare (see
+            // `swap`), so what a command finds legal does not either; the
+            // oracle keeps what the engine took.
             (Ok(out), Err(_)) if self.swapped => {
                 self.outputs.extend(out.iter().cloned());
                 Ok(())
@@ -516,12 +514,17 @@ impl Run {
         self.engine
             .swap_model(to.clone(), now, false)
             .map_err(|e| self.fail(format!("swap to {} refused: {e}", to.version())))?;
+        // A swap to another model (with `fire` false) keeps the stages
+        // reached under the old one, which the oracle's fold under the new
+        // model does not: from then on only scores compare. A swap to the
+        // same model changes nothing, so everything still compares (seed
+        // 108586: it did change the stages later events reached, finding
+        // `a_swap_to_the_same_model_changes_no_later_lifecycle` in
+        // tests/integration/findings.rs; fixed).
+        if to != self.oracle.model {
+            self.swapped = true;
+        }
         self.oracle.model = to;
-        // What a swap does to stages reached (with `fire` false) is not the
-        // oracle's fold: from here on only scores compare. (Seeds 12574 and
-        // 18144 showed lifecycles other than the fold's after a swap to the
-        // same model and a later late event.)
-        self.swapped = true;
         Ok(())
     }
 

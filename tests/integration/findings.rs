@@ -135,6 +135,44 @@ fn a_swap_with_a_short_lateness_equals_a_fresh_engine() {
     assert_eq!(swapped, fresh);
 }
 
+/// Found reading the swap while fixing seed 108586 (below): a swap to a
+/// model whose windows reach further back than the old model kept events
+/// rebuilt each lead's line with the stage it mirrors reset to the first
+/// (`Lead`), so the gate then weighed the edges of a stage the lead was
+/// not in. A snapshot then failed to restore (restore now checks the
+/// stage); the lead still qualifies after the swap.
+#[test]
+fn a_swap_that_rebuilds_recent_events_keeps_each_leads_stage() {
+    use leadflow::{AssetType, Event, EventId, EventKind, Lead, LeadId, Stage};
+    let id = LeadId::new("lead-0").unwrap();
+    let ev = |name: &str, h, kind| Event::new(EventId::new(name).unwrap(), id.clone(), at(h), kind);
+    let download = EventKind::ContentDownload {
+        asset: AssetType::Whitepaper,
+        asset_id: None,
+    };
+    let synthetic = leadflow::synthetic::scoring_model().unwrap();
+    let config = EngineConfig::default().allowed_lateness(Span::hours(2));
+    let mut e = Engine::new(ScoringModel::b2b_default().unwrap(), standard(), config.clone()).unwrap();
+    let mut lead = Lead::new(id.clone(), at(0));
+    lead.person.set_email("ada@acme.io");
+    e.upsert_lead(lead, at(0)).unwrap();
+    e.ingest([ev("a", 1, download)], at(1));
+    assert_eq!(e.lead(&id).unwrap().lifecycle.stage(), Stage::Mal);
+    e.swap_model(synthetic.clone(), at(2), false).unwrap();
+    // The stage a line mirrors shows in a snapshot, which restore checks.
+    let restored = Engine::restore(e.snapshot(), synthetic, standard(), config);
+    assert!(restored.is_ok(), "{:?}", restored.err());
+    let hot = [
+        ev("b", 3, EventKind::DemoRequest),
+        ev("c", 3, EventKind::WebinarAttend { webinar: None }),
+        ev("d", 3, EventKind::ContactRequest),
+    ];
+    e.ingest(&hot, at(3));
+    let scores = e.scores_at(&id, at(3)).unwrap();
+    assert!(scores.combined >= leadflow::Points::new(60), "{scores:?}");
+    assert_eq!(e.lead(&id).unwrap().lifecycle.stage(), Stage::Mql);
+}
+
 /// Fuzz target `engine`, seed 801 (shrunk by the harness): a lead's late
 /// event, held within a call while another lead's event moves the
 /// watermark, is released and re-evaluated with the lead's later events in
@@ -336,4 +374,111 @@ fn an_attribute_set_at_a_leads_creation_is_kept() {
     assert!(e.ingest([change], at(6)).rejected.is_empty());
     let record = e.lead(&id).unwrap();
     assert_eq!(record.lead.company.employees, Some(250));
+}
+
+mod swap_to_the_same_model {
+    //! Its events' builders.
+
+    use leadflow::engine::{EngineConfig, Threshold};
+    use leadflow::lifecycle::{Reason, ReasonCode, Transition};
+    use leadflow::{
+        AssetType, Channel, Dimension, Engine, Event, EventId, EventKind, Lead, LeadId, OwnerId,
+        PageCategory, Span,
+    };
+
+    use crate::support::{at, standard};
+
+    fn named_lead(id: &str, email: bool) -> Lead {
+        let mut l = Lead::new(LeadId::new(id).unwrap(), at(0));
+        if email {
+            l.person.set_email("ada@acme.io");
+        }
+        l
+    }
+
+    fn ev(id: &str, hours: i64, kind: EventKind, email: bool) -> Event {
+        let e = Event::new(
+            EventId::new(id).unwrap(),
+            LeadId::new("lead-0").unwrap(),
+            at(hours),
+            kind,
+        );
+        if email { e.with_channel(Channel::Email) } else { e }
+    }
+
+    /// Fuzz target `engine`, seed 108586 (shrunk to one lead and ten steps): a
+    /// swap to the model the engine already runs (`fire` false) changed the
+    /// lifecycle its later events reach: with the swap, a rejection by sales
+    /// three events later was refused (the lead stayed at MAL), without it the
+    /// same rejection is taken, as the oracle's fold takes it. The swap rebuilt
+    /// each lead's line without the points its windowed rules counted, so the
+    /// gate ruled the MQL edge out on a score bound 5 points too low.
+    #[test]
+    fn a_swap_to_the_same_model_changes_no_later_lifecycle() {
+        let run = |swap: bool| {
+            let model = leadflow::synthetic::scoring_model().unwrap();
+            let config = EngineConfig::default()
+                .allowed_lateness(Span::days(1))
+                .clock_skew(Span::hours(3))
+                .threshold(Threshold::new("hot".parse().unwrap(), Dimension::Combined, 40));
+            let mut e = Engine::new(model.clone(), standard(), config).unwrap();
+            e.upsert_lead(named_lead("lead-0", true), at(0)).unwrap();
+            e.upsert_lead(named_lead("lead-1", false), at(0)).unwrap();
+            let webinar = EventKind::WebinarAttend { webinar: None };
+            let tour = EventKind::PageView {
+                path: "/product/tour".into(),
+                category: Some(PageCategory::Product),
+            };
+            let careers = EventKind::PageView {
+                path: "/careers".into(),
+                category: Some(PageCategory::Careers),
+            };
+            let whitepaper = EventKind::ContentDownload {
+                asset: AssetType::Whitepaper,
+                asset_id: None,
+            };
+            let batches = [
+                (vec![ev("e4", 0, webinar, true)], 6),
+                (vec![ev("e17", 0, EventKind::SocialEngagement, true)], 14),
+                (
+                    vec![
+                        ev("e16", 0, EventKind::EmailOpen { campaign: None }, false),
+                        ev("e2", 11, tour.clone(), false),
+                    ],
+                    30,
+                ),
+                (vec![ev("e18", 52, careers, false)], 50),
+            ];
+            for (batch, now) in batches {
+                assert!(e.ingest(&batch, at(now)).rejected.is_empty());
+            }
+            let mut bigger = named_lead("lead-0", true);
+            bigger.company.employees = Some(47);
+            e.upsert_lead(bigger, at(50)).unwrap();
+            if swap {
+                e.swap_model(model, at(58), false).unwrap();
+            }
+            let batch = [
+                ev("e14", 81, EventKind::DemoRequest, false),
+                ev("e5", 65, whitepaper, false),
+                ev("e1", 64, tour, false),
+            ];
+            assert!(e.ingest(&batch, at(86)).rejected.is_empty());
+            let reject = Transition::Reject {
+                by: OwnerId::new("rep").unwrap(),
+                reason: Reason::new(ReasonCode::BadTiming),
+            };
+            let taken = e
+                .command(LeadId::new("lead-0").unwrap(), reject, at(91))
+                .map(|_| ());
+            (
+                taken,
+                e.lead(LeadId::new("lead-0").unwrap()).unwrap().lifecycle.clone(),
+            )
+        };
+        let (without, life_without) = run(false);
+        let (with, life_with) = run(true);
+        assert!(without.is_ok(), "{without:?}");
+        assert_eq!(with, without, "{life_with:?}\nagainst\n{life_without:?}");
+    }
 }

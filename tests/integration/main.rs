@@ -6,7 +6,6 @@ mod autotraits;
 mod engine;
 mod examples;
 mod findings;
-mod findings_fuzz;
 mod lifecycle;
 mod lifecycle_props;
 mod limits;

@@ -254,6 +254,13 @@ impl Engine {
                 )));
             }
             let mut meta = line.get(META).copied().unwrap_or(0) & 0xff;
+            if meta != state.life.stage().index() as u64 {
+                return Err(damaged(format!(
+                    "lead {}'s line is at stage {meta}, its lifecycle at {}",
+                    first.id,
+                    state.life.stage()
+                )));
+            }
             for (at, key, shape, counted) in state.recent {
                 if engine.shapes.get(ShapeKey(shape)).is_none() {
                     return Err(damaged(format!("lead {} names shape {shape}", first.id)));
