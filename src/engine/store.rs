@@ -46,6 +46,9 @@ pub struct Engine {
     pub(super) stats: EngineStats,
     /// Per lead and threshold: the score at the lead's last touch.
     pub(super) crossing: Vec<Points>,
+    /// A fingerprint of the model, lifecycle and config, which snapshots
+    /// carry: worked out when one of them changes, not per snapshot.
+    pub(super) setup: u64,
 }
 
 /// Builds an [`Engine`] from a model, a lifecycle and (optionally) a
@@ -212,6 +215,7 @@ impl Engine {
         let plan = Plan::new(&model, &machine, config.allowed_lateness)?;
         let log = (config.history == History::Keep).then(Log::default);
         let recent = Recent::new(config.lateness_nanos());
+        let setup = super::snapshot::setup(&model, &machine, &config);
         Ok(Engine {
             model,
             machine,
@@ -227,6 +231,7 @@ impl Engine {
             now: None,
             stats: EngineStats::default(),
             crossing: Vec::new(),
+            setup,
         })
     }
 

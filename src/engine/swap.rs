@@ -186,6 +186,7 @@ impl Engine {
             lines.extend(line);
         }
         let old_model = std::mem::replace(&mut self.model, model);
+        self.setup = super::snapshot::setup(&self.model, &self.machine, &self.config);
         let mut change = ModelChange {
             from: old_model.version().clone(),
             to: self.model.version().clone(),

@@ -116,7 +116,7 @@ impl Snapshot {
 
 /// A fingerprint of an engine's setup, to refuse a snapshot taken under
 /// another one.
-fn setup(model: &ScoringModel, machine: &LifecycleStateMachine, config: &EngineConfig) -> u64 {
+pub(super) fn setup(model: &ScoringModel, machine: &LifecycleStateMachine, config: &EngineConfig) -> u64 {
     let mut h = StableHasher::default();
     h.text(&format!("{:?}", model.to_builder()));
     h.text(&format!("{:?}", machine.definition()));
@@ -167,7 +167,7 @@ impl Engine {
             .collect();
         Snapshot {
             format: SNAPSHOT_FORMAT,
-            setup: setup(&self.model, &self.machine, &self.config),
+            setup: self.setup,
             model_version: self.model.version().clone(),
             watermark: self.watermark,
             now: self.now,
@@ -207,13 +207,13 @@ impl Engine {
                 supported: SNAPSHOT_FORMAT,
             });
         }
-        if snapshot.setup != setup(&model, &machine, &config) {
+        let mut engine = Engine::new(model, machine, config)?;
+        if snapshot.setup != engine.setup {
             return Err(EngineError::SnapshotMismatch {
                 snapshot: snapshot.model_version,
-                engine: model.version().clone(),
+                engine: engine.model.version().clone(),
             });
         }
-        let mut engine = Engine::new(model, machine, config)?;
         for (i, shape) in snapshot.shapes.iter().enumerate() {
             let key = engine
                 .shape(shape)
