@@ -482,6 +482,11 @@ mod tests {
         assert!(Decay::step(Span::days(1), 0).problem().is_some());
         assert!(Decay::step(Span::days(1), 101).problem().is_some());
         assert!(Decay::step(Span::days(1), 10).problem().is_none());
+        assert_eq!(
+            Decay::step(Span::ZERO, 10).problem(),
+            Some("every must be longer than 0s")
+        );
+        assert!(Decay::None.problem().is_none());
         let json = serde_json::to_string(&Decay::half_life(Span::days(30))).unwrap();
         assert_eq!(json, r#"{"type":"half_life","half_life":"30d"}"#);
     }

@@ -602,3 +602,78 @@ fn every_leaf_writes_its_verdict_text() {
         );
     }
 }
+
+/// A probe that knows a combined score (exact or a bound) and a count.
+struct Known {
+    combined: Option<(Points, bool)>,
+    demos: Option<usize>,
+}
+
+impl Probe for Known {
+    fn score(&self, dimension: Dimension) -> Option<(Points, bool)> {
+        self.combined.filter(|_| dimension == Dimension::Combined)
+    }
+
+    fn count(
+        &self,
+        _: &crate::matcher::EventMatcher,
+        _: crate::criteria::events::Window,
+        limit: usize,
+    ) -> Option<usize> {
+        self.demos.map(|n| n.min(limit))
+    }
+
+    fn lead(&self) -> Option<&Lead> {
+        None
+    }
+}
+
+/// What a cheap probe decides: an exact score decides a threshold both
+/// ways, a bound only rules it out, a count decides, and what the probe
+/// cannot see is unknown (the engine's gate skips a lead only on `NotMet`).
+#[test]
+fn bounded_decides_from_exact_scores_bounds_and_counts() {
+    let hot = Condition::score_at_least(Dimension::Combined, 60);
+    let now = t(1, 0);
+    let probe = |combined, demos| Known { combined, demos };
+    assert_eq!(
+        hot.bounded(&probe(Some((Points::new(60), true)), None), now),
+        Outcome::Met
+    );
+    assert_eq!(
+        hot.bounded(&probe(Some((Points::new(59), true)), None), now),
+        Outcome::NotMet
+    );
+    assert_eq!(
+        hot.bounded(&probe(Some((Points::new(59), false)), None), now),
+        Outcome::NotMet
+    );
+    assert_eq!(
+        hot.bounded(&probe(Some((Points::new(60), false)), None), now),
+        Outcome::Unknown
+    );
+    assert_eq!(hot.bounded(&probe(None, None), now), Outcome::Unknown);
+    let demo = Condition::did(EventType::DemoRequest);
+    assert_eq!(demo.bounded(&probe(None, Some(1)), now), Outcome::Met);
+    assert_eq!(demo.bounded(&probe(None, Some(0)), now), Outcome::NotMet);
+    let both = Condition::all([hot.clone(), demo.clone()]);
+    assert_eq!(
+        both.bounded(&probe(Some((Points::new(70), true)), Some(1)), now),
+        Outcome::Met
+    );
+    assert_eq!(
+        both.bounded(&probe(Some((Points::new(70), true)), Some(0)), now),
+        Outcome::NotMet
+    );
+    // A condition at the depth limit is still decided; deeper is unknown.
+    let nested = |nots: usize| (0..nots).fold(demo.clone(), |c, _| Condition::Not { of: Box::new(c) });
+    let met = probe(None, Some(1));
+    let at_limit = nested(MAX_CONDITION_DEPTH - 1).bounded(&met, now);
+    let expected = if (MAX_CONDITION_DEPTH - 1) % 2 == 0 {
+        Outcome::Met
+    } else {
+        Outcome::NotMet
+    };
+    assert_eq!(at_limit, expected);
+    assert_eq!(nested(MAX_CONDITION_DEPTH).bounded(&met, now), Outcome::Unknown);
+}
