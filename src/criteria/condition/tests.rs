@@ -676,4 +676,33 @@ fn bounded_decides_from_exact_scores_bounds_and_counts() {
     };
     assert_eq!(at_limit, expected);
     assert_eq!(nested(MAX_CONDITION_DEPTH).bounded(&met, now), Outcome::Unknown);
+    // The same through `all` and `any`.
+    for wrap in [|c| Condition::all([c]), |c| Condition::any([c])] as [fn(Condition) -> Condition; 2] {
+        let chain = |levels: usize| (0..levels).fold(demo.clone(), |c, _| wrap(c));
+        assert_eq!(chain(MAX_CONDITION_DEPTH - 1).bounded(&met, now), Outcome::Met);
+        assert_eq!(chain(MAX_CONDITION_DEPTH).bounded(&met, now), Outcome::Unknown);
+    }
+    let twice = Condition::count(EventType::DemoRequest, 2, None);
+    assert_eq!(twice.bounded(&probe(None, Some(2)), now), Outcome::Met);
+    assert_eq!(twice.bounded(&probe(None, Some(1)), now), Outcome::NotMet);
+}
+
+/// A window deep in a condition is its horizon up to the depth limit;
+/// beyond it every event is.
+#[test]
+fn the_event_horizon_stops_at_the_depth_limit() {
+    let week = crate::Span::days(7);
+    let nested = |nots: usize| {
+        (0..nots).fold(Condition::did_within(EventType::DemoRequest, week), |c, _| {
+            Condition::Not { of: Box::new(c) }
+        })
+    };
+    assert_eq!(
+        nested(MAX_CONDITION_DEPTH - 1).event_horizon(),
+        crate::criteria::EventHorizon::Within(week)
+    );
+    assert_eq!(
+        nested(MAX_CONDITION_DEPTH).event_horizon(),
+        crate::criteria::EventHorizon::All
+    );
 }
