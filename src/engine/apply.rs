@@ -21,7 +21,7 @@ use super::late::{Held, HeldEvent};
 use super::lead::{Change, Cold, lead_at};
 use super::line::{cache_fit, entry_rules};
 use super::output::{IngestReport, Output};
-use super::plan::{DUE, LAST, META, Plan, TOUCH};
+use super::plan::{DUE, LAST, META, Plan, STAGE_BITS, TOUCH};
 use super::recent::{Entry, Slot};
 use super::view::{LeadEvents, Source, scores, time};
 use super::{Engine, LeadRef, UnknownLeads};
@@ -1349,7 +1349,7 @@ fn settle_line(
     machine: &crate::lifecycle::LifecycleStateMachine,
 ) {
     let meta = line.get(META).copied().unwrap_or(0);
-    set(line, META, (meta & !0xff) | life.stage().index() as u64);
+    set(line, META, (meta & !STAGE_BITS) | life.stage().index() as u64);
     let due = life.next_due(machine).and_then(nanos).unwrap_or(i64::MAX);
     set(line, DUE, due as u64);
     if let Some(last) = life.last_transition_at().and_then(nanos) {
@@ -1360,7 +1360,7 @@ fn settle_line(
 
 /// The stage a line mirrors.
 fn stage_of(line: &[u64]) -> crate::stage::Stage {
-    let i = line.get(META).map_or(0, |m| (*m & 0xff) as usize);
+    let i = line.get(META).map_or(0, |m| (*m & STAGE_BITS) as usize);
     crate::stage::Stage::ALL
         .get(i)
         .copied()

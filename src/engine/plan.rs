@@ -84,6 +84,10 @@ pub(crate) const LAST: usize = 0;
 pub(crate) const META: usize = 1;
 pub(crate) const DUE: usize = 2;
 pub(crate) const TOUCH: usize = 3;
+/// The bits of [`META`] that hold the stage the line mirrors (the rest say
+/// where the lead's recent entries are, which means nothing outside the
+/// engine that placed them).
+pub(crate) const STAGE_BITS: u64 = 0xff;
 const HEADER: usize = 4;
 
 /// The engine's compiled plan.

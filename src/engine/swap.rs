@@ -9,7 +9,7 @@ use super::keys::{KeyedEvent, ShapeKey};
 use super::line::{cache_fit, entry_rules};
 use super::log::Grouped;
 use super::output::{ModelChange, Output};
-use super::plan::{DUE, LAST, META, Plan, TOUCH};
+use super::plan::{DUE, LAST, META, Plan, STAGE_BITS, TOUCH};
 use super::recent::{Entry, Recent, Slot};
 use super::shapes::ShapeError;
 use super::view::{LeadEvents, Source, scores};
@@ -156,7 +156,7 @@ impl Engine {
             debug_assert!(before.is_empty());
             if let Some(rebuilt) = rebuilt.as_mut() {
                 // The stage the line mirrors stays; where entries are is new.
-                let mut meta = old.get(META).map_or(0, |m| m & 0xff);
+                let mut meta = old.get(META).map_or(0, |m| m & STAGE_BITS);
                 // Entries from the history have no ids: a number each keeps
                 // copies of one shape at one time apart, in a stable order.
                 let entries = (1u64..).zip(settled).map(|(n, (at, s))| Entry::new(at, n, s));

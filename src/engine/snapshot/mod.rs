@@ -9,7 +9,7 @@ use super::error::EngineError;
 use super::keys::ShapeKey;
 use super::lead::{Change, Cold};
 use super::log::Log;
-use super::plan::META;
+use super::plan::{META, STAGE_BITS};
 use super::recent::Entry;
 use super::stats::EngineStats;
 use super::view::time;
@@ -149,7 +149,7 @@ impl Engine {
                 // Where the entries are means nothing outside this engine.
                 let mut line = line.to_vec();
                 if let Some(m) = line.get_mut(META) {
-                    *m &= 0xff;
+                    *m &= STAGE_BITS;
                 }
                 LeadState {
                     versions: cold.versions.clone(),
@@ -253,7 +253,7 @@ impl Engine {
                     engine.plan.width
                 )));
             }
-            let mut meta = line.get(META).copied().unwrap_or(0) & 0xff;
+            let mut meta = line.get(META).copied().unwrap_or(0) & STAGE_BITS;
             if meta != state.life.stage().index() as u64 {
                 return Err(damaged(format!(
                     "lead {}'s line is at stage {meta}, its lifecycle at {}",
