@@ -527,44 +527,29 @@ impl Engine {
             }
         }
         self.check_attribute(i, e)?;
+        let this = HeldEvent {
+            index: arrival.index,
+            event: arrival.event.cloned(),
+            key: e.key,
+            entry: Entry::new(t, e.key.get(), e.shape.0),
+            again: Vec::new(),
+        };
         if let Some(seen) = held.find(i, t, e.key.get()) {
-            let seen = seen.entry;
-            match self.copy_of(&seen, e)? {
-                Copy::Same => {
-                    report.duplicates += 1;
-                    self.stats.duplicates += 1;
-                }
+            match self.copy_of(&seen.entry, e)? {
+                // A duplicate once the held copy is applied; refused with it.
+                Copy::Same => seen.again.push((this.index, this.event)),
                 Copy::FirstOf => {
-                    // The held copy is refused; this one takes its place.
+                    // The held copy (and each copy of it) is refused; this
+                    // one takes its place.
+                    let gone = std::mem::replace(seen, this);
                     let lead = self.cold.get(i).map(|c| c.life.lead().clone());
-                    let replacement = HeldEvent {
-                        index: arrival.index,
-                        event: arrival.event.cloned(),
-                        key: e.key,
-                        entry: Entry::new(t, e.key.get(), e.shape.0),
-                    };
-                    if let Some(gone) = held.replace(i, replacement) {
-                        report.rejected.push(Rejected {
-                            index: gone.index,
-                            lead,
-                            event: gone.event,
-                            key: gone.key,
-                            error: IngestError::ConflictingDuplicate { at: e.at },
-                        });
-                    }
+                    let error = IngestError::ConflictingDuplicate { at: e.at };
+                    report.rejected.extend(gone.refused(lead, error));
                 }
             }
             return Ok(true);
         }
-        held.hold(
-            i,
-            HeldEvent {
-                index: arrival.index,
-                event: arrival.event.cloned(),
-                key: e.key,
-                entry: Entry::new(t, e.key.get(), e.shape.0),
-            },
-        );
+        held.hold(i, this);
         Ok(true)
     }
 

@@ -15,11 +15,11 @@ use std::collections::HashSet;
 use indexmap::IndexMap;
 
 use super::Engine;
-use super::error::Rejected;
+use super::error::{IngestError, Rejected};
 use super::keys::EventKey;
 use super::output::IngestReport;
 use super::recent::Entry;
-use crate::id::EventId;
+use crate::id::{EventId, LeadId};
 
 /// One held event: its entry and what names it in a refusal.
 #[derive(Debug, Clone)]
@@ -32,6 +32,27 @@ pub(super) struct HeldEvent {
     pub(super) key: EventKey,
     /// What it adds to its lead.
     pub(super) entry: Entry,
+    /// The same event given again later in the call (its position and
+    /// id): duplicates once it is applied, refused with it if it is
+    /// refused.
+    pub(super) again: Vec<(usize, Option<EventId>)>,
+}
+
+impl HeldEvent {
+    /// The refusal of this event and of each copy of it given again.
+    pub(super) fn refused(self, lead: Option<LeadId>, error: IngestError) -> impl Iterator<Item = Rejected> {
+        let first = (self.index, self.event);
+        let key = self.key;
+        std::iter::once(first)
+            .chain(self.again)
+            .map(move |(index, event)| Rejected {
+                index,
+                lead: lead.clone(),
+                event,
+                key,
+                error: error.clone(),
+            })
+    }
 }
 
 /// The late events of a call not yet applied, by lead, leads in the order
@@ -61,24 +82,14 @@ impl Held {
 
     /// Lead `i`'s held event at `t` (nanoseconds) with key `key`: a copy
     /// of it came earlier in the call.
-    pub(super) fn find(&self, i: usize, t: i64, key: u64) -> Option<&HeldEvent> {
+    pub(super) fn find(&mut self, i: usize, t: i64, key: u64) -> Option<&mut HeldEvent> {
         if !self.ids.contains(&(i, t, key)) {
             return None;
         }
         self.by_lead
-            .get(&i)?
-            .iter()
-            .find(|h| h.entry.at == t && h.entry.key == key)
-    }
-
-    /// Puts `event` in the place of lead `i`'s held copy of it; returns
-    /// that copy.
-    pub(super) fn replace(&mut self, i: usize, event: HeldEvent) -> Option<HeldEvent> {
-        let held = self.by_lead.get_mut(&i)?;
-        let h = held
+            .get_mut(&i)?
             .iter_mut()
-            .find(|h| h.entry.at == event.entry.at && h.entry.key == event.entry.key)?;
-        Some(std::mem::replace(h, event))
+            .find(|h| h.entry.at == t && h.entry.key == key)
     }
 }
 
@@ -108,20 +119,17 @@ impl Engine {
         let entries: Vec<Entry> = events.iter().map(|h| h.entry).collect();
         if self.rerun_entries(i, &entries, report).is_ok() {
             for h in &events {
-                self.count_applied(i, &h.entry, report, touched);
+                self.count_applied(i, h, report, touched);
             }
             return;
         }
         for h in events {
             match self.rerun_entries(i, std::slice::from_ref(&h.entry), report) {
-                Ok(()) => self.count_applied(i, &h.entry, report, touched),
-                Err(error) => report.rejected.push(Rejected {
-                    index: h.index,
-                    lead: self.cold.get(i).map(|c| c.life.lead().clone()),
-                    event: h.event,
-                    key: h.key,
-                    error,
-                }),
+                Ok(()) => self.count_applied(i, &h, report, touched),
+                Err(error) => {
+                    let lead = self.cold.get(i).map(|c| c.life.lead().clone());
+                    report.rejected.extend(h.refused(lead, error));
+                }
             }
         }
     }
@@ -138,14 +146,23 @@ impl Engine {
         }
     }
 
-    /// Counts an applied late entry and writes it to the history.
-    fn count_applied(&mut self, i: usize, e: &Entry, report: &mut IngestReport, touched: &mut Vec<usize>) {
+    /// Counts an applied late event (and its copies, as duplicates) and
+    /// writes it to the history.
+    fn count_applied(
+        &mut self,
+        i: usize,
+        h: &HeldEvent,
+        report: &mut IngestReport,
+        touched: &mut Vec<usize>,
+    ) {
         if let Some(log) = self.log.as_mut() {
-            log.push(i as u32, e.at, e.shape);
+            log.push(i as u32, h.entry.at, h.entry.shape);
         }
         self.stats.late_events += 1;
         report.applied += 1;
         self.stats.events_applied += 1;
+        report.duplicates += h.again.len();
+        self.stats.duplicates += h.again.len() as u64;
         touched.push(i);
     }
 }

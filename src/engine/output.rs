@@ -65,7 +65,8 @@ pub struct IngestReport {
     /// another payload, because they come first in canonical order (see
     /// [`IngestError::ConflictingDuplicate`](super::IngestError::ConflictingDuplicate)).
     pub replaced: usize,
-    /// Events refused, with why. Nothing of them was applied.
+    /// Events refused, with why. Nothing of them was applied. Every copy
+    /// of a refused event given in the same call is refused alike.
     pub rejected: Vec<Rejected>,
 }
 

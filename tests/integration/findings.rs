@@ -376,6 +376,114 @@ fn an_attribute_set_at_a_leads_creation_is_kept() {
     assert_eq!(record.lead.company.employees, Some(250));
 }
 
+/// The engine property `commands_on_the_timeline_equal_the_oracle`, a random
+/// draw (shrunk by hand to one lead): a late event given twice in one call
+/// and refused, because it would make a later command illegal, had its second
+/// copy counted as a duplicate: applied nowhere, yet not reported refused, so
+/// a host (and the oracle) took it as applied. Every copy of a refused event
+/// is now refused alike.
+#[test]
+fn every_copy_of_a_refused_late_event_is_refused() {
+    use leadflow::engine::IngestError;
+    use leadflow::lifecycle::{Reason, ReasonCode, Transition};
+    use leadflow::{Dimension, EventKind, OwnerId, Stage};
+
+    use crate::support::{event, identified_lead};
+    let l = identified_lead("l");
+    let mut e = Engine::new(
+        leadflow::synthetic::scoring_model().unwrap(),
+        standard(),
+        EngineConfig::default().allowed_lateness(Span::days(60)),
+    )
+    .unwrap();
+    e.upsert_lead(l.clone(), at(0)).unwrap();
+    // A director at a company of 450 (fit 30) asks for a demo (40): an MQL.
+    let attribute = |id, key: &str, value: leadflow::AttrValue| {
+        event(
+            &l,
+            id,
+            1,
+            EventKind::AttributeChange {
+                key: key.into(),
+                value,
+            },
+        )
+    };
+    let report = e.ingest(
+        [
+            attribute("s", "seniority", "director".into()),
+            attribute("n", "employees", 450i64.into()),
+            event(&l, "d", 10, EventKind::DemoRequest),
+        ],
+        at(10),
+    );
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(e.lead(&l.id).unwrap().lifecycle.stage(), Stage::Mql);
+    let reject = Transition::Reject {
+        by: OwnerId::new("rep").unwrap(),
+        reason: Reason::new(ReasonCode::BadTiming),
+    };
+    e.command(&l.id, reject, at(10)).unwrap();
+    let before = e.scores_at(&l.id, at(11)).unwrap();
+    // An unsubscribe (-20) just before the demo request would have left the
+    // lead at MAL, where sales cannot reject it: both copies are refused.
+    let unsubscribe = event(&l, "u", 9, EventKind::EmailUnsubscribe);
+    let report = e.ingest([unsubscribe.clone(), unsubscribe], at(11));
+    assert_eq!((report.applied, report.duplicates), (0, 0));
+    let refused: Vec<usize> = report.rejected.iter().map(|r| r.index).collect();
+    assert_eq!(refused, [0, 1]);
+    assert!(
+        report
+            .rejected
+            .iter()
+            .all(|r| matches!(r.error, IngestError::ConflictsWithCommand { .. }))
+    );
+    let after = e.scores_at(&l.id, at(11)).unwrap();
+    assert_eq!(after.get(Dimension::Combined), before.get(Dimension::Combined));
+    assert_eq!(e.stats().duplicates, 0);
+}
+
+/// The same for a late event given twice and then replaced, in the same
+/// call, by a conflicting copy that comes first in canonical order: its
+/// copies are refused with it, so the call's report does not depend on which
+/// copy came first.
+#[test]
+fn every_copy_of_a_replaced_late_event_is_refused() {
+    use leadflow::EventKind;
+
+    use crate::support::{event, identified_lead};
+    let l = identified_lead("l");
+    let run = |calls: [&leadflow::Event; 3]| {
+        let mut e = Engine::new(
+            ScoringModel::b2b_default().unwrap(),
+            standard(),
+            EngineConfig::default(),
+        )
+        .unwrap();
+        e.upsert_lead(l.clone(), at(0)).unwrap();
+        e.ingest(
+            [event(&l, "later", 10, EventKind::EmailOpen { campaign: None })],
+            at(10),
+        );
+        let report = e.ingest(calls.map(Clone::clone), at(11));
+        (
+            report.applied,
+            report.duplicates,
+            report.rejected.len(),
+            e.scores_at(&l.id, at(11)).unwrap(),
+        )
+    };
+    let a = event(&l, "x", 5, EventKind::DemoRequest);
+    let b = event(&l, "x", 5, EventKind::FormSubmit { form: None });
+    // One of the two loses whichever way: given twice, then the other.
+    for (twice, once) in [(&a, &b), (&b, &a)] {
+        let first = run([twice, twice, once]);
+        let last = run([once, twice, twice]);
+        assert_eq!(first, last, "{:?} twice", twice.shape.kind);
+        assert_eq!(first.0, 1);
+    }
+}
+
 mod swap_to_the_same_model {
     //! Its events' builders.
 
