@@ -276,6 +276,19 @@ fn checklist_k_of_n_with_unknowns() {
         check(&Checklist::new().met("budget", "x").met("need", "z")),
         Outcome::Unknown
     );
+    // 2 met, 1 unknown, 1 not met → the unknown one would just reach 3:
+    // unknown.
+    let one_short = Checklist::new()
+        .met("budget", "x")
+        .met("need", "z")
+        .unmet("timeline", "b");
+    assert_eq!(check(&one_short), Outcome::Unknown);
+    assert_eq!(
+        bant3
+            .evaluate(&LeadView::new(&l).with_checklist(&one_short), now)
+            .outcome,
+        Outcome::Unknown
+    );
     // 2 met, 2 not met → cannot reach 3: not met.
     assert_eq!(
         check(
