@@ -247,6 +247,12 @@ impl fmt::Display for Predicate {
 /// narrowed by asset type, page category, path prefix, channel and property
 /// predicates. Every field set must match.
 ///
+/// Rules ([`Trigger::Event`](crate::scoring::Trigger::Event)) and conditions
+/// ([`Condition::DidAction`](crate::criteria::Condition::DidAction),
+/// [`Condition::ActionCount`](crate::criteria::Condition::ActionCount)) call
+/// it their `action`: what the lead did. It is tested against an event's
+/// [`EventShape`] (what happened, without the event's id, lead and time).
+///
 /// Serialized as `{"event": "page_view", "path_prefix": "/pricing"}`.
 ///
 /// # Example
