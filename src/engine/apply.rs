@@ -491,7 +491,9 @@ impl Engine {
 
     /// Holds `e` (or counts it as a duplicate) when it is late for its lead
     /// and not after the watermark (so holding it moves no later event's
-    /// lateness check); true when it did. An attribute change is checked
+    /// lateness check); true when it did. A copy of a held event with
+    /// another payload is not held: the lead's held events are applied
+    /// first, so it meets an applied copy. An attribute change is checked
     /// first (whether a value fits an attribute does not depend on the
     /// lead's other attributes).
     fn hold_if_late(
@@ -526,30 +528,28 @@ impl Engine {
                 Copy::FirstOf => return Ok(false),
             }
         }
-        self.check_attribute(i, e)?;
-        let this = HeldEvent {
-            index: arrival.index,
-            event: arrival.event.cloned(),
-            key: e.key,
-            entry: Entry::new(t, e.key.get(), e.shape.0),
-            again: Vec::new(),
-        };
         if let Some(seen) = held.find(i, t, e.key.get()) {
-            match self.copy_of(&seen.entry, e)? {
-                // A duplicate once the held copy is applied; refused with it.
-                Copy::Same => seen.again.push((this.index, this.event)),
-                Copy::FirstOf => {
-                    // The held copy (and each copy of it) is refused; this
-                    // one takes its place.
-                    let gone = std::mem::replace(seen, this);
-                    let lead = self.cold.get(i).map(|c| c.life.lead().clone());
-                    let error = IngestError::ConflictingDuplicate { at: e.at };
-                    report.rejected.extend(gone.refused(lead, error));
-                }
+            if seen.entry.shape != e.shape.0 {
+                // A conflicting copy is judged against the applied copy,
+                // as in a later call: whichever comes first in canonical
+                // order counts, unless it is refused.
+                return Ok(false);
             }
+            // A duplicate once the held copy is applied; refused with it.
+            seen.again.push((arrival.index, arrival.event.cloned()));
             return Ok(true);
         }
-        held.hold(i, this);
+        self.check_attribute(i, e)?;
+        held.hold(
+            i,
+            HeldEvent {
+                index: arrival.index,
+                event: arrival.event.cloned(),
+                key: e.key,
+                entry: Entry::new(t, e.key.get(), e.shape.0),
+                again: Vec::new(),
+            },
+        );
         Ok(true)
     }
 

@@ -443,17 +443,18 @@ fn every_copy_of_a_refused_late_event_is_refused() {
     assert_eq!(e.stats().duplicates, 0);
 }
 
-/// The same for a late event given twice and then replaced, in the same
-/// call, by a conflicting copy that comes first in canonical order: its
-/// copies are refused with it, so the call's report does not depend on which
-/// copy came first.
+/// Copies of a late event with other payloads, in one call, are judged as
+/// they are across calls: whichever comes first in canonical order counts,
+/// the call's report is the sum of the calls' reports, and the lead ends
+/// the same whatever the order.
 #[test]
-fn every_copy_of_a_replaced_late_event_is_refused() {
-    use leadflow::EventKind;
+fn conflicting_copies_in_one_call_are_judged_as_across_calls() {
+    use leadflow::engine::IngestReport;
+    use leadflow::{Event, EventKind};
 
     use crate::support::{event, identified_lead};
     let l = identified_lead("l");
-    let run = |calls: [&leadflow::Event; 3]| {
+    let run = |calls: &[Vec<&Event>]| {
         let mut e = Engine::new(
             ScoringModel::b2b_default().unwrap(),
             standard(),
@@ -465,22 +466,94 @@ fn every_copy_of_a_replaced_late_event_is_refused() {
             [event(&l, "later", 10, EventKind::EmailOpen { campaign: None })],
             at(10),
         );
-        let report = e.ingest(calls.map(Clone::clone), at(11));
+        let (mut sum, mut refused) = (IngestReport::default(), Vec::new());
+        for call in calls {
+            let r = e.ingest(call.iter().map(|x| (*x).clone()), at(11));
+            sum.applied += r.applied;
+            sum.duplicates += r.duplicates;
+            sum.replaced += r.replaced;
+            refused.extend(r.rejected.into_iter().map(|x| x.error));
+        }
         (
-            report.applied,
-            report.duplicates,
-            report.rejected.len(),
+            sum.applied,
+            sum.duplicates,
+            sum.replaced,
+            refused,
             e.scores_at(&l.id, at(11)).unwrap(),
         )
     };
     let a = event(&l, "x", 5, EventKind::DemoRequest);
     let b = event(&l, "x", 5, EventKind::FormSubmit { form: None });
-    // One of the two loses whichever way: given twice, then the other.
-    for (twice, once) in [(&a, &b), (&b, &a)] {
-        let first = run([twice, twice, once]);
-        let last = run([once, twice, twice]);
-        assert_eq!(first, last, "{:?} twice", twice.shape.kind);
-        assert_eq!(first.0, 1);
+    let mut ends = Vec::new();
+    for order in [[&a, &a, &b], [&b, &a, &a], [&a, &b, &a]] {
+        let one = run(&[order.to_vec()]);
+        let apart = run(&order.map(|x| vec![x]));
+        assert_eq!(one, apart, "{:?}", order.map(|x| &x.shape.kind));
+        assert_eq!(one.0, 1, "one copy counts");
+        ends.push(one.4);
+    }
+    assert!(ends.windows(2).all(|w| w[0] == w[1]), "{ends:?}");
+}
+
+/// Fuzz target `engine`, seed 1004259243 (7 steps): two copies of a late
+/// event with different payloads in one call. The one first in canonical
+/// order (an unsubscribe) would make sales' earlier acceptance illegal and
+/// is refused; the other (a change of company size) was refused too, as the
+/// losing copy, where the oracle (and the engine across calls) applies it: a
+/// copy loses only to a copy that counts.
+#[test]
+fn a_losing_copy_stands_when_the_winning_copy_is_refused() {
+    use leadflow::engine::{IngestError, UnknownLeads};
+    use leadflow::lifecycle::Transition;
+    use leadflow::{Event, EventId, EventKind, Lead, LeadId, OwnerId};
+
+    let id = LeadId::new("lead-2").unwrap();
+    let mut lead = Lead::new(id.clone(), at(8));
+    lead.company.employees = Some(798);
+    lead.person.set_email("ada@acme.io");
+    let ev = |n: &str, kind: EventKind| Event::new(EventId::new(n).unwrap(), id.clone(), at(0), kind);
+    let change = ev(
+        "e21",
+        EventKind::AttributeChange {
+            key: "employees".into(),
+            value: 269i64.into(),
+        },
+    );
+    let unsubscribe = ev("e21", EventKind::EmailUnsubscribe);
+    assert!(
+        unsubscribe.shape.fingerprint() < change.shape.fingerprint(),
+        "the unsubscribe comes first in canonical order"
+    );
+    for call in [[&change, &unsubscribe], [&unsubscribe, &change]] {
+        let mut e = Engine::new(
+            ScoringModel::b2b_default().unwrap(),
+            standard(),
+            EngineConfig::default()
+                .unknown_leads(UnknownLeads::Create)
+                .allowed_lateness(Span::days(60)),
+        )
+        .unwrap();
+        e.upsert_lead(lead.clone(), at(9)).unwrap();
+        e.ingest([ev("e20", EventKind::DemoRequest)], at(15));
+        let tour = EventKind::PageView {
+            path: "/product/tour".into(),
+            category: Some(leadflow::PageCategory::Product),
+        };
+        e.ingest([ev("e6", tour)], at(28));
+        let accept = Transition::Accept {
+            owner: OwnerId::new("rep").unwrap(),
+        };
+        e.command(&id, accept, at(31)).unwrap();
+        // The copies in one call, in either order.
+        let report = e.ingest(call.map(Clone::clone), at(33));
+        assert_eq!(report.applied, 1, "{:?}", report.rejected);
+        let unsubscribe_at = call.iter().position(|x| x.shape == unsubscribe.shape);
+        assert!(
+            matches!(&report.rejected[..], [r] if Some(r.index) == unsubscribe_at
+                && matches!(r.error, IngestError::ConflictsWithCommand { .. })),
+            "{:?}",
+            report.rejected
+        );
     }
 }
 
