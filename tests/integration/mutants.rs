@@ -1,6 +1,16 @@
 //! Tests that kill mutants `cargo mutants` found surviving (see the
 //! README's testing section for the command): each pins down behaviour no
 //! other test checked.
+//!
+//! Survivors left alive are equivalent: no input tells them from the code.
+//! - `scoring/decay.rs`, `byte_factors`: `while j < 8` → `<=` (at `j == 8`
+//!   the bit tested, `0x80 >> 8`, is 0).
+//! - `Decay::problem`: the `Decay::None` arm deleted (the last arm gives the
+//!   same `None`).
+//! - `engine/recent.rs`, `with_handle`: `|` → `^` (the two halves it joins
+//!   share no bit).
+//! - `Recent::add`: the append guard (`order(last) > key`) → `true` (the
+//!   binary search it skips finds the end too).
 
 use leadflow::criteria::{CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
 use leadflow::lifecycle::{LifecycleDefinition, Transition, TransitionKind};
