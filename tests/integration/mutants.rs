@@ -11,6 +11,9 @@
 //!   share no bit).
 //! - `Recent::add`: the append guard (`order(last) > key`) → `true` (the
 //!   binary search it skips finds the end too).
+//! - `scoring/tally.rs`, `Tally::capped`: `d.positive += part.positive -
+//!   from` → `+ from` (a dimension's positive points only bound its cap's
+//!   excess, `sum - cap`, which with a cap of at least 0 never passes them).
 
 use leadflow::criteria::{CriteriaRegistry, Criterion, LeadView, Outcome, Verdict};
 use leadflow::lifecycle::{LifecycleDefinition, Transition, TransitionKind};
