@@ -40,7 +40,7 @@ pub(super) struct HeldEvent {
 
 impl HeldEvent {
     /// The refusal of this event and of each copy of it given again.
-    pub(super) fn refused(self, lead: Option<LeadId>, error: IngestError) -> impl Iterator<Item = Rejected> {
+    fn refused(self, lead: Option<LeadId>, error: IngestError) -> impl Iterator<Item = Rejected> {
         let first = (self.index, self.event);
         let key = self.key;
         std::iter::once(first)

@@ -649,22 +649,16 @@ fn bounded_decides_from_exact_scores_bounds_and_counts() {
     let hot = Condition::score_at_least(Dimension::Combined, 60);
     let now = t(1, 0);
     let probe = |combined, demos| Known { combined, demos };
-    assert_eq!(
-        hot.bounded(&probe(Some((Points::new(60), true)), None), now),
-        Outcome::Met
-    );
-    assert_eq!(
-        hot.bounded(&probe(Some((Points::new(59), true)), None), now),
-        Outcome::NotMet
-    );
-    assert_eq!(
-        hot.bounded(&probe(Some((Points::new(59), false)), None), now),
-        Outcome::NotMet
-    );
-    assert_eq!(
-        hot.bounded(&probe(Some((Points::new(60), false)), None), now),
-        Outcome::Unknown
-    );
+    // (combined, exact or only a bound, outcome)
+    for (combined, exact, want) in [
+        (60, true, Outcome::Met),
+        (59, true, Outcome::NotMet),
+        (59, false, Outcome::NotMet),
+        (60, false, Outcome::Unknown),
+    ] {
+        let known = probe(Some((Points::new(combined), exact)), None);
+        assert_eq!(hot.bounded(&known, now), want, "{combined} exact: {exact}");
+    }
     assert_eq!(hot.bounded(&probe(None, None), now), Outcome::Unknown);
     let demo = Condition::did(EventType::DemoRequest);
     assert_eq!(demo.bounded(&probe(None, Some(1)), now), Outcome::Met);
